@@ -1,0 +1,107 @@
+/**
+ * One behaviour, two ledgers: the interface the shared HTLC/escrow scenario table drives.
+ *
+ * Each on-ledger implementation (securities chaincode, EVM cash contracts) has a driver that
+ * implements {@link LedgerDriver}. The table in `table.ts` runs unchanged against every driver, so
+ * the two implementations provably behave alike. Drivers translate their ledger's native failure
+ * (chaincode error code, Solidity custom error) into a {@link ScenarioErrorCode}.
+ */
+
+/** The actors of a scenario. Each driver binds them to identities/keys on its ledger. */
+export type Actor = 'alice' | 'bob' | 'carol' | 'manager';
+
+/**
+ * Failure codes shared by both ledgers. A driver throws {@link ScenarioError} with one of these.
+ * - `INSUFFICIENT_BALANCE`: lock/deposit more than the free balance.
+ * - `INVALID_ARGUMENT`: zero amount, malformed hashlock/preimage (e.g. preimage not 32 bytes),
+ *   expiry not in the future, unknown account.
+ * - `BAD_PREIMAGE`: a 32-byte preimage whose SHA-256 is not the hashlock.
+ * - `LOCK_EXPIRED`: claim/release at or after expiry.
+ * - `LOCK_NOT_EXPIRED`: refund/return by the depositor before expiry.
+ * - `NOT_AUTHORIZED`: caller may not do this (release by a stranger, return by a non-controller
+ *   before expiry is `LOCK_NOT_EXPIRED` only if the caller is the depositor).
+ * - `ALREADY_SETTLED`: the lock/escrow was already claimed, refunded, released or returned.
+ * - `ALREADY_EXISTS`: the lock/escrow id is taken.
+ * - `NOT_FOUND`: no such lock/escrow.
+ * - `EXCEEDS_ESCROW`: release of more than what remains in escrow.
+ */
+export type ScenarioErrorCode =
+  | 'INSUFFICIENT_BALANCE'
+  | 'INVALID_ARGUMENT'
+  | 'BAD_PREIMAGE'
+  | 'LOCK_EXPIRED'
+  | 'LOCK_NOT_EXPIRED'
+  | 'NOT_AUTHORIZED'
+  | 'ALREADY_SETTLED'
+  | 'ALREADY_EXISTS'
+  | 'NOT_FOUND'
+  | 'EXCEEDS_ESCROW';
+
+/** Thrown by drivers when the ledger rejects an operation. */
+export class ScenarioError extends Error {
+  constructor(
+    readonly code: ScenarioErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${code}: ${message}`, options);
+    this.name = 'ScenarioError';
+  }
+}
+
+export interface LockParams {
+  readonly receiver: Actor;
+  readonly amount: bigint;
+  /** 0x-prefixed hex SHA-256 of the preimage (32 bytes). */
+  readonly hashlock: `0x${string}`;
+  /** Unix seconds. */
+  readonly expiry: bigint;
+}
+
+export interface DepositParams {
+  readonly tradeId: string;
+  readonly amount: bigint;
+  readonly beneficiary: Actor;
+  readonly controller: Actor;
+  /** Unix seconds after which the depositor may take the funds back. */
+  readonly expiry: bigint;
+  /** When set, a release may also be made by anyone presenting the preimage. */
+  readonly hashlock?: `0x${string}`;
+}
+
+/** Conservation figures for the scenario's one asset (ISIN or ERC-20). */
+export interface Totals {
+  readonly free: bigint;
+  readonly locked: bigint;
+  readonly escrowed: bigint;
+  /** issued - redeemed */
+  readonly supply: bigint;
+}
+
+export interface LedgerDriver {
+  readonly name: string;
+  /**
+   * Starts a fresh scenario: a new asset, `alice` holding `initial` free units, nobody else
+   * holding anything. Called before every scenario.
+   */
+  reset(initial: bigint): Promise<void>;
+  /** Ledger time (unix seconds) that the next operation will see, as best the driver knows. */
+  now(): Promise<bigint>;
+  /**
+   * Makes the next operation happen at exactly `time` (unix seconds, >= now). Test-only: anvil's
+   * `evm_setNextBlockTimestamp`, the stub's transaction timestamp, or waiting on a real peer.
+   */
+  setTime(time: bigint): Promise<void>;
+  freeBalance(who: Actor): Promise<bigint>;
+  totals(): Promise<Totals>;
+
+  /** Returns the lock id (chaincode: the id passed in; EVM: the id the contract derived). */
+  lock(sender: Actor, params: LockParams): Promise<string>;
+  /** `preimage` is raw bytes as hex, of any length (the table also sends wrong lengths). */
+  claim(caller: Actor, lockId: string, preimage: `0x${string}`): Promise<void>;
+  refund(caller: Actor, lockId: string): Promise<void>;
+
+  deposit(depositor: Actor, escrowId: string, params: DepositParams): Promise<void>;
+  release(caller: Actor, escrowId: string, amount: bigint, preimage?: `0x${string}`): Promise<void>;
+  returnFunds(caller: Actor, escrowId: string): Promise<void>;
+}
