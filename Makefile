@@ -1,0 +1,105 @@
+# The single entry point. `make demo` and `make test` do all set-up on a fresh machine.
+# Every target checks its tools first and names any that is missing.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.PHONY: help tools deps fabric-bin fabric-ca-bin contracts build network-up network-down network-status \
+        chaincode-upgrade test test-unit demo lint typecheck format clean
+
+ROOT := $(CURDIR)
+TSX := $(ROOT)/node_modules/.bin/tsx
+JEST := $(ROOT)/node_modules/.bin/jest
+RESULTS := $(ROOT)/test/.results
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+# --- prerequisites -------------------------------------------------------------------------------
+define need
+	command -v $(1) >/dev/null 2>&1 || { echo "make: '$(1)' is required: $(2)" >&2; exit 1; }
+endef
+
+tools-node:
+	@$(call need,node,Node.js >= 20.19 (https://nodejs.org))
+	@$(call need,npm,npm (comes with Node.js))
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("make: Node.js >= 20.19 is required, found "+process.versions.node); process.exit(1) }'
+
+tools-go:
+	@$(call need,go,Go >= 1.26 (https://go.dev/doc/install))
+	@$(call need,gcc,gcc (fabric-ca-server needs cgo))
+	@$(call need,curl,curl)
+
+tools: tools-node tools-go ## check that every prerequisite is installed
+
+# npm ci only when package.json files or the lock changed since the last install.
+node_modules/.install-stamp: package-lock.json package.json */package.json chaincode/*/package.json
+	@echo "deps: npm ci (first run: about a minute)"
+	npm ci --no-fund --no-audit
+	@touch $@
+
+deps: tools-node node_modules/.install-stamp ## install npm dependencies (skipped when up to date)
+
+# --- native binaries -----------------------------------------------------------------------------
+fabric-bin: tools-go ## build peer, orderer, tools, ccaas builder and fabric-ca from source into .bin/
+	network/scripts/fabric-bin.sh all
+
+fabric-ca-bin: tools-go ## build only fabric-ca-server and fabric-ca-client
+	network/scripts/fabric-bin.sh ca
+
+# --- build ---------------------------------------------------------------------------------------
+contracts: deps ## compile the Solidity cash contracts (skipped when unchanged)
+	npm run --silent compile -w @dvp/cash-contracts
+
+build: contracts ## compile every TypeScript package
+	npm run --silent build --workspaces --if-present
+
+typecheck: contracts ## type-check every package, tests included
+	npx tsc --noEmit -p tsconfig.typecheck.json
+
+lint: deps ## eslint + prettier check
+	npx eslint .
+	npx prettier --check .
+
+format: deps ## rewrite files with prettier
+	npx prettier --write .
+
+# --- network -------------------------------------------------------------------------------------
+network-up: deps contracts fabric-ca-bin ## bring the local ledgers up (idempotent)
+	@network/scripts/fabric-bin.sh fabric >/dev/null 2>&1 || echo "network-up: Fabric binaries unavailable (run 'make fabric-bin' for the reason)"
+	$(TSX) network/src/cli.ts up
+
+network-down: deps ## stop everything network-up started; KEEP=1 keeps network/.state
+	$(TSX) network/src/cli.ts down
+
+network-status: deps ## show what is running
+	$(TSX) network/src/cli.ts status
+
+chaincode-upgrade: ## redeploy a changed chaincode with the next sequence
+	@echo "chaincode-upgrade: blocked: the Fabric peer cannot be built here (see README, 'Blocked')" >&2; exit 3
+
+# --- tests ---------------------------------------------------------------------------------------
+# Brings the network up once for the whole run, runs every jest project in one run, always brings
+# the network down, and ends with the plain line "N passed, N failed[, N skipped]".
+test: deps contracts fabric-ca-bin ## run every test, including those on the real ledgers
+	@-network/scripts/fabric-bin.sh fabric 2>&1 | grep -E 'BLOCKED|refuses|already built' || true
+	@mkdir -p $(RESULTS); rm -f $(RESULTS)/*.json
+	@rc=0; \
+	$(TSX) network/src/cli.ts up || rc=$$?; \
+	if [ $$rc -eq 0 ]; then \
+	  $(JEST) --ci --maxWorkers=2 --json --outputFile=$(RESULTS)/jest.json || rc=$$?; \
+	fi; \
+	$(TSX) network/src/cli.ts down || rc=$$?; \
+	node scripts/test-summary.js $(RESULTS)/jest.json || rc=$$?; \
+	exit $$rc
+
+test-unit: deps contracts ## only the tests that need no running network
+	$(JEST) --selectProjects securities-chaincode cash-contracts certs gateway
+
+# --- demo ----------------------------------------------------------------------------------------
+demo: deps contracts fabric-ca-bin ## bring the ledgers up and settle trades, printing what happened
+	$(TSX) network/src/cli.ts up
+	$(TSX) test/src/demo.ts
+
+clean: ## stop the network and delete build output (keeps the Go build cache and .bin/)
+	-$(TSX) network/src/cli.ts down
+	rm -rf node_modules */dist chaincode/*/dist chaincode/evm/artifacts chaincode/evm/src/generated $(RESULTS)

@@ -1,0 +1,49 @@
+/**
+ * Command line for the network scripts (called by the Makefile):
+ *   tsx network/src/cli.ts up            bring the local ledgers up (idempotent)
+ *   tsx network/src/cli.ts down          stop everything started; KEEP=1 keeps the state folder
+ *   tsx network/src/cli.ts status        print network.json's summary and process liveness
+ */
+import { loadNetworkConfig } from './config';
+import { networkDown } from './down';
+import { isAlive } from './process';
+import { networkPaths, readState } from './state';
+import { networkUp } from './up';
+
+const log = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+async function main(command: string | undefined): Promise<number> {
+  const paths = networkPaths();
+  switch (command) {
+    case 'up':
+      await networkUp(paths, loadNetworkConfig(), { log });
+      return 0;
+    case 'down':
+      await networkDown(paths, { keepState: process.env['KEEP'] === '1', log });
+      return 0;
+    case 'status': {
+      const state = readState(paths.stateFile);
+      if (!state) {
+        log('network: not up');
+        return 1;
+      }
+      log(`network: started ${state.startedAt}; state ${paths.stateFile}`);
+      for (const p of state.processes) log(`  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${isAlive(p.pid) ? 'alive' : 'DEAD'}`);
+      log(`  EVM ${state.evm.rpcUrl} chain ${state.evm.chainId}; Fabric: ${state.fabric.status}`);
+      return 0;
+    }
+    default:
+      process.stderr.write('usage: cli.ts up|down|status\n');
+      return 2;
+  }
+}
+
+main(process.argv[2]).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,100 @@
+/**
+ * network-up / network-down on a second, private network (own state folder, ports shifted by
+ * DVP_PORT_OFFSET) so it can run beside the shared network the cross-ledger tests use.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { isAlive, portOpen } from './process';
+import type { NetworkState } from './state';
+
+const run = promisify(execFile);
+const root = resolve(__dirname, '..', '..');
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+const OFFSET = 1100;
+const ANVIL_PORT = 18545 + OFFSET;
+
+function envFor(dir: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DVP_NETWORK_STATE_DIR: join(dir, 'state'),
+    DVP_NETWORK_LOG_DIR: join(dir, 'logs'),
+    DVP_PORT_OFFSET: String(OFFSET),
+  };
+}
+
+async function cli(dir: string, command: 'up' | 'down'): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await run(tsx, [join(root, 'network/src/cli.ts'), command], { env: envFor(dir) });
+    return { code: 0, out: stdout + stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, out: e.stdout + e.stderr };
+  }
+}
+
+/** PIDs of live processes whose command line mentions `needle` (to count duplicates, not to stop them). */
+function pidsMentioning(needle: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ').includes(needle);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number)
+    .filter(isAlive);
+}
+
+describe('network scripts', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dvp-net-'));
+  });
+  afterEach(async () => {
+    await cli(dir, 'down');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('brings the network up once, reports it up on a second run, and leaves nothing behind when down', async () => {
+    const first = await cli(dir, 'up');
+    expect(first.out).toContain('ready in');
+    expect(first.code).toBe(0);
+    const state = JSON.parse(readFileSync(join(dir, 'state', 'network.json'), 'utf8')) as NetworkState;
+    expect(state.evm.rpcUrl).toBe(`http://127.0.0.1:${ANVIL_PORT}`);
+
+    const second = await cli(dir, 'up');
+    expect(second.code).toBe(0);
+    expect(second.out).toContain('already up');
+    const again = JSON.parse(readFileSync(join(dir, 'state', 'network.json'), 'utf8')) as NetworkState;
+    expect(again.processes).toEqual(state.processes);
+    // Exactly one live process per recorded component, found by its port, not by its name.
+    expect(pidsMentioning(`--port ${ANVIL_PORT}`)).toEqual([state.processes.find((p) => p.name === 'anvil')?.pid]);
+
+    const down = await cli(dir, 'down');
+    expect(down.code).toBe(0);
+    for (const p of state.processes) expect(isAlive(p.pid)).toBe(false);
+    for (const port of state.processes.flatMap((p) => p.ports)) expect(await portOpen(port)).toBe(false);
+    expect(existsSync(join(dir, 'state'))).toBe(false);
+  }, 120_000);
+
+  it('names the component that failed, shows its log, and stops what it had started', async () => {
+    // Something else already holds anvil's port: anvil exits at start-up.
+    const blocker: Server = createServer();
+    await new Promise<void>((res) => blocker.listen(ANVIL_PORT, '127.0.0.1', res));
+    try {
+      const up = await cli(dir, 'up');
+      expect(up.code).not.toBe(0);
+      expect(up.out).toMatch(/anvil: (exited during start-up|not healthy)/);
+      expect(up.out).toContain('last lines of');
+      expect(pidsMentioning(`--port ${ANVIL_PORT}`)).toEqual([]);
+    } finally {
+      await new Promise<void>((res) => blocker.close(() => res()));
+    }
+  }, 120_000);
+});

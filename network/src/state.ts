@@ -1,0 +1,88 @@
+/**
+ * `network/.state/network.json`: the one file the gateway and the tests read to find the local
+ * ledgers. Its schema is this module's {@link NetworkState}; README.md ("network.json") documents it.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+/** A process started by `network-up`, stopped by PID by `network-down`. */
+export interface ProcessRecord {
+  readonly name: string;
+  readonly pid: number;
+  readonly log: string;
+  /** Loopback ports it listens on; `network-down` checks they are closed afterwards. */
+  readonly ports: readonly number[];
+}
+
+export interface EvmState {
+  readonly rpcUrl: string;
+  readonly chainId: number;
+  readonly mnemonic: string;
+  /** Funded accounts derived from the mnemonic (index → address). Keys are derived, not stored. */
+  readonly accounts: readonly `0x${string}`[];
+  readonly contracts: Readonly<Record<string, `0x${string}`>>;
+  /** Where the ABIs live: the TypeScript module exporting them, and JSON artifacts. */
+  readonly abis: { readonly module: string; readonly artifactsDir: string };
+}
+
+export interface CaState {
+  readonly org: string;
+  readonly mspId: string;
+  readonly url: string;
+  readonly caName: string;
+  readonly tlsCertFile: string;
+  readonly caCertFile: string;
+  readonly home: string;
+}
+
+/** Fabric peer/orderer/channel/chaincode, or why they are not running. */
+export type FabricState =
+  | { readonly status: 'up'; readonly [key: string]: unknown }
+  | { readonly status: 'unavailable'; readonly reason: string };
+
+export interface NetworkState {
+  readonly schemaVersion: 1;
+  readonly startedAt: string;
+  readonly stateDir: string;
+  readonly logDir: string;
+  readonly evm: EvmState;
+  readonly fabricCa: { readonly orgs: Readonly<Record<string, CaState>> };
+  readonly fabric: FabricState;
+  readonly processes: readonly ProcessRecord[];
+}
+
+/** Folders used by the network scripts; overridable so tests can run a second, private network. */
+export interface NetworkPaths {
+  readonly root: string;
+  readonly stateDir: string;
+  readonly logDir: string;
+  readonly stateFile: string;
+}
+
+/** Resolves the network folders from the environment (`DVP_NETWORK_STATE_DIR`, `DVP_NETWORK_LOG_DIR`). */
+export function networkPaths(env: NodeJS.ProcessEnv = process.env): NetworkPaths {
+  const root = resolve(__dirname, '..');
+  const stateDir = resolve(env['DVP_NETWORK_STATE_DIR'] ?? join(root, '.state'));
+  const logDir = resolve(env['DVP_NETWORK_LOG_DIR'] ?? join(root, '.logs'));
+  return { root, stateDir, logDir, stateFile: join(stateDir, 'network.json') };
+}
+
+export function readState(stateFile: string): NetworkState | undefined {
+  let text: string;
+  try {
+    text = readFileSync(stateFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const state = JSON.parse(text) as NetworkState;
+  if (state.schemaVersion !== 1) throw new Error(`${stateFile}: unknown schemaVersion ${String(state.schemaVersion)}`);
+  return state;
+}
+
+/** Writes atomically (temp file + rename) so a reader never sees half a file. */
+export function writeState(stateFile: string, state: NetworkState): void {
+  mkdirSync(dirname(stateFile), { recursive: true });
+  const tmp = `${stateFile}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(tmp, stateFile);
+}

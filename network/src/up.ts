@@ -1,0 +1,85 @@
+/**
+ * `make network-up`: brings the local ledgers up natively on loopback and writes network.json.
+ * Idempotent: when everything recorded is alive and healthy it says so and changes nothing.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { rpc, startAnvil } from './anvil';
+import type { NetworkConfig } from './config';
+import { networkDown } from './down';
+import { deployCash } from './evm-deploy';
+import { fabricUnavailableReason } from './fabric';
+import { isAlive } from './process';
+import { ProcessRegistry } from './registry';
+import { readState, writeState, type NetworkPaths, type NetworkState } from './state';
+
+export interface UpOptions {
+  readonly log: (line: string) => void;
+}
+
+/** True when every recorded process is alive and the ledgers answer. */
+async function healthy(state: NetworkState): Promise<boolean> {
+  if (!state.processes.every((p) => isAlive(p.pid))) return false;
+  const id = await rpc<string>(state.evm.rpcUrl, 'eth_chainId').catch(() => undefined);
+  return id !== undefined && Number(id) === state.evm.chainId;
+}
+
+async function phase<T>(log: UpOptions['log'], name: string, work: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  log(`network-up: ${name} ...`);
+  const result = await work();
+  log(`network-up: ${name} done in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  return result;
+}
+
+export async function networkUp(paths: NetworkPaths, cfg: NetworkConfig, opts: Readonly<UpOptions>): Promise<NetworkState> {
+  const { log } = opts;
+  const existing = readState(paths.stateFile);
+  if (existing && (await healthy(existing))) {
+    log(`network-up: the network is already up (since ${existing.startedAt}, ${existing.processes.length} processes); nothing changed`);
+    return existing;
+  }
+  const registryFile = join(paths.stateDir, 'processes.json');
+  if (existing || existsSync(registryFile)) {
+    log('network-up: found a stale or partly running network; stopping it first');
+    await networkDown(paths, { keepState: false, log });
+  }
+  mkdirSync(paths.stateDir, { recursive: true });
+  mkdirSync(paths.logDir, { recursive: true });
+  const registry = new ProcessRegistry(registryFile);
+  const total = performance.now();
+  try {
+    const anvil = await phase(log, `EVM: anvil on 127.0.0.1:${cfg.evm.port}`, () => startAnvil(cfg.evm, paths.logDir));
+    registry.add({ name: 'anvil', pid: anvil.pid, log: anvil.log, ports: [cfg.evm.port] });
+    const cash = await phase(log, 'EVM: deploy cash contracts', () => deployCash(anvil.rpcUrl, cfg.evm));
+
+    const fabricReason = fabricUnavailableReason();
+    if (fabricReason) log(`network-up: Fabric peer/orderer not started: ${fabricReason}`);
+
+    const state: NetworkState = {
+      schemaVersion: 1,
+      startedAt: new Date().toISOString(),
+      stateDir: paths.stateDir,
+      logDir: paths.logDir,
+      evm: {
+        rpcUrl: anvil.rpcUrl,
+        chainId: cfg.evm.chainId,
+        mnemonic: cfg.evm.mnemonic,
+        accounts: anvil.accounts,
+        contracts: cash.contracts,
+        abis: cash.abis,
+      },
+      fabricCa: { orgs: {} },
+      fabric: fabricReason ? { status: 'unavailable', reason: fabricReason } : { status: 'unavailable', reason: 'not implemented' },
+      processes: registry.records,
+    };
+    writeState(paths.stateFile, state);
+    log(`network-up: ready in ${((performance.now() - total) / 1000).toFixed(1)} s; state in ${paths.stateFile}`);
+    return state;
+  } catch (err) {
+    log(`network-up: FAILED: ${err instanceof Error ? err.message : String(err)}`);
+    log('network-up: stopping what was started');
+    await networkDown(paths, { keepState: false, log });
+    throw err;
+  }
+}
