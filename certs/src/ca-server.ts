@@ -1,0 +1,188 @@
+/**
+ * Starts one fabric-ca-server per org, detached (it outlives the caller), and stops processes by
+ * PID. Restart/idempotency is the orchestrator's job: this module starts what it is told to start.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ensureTlsCertificate, renderCaConfig } from './ca-config';
+import { connectCa } from './ca-client';
+import { CertsError } from './errors';
+
+/** Where `network/scripts/fabric-bin.sh ca` puts the binary. */
+export const DEFAULT_CA_SERVER_BINARY = resolve(__dirname, '..', '..', '.bin', 'fabric-ca-server');
+
+export interface CaServerOptions {
+  /** Server home (CA key, database, config). Created if missing. */
+  readonly homeDir: string;
+  /** CA name (`caname` in requests), e.g. `ca-seller`. */
+  readonly caName: string;
+  /** Org key; the root affiliation and the registrar's affiliation (e.g. `seller`). */
+  readonly org: string;
+  /** HTTPS port on 127.0.0.1. */
+  readonly port: number;
+  /** Operations/health listener port on 127.0.0.1; default: an ephemeral port (effectively unused). */
+  readonly operationsPort?: number;
+  /** Bootstrap registrar, created when the CA database is first initialised. */
+  readonly registrar: { readonly id: string; readonly secret: string };
+  /** Sub-affiliations under the org; default `['operations', 'trading', 'gateway']`. */
+  readonly affiliations?: readonly string[];
+  /** Subject of the CA certificate; default `CN=<caName>, O=<org>, C=CH`. */
+  readonly subject?: { readonly commonName?: string; readonly organization?: string; readonly country?: string };
+  /** stdout and stderr of the server are appended here. */
+  readonly logFile: string;
+  /** Default {@link DEFAULT_CA_SERVER_BINARY}. */
+  readonly binary?: string;
+  /** How long to wait for `/cainfo` to answer; default 30 s. */
+  readonly startTimeoutMs?: number;
+}
+
+export interface CaServerHandle {
+  readonly pid: number;
+  /** `https://127.0.0.1:<port>` */
+  readonly url: string;
+  /** The server's self-signed TLS certificate: the file clients trust. */
+  readonly tlsCertFile: string;
+  /** The CA's signing certificate (root of every enrollment certificate). */
+  readonly caCertFile: string;
+}
+
+/**
+ * Writes the config, starts `fabric-ca-server start` detached and resolves once `GET /cainfo`
+ * answers over TLS. On failure the process is stopped and the error carries the log's tail.
+ */
+export async function startCaServer(opts: Readonly<CaServerOptions>): Promise<CaServerHandle> {
+  const binary = opts.binary ?? DEFAULT_CA_SERVER_BINARY;
+  if (!existsSync(binary)) {
+    throw new CertsError('ca_server_start', `${binary} not found; build it with network/scripts/fabric-bin.sh ca`);
+  }
+  const home = resolve(opts.homeDir);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  mkdirSync(dirname(resolve(opts.logFile)), { recursive: true });
+  const tls = await ensureTlsCertificate(join(home, 'tls'), `${opts.caName}-tls`);
+  const configFile = join(home, 'fabric-ca-server-config.yaml');
+  const config = renderCaConfig({
+    caName: opts.caName,
+    port: opts.port,
+    operationsAddress: `127.0.0.1:${opts.operationsPort ?? 0}`,
+    org: opts.org,
+    affiliations: opts.affiliations ?? ['operations', 'trading', 'gateway'],
+    registrar: opts.registrar,
+    csr: {
+      commonName: opts.subject?.commonName ?? opts.caName,
+      organization: opts.subject?.organization ?? opts.org,
+      country: opts.subject?.country ?? 'CH',
+    },
+    tlsCertFile: tls.certFile,
+    tlsKeyFile: tls.keyFile,
+    crlExpiry: '24h',
+    certExpiry: '8760h',
+  });
+  // The file holds the bootstrap secret: owner-only.
+  writeFileSync(configFile, config, { mode: 0o600 });
+
+  const pid = spawnDetached(binary, ['start', '--home', home, '--config', configFile], home, opts.logFile);
+  const handle: CaServerHandle = {
+    pid,
+    url: `https://127.0.0.1:${opts.port}`,
+    tlsCertFile: tls.certFile,
+    caCertFile: join(home, 'ca-cert.pem'),
+  };
+  try {
+    await waitHealthy(handle, opts.caName, opts.startTimeoutMs ?? 30_000);
+  } catch (err) {
+    await stopProcess(pid);
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new CertsError(
+      'ca_server_start',
+      `fabric-ca-server ${opts.caName} on port ${opts.port}: ${reason}\n--- last lines of ${opts.logFile} ---\n${logTail(opts.logFile)}`,
+      { cause: err },
+    );
+  }
+  return handle;
+}
+
+function spawnDetached(binary: string, args: string[], cwd: string, logFile: string): number {
+  const fd = openSync(logFile, 'a');
+  try {
+    const child = spawn(binary, args, { cwd, detached: true, stdio: ['ignore', fd, fd] });
+    if (child.pid === undefined) throw new CertsError('ca_server_start', `could not spawn ${binary}`);
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Polls `/cainfo` over TLS (trusting only our TLS cert) until it answers, the process dies, or time runs out. */
+async function waitHealthy(handle: CaServerHandle, caName: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  let interval = 50;
+  while (Date.now() < deadline) {
+    if (!isAlive(handle.pid)) throw new Error(`process ${handle.pid} exited during start-up`);
+    if (existsSync(handle.caCertFile)) {
+      try {
+        const client = connectCa({ url: handle.url, tlsTrustedCert: readFileSync(handle.tlsCertFile, 'utf8'), caName });
+        await client.cainfo();
+        return;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    await delay(interval);
+    interval = Math.min(interval * 2, 500);
+  }
+  const why = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
+  throw new Error(`not healthy after ${timeoutMs} ms${why}`);
+}
+
+/** True if a process with this PID exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Stops one process by PID: SIGTERM, then SIGKILL if it is still alive after `graceMs` (default 5 s).
+ * Resolves `true` once it is gone, `false` if it was not running. Never signals a process group.
+ */
+export async function stopProcess(pid: number, graceMs = 5_000): Promise<boolean> {
+  if (!Number.isInteger(pid) || pid <= 1) throw new CertsError('invalid_input', `refusing to signal PID ${pid}`);
+  if (!isAlive(pid)) return false;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return false;
+  }
+  const termDeadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < termDeadline) await delay(25);
+  if (isAlive(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      return true;
+    }
+    const killDeadline = Date.now() + 5_000;
+    while (isAlive(pid) && Date.now() < killDeadline) await delay(25);
+  }
+  return true;
+}
+
+function logTail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
