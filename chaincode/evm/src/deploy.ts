@@ -1,4 +1,4 @@
-import { publicActions, type Account, type Address, type Chain, type Hex, type Transport, type WalletClient } from 'viem';
+import { getAddress, publicActions, type Account, type Address, type Chain, type Hex, type Transport, type WalletClient } from 'viem';
 import { cashTokenAbi, cashTokenBytecode } from './generated/cash-token';
 import { hashedTimelockAbi, hashedTimelockBytecode } from './generated/hashed-timelock';
 import { settlementEscrowAbi, settlementEscrowBytecode } from './generated/settlement-escrow';
@@ -43,7 +43,7 @@ export async function deployCashContracts(
     if (receipt.status !== 'success' || !receipt.contractAddress) {
       throw new Error(`deployment ${hash} failed (status ${receipt.status})`);
     }
-    return receipt.contractAddress;
+    return getAddress(receipt.contractAddress);
   };
 
   const token = await mined(
