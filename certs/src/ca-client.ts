@@ -247,5 +247,14 @@ function parseCaResponse<T>(endpoint: string, status: number, text: string): T {
       'check the enrollment id/secret, or that key.pem matches cert.pem and the certificate was issued by this CA and is not revoked',
     );
   }
+  if (status === 403) {
+    throw new CaRequestError(
+      'ca_forbidden',
+      endpoint,
+      status,
+      details,
+      "the registrar's affiliation must cover the target's, and it needs hf.Registrar.Roles / hf.Revoker / hf.GenCRL",
+    );
+  }
   throw new CaRequestError('ca_request', endpoint, status, details);
 }

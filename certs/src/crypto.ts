@@ -92,14 +92,19 @@ export function certificateFingerprint(certPem: string): string {
   return createHash('sha256').update(Buffer.from(new x509.X509Certificate(certPem).rawData)).digest('hex');
 }
 
-/** Serial number (lower-case hex, no leading zeros) and authority key id (lower-case hex) of a certificate. */
+/**
+ * Serial number and authority key id of a certificate as fabric-ca-server keys them: lower-case hex
+ * with leading zeros trimmed (lib/serverrequestcontext.go). Used to revoke one certificate.
+ */
 export function certificateSerialAndAki(certPem: string): { serial: string; aki: string } {
   const cert = new x509.X509Certificate(certPem);
   const akiExt = cert.getExtension(x509.AuthorityKeyIdentifierExtension);
   return {
-    serial: cert.serialNumber.toLowerCase().replace(/^0+(?=.)/, ''),
-    aki: (akiExt?.keyId ?? '').toLowerCase(),
+    serial: trimHex(cert.serialNumber),
+    aki: trimHex(akiExt?.keyId ?? ''),
   };
 }
+
+const trimHex = (hex: string): string => hex.toLowerCase().replace(/^0+(?=.)/, '');
 
 export { x509 };

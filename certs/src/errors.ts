@@ -8,6 +8,7 @@ export type CertsErrorCode =
   | 'ca_server_start'
   | 'ca_request'
   | 'ca_auth'
+  | 'ca_forbidden'
   | 'ca_transport'
   | 'wallet'
   | 'directory_signature'
@@ -20,6 +21,7 @@ export const CERTS_ERROR_TITLES: Readonly<Record<CertsErrorCode, string>> = {
   ca_server_start: 'fabric-ca-server did not start',
   ca_request: 'fabric-ca-server rejected the request',
   ca_auth: 'fabric-ca-server refused the credentials',
+  ca_forbidden: 'fabric-ca-server denied the operation to this identity',
   ca_transport: 'could not reach fabric-ca-server',
   wallet: 'wallet error',
   directory_signature: 'directory signature invalid',
@@ -52,7 +54,7 @@ export class CaRequestError extends CertsError {
   readonly details: readonly CaErrorDetail[];
 
   constructor(
-    code: 'ca_request' | 'ca_auth',
+    code: 'ca_request' | 'ca_auth' | 'ca_forbidden',
     endpoint: string,
     status: number,
     details: readonly CaErrorDetail[],

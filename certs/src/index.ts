@@ -1,0 +1,40 @@
+/** Public API of `@dvp/certs`: CA server launcher, CA client, wallet, attributes, directory. */
+export { startCaServer, stopProcess, isAlive, DEFAULT_CA_SERVER_BINARY } from './ca-server';
+export type { CaServerOptions, CaServerHandle } from './ca-server';
+export { connectCa, DEFAULT_ATTRIBUTE_REQUESTS } from './ca-client';
+export type {
+  CaClient,
+  CaClientOptions,
+  CaInfo,
+  Enrollment,
+  EnrollRequest,
+  IdentityInfo,
+  RegisterRequest,
+  RevocationReason,
+  RevokeResult,
+  RevokeTarget,
+  Signer,
+} from './ca-client';
+export { httpsTransport } from './transport';
+export type { Transport, TransportRequest, TransportResponse } from './transport';
+export { createAuthToken } from './token';
+export {
+  ATTR_EVM_ADDRESS,
+  ATTR_PARTY,
+  ATTR_ROLE,
+  FABRIC_ATTRS_OID,
+  IDENTITY_TYPES,
+  ROLES,
+  certificateAttributes,
+  isIdentityType,
+  isRole,
+  parseCertificateClaims,
+} from './attributes';
+export type { CertificateClaims, IdentityType, Role } from './attributes';
+export { identityRecord, listWallet, loadIdentity, saveIdentity } from './wallet';
+export type { IdentityRecord, WalletIdentity } from './wallet';
+export { canonicalJson, partyOfCertificate, signDirectory, verifyDirectory } from './directory';
+export type { Directory, DirectoryEntry, SignedDirectory } from './directory';
+export { certificateFingerprint, certificateSerialAndAki, generateKeyPair, signLowS } from './crypto';
+export { CaRequestError, CertsError, CERTS_ERROR_TITLES } from './errors';
+export type { CaErrorDetail, CertsErrorCode } from './errors';
