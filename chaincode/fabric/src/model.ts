@@ -1,0 +1,118 @@
+/**
+ * The records the chaincode stores and returns. Each is an `@Object` so contract metadata
+ * (`org.hyperledger.fabric:GetMetadata`) describes it. Properties are declared in alphabetical
+ * order so the serialized form has sorted keys, like everything written to state.
+ * Quantities are decimal strings; times are unix seconds from the transaction timestamp.
+ */
+import { Object as DataType, Property } from 'fabric-contract-api';
+
+/** Builds a record of class `cls` from plain fields (as read from state). */
+export function record<T extends object>(cls: new () => T, fields: Readonly<T>): T {
+  return Object.assign(new cls(), fields);
+}
+
+/** A security, identified by ISIN. */
+@DataType()
+export class Instrument {
+  @Property() createdAt!: number;
+  /** Total ever issued (decimal string). */
+  @Property() issued!: string;
+  /** Identity account of the issuer that created the instrument; only it may Issue/Redeem. */
+  @Property() issuer!: string;
+  @Property() isin!: string;
+  /** Quantities moved must be multiples of this (decimal string, ≥ 1). */
+  @Property() minSettlementUnit!: string;
+  @Property() name!: string;
+  /** Total ever redeemed (decimal string). */
+  @Property() redeemed!: string;
+}
+
+/** A free balance of one ISIN in one account. */
+@DataType()
+export class Holding {
+  @Property() account!: string;
+  @Property() isin!: string;
+  @Property() quantity!: string;
+}
+
+/** An explicit account id, owned by one identity. */
+@DataType()
+export class Account {
+  @Property() accountId!: string;
+  @Property() createdAt!: number;
+  /** Identity account (`<mspId>:<subject>`) allowed to move this account's holdings. */
+  @Property() owner!: string;
+}
+
+/** HTLC lifecycle. */
+export type HtlcStatus = 'LOCKED' | 'CLAIMED' | 'REFUNDED';
+
+/** A hash-time-locked quantity. */
+@DataType()
+export class HtlcLock {
+  @Property() createdAt!: number;
+  /** Claim allowed strictly before, refund at or after (unix seconds). */
+  @Property() expiry!: number;
+  /** SHA-256 of the preimage, 64 lower-case hex chars. */
+  @Property() hashlock!: string;
+  @Property() isin!: string;
+  @Property() lockId!: string;
+  /** Revealed preimage (64 hex chars) once claimed, else empty. */
+  @Property() preimage!: string;
+  @Property() quantity!: string;
+  @Property() receiver!: string;
+  @Property() sender!: string;
+  /** Time of claim or refund, 0 while locked. */
+  @Property() settledAt!: number;
+  /** LOCKED, CLAIMED or REFUNDED. */
+  @Property() status!: HtlcStatus;
+}
+
+/** Escrow lifecycle: OPEN until nothing remains, then RELEASED or RETURNED (by the last action). */
+export type EscrowStatus = 'OPEN' | 'RELEASED' | 'RETURNED';
+
+/** A deposit held for a trade until released to the beneficiary or returned to the depositor. */
+@DataType()
+export class Escrow {
+  @Property() beneficiary!: string;
+  /** Identity account that may release or return. */
+  @Property() controller!: string;
+  @Property() createdAt!: number;
+  @Property() depositor!: string;
+  @Property() escrowId!: string;
+  /** Depositor may take the rest back at or after; releases must happen strictly before. */
+  @Property() expiry!: number;
+  /** When non-empty, presenting its preimage also authorizes a release. */
+  @Property() hashlock!: string;
+  @Property() isin!: string;
+  /** Last preimage presented for a release, else empty. */
+  @Property() preimage!: string;
+  /** Deposited quantity. */
+  @Property() quantity!: string;
+  @Property() released!: string;
+  @Property() remaining!: string;
+  @Property() returned!: string;
+  @Property() status!: EscrowStatus;
+  @Property() tradeId!: string;
+  @Property() updatedAt!: number;
+}
+
+/** Conservation figures for one ISIN: free + locked + escrowed = supply = issued − redeemed. */
+@DataType()
+export class SupplyBreakdown {
+  @Property() escrowed!: string;
+  @Property() free!: string;
+  @Property() isin!: string;
+  @Property() locked!: string;
+  @Property() supply!: string;
+}
+
+/** One modification of a key, for auditors. */
+@DataType()
+export class HistoryEntry {
+  @Property() isDelete!: boolean;
+  @Property() timestamp!: number;
+  @Property() txId!: string;
+  /** The value written (canonical JSON), empty for deletes. */
+  @Property() value!: string;
+}
