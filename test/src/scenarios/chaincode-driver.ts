@@ -1,0 +1,143 @@
+/**
+ * {@link LedgerDriver} for the securities chaincode, running the real contract through the real
+ * fabric-contract-api dispatch over the in-memory stub (no peer on this machine). Actors map to
+ * X.509 identities with Fabric CA attributes; time is the transaction timestamp the stub reports.
+ *
+ * Imported by relative path so a clean clone needs no prior build of the chaincode package.
+ */
+import { parseChaincodeError } from '../../../chaincode/fabric/src/errors';
+import type { ErrorCode } from '../../../chaincode/fabric/src/errors';
+import { makeFixture, ok, seed, TEST_ISIN } from '../../../chaincode/fabric/src/testing/fixture';
+import type { Fixture } from '../../../chaincode/fabric/src/testing/fixture';
+import type { TxResult } from '../../../chaincode/fabric/src/testing/harness';
+import { ScenarioError } from './driver';
+import type { Actor, DepositParams, LedgerDriver, LockParams, ScenarioErrorCode, Totals } from './driver';
+
+/** Chaincode codes → scenario codes; exhaustive, so a new chaincode code must be mapped here. */
+const CODES: Readonly<Record<ErrorCode, ScenarioErrorCode>> = {
+  INSUFFICIENT_BALANCE: 'INSUFFICIENT_BALANCE',
+  LOCK_EXPIRED: 'LOCK_EXPIRED',
+  LOCK_NOT_EXPIRED: 'LOCK_NOT_EXPIRED',
+  BAD_PREIMAGE: 'BAD_PREIMAGE',
+  NOT_AUTHORIZED: 'NOT_AUTHORIZED',
+  ALREADY_EXISTS: 'ALREADY_EXISTS',
+  NOT_FOUND: 'NOT_FOUND',
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  ALREADY_SETTLED: 'ALREADY_SETTLED',
+  EXCEEDS_ESCROW: 'EXCEEDS_ESCROW',
+};
+
+/** Throws a {@link ScenarioError} for a rejected transaction (a plain Error if it has no code). */
+function check(result: TxResult): TxResult {
+  if (result.status === 200) return result;
+  const parsed = parseChaincodeError(result.message);
+  if (parsed === undefined) throw new Error(`chaincode rejected without a code: ${result.message}`);
+  throw new ScenarioError(CODES[parsed.code], result.message);
+}
+
+class ChaincodeDriver implements LedgerDriver {
+  readonly name = 'securities chaincode (fabric-contract-api, in-memory stub)';
+  #fx: Fixture | undefined;
+  #lockCounter = 0;
+
+  get #ready(): Fixture {
+    if (this.#fx === undefined) throw new Error('reset() first');
+    return this.#fx;
+  }
+
+  #id(who: Actor): Fixture['ids']['alice'] {
+    return this.#ready.ids[who];
+  }
+
+  async reset(initial: bigint): Promise<void> {
+    this.#fx = await makeFixture();
+    await seed(this.#fx, initial);
+  }
+
+  async now(): Promise<bigint> {
+    return BigInt(this.#ready.ledger.time);
+  }
+
+  async setTime(time: bigint): Promise<void> {
+    const ledger = this.#ready.ledger;
+    if (time < BigInt(ledger.time)) throw new Error(`setTime(${time}) is before now (${ledger.time})`);
+    ledger.time = Number(time);
+  }
+
+  async freeBalance(who: Actor): Promise<bigint> {
+    const { ledger } = this.#ready;
+    return BigInt(ok(await ledger.evaluate(this.#id(who), 'BalanceOf', TEST_ISIN, this.#id(who).account)).payload);
+  }
+
+  async totals(): Promise<Totals> {
+    const { ledger, ids } = this.#ready;
+    const raw = JSON.parse(ok(await ledger.evaluate(ids.auditor, 'SupplyBreakdown', TEST_ISIN)).payload) as Record<
+      string,
+      string
+    >;
+    return {
+      free: BigInt(raw['free'] ?? 'x'),
+      locked: BigInt(raw['locked'] ?? 'x'),
+      escrowed: BigInt(raw['escrowed'] ?? 'x'),
+      supply: BigInt(raw['supply'] ?? 'x'),
+    };
+  }
+
+  async lock(sender: Actor, p: LockParams): Promise<string> {
+    this.#lockCounter += 1;
+    const lockId = `lock-${this.#lockCounter}`;
+    const { ledger } = this.#ready;
+    check(
+      await ledger.submit(
+        this.#id(sender),
+        'LockHTLC',
+        lockId,
+        TEST_ISIN,
+        p.amount.toString(),
+        this.#id(p.receiver).account,
+        p.hashlock,
+        p.expiry.toString(),
+      ),
+    );
+    return lockId;
+  }
+
+  async claim(caller: Actor, lockId: string, preimage: `0x${string}`): Promise<void> {
+    check(await this.#ready.ledger.submit(this.#id(caller), 'ClaimHTLC', lockId, preimage));
+  }
+
+  async refund(caller: Actor, lockId: string): Promise<void> {
+    check(await this.#ready.ledger.submit(this.#id(caller), 'RefundHTLC', lockId));
+  }
+
+  async deposit(depositor: Actor, escrowId: string, p: DepositParams): Promise<void> {
+    check(
+      await this.#ready.ledger.submit(
+        this.#id(depositor),
+        'EscrowDeposit',
+        escrowId,
+        p.tradeId,
+        TEST_ISIN,
+        p.amount.toString(),
+        this.#id(p.beneficiary).account,
+        this.#id(p.controller).account,
+        p.expiry.toString(),
+        p.hashlock ?? '',
+      ),
+    );
+  }
+
+  async release(caller: Actor, escrowId: string, amount: bigint, preimage?: `0x${string}`): Promise<void> {
+    const { ledger } = this.#ready;
+    check(await ledger.submit(this.#id(caller), 'EscrowRelease', escrowId, amount.toString(), preimage ?? ''));
+  }
+
+  async returnFunds(caller: Actor, escrowId: string): Promise<void> {
+    check(await this.#ready.ledger.submit(this.#id(caller), 'EscrowReturn', escrowId));
+  }
+}
+
+/** A fresh chaincode driver; each `reset()` starts an empty in-memory ledger. */
+export async function createChaincodeDriver(): Promise<LedgerDriver> {
+  return new ChaincodeDriver();
+}
