@@ -22,6 +22,8 @@ import { cashTokenAbi, decodeCashRevert, deployCashContracts, type CashDeploymen
 import { anvilAccount, startAnvil, type Anvil } from '../testing';
 
 export type Role = 'admin' | 'alice' | 'bob' | 'carol' | 'notary';
+/** anvil mines instantly; poll fast so receipts return at once and no timer outlives the tests. */
+const POLL_MS = 20;
 const ROLE_INDEX: Record<Role, number> = { admin: 0, alice: 1, bob: 2, carol: 3, notary: 4 };
 
 export interface Fixture {
@@ -59,12 +61,12 @@ export function printGasTable(title: string): void {
 export async function setupFixture(options: Readonly<{ allowlist?: boolean }> = {}): Promise<Fixture> {
   const anvil = await startAnvil();
   const transport = http(anvil.rpcUrl);
-  const client = createPublicClient({ chain: anvil.chain, transport });
+  const client = createPublicClient({ chain: anvil.chain, transport, pollingInterval: POLL_MS });
   const wallets = {} as Record<Role, WalletClient<Transport, Chain, Account>>;
   const addr = {} as Record<Role, Address>;
   for (const [role, index] of Object.entries(ROLE_INDEX) as [Role, number][]) {
     const account = anvilAccount(index);
-    wallets[role] = createWalletClient({ account, chain: anvil.chain, transport });
+    wallets[role] = createWalletClient({ account, chain: anvil.chain, transport, pollingInterval: POLL_MS });
     addr[role] = account.address;
   }
   const deployment = await deployCashContracts(wallets.admin, { allowlist: options.allowlist ?? false });
