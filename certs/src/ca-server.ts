@@ -9,6 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ensureTlsCertificate, renderCaConfig } from './ca-config';
 import { connectCa } from './ca-client';
 import { CertsError } from './errors';
+import { httpsTransport } from './transport';
 
 /** Where `network/scripts/fabric-bin.sh ca` puts the binary. */
 export const DEFAULT_CA_SERVER_BINARY = resolve(__dirname, '..', '..', '.bin', 'fabric-ca-server');
@@ -82,15 +83,17 @@ export async function startCaServer(opts: Readonly<CaServerOptions>): Promise<Ca
   // The file holds the bootstrap secret: owner-only.
   writeFileSync(configFile, config, { mode: 0o600 });
 
-  const pid = spawnDetached(binary, ['start', '--home', home, '--config', configFile], home, opts.logFile);
+  const { pid, exited } = spawnDetached(binary, ['start', '--home', home, '--config', configFile], home, opts.logFile);
   const handle: CaServerHandle = {
     pid,
     url: `https://127.0.0.1:${opts.port}`,
     tlsCertFile: tls.certFile,
     caCertFile: join(home, 'ca-cert.pem'),
   };
+  // Cleared once start-up is decided, so a losing health loop stops probing.
+  const probing = { active: true };
   try {
-    await waitHealthy(handle, opts.caName, opts.startTimeoutMs ?? 30_000);
+    await Promise.race([waitHealthy(handle, opts.caName, opts.startTimeoutMs ?? 30_000, probing), exited]);
   } catch (err) {
     await stopProcess(pid);
     const reason = err instanceof Error ? err.message : String(err);
@@ -99,32 +102,53 @@ export async function startCaServer(opts: Readonly<CaServerOptions>): Promise<Ca
       `fabric-ca-server ${opts.caName} on port ${opts.port}: ${reason}\n--- last lines of ${opts.logFile} ---\n${logTail(opts.logFile)}`,
       { cause: err },
     );
+  } finally {
+    probing.active = false;
   }
   return handle;
 }
 
-function spawnDetached(binary: string, args: string[], cwd: string, logFile: string): number {
+/** Spawns detached; `exited` rejects if the process ends (used only while waiting for health). */
+function spawnDetached(
+  binary: string,
+  args: string[],
+  cwd: string,
+  logFile: string,
+): { pid: number; exited: Promise<never> } {
   const fd = openSync(logFile, 'a');
   try {
     const child = spawn(binary, args, { cwd, detached: true, stdio: ['ignore', fd, fd] });
     if (child.pid === undefined) throw new CertsError('ca_server_start', `could not spawn ${binary}`);
     child.unref();
-    return child.pid;
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code, signal) =>
+        reject(new Error(`process ${child.pid} exited during start-up (${signal ?? `code ${code}`})`)),
+      ),
+    );
+    exited.catch(() => undefined); // a late exit (after start-up, e.g. stopProcess) is not an error here
+    return { pid: child.pid, exited };
   } finally {
     closeSync(fd);
   }
 }
 
 /** Polls `/cainfo` over TLS (trusting only our TLS cert) until it answers, the process dies, or time runs out. */
-async function waitHealthy(handle: CaServerHandle, caName: string, timeoutMs: number): Promise<void> {
+async function waitHealthy(
+  handle: CaServerHandle,
+  caName: string,
+  timeoutMs: number,
+  probing: { readonly active: boolean },
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   let interval = 50;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && probing.active) {
     if (!isAlive(handle.pid)) throw new Error(`process ${handle.pid} exited during start-up`);
     if (existsSync(handle.caCertFile)) {
       try {
-        const client = connectCa({ url: handle.url, tlsTrustedCert: readFileSync(handle.tlsCertFile, 'utf8'), caName });
+        const probeMs = Math.max(100, Math.min(2_000, deadline - Date.now()));
+        const transport = httpsTransport(readFileSync(handle.tlsCertFile, 'utf8'), probeMs);
+        const client = connectCa({ url: handle.url, tlsTrustedCert: '', caName, transport });
         await client.cainfo();
         return;
       } catch (err) {
