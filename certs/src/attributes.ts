@@ -58,7 +58,8 @@ export function certificateAttributes(cert: x509.X509Certificate): Record<string
   if (!ext) return {};
   const parsed: unknown = JSON.parse(Buffer.from(ext.value).toString('utf8'));
   const attrs = (parsed as { attrs?: unknown } | null)?.attrs;
-  if (typeof attrs !== 'object' || attrs === null) throw new Error(`extension ${FABRIC_ATTRS_OID} has no "attrs" object`);
+  if (typeof attrs !== 'object' || attrs === null)
+    throw new Error(`extension ${FABRIC_ATTRS_OID} has no "attrs" object`);
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(attrs)) {
     if (typeof value === 'string') out[name] = value;

@@ -70,14 +70,18 @@ describe('Fabric CA client against a real fabric-ca-server', () => {
       expect(claims.ous).toEqual(expect.arrayContaining(['client', 'seller', 'operations']));
       // Issued by this CA, for the key generated here.
       const cert = new x509.X509Certificate(operator.certificate);
-      expect(await cert.verify({ publicKey: new x509.X509Certificate(readFileSync(ca.handle.caCertFile, 'utf8')) })).toBe(true);
+      expect(
+        await cert.verify({ publicKey: new x509.X509Certificate(readFileSync(ca.handle.caCertFile, 'utf8')) }),
+      ).toBe(true);
       const certKey = createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' });
       expect(certKey.export({ format: 'jwk' })).toEqual(createPublicKey(operator.privateKey).export({ format: 'jwk' }));
     });
 
     it('reenrolls with a new key and keeps the attributes', async () => {
       const renewed = await client.reenroll(operator, 'seller-op1');
-      expect(certificateSerialAndAki(renewed.certificate).serial).not.toBe(certificateSerialAndAki(operator.certificate).serial);
+      expect(certificateSerialAndAki(renewed.certificate).serial).not.toBe(
+        certificateSerialAndAki(operator.certificate).serial,
+      );
       expect(createPublicKey(renewed.privateKey).export({ format: 'jwk' })).not.toEqual(
         createPublicKey(operator.privateKey).export({ format: 'jwk' }),
       );
@@ -97,7 +101,9 @@ describe('Fabric CA client against a real fabric-ca-server', () => {
       expect(res.revoked.map((c) => c.serial)).toContain(first.serial);
       expect(res.revoked).toHaveLength(2); // the enrollment and the reenrollment
       const crl = new x509.X509Crl(await client.gencrl(registrar));
-      expect(await crl.verify({ publicKey: new x509.X509Certificate(readFileSync(ca.handle.caCertFile, 'utf8')) })).toBe(true);
+      expect(
+        await crl.verify({ publicKey: new x509.X509Certificate(readFileSync(ca.handle.caCertFile, 'utf8')) }),
+      ).toBe(true);
       const entry = crl.findRevoked(new x509.X509Certificate(operator.certificate));
       expect(entry).not.toBeNull();
       expect(crl.entries.map((e) => e.serialNumber.toLowerCase().replace(/^0+/, ''))).toEqual(
@@ -112,7 +118,12 @@ describe('Fabric CA client against a real fabric-ca-server', () => {
 
   describe('revoking a single certificate by serial and AKI', () => {
     it('returns a CRL listing that serial when asked to', async () => {
-      const { secret } = await client.register(registrar, { enrollmentId: 'seller-gw', type: 'client', role: 'gateway', party: 'SELLER' });
+      const { secret } = await client.register(registrar, {
+        enrollmentId: 'seller-gw',
+        type: 'client',
+        role: 'gateway',
+        party: 'SELLER',
+      });
       const gw = await client.enroll({ enrollmentId: 'seller-gw', secret });
       const target = certificateSerialAndAki(gw.certificate);
       const res = await client.revoke(registrar, target, 'superseded', true);
@@ -123,7 +134,12 @@ describe('Fabric CA client against a real fabric-ca-server', () => {
 
   describe('enroll', () => {
     it('sends only a CSR: no private key material leaves the process', async () => {
-      const { secret } = await client.register(registrar, { enrollmentId: 'seller-trader', type: 'client', role: 'trader', party: 'SELLER' });
+      const { secret } = await client.register(registrar, {
+        enrollmentId: 'seller-trader',
+        type: 'client',
+        role: 'trader',
+        party: 'SELLER',
+      });
       const sent: TransportRequest[] = [];
       const real = httpsTransport(tlsCert);
       const recording = connectCa({
@@ -166,7 +182,9 @@ describe('Fabric CA client against a real fabric-ca-server', () => {
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CaRequestError);
       expect(err).toMatchObject({ code: 'ca_auth', status: 401, endpoint: 'identities' });
-      expect((err as Error).message).toMatch(/^fabric-ca-server refused the credentials: identities: HTTP 401: .*\(code 20\)/);
+      expect((err as Error).message).toMatch(
+        /^fabric-ca-server refused the credentials: identities: HTTP 401: .*\(code 20\)/,
+      );
       expect((err as Error).message).toMatch(/key\.pem matches cert\.pem/);
     });
 
@@ -205,7 +223,13 @@ describe('Fabric CA client against a real fabric-ca-server', () => {
 
   describe('directory with CA-issued certificates', () => {
     it('maps an enrolled certificate to its party and rejects the look-alike from another CA', async () => {
-      const { secret } = await client.register(registrar, { enrollmentId: 'seller-gw2', type: 'client', role: 'gateway', party: 'SELLER', evmAddress: EVM });
+      const { secret } = await client.register(registrar, {
+        enrollmentId: 'seller-gw2',
+        type: 'client',
+        role: 'gateway',
+        party: 'SELLER',
+        evmAddress: EVM,
+      });
       const gw = await client.enroll({ enrollmentId: 'seller-gw2', secret });
       const authority = await generateKeyPair();
       const directory: Directory = {
@@ -220,11 +244,16 @@ describe('Fabric CA client against a real fabric-ca-server', () => {
           },
         },
       };
-      const verified = verifyDirectory(signDirectory(directory, authority.privateKey), createPublicKey(authority.privateKey));
+      const verified = verifyDirectory(
+        signDirectory(directory, authority.privateKey),
+        createPublicKey(authority.privateKey),
+      );
       expect(partyOfCertificate(verified, gw.certificate).party).toBe('SELLER');
       const rogue = await makeLocalCa();
       const lookAlike = await rogue.issue('seller-gw2', parseCertificateClaims(gw.certificate).attrs);
-      expect(() => partyOfCertificate(verified, lookAlike.cert)).toThrow(expect.objectContaining({ code: 'directory_unknown_certificate' }));
+      expect(() => partyOfCertificate(verified, lookAlike.cert)).toThrow(
+        expect.objectContaining({ code: 'directory_unknown_certificate' }),
+      );
     });
   });
 });

@@ -61,9 +61,7 @@ export type RevocationReason =
   | 'privilegewithdrawn'
   | 'aacompromise';
 
-export type RevokeTarget =
-  | { readonly enrollmentId: string }
-  | { readonly serial: string; readonly aki: string };
+export type RevokeTarget = { readonly enrollmentId: string } | { readonly serial: string; readonly aki: string };
 
 export interface RevokeResult {
   readonly revoked: readonly { readonly serial: string; readonly aki: string }[];
@@ -102,9 +100,14 @@ export interface CaClient {
 }
 
 /** The attributes requested by default: ours optional (not every identity has a party), plus Fabric's. */
-export const DEFAULT_ATTRIBUTE_REQUESTS = [ATTR_ROLE, ATTR_PARTY, ATTR_EVM_ADDRESS, 'hf.EnrollmentID', 'hf.Type', 'hf.Affiliation'].map(
-  (name) => ({ name, optional: true }),
-);
+export const DEFAULT_ATTRIBUTE_REQUESTS = [
+  ATTR_ROLE,
+  ATTR_PARTY,
+  ATTR_EVM_ADDRESS,
+  'hf.EnrollmentID',
+  'hf.Type',
+  'hf.Affiliation',
+].map((name) => ({ name, optional: true }));
 
 /** Creates a client for one CA. No request is sent until a method is called. */
 export function connectCa(opts: Readonly<CaClientOptions>): CaClient {
@@ -165,7 +168,12 @@ class FabricCaClient implements CaClient {
     return this.#issue('reenroll', enrollmentId, attributes, current);
   }
 
-  async revoke(registrar: Signer, target: RevokeTarget, reason: RevocationReason, genCrl = false): Promise<RevokeResult> {
+  async revoke(
+    registrar: Signer,
+    target: RevokeTarget,
+    reason: RevocationReason,
+    genCrl = false,
+  ): Promise<RevokeResult> {
     const who = 'enrollmentId' in target ? { id: target.enrollmentId } : { serial: target.serial, aki: target.aki };
     const res = await this.#call<{ RevokedCerts: { Serial: string; AKI: string }[] | null; CRL: string }>(
       'POST',
@@ -186,7 +194,12 @@ class FabricCaClient implements CaClient {
 
   async listIdentities(registrar: Signer): Promise<IdentityInfo[]> {
     const query = this.#caName ? `?ca=${encodeURIComponent(this.#caName)}` : '';
-    const res = await this.#call<{ identities: IdentityInfo[] | null }>('GET', `identities${query}`, undefined, registrar);
+    const res = await this.#call<{ identities: IdentityInfo[] | null }>(
+      'GET',
+      `identities${query}`,
+      undefined,
+      registrar,
+    );
     return res.identities ?? [];
   }
 
@@ -205,7 +218,8 @@ class FabricCaClient implements CaClient {
     };
     const res = await this.#call<{ Cert: string; ServerInfo: { CAChain: string } }>('POST', endpoint, body, auth);
     const certificate = b64decode(res.Cert);
-    if (pemBlocks(certificate).length === 0) throw new CertsError('ca_request', `${endpoint}: no certificate in the answer`);
+    if (pemBlocks(certificate).length === 0)
+      throw new CertsError('ca_request', `${endpoint}: no certificate in the answer`);
     return { certificate, privateKey: keys.privateKey, caChain: b64decode(res.ServerInfo.CAChain) };
   }
 
@@ -221,7 +235,13 @@ class FabricCaClient implements CaClient {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (auth && 'authorization' in auth) headers['authorization'] = auth.authorization;
     else if (auth) {
-      headers['authorization'] = createAuthToken(auth.certificate, auth.privateKey, method, url.pathname + url.search, body);
+      headers['authorization'] = createAuthToken(
+        auth.certificate,
+        auth.privateKey,
+        method,
+        url.pathname + url.search,
+        body,
+      );
     }
     const res = await this.#transport({ method, url: url.href, headers, ...(body ? { body } : {}) });
     return parseCaResponse<T>(endpoint.split('?')[0] ?? endpoint, res.status, res.body);

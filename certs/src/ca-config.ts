@@ -130,7 +130,10 @@ metrics:
  * Ensures `<dir>/tls-cert.pem` and `<dir>/tls-key.pem` exist: a self-signed P-256 certificate for
  * localhost/127.0.0.1. Self-signed so that clients can trust exactly this file. Kept across restarts.
  */
-export async function ensureTlsCertificate(dir: string, commonName: string): Promise<{ certFile: string; keyFile: string }> {
+export async function ensureTlsCertificate(
+  dir: string,
+  commonName: string,
+): Promise<{ certFile: string; keyFile: string }> {
   const certFile = join(dir, 'tls-cert.pem');
   const keyFile = join(dir, 'tls-key.pem');
   if (existsSync(certFile) && existsSync(keyFile)) return { certFile, keyFile };

@@ -73,9 +73,13 @@ describe('startCaServer', () => {
 
 describe('stopProcess', () => {
   it('escalates to SIGKILL when SIGTERM is ignored', async () => {
-    const child = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log('up')"], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log('up')"],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
     await new Promise((resolve) => child.stdout.once('data', resolve));
     const pid = child.pid ?? 0;
     const started = Date.now();

@@ -39,13 +39,33 @@ describe('dvp-certs CLI', () => {
     });
 
     it('names the missing flag', async () => {
-      const r = await cli(['enroll', '--wallet', '/tmp/w', '--url', 'https://127.0.0.1:1', '--tls-cert', '/nonexistent']);
+      const r = await cli([
+        'enroll',
+        '--wallet',
+        '/tmp/w',
+        '--url',
+        'https://127.0.0.1:1',
+        '--tls-cert',
+        '/nonexistent',
+      ]);
       expect(r).toMatchObject({ code: 2, err: expect.stringMatching(/^dvp-certs: missing --id/) });
     });
 
     it('reports an unreadable TLS certificate as a one-line user error', async () => {
       writeFileSync('/tmp/dvp-certs-cli-secret', 's3cret\n');
-      const r = await cli(['enroll', '--wallet', '/tmp/w', '--url', 'https://127.0.0.1:1', '--tls-cert', '/nonexistent', '--id', 'a', '--secret-file', '/tmp/dvp-certs-cli-secret']);
+      const r = await cli([
+        'enroll',
+        '--wallet',
+        '/tmp/w',
+        '--url',
+        'https://127.0.0.1:1',
+        '--tls-cert',
+        '/nonexistent',
+        '--id',
+        'a',
+        '--secret-file',
+        '/tmp/dvp-certs-cli-secret',
+      ]);
       expect(r).toEqual({ code: 1, out: '', err: 'dvp-certs: cannot read TLS certificate /nonexistent: ENOENT' });
     });
 
@@ -65,7 +85,18 @@ describe('dvp-certs CLI', () => {
     beforeAll(async () => {
       ca = await startTestCa('seller');
       wallet = join(ca.dir, 'wallet');
-      conn = ['--url', ca.handle.url, '--tls-cert', ca.handle.tlsCertFile, '--ca-name', ca.caName, '--wallet', wallet, '--msp-id', 'SellerBankMSP'];
+      conn = [
+        '--url',
+        ca.handle.url,
+        '--tls-cert',
+        ca.handle.tlsCertFile,
+        '--ca-name',
+        ca.caName,
+        '--wallet',
+        wallet,
+        '--msp-id',
+        'SellerBankMSP',
+      ];
       secrets.push(ca.registrar.secret);
     });
     afterAll(async () => {
@@ -85,13 +116,29 @@ describe('dvp-certs CLI', () => {
     it('onboards the registrar, registers and enrolls an operator, reenrolls, revokes and publishes a CRL', async () => {
       const regSecret = join(ca.dir, 'registrar.secret');
       writeFileSync(regSecret, `${ca.registrar.secret}\n`, { mode: 0o600 });
-      expect(await ok(['enroll', '--id', ca.registrar.id, '--secret-file', regSecret])).toMatch(/^enrolled registrar into /);
+      expect(await ok(['enroll', '--id', ca.registrar.id, '--secret-file', regSecret])).toMatch(
+        /^enrolled registrar into /,
+      );
 
       const opSecret = join(ca.dir, 'op1.secret');
       const reg = await ok([
-        'register', '--registrar', 'registrar', '--id', 'seller-op1', '--type', 'client', '--role', 'operator',
-        '--party', 'SELLER', '--evm-address', '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', '--affiliation', 'seller.operations',
-        '--secret-file', opSecret,
+        'register',
+        '--registrar',
+        'registrar',
+        '--id',
+        'seller-op1',
+        '--type',
+        'client',
+        '--role',
+        'operator',
+        '--party',
+        'SELLER',
+        '--evm-address',
+        '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+        '--affiliation',
+        'seller.operations',
+        '--secret-file',
+        opSecret,
       ]);
       expect(reg).toBe(`registered seller-op1 (type client, role operator); enrollment secret in ${opSecret}`);
       expect(statSync(opSecret).mode & 0o777).toBe(0o600);
@@ -99,29 +146,50 @@ describe('dvp-certs CLI', () => {
 
       await ok(['enroll', '--id', 'seller-op1', '--secret-file', opSecret, '--name', 'op1']);
       const identity = JSON.parse(readFileSync(join(wallet, 'op1', 'identity.json'), 'utf8'));
-      expect(identity).toMatchObject({ mspId: 'SellerBankMSP', enrollmentId: 'seller-op1', role: 'operator', party: 'SELLER' });
+      expect(identity).toMatchObject({
+        mspId: 'SellerBankMSP',
+        enrollmentId: 'seller-op1',
+        role: 'operator',
+        party: 'SELLER',
+      });
       expect(statSync(join(wallet, 'op1', 'key.pem')).mode & 0o777).toBe(0o600);
 
       const re = JSON.parse(await ok(['reenroll', '--name', 'op1', '--json']));
       expect(re.serial).not.toBe(identity.serial);
 
-      expect(await ok(['list', '--registrar', 'registrar'])).toMatch(/^seller-op1\tclient\tseller\.operations\toperator\tSELLER$/m);
+      expect(await ok(['list', '--registrar', 'registrar'])).toMatch(
+        /^seller-op1\tclient\tseller\.operations\toperator\tSELLER$/m,
+      );
       expect(await ok(['list', '--local'])).toMatch(/^op1\tseller-op1\toperator\tSELLER\t[0-9a-f]{64}$/m);
 
       const crlFile = join(ca.dir, 'revoke.crl.pem');
-      const rev = await ok(['revoke', '--registrar', 'registrar', '--name', 'op1', '--reason', 'keycompromise', '--crl-out', crlFile]);
+      const rev = await ok([
+        'revoke',
+        '--registrar',
+        'registrar',
+        '--name',
+        'op1',
+        '--reason',
+        'keycompromise',
+        '--crl-out',
+        crlFile,
+      ]);
       expect(rev).toBe(`revoked 1 certificate(s) (keycompromise): ${re.serial}; CRL in ${crlFile}`);
 
       const out = join(ca.dir, 'crl.pem');
       await ok(['gencrl', '--registrar', 'registrar', '--out', out]);
       const crl = new x509.X509Crl(readFileSync(out, 'utf8'));
-      expect(crl.findRevoked(new x509.X509Certificate(readFileSync(join(wallet, 'op1', 'cert.pem'), 'utf8')))).not.toBeNull();
+      expect(
+        crl.findRevoked(new x509.X509Certificate(readFileSync(join(wallet, 'op1', 'cert.pem'), 'utf8'))),
+      ).not.toBeNull();
     });
 
     it('explains a CA refusal in one line', async () => {
       const r = await cli(['reenroll', '--name', 'op1', ...conn]);
       expect(r.code).toBe(1);
-      expect(r.err).toMatch(/^dvp-certs: fabric-ca-server refused the credentials: reenroll: HTTP 401: .*\(code \d+\)\. check/);
+      expect(r.err).toMatch(
+        /^dvp-certs: fabric-ca-server refused the credentials: reenroll: HTTP 401: .*\(code \d+\)\. check/,
+      );
       expect(r.err.split('\n')).toHaveLength(1);
     });
 
@@ -133,7 +201,16 @@ describe('dvp-certs CLI', () => {
         JSON.stringify({
           schemaVersion: 1,
           stateDir,
-          fabricCa: { orgs: { seller: { url: ca.handle.url, tlsCertFile: ca.handle.tlsCertFile, caName: ca.caName, mspId: 'SellerBankMSP' } } },
+          fabricCa: {
+            orgs: {
+              seller: {
+                url: ca.handle.url,
+                tlsCertFile: ca.handle.tlsCertFile,
+                caName: ca.caName,
+                mspId: 'SellerBankMSP',
+              },
+            },
+          },
         }),
       );
       const regSecret = join(ca.dir, 'registrar.secret');

@@ -181,7 +181,8 @@ async function cmdRegister(ctx: Context): Promise<void> {
   const role = str(f, 'role');
   if (role !== undefined && !isRole(role)) throw new UsageError(`unknown --role '${role}'`);
   const evm = str(f, 'evm-address');
-  if (evm !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(evm)) throw new UsageError('--evm-address must be 0x + 40 hex digits');
+  if (evm !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(evm))
+    throw new UsageError('--evm-address must be 0x + 40 hex digits');
   const secretFile = need(f, 'secret-file');
   const given = existsSync(secretFile) ? readFileSync(secretFile, 'utf8').trim() : '';
   const opt = <K extends string, V>(k: K, v: V | undefined) => (v === undefined ? {} : ({ [k]: v } as Record<K, V>));
@@ -209,7 +210,11 @@ async function cmdEnroll(ctx: Context): Promise<void> {
   if (!secret) throw new CertsError('invalid_input', `secret file ${secretFile} is empty`);
   const enrollment = await ctx.ca().enroll({ enrollmentId: id, secret });
   const record = saveIdentity(ctx.wallet, name, ctx.mspId, enrollment);
-  report(ctx, `enrolled ${id} into ${join(ctx.wallet, name)} (serial ${record.serial}, role ${record.role ?? '-'})`, record);
+  report(
+    ctx,
+    `enrolled ${id} into ${join(ctx.wallet, name)} (serial ${record.serial}, role ${record.role ?? '-'})`,
+    record,
+  );
 }
 
 async function cmdReenroll(ctx: Context): Promise<void> {
@@ -252,7 +257,9 @@ async function cmdGencrl(ctx: Context): Promise<void> {
 async function cmdList(ctx: Context): Promise<void> {
   if (ctx.flags.local) {
     const records = listWallet(ctx.wallet).map((n) => loadIdentity(ctx.wallet, n).record);
-    const lines = records.map((r) => `${r.name}\t${r.enrollmentId}\t${r.role ?? '-'}\t${r.party ?? '-'}\t${r.fingerprint}`);
+    const lines = records.map(
+      (r) => `${r.name}\t${r.enrollmentId}\t${r.role ?? '-'}\t${r.party ?? '-'}\t${r.fingerprint}`,
+    );
     report(ctx, lines.join('\n') || '(wallet empty)', { identities: records });
     return;
   }
@@ -275,7 +282,12 @@ const COMMANDS: Readonly<Record<string, (ctx: Context) => Promise<void>>> = {
 /** Runs the CLI; resolves with the exit code. Never throws. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
     const flags = values as Flags;
     const command = positionals[0];
     if (flags.help || command === undefined || command === 'help') {

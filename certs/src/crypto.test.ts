@@ -39,7 +39,9 @@ describe('createAuthToken', () => {
     expect(Buffer.from(b64cert ?? '', 'base64').toString()).toBe(cert);
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     const payload = `POST.${b64('/api/v1/register')}.${b64(body)}.${b64cert}`;
-    expect(verify('sha256', Buffer.from(payload), createPublicKey(keys.privateKey), Buffer.from(b64sig ?? '', 'base64'))).toBe(true);
+    expect(
+      verify('sha256', Buffer.from(payload), createPublicKey(keys.privateKey), Buffer.from(b64sig ?? '', 'base64')),
+    ).toBe(true);
   });
 });
 
@@ -56,7 +58,12 @@ describe('parseCertificateClaims', () => {
   it('reads role and party from the Fabric attribute extension', async () => {
     const ca = await makeLocalCa();
     const { cert } = await ca.issue('op', { role: 'approver', party: 'BUYER', evmAddress: '0x01' });
-    expect(parseCertificateClaims(cert)).toMatchObject({ enrollmentId: 'op', role: 'approver', party: 'BUYER', evmAddress: '0x01' });
+    expect(parseCertificateClaims(cert)).toMatchObject({
+      enrollmentId: 'op',
+      role: 'approver',
+      party: 'BUYER',
+      evmAddress: '0x01',
+    });
   });
 
   it('ignores an unknown role value instead of trusting it', async () => {

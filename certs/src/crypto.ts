@@ -89,7 +89,9 @@ export function pemBlocks(pem: string, label = 'CERTIFICATE'): string[] {
 
 /** Lower-case hex SHA-256 of the certificate's DER encoding (the directory's fingerprint). */
 export function certificateFingerprint(certPem: string): string {
-  return createHash('sha256').update(Buffer.from(new x509.X509Certificate(certPem).rawData)).digest('hex');
+  return createHash('sha256')
+    .update(Buffer.from(new x509.X509Certificate(certPem).rawData))
+    .digest('hex');
 }
 
 /**

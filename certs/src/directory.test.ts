@@ -53,7 +53,9 @@ describe('directory', () => {
       const { directory, authority, authorityPublic } = await setup();
       const signed = JSON.parse(JSON.stringify(signDirectory(directory, authority.privateKey)));
       expect(verifyDirectory(signed, authorityPublic)).toEqual(directory);
-      expect(verifyDirectory(signed, authorityPublic.export({ format: 'pem', type: 'spki' }).toString())).toEqual(directory);
+      expect(verifyDirectory(signed, authorityPublic.export({ format: 'pem', type: 'spki' }).toString())).toEqual(
+        directory,
+      );
     });
 
     it('detects a tampered entry', async () => {
@@ -76,7 +78,9 @@ describe('directory', () => {
       const { directory, authorityPublic } = await setup();
       const impostor = await generateKeyPair();
       const signed = signDirectory(directory, impostor.privateKey);
-      expect(() => verifyDirectory(signed, authorityPublic)).toThrow(expect.objectContaining({ code: 'directory_signature' }));
+      expect(() => verifyDirectory(signed, authorityPublic)).toThrow(
+        expect.objectContaining({ code: 'directory_signature' }),
+      );
       expect(() => verifyDirectory({ ...signed, signature: 'AAAA' }, authorityPublic)).toThrow(
         expect.objectContaining({ code: 'directory_signature' }),
       );
@@ -86,7 +90,10 @@ describe('directory', () => {
   describe('partyOfCertificate', () => {
     it('returns the party whose entry lists the certificate', async () => {
       const { directory, seller, buyer } = await setup();
-      expect(partyOfCertificate(directory, seller.cert)).toEqual({ party: 'SELLER', entry: directory.parties['SELLER'] });
+      expect(partyOfCertificate(directory, seller.cert)).toEqual({
+        party: 'SELLER',
+        entry: directory.parties['SELLER'],
+      });
       expect(partyOfCertificate(directory, buyer.cert).party).toBe('BUYER');
     });
 
@@ -108,7 +115,10 @@ describe('directory', () => {
         ...directory,
         parties: {
           ...directory.parties,
-          BUYER: { ...buyer, certificateFingerprints: [...buyer.certificateFingerprints, certificateFingerprint(forged.cert)] },
+          BUYER: {
+            ...buyer,
+            certificateFingerprints: [...buyer.certificateFingerprints, certificateFingerprint(forged.cert)],
+          },
         },
       };
       const verified = verifyDirectory(signDirectory(listed, authority.privateKey), authorityPublic);
@@ -128,7 +138,9 @@ describe('directory', () => {
         ...directory,
         parties: { SELLER: { ...seller, certificateFingerprints: [certificateFingerprint(bare.cert)] } },
       };
-      expect(() => partyOfCertificate(listed, bare.cert)).toThrow(expect.objectContaining({ code: 'directory_party_mismatch' }));
+      expect(() => partyOfCertificate(listed, bare.cert)).toThrow(
+        expect.objectContaining({ code: 'directory_party_mismatch' }),
+      );
     });
   });
 });

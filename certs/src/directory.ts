@@ -86,7 +86,10 @@ export function partyOfCertificate(
   const fingerprint = certificateFingerprint(certPem);
   const match = Object.entries(directory.parties).find(([, e]) => e.certificateFingerprints.includes(fingerprint));
   if (!match) {
-    throw new CertsError('directory_unknown_certificate', `certificate ${fingerprint.slice(0, 16)}… is in no directory entry`);
+    throw new CertsError(
+      'directory_unknown_certificate',
+      `certificate ${fingerprint.slice(0, 16)}… is in no directory entry`,
+    );
   }
   const [party, entry] = match;
   const claimed = parseCertificateClaims(certPem).party;

@@ -47,7 +47,9 @@ export function httpsTransport(trustedPem: string, timeoutMs = 10_000): Transpor
       );
       outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       outgoing.on('error', (err) =>
-        reject(new CertsError('ca_transport', `${req.method} ${url.origin}${url.pathname}: ${err.message}`, { cause: err })),
+        reject(
+          new CertsError('ca_transport', `${req.method} ${url.origin}${url.pathname}: ${err.message}`, { cause: err }),
+        ),
       );
       outgoing.end(req.body);
     });
