@@ -15,11 +15,11 @@ export function record<T extends object>(cls: new () => T, fields: Readonly<T>):
 @DataType()
 export class Instrument {
   @Property() createdAt!: number;
+  @Property() isin!: string;
   /** Total ever issued (decimal string). */
   @Property() issued!: string;
   /** Identity account of the issuer that created the instrument; only it may Issue/Redeem. */
   @Property() issuer!: string;
-  @Property() isin!: string;
   /** Quantities moved must be multiples of this (decimal string, ≥ 1). */
   @Property() minSettlementUnit!: string;
   @Property() name!: string;

@@ -39,7 +39,7 @@ export type TransactionName = (typeof TRANSACTIONS)[number];
 
 /** Role-based access policy. `'*'` in a role's list means every transaction. */
 export interface AccessPolicy {
-  /** Transactions any enrolled identity may call. */
+  /** Transactions any enrolled identity may call (`'*'`: all). */
   readonly public: readonly string[];
   /** role → transactions that role may call. */
   readonly roles: Readonly<Record<string, readonly string[]>>;
@@ -134,7 +134,7 @@ function effectiveRoles(policy: AccessPolicy, caller: Caller): string[] {
 
 /** Throws NOT_AUTHORIZED unless `caller` may call `transaction` under `policy`. */
 export function authorize(policy: AccessPolicy, caller: Caller, transaction: string): void {
-  if (policy.public.includes(transaction)) return;
+  if (policy.public.includes('*') || policy.public.includes(transaction)) return;
   for (const role of effectiveRoles(policy, caller)) {
     const allowed = policy.roles[role];
     if (allowed !== undefined && (allowed.includes('*') || allowed.includes(transaction))) return;
