@@ -163,3 +163,14 @@ export async function ensureTlsCertificate(
   writeFileSync(certFile, cert.toString('pem') + '\n', { mode: 0o644 });
   return { certFile, keyFile };
 }
+
+/**
+ * The MSP `config.yaml` enabling NodeOUs for an org whose CA is this one: Fabric CA writes the
+ * identity type (client/peer/admin/orderer) as an OU of every enrollment certificate, so the MSP can
+ * classify identities by OU. `caCertPath` is relative to the MSP folder (e.g. `cacerts/ca-cert.pem`).
+ */
+export function nodeOusConfig(caCertPath: string): string {
+  const ou = (name: string) =>
+    `  ${name[0]?.toUpperCase()}${name.slice(1)}OUIdentifier:\n    Certificate: ${q(caCertPath)}\n    OrganizationalUnitIdentifier: ${name}\n`;
+  return `NodeOUs:\n  Enable: true\n${['client', 'peer', 'admin', 'orderer'].map(ou).join('')}`;
+}

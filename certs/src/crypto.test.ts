@@ -2,6 +2,7 @@ import { createPublicKey, verify } from 'node:crypto';
 import { parseCertificateClaims } from './attributes';
 import { certificateSerialAndAki, createCsr, generateKeyPair, signLowS, x509 } from './crypto';
 import { createAuthToken } from './token';
+import { nodeOusConfig } from './ca-config';
 import { makeLocalCa } from './__tests__/fixtures';
 
 const HALF_N = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551') >> 1n;
@@ -93,5 +94,22 @@ describe('parseCertificateClaims', () => {
     const ca = await makeLocalCa();
     const { cert } = await ca.issue('op', {});
     expect(certificateSerialAndAki(cert).serial).toMatch(/^[1-9a-f][0-9a-f]*$/);
+  });
+});
+
+describe('nodeOusConfig', () => {
+  it('maps the four Fabric CA identity types to NodeOUs identifiers under the CA certificate', () => {
+    const yaml = nodeOusConfig('cacerts/ca-cert.pem');
+    expect(yaml).toMatch(/^NodeOUs:\n {2}Enable: true\n/);
+    for (const [key, ou] of [
+      ['Client', 'client'],
+      ['Peer', 'peer'],
+      ['Admin', 'admin'],
+      ['Orderer', 'orderer'],
+    ]) {
+      expect(yaml).toContain(
+        `  ${key}OUIdentifier:\n    Certificate: "cacerts/ca-cert.pem"\n    OrganizationalUnitIdentifier: ${ou}\n`,
+      );
+    }
   });
 });

@@ -1,5 +1,6 @@
 /** Public API of `@dvp/certs`: CA server launcher, CA client, wallet, attributes, directory. */
 export { startCaServer, stopProcess, isAlive, DEFAULT_CA_SERVER_BINARY } from './ca-server';
+export { nodeOusConfig } from './ca-config';
 export type { CaServerOptions, CaServerHandle } from './ca-server';
 export { connectCa, DEFAULT_ATTRIBUTE_REQUESTS } from './ca-client';
 export type {
