@@ -1,6 +1,13 @@
 import { decodeEventLog, keccak256, stringToHex, type Address, type TransactionReceipt } from 'viem';
 import { cashTokenAbi, deployCashContracts, type CashDeployment } from '.';
-import { expectRevert, isolateEachTest, printGasTable, setupFixture, type Fixture, type Role } from './__tests__/fixture';
+import {
+  expectRevert,
+  isolateEachTest,
+  printGasTable,
+  setupFixture,
+  type Fixture,
+  type Role,
+} from './__tests__/fixture';
 
 const ISSUER_ROLE = keccak256(stringToHex('ISSUER_ROLE'));
 const ALLOWLIST_ADMIN_ROLE = keccak256(stringToHex('ALLOWLIST_ADMIN_ROLE'));
@@ -18,7 +25,11 @@ afterAll(async () => {
 });
 isolateEachTest(() => f);
 
-const read = (token: Address, functionName: 'balanceOf' | 'isPermittedHolder', who: Address): Promise<bigint | boolean> =>
+const read = (
+  token: Address,
+  functionName: 'balanceOf' | 'isPermittedHolder',
+  who: Address,
+): Promise<bigint | boolean> =>
   functionName === 'balanceOf'
     ? f.client.readContract({ address: token, abi: cashTokenAbi, functionName, args: [who] })
     : f.client.readContract({ address: token, abi: cashTokenAbi, functionName, args: [who] });
@@ -27,7 +38,12 @@ const mint = (token: Address, by: Role, to: Role, amount: bigint, label?: string
 const transfer = (token: Address, from: Role, to: Role, amount: bigint, label?: string) =>
   f.send(from, { address: token, abi: cashTokenAbi, functionName: 'transfer', args: [f.addr[to], amount] }, label);
 const permit = (who: Role, permitted = true) =>
-  f.send('admin', { address: restricted.token, abi: cashTokenAbi, functionName: 'setPermittedHolder', args: [f.addr[who], permitted] });
+  f.send('admin', {
+    address: restricted.token,
+    abi: cashTokenAbi,
+    functionName: 'setPermittedHolder',
+    args: [f.addr[who], permitted],
+  });
 const tokenEvents = (token: Address, receipt: TransactionReceipt) =>
   receipt.logs
     .filter((l) => l.address.toLowerCase() === token.toLowerCase())
@@ -36,7 +52,8 @@ const tokenEvents = (token: Address, receipt: TransactionReceipt) =>
 describe('CashToken', () => {
   describe('decimals', () => {
     it('defaults to 2 and is configurable at deployment', async () => {
-      const decimals = (token: Address) => f.client.readContract({ address: token, abi: cashTokenAbi, functionName: 'decimals' });
+      const decimals = (token: Address) =>
+        f.client.readContract({ address: token, abi: cashTokenAbi, functionName: 'decimals' });
       expect(await decimals(f.deployment.token)).toBe(2);
       expect(await decimals(restricted.token)).toBe(6);
     });
@@ -52,19 +69,35 @@ describe('CashToken', () => {
     });
 
     it('rejects minting by anyone without the issuer role', async () => {
-      await expectRevert(mint(f.deployment.token, 'alice', 'alice', 1n), 'AccessControlUnauthorizedAccount', [f.addr.alice, ISSUER_ROLE]);
+      await expectRevert(mint(f.deployment.token, 'alice', 'alice', 1n), 'AccessControlUnauthorizedAccount', [
+        f.addr.alice,
+        ISSUER_ROLE,
+      ]);
     });
 
     it("burns from the issuer's own balance and reduces the supply", async () => {
       await mint(f.deployment.token, 'admin', 'admin', 100_00n);
-      await f.send('admin', { address: f.deployment.token, abi: cashTokenAbi, functionName: 'burn', args: [40_00n] }, 'CashToken.burn');
-      const supply = await f.client.readContract({ address: f.deployment.token, abi: cashTokenAbi, functionName: 'totalSupply' });
+      await f.send(
+        'admin',
+        { address: f.deployment.token, abi: cashTokenAbi, functionName: 'burn', args: [40_00n] },
+        'CashToken.burn',
+      );
+      const supply = await f.client.readContract({
+        address: f.deployment.token,
+        abi: cashTokenAbi,
+        functionName: 'totalSupply',
+      });
       expect(supply).toBe(60_00n);
     });
 
     it('rejects burning by a holder without the issuer role', async () => {
       await mint(f.deployment.token, 'admin', 'alice', 10n);
-      const call = f.send('alice', { address: f.deployment.token, abi: cashTokenAbi, functionName: 'burn', args: [1n] });
+      const call = f.send('alice', {
+        address: f.deployment.token,
+        abi: cashTokenAbi,
+        functionName: 'burn',
+        args: [1n],
+      });
       await expectRevert(call, 'AccessControlUnauthorizedAccount', [f.addr.alice, ISSUER_ROLE]);
     });
   });
@@ -92,7 +125,12 @@ describe('CashToken', () => {
       expect(tokenEvents(restricted.token, receipt)).toEqual([
         { eventName: 'HolderPermissionChanged', args: { account: f.addr.carol, permitted: true, admin: f.addr.admin } },
       ]);
-      const call = f.send('alice', { address: restricted.token, abi: cashTokenAbi, functionName: 'setPermittedHolder', args: [f.addr.alice, true] });
+      const call = f.send('alice', {
+        address: restricted.token,
+        abi: cashTokenAbi,
+        functionName: 'setPermittedHolder',
+        args: [f.addr.alice, true],
+      });
       await expectRevert(call, 'AccessControlUnauthorizedAccount', [f.addr.alice, ALLOWLIST_ADMIN_ROLE]);
     });
 

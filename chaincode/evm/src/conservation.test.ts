@@ -28,7 +28,15 @@ const action = fc.oneof(
   fc.record({ kind: fc.constant('lock' as const), from: holder, to: holder, amount, ttl }),
   fc.record({ kind: fc.constant('claim' as const), lock: index, good: fc.boolean() }),
   fc.record({ kind: fc.constant('refund' as const), lock: index }),
-  fc.record({ kind: fc.constant('deposit' as const), from: holder, to: holder, controller: holder, amount, ttl, hashlocked: fc.boolean() }),
+  fc.record({
+    kind: fc.constant('deposit' as const),
+    from: holder,
+    to: holder,
+    controller: holder,
+    amount,
+    ttl,
+    hashlocked: fc.boolean(),
+  }),
   fc.record({ kind: fc.constant('release' as const), escrow: index, by: holder, amount, preimage: fc.boolean() }),
   fc.record({ kind: fc.constant('return' as const), escrow: index, by: holder }),
   fc.record({ kind: fc.constant('wait' as const), seconds: fc.bigInt({ min: 1n, max: 90n }) }),
@@ -56,7 +64,12 @@ async function apply(a: Action, s: RunState): Promise<void> {
   const at = <T>(list: T[], i: number): T | undefined => (list.length === 0 ? undefined : list[i % list.length]);
   switch (a.kind) {
     case 'mint':
-      await f.send('admin', { address: token, abi: cashTokenAbi, functionName: 'mint', args: [f.addr[a.to], a.amount] });
+      await f.send('admin', {
+        address: token,
+        abi: cashTokenAbi,
+        functionName: 'mint',
+        args: [f.addr[a.to], a.amount],
+      });
       s.minted += a.amount;
       return;
     case 'burn':
@@ -64,12 +77,27 @@ async function apply(a: Action, s: RunState): Promise<void> {
       s.burned += a.amount;
       return;
     case 'transfer':
-      await f.send(a.from, { address: token, abi: cashTokenAbi, functionName: 'transfer', args: [f.addr[a.to], a.amount] });
+      await f.send(a.from, {
+        address: token,
+        abi: cashTokenAbi,
+        functionName: 'transfer',
+        args: [f.addr[a.to], a.amount],
+      });
       return;
     case 'lock': {
       const expiry = (await f.now()) + a.ttl;
-      const nonce = await f.client.readContract({ address: htlc, abi: hashedTimelockAbi, functionName: 'lockNonce', args: [f.addr[a.from]] });
-      await f.send(a.from, { address: htlc, abi: hashedTimelockAbi, functionName: 'lock', args: [f.addr[a.to], token, a.amount, HASHLOCK, expiry] });
+      const nonce = await f.client.readContract({
+        address: htlc,
+        abi: hashedTimelockAbi,
+        functionName: 'lockNonce',
+        args: [f.addr[a.from]],
+      });
+      await f.send(a.from, {
+        address: htlc,
+        abi: hashedTimelockAbi,
+        functionName: 'lock',
+        args: [f.addr[a.to], token, a.amount, HASHLOCK, expiry],
+      });
       const id = await f.client.readContract({
         address: htlc,
         abi: hashedTimelockAbi,
@@ -88,13 +116,24 @@ async function apply(a: Action, s: RunState): Promise<void> {
     }
     case 'refund': {
       const id = at(s.locks, a.lock);
-      if (id !== undefined) await f.send('bob', { address: htlc, abi: hashedTimelockAbi, functionName: 'refund', args: [id] });
+      if (id !== undefined)
+        await f.send('bob', { address: htlc, abi: hashedTimelockAbi, functionName: 'refund', args: [id] });
       return;
     }
     case 'deposit': {
       const id = keccak256(toHex(`escrow-${s.escrows.length}-${Date.now()}`));
       const expiry = (await f.now()) + a.ttl;
-      const args = [id, ZERO32, token, a.amount, f.addr[a.to], f.addr[a.controller], expiry, a.hashlocked ? HASHLOCK : ZERO32, ZERO_ADDRESS] as const;
+      const args = [
+        id,
+        ZERO32,
+        token,
+        a.amount,
+        f.addr[a.to],
+        f.addr[a.controller],
+        expiry,
+        a.hashlocked ? HASHLOCK : ZERO32,
+        ZERO_ADDRESS,
+      ] as const;
       await f.send(a.from, { address: escrow, abi: settlementEscrowAbi, functionName: 'deposit', args });
       s.escrows.push(id);
       return;
@@ -103,15 +142,26 @@ async function apply(a: Action, s: RunState): Promise<void> {
       const id = at(s.escrows, a.escrow);
       if (id === undefined) return;
       if (a.preimage) {
-        await f.send(a.by, { address: escrow, abi: settlementEscrowAbi, functionName: 'releaseWithPreimage', args: [id, a.amount, PREIMAGE, '0x'] });
+        await f.send(a.by, {
+          address: escrow,
+          abi: settlementEscrowAbi,
+          functionName: 'releaseWithPreimage',
+          args: [id, a.amount, PREIMAGE, '0x'],
+        });
       } else {
-        await f.send(a.by, { address: escrow, abi: settlementEscrowAbi, functionName: 'release', args: [id, a.amount, '0x'] });
+        await f.send(a.by, {
+          address: escrow,
+          abi: settlementEscrowAbi,
+          functionName: 'release',
+          args: [id, a.amount, '0x'],
+        });
       }
       return;
     }
     case 'return': {
       const id = at(s.escrows, a.escrow);
-      if (id !== undefined) await f.send(a.by, { address: escrow, abi: settlementEscrowAbi, functionName: 'returnFunds', args: [id] });
+      if (id !== undefined)
+        await f.send(a.by, { address: escrow, abi: settlementEscrowAbi, functionName: 'returnFunds', args: [id] });
       return;
     }
     case 'wait':
@@ -123,13 +173,29 @@ async function apply(a: Action, s: RunState): Promise<void> {
 
 async function checkConservation(s: RunState): Promise<void> {
   const { token, htlc, escrow } = f.deployment;
-  const balanceOf = (who: Address) => f.client.readContract({ address: token, abi: cashTokenAbi, functionName: 'balanceOf', args: [who] });
+  const balanceOf = (who: Address) =>
+    f.client.readContract({ address: token, abi: cashTokenAbi, functionName: 'balanceOf', args: [who] });
   let free = 0n;
   for (const h of HOLDERS satisfies readonly Holder[]) free += await balanceOf(f.addr[h]);
-  const locked = await f.client.readContract({ address: htlc, abi: hashedTimelockAbi, functionName: 'totalLocked', args: [token] });
-  const escrowed = await f.client.readContract({ address: escrow, abi: settlementEscrowAbi, functionName: 'totalEscrowed', args: [token] });
+  const locked = await f.client.readContract({
+    address: htlc,
+    abi: hashedTimelockAbi,
+    functionName: 'totalLocked',
+    args: [token],
+  });
+  const escrowed = await f.client.readContract({
+    address: escrow,
+    abi: settlementEscrowAbi,
+    functionName: 'totalEscrowed',
+    args: [token],
+  });
   const supply = await f.client.readContract({ address: token, abi: cashTokenAbi, functionName: 'totalSupply' });
-  expect({ sum: free + locked + escrowed, supply, htlcHolds: await balanceOf(htlc), escrowHolds: await balanceOf(escrow) }).toEqual({
+  expect({
+    sum: free + locked + escrowed,
+    supply,
+    htlcHolds: await balanceOf(htlc),
+    escrowHolds: await balanceOf(escrow),
+  }).toEqual({
     sum: s.minted - s.burned,
     supply: s.minted - s.burned,
     htlcHolds: locked,

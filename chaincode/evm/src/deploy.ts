@@ -1,4 +1,13 @@
-import { getAddress, publicActions, type Account, type Address, type Chain, type Hex, type Transport, type WalletClient } from 'viem';
+import {
+  getAddress,
+  publicActions,
+  type Account,
+  type Address,
+  type Chain,
+  type Hex,
+  type Transport,
+  type WalletClient,
+} from 'viem';
 import { cashTokenAbi, cashTokenBytecode } from './generated/cash-token';
 import { hashedTimelockAbi, hashedTimelockBytecode } from './generated/hashed-timelock';
 import { settlementEscrowAbi, settlementEscrowBytecode } from './generated/settlement-escrow';
@@ -54,7 +63,9 @@ export async function deployCashContracts(
     }),
   );
   const htlc = await mined(await client.deployContract({ abi: hashedTimelockAbi, bytecode: hashedTimelockBytecode }));
-  const escrow = await mined(await client.deployContract({ abi: settlementEscrowAbi, bytecode: settlementEscrowBytecode }));
+  const escrow = await mined(
+    await client.deployContract({ abi: settlementEscrowAbi, bytecode: settlementEscrowBytecode }),
+  );
 
   if (allowlist && admin.toLowerCase() === wallet.account.address.toLowerCase()) {
     for (const holder of [htlc, escrow]) {

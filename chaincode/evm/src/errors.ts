@@ -7,7 +7,9 @@ import {
   ContractFunctionRevertedError,
   decodeErrorResult,
   type Abi,
-  type ContractErrorName, type Hex } from 'viem';
+  type ContractErrorName,
+  type Hex,
+} from 'viem';
 import { cashTokenAbi } from './generated/cash-token';
 import { hashedTimelockAbi } from './generated/hashed-timelock';
 import { settlementEscrowAbi } from './generated/settlement-escrow';

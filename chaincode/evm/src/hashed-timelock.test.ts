@@ -1,8 +1,21 @@
 import { decodeEventLog, sha256, type Hex, type TransactionReceipt } from 'viem';
 import { cashTokenAbi, hashedTimelockAbi, lockState } from '.';
-import { feeOnTransferTokenAbi, feeOnTransferTokenBytecode, reentrantTokenAbi, reentrantTokenBytecode } from './testing';
+import {
+  feeOnTransferTokenAbi,
+  feeOnTransferTokenBytecode,
+  reentrantTokenAbi,
+  reentrantTokenBytecode,
+} from './testing';
 import { encodeFunctionData, getAddress } from 'viem';
-import { expectRevert, fund, isolateEachTest, preimageOf, printGasTable, setupFixture, type Fixture } from './__tests__/fixture';
+import {
+  expectRevert,
+  fund,
+  isolateEachTest,
+  preimageOf,
+  printGasTable,
+  setupFixture,
+  type Fixture,
+} from './__tests__/fixture';
 
 let f: Fixture;
 beforeAll(async () => {
@@ -51,9 +64,17 @@ async function lock(amount = 250_00n, ttl = 3600n, hashlock: Hex = HASHLOCK) {
 const balance = (who: `0x${string}`) =>
   f.client.readContract({ address: f.deployment.token, abi: cashTokenAbi, functionName: 'balanceOf', args: [who] });
 const claim = (lockId: Hex, preimage: Hex = PREIMAGE, label?: string) =>
-  f.send('carol', { address: f.deployment.htlc, abi: hashedTimelockAbi, functionName: 'claim', args: [lockId, preimage] }, label);
+  f.send(
+    'carol',
+    { address: f.deployment.htlc, abi: hashedTimelockAbi, functionName: 'claim', args: [lockId, preimage] },
+    label,
+  );
 const refund = (lockId: Hex, label?: string) =>
-  f.send('carol', { address: f.deployment.htlc, abi: hashedTimelockAbi, functionName: 'refund', args: [lockId] }, label);
+  f.send(
+    'carol',
+    { address: f.deployment.htlc, abi: hashedTimelockAbi, functionName: 'refund', args: [lockId] },
+    label,
+  );
 
 describe('HashedTimelock', () => {
   describe('lock', () => {
@@ -76,7 +97,12 @@ describe('HashedTimelock', () => {
         amount: 250_00n,
         expiry,
       });
-      const stored = await f.client.readContract({ address: f.deployment.htlc, abi: hashedTimelockAbi, functionName: 'getLock', args: [lockId] });
+      const stored = await f.client.readContract({
+        address: f.deployment.htlc,
+        abi: hashedTimelockAbi,
+        functionName: 'getLock',
+        args: [lockId],
+      });
       expect(stored).toEqual({
         sender: f.addr.alice,
         receiver: f.addr.bob,
@@ -121,10 +147,23 @@ describe('HashedTimelock', () => {
     });
 
     it('rejects a fee-on-transfer token by balance delta', async () => {
-      const hash = await f.wallets.alice.deployContract({ abi: feeOnTransferTokenAbi, bytecode: feeOnTransferTokenBytecode });
+      const hash = await f.wallets.alice.deployContract({
+        abi: feeOnTransferTokenAbi,
+        bytecode: feeOnTransferTokenBytecode,
+      });
       const fee = getAddress((await f.client.waitForTransactionReceipt({ hash })).contractAddress!);
-      await f.send('alice', { address: fee, abi: feeOnTransferTokenAbi, functionName: 'mint', args: [f.addr.alice, 100n] });
-      await f.send('alice', { address: fee, abi: feeOnTransferTokenAbi, functionName: 'approve', args: [f.deployment.htlc, 100n] });
+      await f.send('alice', {
+        address: fee,
+        abi: feeOnTransferTokenAbi,
+        functionName: 'mint',
+        args: [f.addr.alice, 100n],
+      });
+      await f.send('alice', {
+        address: fee,
+        abi: feeOnTransferTokenAbi,
+        functionName: 'approve',
+        args: [f.deployment.htlc, 100n],
+      });
       const expiry = (await f.now()) + 3600n;
       const call = f.send('alice', {
         address: f.deployment.htlc,
@@ -219,8 +258,18 @@ describe('HashedTimelock', () => {
     it('is protected against re-entrancy from the token', async () => {
       const hash = await f.wallets.alice.deployContract({ abi: reentrantTokenAbi, bytecode: reentrantTokenBytecode });
       const evil = getAddress((await f.client.waitForTransactionReceipt({ hash })).contractAddress!);
-      await f.send('alice', { address: evil, abi: reentrantTokenAbi, functionName: 'mint', args: [f.addr.alice, 100n] });
-      await f.send('alice', { address: evil, abi: reentrantTokenAbi, functionName: 'approve', args: [f.deployment.htlc, 100n] });
+      await f.send('alice', {
+        address: evil,
+        abi: reentrantTokenAbi,
+        functionName: 'mint',
+        args: [f.addr.alice, 100n],
+      });
+      await f.send('alice', {
+        address: evil,
+        abi: reentrantTokenAbi,
+        functionName: 'approve',
+        args: [f.deployment.htlc, 100n],
+      });
       const expiry = (await f.now()) + 60n;
       const receipt = await f.send('alice', {
         address: f.deployment.htlc,
@@ -231,7 +280,12 @@ describe('HashedTimelock', () => {
       const { lockId } = lockedEvent(receipt);
       // On the refund transfer out of the HTLC, the token calls refund again.
       const payload = encodeFunctionData({ abi: hashedTimelockAbi, functionName: 'refund', args: [lockId] });
-      await f.send('alice', { address: evil, abi: reentrantTokenAbi, functionName: 'arm', args: [f.deployment.htlc, payload] });
+      await f.send('alice', {
+        address: evil,
+        abi: reentrantTokenAbi,
+        functionName: 'arm',
+        args: [f.deployment.htlc, payload],
+      });
       await f.setNextTime(expiry);
       await expectRevert(refund(lockId), 'ReentrancyGuardReentrantCall', []);
     });

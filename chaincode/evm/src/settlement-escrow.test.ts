@@ -1,6 +1,24 @@
-import { decodeEventLog, hashTypedData, keccak256, sha256, stringToHex, type Address, type Hex, type TransactionReceipt } from 'viem';
+import {
+  decodeEventLog,
+  hashTypedData,
+  keccak256,
+  sha256,
+  stringToHex,
+  type Address,
+  type Hex,
+  type TransactionReceipt,
+} from 'viem';
 import { cashTokenAbi, escrowState, releaseApprovalTypedData, settlementEscrowAbi } from '.';
-import { expectRevert, fund, isolateEachTest, preimageOf, printGasTable, setupFixture, type Fixture, type Role } from './__tests__/fixture';
+import {
+  expectRevert,
+  fund,
+  isolateEachTest,
+  preimageOf,
+  printGasTable,
+  setupFixture,
+  type Fixture,
+  type Role,
+} from './__tests__/fixture';
 
 let f: Fixture;
 beforeAll(async () => {
@@ -36,7 +54,17 @@ async function deposit(o: DepositOptions = {}) {
       address: f.deployment.escrow,
       abi: settlementEscrowAbi,
       functionName: 'deposit',
-      args: [ESCROW_ID, TRADE_ID, f.deployment.token, o.amount ?? 300_00n, f.addr.bob, f.addr.carol, expiry, o.hashlock ?? ZERO32, o.notary ?? ZERO_ADDRESS],
+      args: [
+        ESCROW_ID,
+        TRADE_ID,
+        f.deployment.token,
+        o.amount ?? 300_00n,
+        f.addr.bob,
+        f.addr.carol,
+        expiry,
+        o.hashlock ?? ZERO32,
+        o.notary ?? ZERO_ADDRESS,
+      ],
     },
     o.label,
   );
@@ -50,19 +78,39 @@ const escrowEvents = (receipt: TransactionReceipt) =>
 const balance = (who: Address) =>
   f.client.readContract({ address: f.deployment.token, abi: cashTokenAbi, functionName: 'balanceOf', args: [who] });
 const getEscrow = () =>
-  f.client.readContract({ address: f.deployment.escrow, abi: settlementEscrowAbi, functionName: 'getEscrow', args: [ESCROW_ID] });
+  f.client.readContract({
+    address: f.deployment.escrow,
+    abi: settlementEscrowAbi,
+    functionName: 'getEscrow',
+    args: [ESCROW_ID],
+  });
 const release = (who: Role, amount: bigint, sig: Hex = '0x', label?: string) =>
-  f.send(who, { address: f.deployment.escrow, abi: settlementEscrowAbi, functionName: 'release', args: [ESCROW_ID, amount, sig] }, label);
+  f.send(
+    who,
+    { address: f.deployment.escrow, abi: settlementEscrowAbi, functionName: 'release', args: [ESCROW_ID, amount, sig] },
+    label,
+  );
 const releaseWithPreimage = (who: Role, amount: bigint, preimage: Hex, sig: Hex = '0x', label?: string) =>
   f.send(
     who,
-    { address: f.deployment.escrow, abi: settlementEscrowAbi, functionName: 'releaseWithPreimage', args: [ESCROW_ID, amount, preimage, sig] },
+    {
+      address: f.deployment.escrow,
+      abi: settlementEscrowAbi,
+      functionName: 'releaseWithPreimage',
+      args: [ESCROW_ID, amount, preimage, sig],
+    },
     label,
   );
 const returnFunds = (who: Role, label?: string) =>
-  f.send(who, { address: f.deployment.escrow, abi: settlementEscrowAbi, functionName: 'returnFunds', args: [ESCROW_ID] }, label);
+  f.send(
+    who,
+    { address: f.deployment.escrow, abi: settlementEscrowAbi, functionName: 'returnFunds', args: [ESCROW_ID] },
+    label,
+  );
 const notarySign = (amount: bigint, nonce: bigint) =>
-  f.wallets.notary.signTypedData(releaseApprovalTypedData(f.deployment.escrow, f.anvil.chain.id, { escrowId: ESCROW_ID, amount, nonce }));
+  f.wallets.notary.signTypedData(
+    releaseApprovalTypedData(f.deployment.escrow, f.anvil.chain.id, { escrowId: ESCROW_ID, amount, nonce }),
+  );
 
 describe('SettlementEscrow', () => {
   describe('deposit', () => {
@@ -107,7 +155,11 @@ describe('SettlementEscrow', () => {
 
     it('rejects a zero amount and more than the balance', async () => {
       await expectRevert(deposit({ amount: 0n }), 'EscrowZeroAmount', []);
-      await expectRevert(deposit({ amount: 2_000_00n }), 'ERC20InsufficientBalance', [f.addr.alice, 1_000_00n, 2_000_00n]);
+      await expectRevert(deposit({ amount: 2_000_00n }), 'ERC20InsufficientBalance', [
+        f.addr.alice,
+        1_000_00n,
+        2_000_00n,
+      ]);
     });
   });
 
@@ -118,7 +170,14 @@ describe('SettlementEscrow', () => {
       expect(escrowEvents(receipt)).toEqual([
         {
           eventName: 'Released',
-          args: { escrowId: ESCROW_ID, beneficiary: f.addr.bob, caller: f.addr.carol, amount: 100_00n, remaining: 200_00n, preimage: ZERO32 },
+          args: {
+            escrowId: ESCROW_ID,
+            beneficiary: f.addr.bob,
+            caller: f.addr.carol,
+            amount: 100_00n,
+            remaining: 200_00n,
+            preimage: ZERO32,
+          },
         },
       ]);
       expect(await balance(f.addr.bob)).toBe(100_00n);
@@ -156,14 +215,23 @@ describe('SettlementEscrow', () => {
     it('lets anyone holding the preimage release and publishes it', async () => {
       await deposit({ hashlock: HASHLOCK });
       const receipt = await releaseWithPreimage('bob', 300_00n, PREIMAGE, '0x', 'SettlementEscrow.releaseWithPreimage');
-      expect(escrowEvents(receipt)[0]?.args).toMatchObject({ amount: 300_00n, remaining: 0n, preimage: PREIMAGE, caller: f.addr.bob });
+      expect(escrowEvents(receipt)[0]?.args).toMatchObject({
+        amount: 300_00n,
+        remaining: 0n,
+        preimage: PREIMAGE,
+        caller: f.addr.bob,
+      });
       expect(await balance(f.addr.bob)).toBe(300_00n);
     });
 
     it('rejects a wrong preimage, a preimage of the wrong length, and a preimage without hashlock', async () => {
       await deposit({ hashlock: HASHLOCK });
       const wrong = preimageOf(0x41);
-      await expectRevert(releaseWithPreimage('bob', 1n, wrong), 'EscrowPreimageMismatch', [ESCROW_ID, HASHLOCK, sha256(wrong)]);
+      await expectRevert(releaseWithPreimage('bob', 1n, wrong), 'EscrowPreimageMismatch', [
+        ESCROW_ID,
+        HASHLOCK,
+        sha256(wrong),
+      ]);
       await expectRevert(releaseWithPreimage('bob', 1n, '0x4242'), 'EscrowInvalidPreimageLength', [2n]);
     });
 
@@ -180,9 +248,17 @@ describe('SettlementEscrow', () => {
       const first = await notarySign(100_00n, 0n);
       await release('carol', 100_00n, first, 'SettlementEscrow.release (notary)');
       expect((await getEscrow()).releaseNonce).toBe(1n);
-      await expectRevert(release('carol', 100_00n, first), 'EscrowInvalidNotarySignature', [ESCROW_ID, f.addr.notary, 1n]);
+      await expectRevert(release('carol', 100_00n, first), 'EscrowInvalidNotarySignature', [
+        ESCROW_ID,
+        f.addr.notary,
+        1n,
+      ]);
       const wrongAmount = await notarySign(50_00n, 1n);
-      await expectRevert(release('carol', 100_00n, wrongAmount), 'EscrowInvalidNotarySignature', [ESCROW_ID, f.addr.notary, 1n]);
+      await expectRevert(release('carol', 100_00n, wrongAmount), 'EscrowInvalidNotarySignature', [
+        ESCROW_ID,
+        f.addr.notary,
+        1n,
+      ]);
       await release('carol', 100_00n, await notarySign(100_00n, 1n));
       expect(await balance(f.addr.bob)).toBe(200_00n);
     });
@@ -202,7 +278,15 @@ describe('SettlementEscrow', () => {
         functionName: 'releaseDigest',
         args: [ESCROW_ID, 5n, 7n],
       });
-      expect(digest).toBe(hashTypedData(releaseApprovalTypedData(f.deployment.escrow, f.anvil.chain.id, { escrowId: ESCROW_ID, amount: 5n, nonce: 7n })));
+      expect(digest).toBe(
+        hashTypedData(
+          releaseApprovalTypedData(f.deployment.escrow, f.anvil.chain.id, {
+            escrowId: ESCROW_ID,
+            amount: 5n,
+            nonce: 7n,
+          }),
+        ),
+      );
     });
   });
 
@@ -212,7 +296,10 @@ describe('SettlementEscrow', () => {
       await release('carol', 120_00n);
       const receipt = await returnFunds('carol', 'SettlementEscrow.returnFunds (controller)');
       expect(escrowEvents(receipt)).toEqual([
-        { eventName: 'Returned', args: { escrowId: ESCROW_ID, depositor: f.addr.alice, caller: f.addr.carol, amount: 180_00n } },
+        {
+          eventName: 'Returned',
+          args: { escrowId: ESCROW_ID, depositor: f.addr.alice, caller: f.addr.carol, amount: 180_00n },
+        },
       ]);
       expect(await balance(f.addr.alice)).toBe(880_00n);
       expect((await getEscrow()).state).toBe(escrowState.Returned);

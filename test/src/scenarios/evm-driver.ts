@@ -18,6 +18,7 @@ import {
   type Address,
   type Chain,
   type Hex,
+  type Log,
   type PublicClient,
   type Transport,
   type WalletClient,
@@ -92,7 +93,7 @@ class EvmDriver implements LedgerDriver {
   }
 
   /** Sends one transaction and waits for it; a revert becomes a {@link ScenarioError}. */
-  async #send(wallet: Wallet, call: Parameters<Wallet['writeContract']>[0]): Promise<readonly import('viem').Log[]> {
+  async #send(wallet: Wallet, call: Parameters<Wallet['writeContract']>[0]): Promise<readonly Log[]> {
     let hash: Hex;
     try {
       hash = await wallet.writeContract(call);
@@ -118,10 +119,20 @@ class EvmDriver implements LedgerDriver {
     const token = getAddress(receipt.contractAddress);
     this.#token = token;
     this.#nextTime = undefined;
-    await this.#send(this.#issuer, { address: token, abi: cashTokenAbi, functionName: 'mint', args: [this.#address('alice'), initial] });
+    await this.#send(this.#issuer, {
+      address: token,
+      abi: cashTokenAbi,
+      functionName: 'mint',
+      args: [this.#address('alice'), initial],
+    });
     for (const who of ACTORS) {
       for (const spender of [this.#contracts.htlc, this.#contracts.escrow]) {
-        await this.#send(this.#wallets[who], { address: token, abi: cashTokenAbi, functionName: 'approve', args: [spender, MAX_ALLOWANCE] });
+        await this.#send(this.#wallets[who], {
+          address: token,
+          abi: cashTokenAbi,
+          functionName: 'approve',
+          args: [spender, MAX_ALLOWANCE],
+        });
       }
     }
   }
@@ -136,7 +147,12 @@ class EvmDriver implements LedgerDriver {
   }
 
   async freeBalance(who: Actor): Promise<bigint> {
-    return this.#client.readContract({ address: this.#ready, abi: cashTokenAbi, functionName: 'balanceOf', args: [this.#address(who)] });
+    return this.#client.readContract({
+      address: this.#ready,
+      abi: cashTokenAbi,
+      functionName: 'balanceOf',
+      args: [this.#address(who)],
+    });
   }
 
   async totals(): Promise<Totals> {
@@ -149,8 +165,18 @@ class EvmDriver implements LedgerDriver {
     });
     for (const who of ACTORS) free += await this.freeBalance(who);
     const [locked, escrowed, supply] = await Promise.all([
-      this.#client.readContract({ address: this.#contracts.htlc, abi: hashedTimelockAbi, functionName: 'totalLocked', args: [token] }),
-      this.#client.readContract({ address: this.#contracts.escrow, abi: settlementEscrowAbi, functionName: 'totalEscrowed', args: [token] }),
+      this.#client.readContract({
+        address: this.#contracts.htlc,
+        abi: hashedTimelockAbi,
+        functionName: 'totalLocked',
+        args: [token],
+      }),
+      this.#client.readContract({
+        address: this.#contracts.escrow,
+        abi: settlementEscrowAbi,
+        functionName: 'totalEscrowed',
+        args: [token],
+      }),
       this.#client.readContract({ address: token, abi: cashTokenAbi, functionName: 'totalSupply' }),
     ]);
     return { free, locked, escrowed, supply };
@@ -210,7 +236,12 @@ class EvmDriver implements LedgerDriver {
     await this.#send(
       this.#wallets[caller],
       preimage === undefined
-        ? { address: this.#contracts.escrow, abi: settlementEscrowAbi, functionName: 'release', args: [id, amount, '0x'] }
+        ? {
+            address: this.#contracts.escrow,
+            abi: settlementEscrowAbi,
+            functionName: 'release',
+            args: [id, amount, '0x'],
+          }
         : {
             address: this.#contracts.escrow,
             abi: settlementEscrowAbi,

@@ -116,7 +116,11 @@ export function isolateEachTest(get: () => Fixture): void {
 }
 
 /** Asserts that `promise` rejects with exactly this custom error and these arguments. */
-export async function expectRevert(promise: Promise<unknown>, name: CashErrorName, args: readonly unknown[]): Promise<void> {
+export async function expectRevert(
+  promise: Promise<unknown>,
+  name: CashErrorName,
+  args: readonly unknown[],
+): Promise<void> {
   let error: unknown;
   try {
     await promise;
