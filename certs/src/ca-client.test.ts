@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createPublicKey, webcrypto } from 'node:crypto';
 import { parseCertificateClaims } from './attributes';
 import { connectCa, type CaClient, type Enrollment } from './ca-client';
-import { certificateFingerprint, certificateSerialAndAki, generateKeyPair, x509 } from './crypto';
+import { certificateFingerprint, certificateSerialAndAki, generateKeyPair, privateKeyFromPem, x509 } from './crypto';
 import { partyOfCertificate, signDirectory, verifyDirectory, type Directory } from './directory';
 import { CaRequestError } from './errors';
 import { httpsTransport, type TransportRequest } from './transport';
@@ -191,7 +191,6 @@ describe('Fabric CA client against a real fabric-ca-server', () => {
     it('is rejected for a certificate from another CA', async () => {
       const rogue = await makeLocalCa();
       const fake = await rogue.issue(ca.registrar.id, { 'hf.EnrollmentID': ca.registrar.id });
-      const { privateKeyFromPem } = await import('./crypto');
       await expect(
         client.gencrl({ certificate: fake.cert, privateKey: privateKeyFromPem(fake.key) }),
       ).rejects.toMatchObject({ code: 'ca_auth', status: 401 });
