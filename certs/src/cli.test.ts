@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runCli } from './cli';
@@ -42,7 +43,7 @@ describe('dvp-certs CLI', () => {
       const r = await cli([
         'enroll',
         '--wallet',
-        '/tmp/w',
+        join(dir, 'wallet'),
         '--url',
         'https://127.0.0.1:1',
         '--tls-cert',
@@ -52,11 +53,13 @@ describe('dvp-certs CLI', () => {
     });
 
     it('reports an unreadable TLS certificate as a one-line user error', async () => {
-      writeFileSync('/tmp/dvp-certs-cli-secret', 's3cret\n');
+      const dir = mkdtempSync(join(tmpdir(), 'dvp-certs-cli-'));
+      const secretFile = join(dir, 'secret');
+      writeFileSync(secretFile, 's3cret\n');
       const r = await cli([
         'enroll',
         '--wallet',
-        '/tmp/w',
+        join(dir, 'wallet'),
         '--url',
         'https://127.0.0.1:1',
         '--tls-cert',
@@ -64,8 +67,9 @@ describe('dvp-certs CLI', () => {
         '--id',
         'a',
         '--secret-file',
-        '/tmp/dvp-certs-cli-secret',
+        secretFile,
       ]);
+      rmSync(dir, { recursive: true, force: true });
       expect(r).toEqual({ code: 1, out: '', err: 'dvp-certs: cannot read TLS certificate /nonexistent: ENOENT' });
     });
 
