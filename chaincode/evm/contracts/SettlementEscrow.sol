@@ -59,7 +59,7 @@ contract SettlementEscrow is ISettlementEscrow, EIP712, ReentrancyGuard {
         uint256 received = IERC20(token).balanceOf(address(this)) - before;
         if (received != amount) revert EscrowTransferAmountMismatch(token, amount, received);
 
-        emit Deposited(escrowId, tradeId, msg.sender, token, amount, beneficiary, controller, expiry);
+        emit Deposited(escrowId, tradeId, msg.sender, token, amount, beneficiary, controller, expiry, hashlock, notary);
     }
 
     /// @inheritdoc ISettlementEscrow

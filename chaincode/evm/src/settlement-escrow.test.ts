@@ -128,6 +128,8 @@ describe('SettlementEscrow', () => {
             beneficiary: f.addr.bob,
             controller: f.addr.carol,
             expiry,
+            hashlock: HASHLOCK,
+            notary: ZERO_ADDRESS,
           },
         },
       ]);

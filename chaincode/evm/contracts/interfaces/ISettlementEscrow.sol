@@ -91,7 +91,8 @@ interface ISettlementEscrow {
     /// @param nonce The nonce the signature had to cover.
     error EscrowInvalidNotarySignature(bytes32 escrowId, address notary, uint64 nonce);
 
-    /// @notice `depositor` put `amount` of `token` in escrow for trade `tradeId`.
+    /// @notice `depositor` put `amount` of `token` in escrow for trade `tradeId`, with the terms
+    /// a counterparty needs to verify the deposit without a further read.
     event Deposited(
         bytes32 indexed escrowId,
         bytes32 indexed tradeId,
@@ -100,7 +101,9 @@ interface ISettlementEscrow {
         uint256 amount,
         address beneficiary,
         address controller,
-        uint64 expiry
+        uint64 expiry,
+        bytes32 hashlock,
+        address notary
     );
 
     /// @notice `amount` went to `beneficiary`; `remaining` stays in escrow. `preimage` is zero
