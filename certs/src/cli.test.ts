@@ -43,7 +43,7 @@ describe('dvp-certs CLI', () => {
       const r = await cli([
         'enroll',
         '--wallet',
-        join(dir, 'wallet'),
+        join(tmpdir(), 'dvp-certs-no-wallet'),
         '--url',
         'https://127.0.0.1:1',
         '--tls-cert',
