@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+
+import { beforeEach, describe, expect, it } from '@jest/globals';
+
+import { TRANSACTIONS } from './policy';
+import { expectOk, expectRejected } from './testing/expect';
+import { makeFixture, ok, seed, TEST_ISIN } from './testing/fixture';
+import type { Fixture } from './testing/fixture';
+
+const T0 = 1_700_000_000;
+const PREIMAGE = createHash('sha256').update('audit').digest('hex');
+const HASHLOCK = createHash('sha256').update(Buffer.from(PREIMAGE, 'hex')).digest('hex');
+
+let fx: Fixture;
+beforeEach(async () => {
+  fx = await makeFixture(T0);
+  await seed(fx, 1000n);
+});
+
+describe('audit', () => {
+  describe('History', () => {
+    it('returns every version of a lock, with transaction ids and times', async () => {
+      const locked = ok(
+        await fx.ledger.submit(fx.ids.alice, 'LockHTLC', 'L1', TEST_ISIN, '10', fx.ids.bob.account, HASHLOCK, String(T0 + 60)),
+      );
+      fx.ledger.time = T0 + 5;
+      const claimed = ok(await fx.ledger.submit(fx.ids.bob, 'ClaimHTLC', 'L1', PREIMAGE));
+      const history = expectOk(await fx.ledger.evaluate(fx.ids.auditor, 'History', 'htlc/L1')) as Record<string, unknown>[];
+      expect(history.map((h) => ({ ...h, value: JSON.parse(h['value'] as string).status }))).toEqual([
+        { isDelete: false, timestamp: T0, txId: locked.txId, value: 'LOCKED' },
+        { isDelete: false, timestamp: T0 + 5, txId: claimed.txId, value: 'CLAIMED' },
+      ]);
+    });
+
+    it('accepts a JSON array key and shows deletions of emptied balances', async () => {
+      ok(await fx.ledger.submit(fx.ids.alice, 'Transfer', TEST_ISIN, fx.ids.alice.account, fx.ids.bob.account, '1000'));
+      const key = JSON.stringify(['balance', fx.ids.alice.account, TEST_ISIN]);
+      const history = expectOk(await fx.ledger.evaluate(fx.ids.auditor, 'History', key)) as Record<string, unknown>[];
+      expect(history.map((h) => [h['isDelete'], h['value']])).toEqual([
+        [false, JSON.stringify({ account: fx.ids.alice.account, isin: TEST_ISIN, quantity: '1000' })],
+        [true, ''],
+      ]);
+    });
+
+    it.each(['htlc', 'wallet/x', '["htlc"]', '[1,2]', 'holder/x'])('rejects the key %p with INVALID_ARGUMENT', async (key) => {
+      expectRejected(await fx.ledger.evaluate(fx.ids.auditor, 'History', key), 'INVALID_ARGUMENT');
+    });
+
+    it('is for auditors only', async () => {
+      expectRejected(await fx.ledger.evaluate(fx.ids.alice, 'History', 'htlc/L1'), 'NOT_AUTHORIZED');
+    });
+  });
+
+  describe('SupplyBreakdown', () => {
+    it('splits the supply into free, locked and escrowed', async () => {
+      ok(await fx.ledger.submit(fx.ids.alice, 'LockHTLC', 'L1', TEST_ISIN, '10', fx.ids.bob.account, HASHLOCK, String(T0 + 60)));
+      ok(
+        await fx.ledger.submit(
+          fx.ids.alice,
+          'EscrowDeposit',
+          'E1',
+          'T1',
+          TEST_ISIN,
+          '200',
+          fx.ids.bob.account,
+          fx.ids.manager.account,
+          String(T0 + 60),
+          '',
+        ),
+      );
+      ok(await fx.ledger.submit(fx.ids.manager, 'EscrowRelease', 'E1', '50', ''));
+      expect(expectOk(await fx.ledger.evaluate(fx.ids.auditor, 'SupplyBreakdown', TEST_ISIN))).toEqual({
+        escrowed: '150',
+        free: '840',
+        isin: TEST_ISIN,
+        locked: '10',
+        supply: '1000',
+      });
+    });
+  });
+});
+
+describe('contract metadata', () => {
+  const metadata = async (): Promise<Record<string, any>> =>
+    expectOk(await fx.ledger.evaluate(fx.ids.alice, 'org.hyperledger.fabric:GetMetadata')) as Record<string, any>;
+
+  it('lists every transaction with typed parameters, and the SUBMIT/EVALUATE tag', async () => {
+    const contract = (await metadata())['contracts']['securities'];
+    const txs = contract.transactions as { name: string; tag: string[]; parameters: { schema: object }[] }[];
+    expect(txs.map((t) => t.name).sort()).toEqual([...TRANSACTIONS].sort());
+    for (const tx of txs) {
+      expect(tx.parameters.every((p) => 'type' in p.schema || '$ref' in p.schema)).toBe(true);
+    }
+    const tags = Object.fromEntries(txs.map((t) => [t.name, t.tag[0]]));
+    expect(tags).toMatchObject({ LockHTLC: 'SUBMIT', GetHTLC: 'EVALUATE', History: 'EVALUATE', Transfer: 'SUBMIT' });
+    const lock = txs.find((t) => t.name === 'LockHTLC') as Record<string, any>;
+    expect(lock['returns']).toEqual({ $ref: '#/components/schemas/HtlcLock' });
+    expect(lock['parameters'].map((p: { name: string }) => p.name)).toEqual([
+      'lockId',
+      'isin',
+      'quantity',
+      'receiver',
+      'hashlock',
+      'expiry',
+    ]);
+  });
+
+  it('describes every returned type, with properties in sorted order', async () => {
+    const schemas = (await metadata())['components']['schemas'] as Record<string, { properties: object }>;
+    for (const name of ['Instrument', 'Holding', 'Account', 'HtlcLock', 'Escrow', 'SupplyBreakdown', 'HistoryEntry']) {
+      const keys = Object.keys(schemas[name]?.properties ?? {});
+      expect({ name, keys }).toEqual({ name, keys: [...keys].sort() });
+      expect(keys.length).toBeGreaterThan(2);
+    }
+  });
+});
