@@ -1,3 +1,5 @@
+import './testing/quiet';
+
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 
 import { SecuritiesContract } from './contract';

@@ -21,11 +21,23 @@ describe('audit', () => {
   describe('History', () => {
     it('returns every version of a lock, with transaction ids and times', async () => {
       const locked = ok(
-        await fx.ledger.submit(fx.ids.alice, 'LockHTLC', 'L1', TEST_ISIN, '10', fx.ids.bob.account, HASHLOCK, String(T0 + 60)),
+        await fx.ledger.submit(
+          fx.ids.alice,
+          'LockHTLC',
+          'L1',
+          TEST_ISIN,
+          '10',
+          fx.ids.bob.account,
+          HASHLOCK,
+          String(T0 + 60),
+        ),
       );
       fx.ledger.time = T0 + 5;
       const claimed = ok(await fx.ledger.submit(fx.ids.bob, 'ClaimHTLC', 'L1', PREIMAGE));
-      const history = expectOk(await fx.ledger.evaluate(fx.ids.auditor, 'History', 'htlc/L1')) as Record<string, unknown>[];
+      const history = expectOk(await fx.ledger.evaluate(fx.ids.auditor, 'History', 'htlc/L1')) as Record<
+        string,
+        unknown
+      >[];
       expect(history.map((h) => ({ ...h, value: JSON.parse(h['value'] as string).status }))).toEqual([
         { isDelete: false, timestamp: T0, txId: locked.txId, value: 'LOCKED' },
         { isDelete: false, timestamp: T0 + 5, txId: claimed.txId, value: 'CLAIMED' },
@@ -42,9 +54,12 @@ describe('audit', () => {
       ]);
     });
 
-    it.each(['htlc', 'wallet/x', '["htlc"]', '[1,2]', 'holder/x'])('rejects the key %p with INVALID_ARGUMENT', async (key) => {
-      expectRejected(await fx.ledger.evaluate(fx.ids.auditor, 'History', key), 'INVALID_ARGUMENT');
-    });
+    it.each(['htlc', 'wallet/x', '["htlc"]', '[1,2]', 'holder/x'])(
+      'rejects the key %p with INVALID_ARGUMENT',
+      async (key) => {
+        expectRejected(await fx.ledger.evaluate(fx.ids.auditor, 'History', key), 'INVALID_ARGUMENT');
+      },
+    );
 
     it('is for auditors only', async () => {
       expectRejected(await fx.ledger.evaluate(fx.ids.alice, 'History', 'htlc/L1'), 'NOT_AUTHORIZED');
@@ -53,7 +68,18 @@ describe('audit', () => {
 
   describe('SupplyBreakdown', () => {
     it('splits the supply into free, locked and escrowed', async () => {
-      ok(await fx.ledger.submit(fx.ids.alice, 'LockHTLC', 'L1', TEST_ISIN, '10', fx.ids.bob.account, HASHLOCK, String(T0 + 60)));
+      ok(
+        await fx.ledger.submit(
+          fx.ids.alice,
+          'LockHTLC',
+          'L1',
+          TEST_ISIN,
+          '10',
+          fx.ids.bob.account,
+          HASHLOCK,
+          String(T0 + 60),
+        ),
+      );
       ok(
         await fx.ledger.submit(
           fx.ids.alice,

@@ -26,10 +26,16 @@ describe('in-memory stub', () => {
     const stub = stubFor(world);
     expect(stub.createCompositeKey('t', ['a', 'b'])).toBe('\u0000t\u0000a\u0000b\u0000');
     expect(stub.splitCompositeKey('\u0000t\u0000a\u0000b\u0000')).toEqual({ objectType: 't', attributes: ['a', 'b'] });
-    for (const k of [['x', '2'], ['x', '1'], ['y', '1']]) await stub.putState(stub.createCompositeKey('t', k), Buffer.from(k.join()));
+    for (const k of [
+      ['x', '2'],
+      ['x', '1'],
+      ['y', '1'],
+    ])
+      await stub.putState(stub.createCompositeKey('t', k), Buffer.from(k.join()));
     world.commit('t1', 100, stub.writes);
     const found: string[] = [];
-    for await (const kv of stubFor(world).getStateByPartialCompositeKey('t', ['x'])) found.push(Buffer.from(kv.value).toString());
+    for await (const kv of stubFor(world).getStateByPartialCompositeKey('t', ['x']))
+      found.push(Buffer.from(kv.value).toString());
     expect(found).toEqual(['x,1', 'x,2']);
   });
 
