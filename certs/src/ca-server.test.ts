@@ -56,6 +56,28 @@ describe('startCaServer', () => {
     }
   });
 
+  it('rejects options that would produce a broken config', async () => {
+    const base = {
+      homeDir: join(dir, 'ca'),
+      caName: 'ca-x',
+      org: 'x',
+      port: 7054,
+      registrar: { id: 'admin', secret: 'pw' },
+      logFile: join(dir, 'ca.log'),
+    };
+    await expect(startCaServer({ ...base, port: 70_000 })).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: 'startCaServer: invalid port 70000',
+    });
+    await expect(startCaServer({ ...base, affiliations: ['ops.desk'] })).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: "startCaServer: invalid affiliation 'ops.desk' (letters, digits, '-', '_')",
+    });
+    await expect(startCaServer({ ...base, registrar: { id: 'admin', secret: '' } })).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
+  });
+
   it('says how to build the binary when it is missing', async () => {
     await expect(
       startCaServer({

@@ -54,6 +54,7 @@ export interface CaServerHandle {
  * answers over TLS. On failure the process is stopped and the error carries the log's tail.
  */
 export async function startCaServer(opts: Readonly<CaServerOptions>): Promise<CaServerHandle> {
+  validateOptions(opts);
   const binary = opts.binary ?? DEFAULT_CA_SERVER_BINARY;
   if (!existsSync(binary)) {
     throw new CertsError('ca_server_start', `${binary} not found; build it with network/scripts/fabric-bin.sh ca`);
@@ -106,6 +107,28 @@ export async function startCaServer(opts: Readonly<CaServerOptions>): Promise<Ca
     probing.active = false;
   }
   return handle;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+function validateOptions(opts: Readonly<CaServerOptions>): void {
+  const bad = (what: string) => {
+    throw new CertsError('invalid_input', `startCaServer: invalid ${what}`);
+  };
+  const isPort = (p: number) => Number.isInteger(p) && p > 0 && p < 65536;
+  if (!isPort(opts.port)) bad(`port ${opts.port}`);
+  if (opts.operationsPort !== undefined && (!isPort(opts.operationsPort) || opts.operationsPort === opts.port)) {
+    bad(`operationsPort ${opts.operationsPort}`);
+  }
+  // Affiliations are dotted paths in Fabric CA: a dot inside one name would nest it.
+  for (const [what, value] of [
+    ['caName', opts.caName],
+    ['org', opts.org],
+    ...(opts.affiliations ?? []).map((a) => ['affiliation', a]),
+  ]) {
+    if (!NAME.test(value ?? '')) bad(`${what} '${value}' (letters, digits, '-', '_')`);
+  }
+  if (!opts.registrar.id || !opts.registrar.secret) bad('registrar (id and secret are required)');
 }
 
 /** Spawns detached; `exited` rejects if the process ends (used only while waiting for health). */
