@@ -20,6 +20,7 @@ contract SettlementEscrow is ISettlementEscrow, EIP712, ReentrancyGuard {
     mapping(bytes32 escrowId => Escrow) private _escrows;
     mapping(address token => uint256) private _totalEscrowed;
 
+    /// @notice Fixes the EIP-712 domain notaries sign under: name "SettlementEscrow", version "1".
     constructor() EIP712("SettlementEscrow", "1") {}
 
     /// @inheritdoc ISettlementEscrow
@@ -91,8 +92,8 @@ contract SettlementEscrow is ISettlementEscrow, EIP712, ReentrancyGuard {
             if (msg.sender != e.depositor) revert EscrowUnauthorized(escrowId, msg.sender);
             if (block.timestamp < e.expiry) revert EscrowNotExpired(escrowId, e.expiry, block.timestamp);
         }
-        // Cannot underflow: `released` only grows through {_release}, which caps it at `amount`.
         uint256 remaining;
+        // Cannot underflow: `released` only grows through {_release}, which caps it at `amount`.
         unchecked {
             remaining = e.amount - e.released;
         }
@@ -129,8 +130,8 @@ contract SettlementEscrow is ISettlementEscrow, EIP712, ReentrancyGuard {
     {
         if (block.timestamp >= e.expiry) revert EscrowExpired(escrowId, e.expiry, block.timestamp);
         if (amount == 0) revert EscrowZeroAmount();
-        // Cannot underflow: `released` never exceeds `amount` (checked below before it grows).
         uint256 remaining;
+        // Cannot underflow: `released` never exceeds `amount` (checked below before it grows).
         unchecked {
             remaining = e.amount - e.released;
         }
