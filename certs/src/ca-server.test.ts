@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectCa } from './ca-client';
 import { isAlive, startCaServer, stopProcess } from './ca-server';
 import { freePort, startTestCa } from './__tests__/fixtures';
 
@@ -29,6 +30,31 @@ describe('startCaServer', () => {
       await ca.stop();
     }
     expect(isAlive(ca.handle.pid)).toBe(false);
+  });
+
+  it('restarts on an existing home with the same CA key and registrar', async () => {
+    const opts = {
+      homeDir: join(dir, 'ca'),
+      caName: 'ca-again',
+      org: 'again',
+      port: await freePort(),
+      registrar: { id: 'admin', secret: 'pw-again' },
+      logFile: join(dir, 'ca.log'),
+    };
+    const first = await startCaServer(opts);
+    const caCert = readFileSync(first.caCertFile, 'utf8');
+    const tlsCert = readFileSync(first.tlsCertFile, 'utf8');
+    await stopProcess(first.pid);
+    const second = await startCaServer(opts);
+    try {
+      expect(second.pid).not.toBe(first.pid);
+      expect(readFileSync(second.caCertFile, 'utf8')).toBe(caCert);
+      expect(readFileSync(second.tlsCertFile, 'utf8')).toBe(tlsCert);
+      const client = connectCa({ url: second.url, tlsTrustedCert: tlsCert, caName: 'ca-again' });
+      await expect(client.enroll({ enrollmentId: 'admin', secret: 'pw-again' })).resolves.toHaveProperty('certificate');
+    } finally {
+      await stopProcess(second.pid);
+    }
   });
 
   it('fails fast, with the tail of the log, when the port is taken', async () => {
