@@ -106,22 +106,32 @@ describe('audit', () => {
   });
 });
 
+interface TxMeta {
+  name: string;
+  tag: string[];
+  parameters: { name: string; schema: object }[];
+  returns?: object;
+}
+interface Metadata {
+  contracts: Record<string, { transactions: TxMeta[] }>;
+  components: { schemas: Record<string, { properties?: object }> };
+}
+
 describe('contract metadata', () => {
-  const metadata = async (): Promise<Record<string, any>> =>
-    expectOk(await fx.ledger.evaluate(fx.ids.alice, 'org.hyperledger.fabric:GetMetadata')) as Record<string, any>;
+  const metadata = async (): Promise<Metadata> =>
+    expectOk(await fx.ledger.evaluate(fx.ids.alice, 'org.hyperledger.fabric:GetMetadata')) as Metadata;
 
   it('lists every transaction with typed parameters, and the SUBMIT/EVALUATE tag', async () => {
-    const contract = (await metadata())['contracts']['securities'];
-    const txs = contract.transactions as { name: string; tag: string[]; parameters: { schema: object }[] }[];
+    const txs = (await metadata()).contracts['securities']?.transactions ?? [];
     expect(txs.map((t) => t.name).sort()).toEqual([...TRANSACTIONS].sort());
     for (const tx of txs) {
       expect(tx.parameters.every((p) => 'type' in p.schema || '$ref' in p.schema)).toBe(true);
     }
     const tags = Object.fromEntries(txs.map((t) => [t.name, t.tag[0]]));
     expect(tags).toMatchObject({ LockHTLC: 'SUBMIT', GetHTLC: 'EVALUATE', History: 'EVALUATE', Transfer: 'SUBMIT' });
-    const lock = txs.find((t) => t.name === 'LockHTLC') as Record<string, any>;
-    expect(lock['returns']).toEqual({ $ref: '#/components/schemas/HtlcLock' });
-    expect(lock['parameters'].map((p: { name: string }) => p.name)).toEqual([
+    const lock = txs.find((t) => t.name === 'LockHTLC');
+    expect(lock?.returns).toEqual({ $ref: '#/components/schemas/HtlcLock' });
+    expect(lock?.parameters.map((p) => p.name)).toEqual([
       'lockId',
       'isin',
       'quantity',
@@ -132,7 +142,7 @@ describe('contract metadata', () => {
   });
 
   it('describes every returned type, with properties in sorted order', async () => {
-    const schemas = (await metadata())['components']['schemas'] as Record<string, { properties: object }>;
+    const schemas = (await metadata()).components.schemas;
     for (const name of ['Instrument', 'Holding', 'Account', 'HtlcLock', 'Escrow', 'SupplyBreakdown', 'HistoryEntry']) {
       const keys = Object.keys(schemas[name]?.properties ?? {});
       expect({ name, keys }).toEqual({ name, keys: [...keys].sort() });

@@ -4,6 +4,8 @@
  * parameter validation) over a {@link MemoryWorld}: the same path a peer drives.
  */
 import './quiet';
+import { createRequire } from 'node:module';
+
 import { JSONSerializer } from 'fabric-contract-api';
 import type { ChaincodeResponse, ChaincodeStub } from 'fabric-shim-api';
 
@@ -23,9 +25,8 @@ type ChaincodeFromContractCtor = new (
 ) => ChaincodeLike;
 
 // Not part of the shim's public typings, but it is exactly what `fabric-chaincode-node` runs.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const ChaincodeFromContract =
-  require('fabric-shim/lib/contract-spi/chaincodefromcontract') as ChaincodeFromContractCtor;
+const load = createRequire(__filename);
+const ChaincodeFromContract = load('fabric-shim/lib/contract-spi/chaincodefromcontract') as ChaincodeFromContractCtor;
 
 /** Outcome of one transaction. */
 export interface TxResult {
