@@ -32,7 +32,7 @@ Connection (every command):
   --url <url>        https://host:port of the fabric-ca-server
   --tls-cert <file>  PEM the server's TLS certificate must chain to
   --ca-name <name>   CA name inside the server
-  --wallet <dir>     wallet folder (default with --org: <state dir>/wallets/<org>)
+  --wallet <dir>     wallet folder (default with --org: its "wallet", else <state dir>/wallets/<org>)
   --msp-id <id>      MSP id recorded in identity.json
   --json             machine-readable output
   -h, --help         this text
@@ -128,11 +128,13 @@ function orgDefaults(flags: Flags, env: NodeJS.ProcessEnv): OrgDefaults {
   if (!existsSync(file)) throw new CertsError('invalid_input', `--org ${org}: ${file} not found (is the network up?)`);
   const state = JSON.parse(readFileSync(file, 'utf8')) as {
     stateDir?: string;
-    fabricCa?: { orgs?: Record<string, { url?: string; tlsCertFile?: string; caName?: string; mspId?: string }> };
+    fabricCa?: {
+      orgs?: Record<string, { url?: string; tlsCertFile?: string; caName?: string; mspId?: string; wallet?: string }>;
+    };
   };
   const entry = state.fabricCa?.orgs?.[org];
   if (!entry) throw new CertsError('invalid_input', `--org ${org}: no fabricCa.orgs.${org} in ${file}`);
-  const out: OrgDefaults = { wallet: join(state.stateDir ?? stateDir, 'wallets', org) };
+  const out: OrgDefaults = { wallet: entry.wallet ?? join(state.stateDir ?? stateDir, 'wallets', org) };
   if (entry.url) out.url = entry.url;
   if (entry.tlsCertFile) out.tlsCertFile = entry.tlsCertFile;
   if (entry.caName) out.caName = entry.caName;
