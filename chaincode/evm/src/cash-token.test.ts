@@ -1,7 +1,16 @@
-import { decodeEventLog, keccak256, stringToHex, type Address, type TransactionReceipt } from 'viem';
-import { cashTokenAbi, deployCashContracts, type CashDeployment } from '.';
+import {
+  decodeEventLog,
+  keccak256,
+  parseEventLogs,
+  sha256,
+  stringToHex,
+  type Address,
+  type TransactionReceipt,
+} from 'viem';
+import { cashTokenAbi, deployCashContracts, hashedTimelockAbi, type CashDeployment } from '.';
 import {
   expectRevert,
+  preimageOf,
   isolateEachTest,
   printGasTable,
   setupFixture,
@@ -11,6 +20,7 @@ import {
 
 const ISSUER_ROLE = keccak256(stringToHex('ISSUER_ROLE'));
 const ALLOWLIST_ADMIN_ROLE = keccak256(stringToHex('ALLOWLIST_ADMIN_ROLE'));
+const PREIMAGE = preimageOf(0x99);
 const ZERO_ADDRESS: Address = '0x0000000000000000000000000000000000000000';
 
 let f: Fixture;
@@ -132,6 +142,41 @@ describe('CashToken', () => {
         args: [f.addr.alice, true],
       });
       await expectRevert(call, 'AccessControlUnauthorizedAccount', [f.addr.alice, ALLOWLIST_ADMIN_ROLE]);
+    });
+
+    it('keeps a lock to a holder not on the list unclaimable until the sender refunds it', async () => {
+      await permit('alice');
+      await mint(restricted.token, 'admin', 'alice', 100n);
+      await f.send('alice', {
+        address: restricted.token,
+        abi: cashTokenAbi,
+        functionName: 'approve',
+        args: [restricted.htlc, 100n],
+      });
+      const expiry = (await f.now()) + 60n;
+      const receipt = await f.send('alice', {
+        address: restricted.htlc,
+        abi: hashedTimelockAbi,
+        functionName: 'lock',
+        args: [f.addr.bob, restricted.token, 100n, sha256(PREIMAGE), expiry],
+      });
+      const [locked] = parseEventLogs({ abi: hashedTimelockAbi, eventName: 'Locked', logs: receipt.logs });
+      const lockId = locked!.args.lockId;
+      const claim = f.send('bob', {
+        address: restricted.htlc,
+        abi: hashedTimelockAbi,
+        functionName: 'claim',
+        args: [lockId, PREIMAGE],
+      });
+      await expectRevert(claim, 'CashHolderNotPermitted', [f.addr.bob]);
+      await f.setNextTime(expiry);
+      await f.send('alice', {
+        address: restricted.htlc,
+        abi: hashedTimelockAbi,
+        functionName: 'refund',
+        args: [lockId],
+      });
+      expect(await read(restricted.token, 'balanceOf', f.addr.alice)).toBe(100n);
     });
 
     it('permits the HTLC and the escrow when the deployer is the admin', async () => {
