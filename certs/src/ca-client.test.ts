@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createPublicKey, webcrypto } from 'node:crypto';
 import { parseCertificateClaims } from './attributes';
 import { connectCa, type CaClient, type Enrollment } from './ca-client';
+import { checkRevocation } from './crl';
 import { certificateFingerprint, certificateSerialAndAki, generateKeyPair, privateKeyFromPem, x509 } from './crypto';
 import { partyOfCertificate, signDirectory, verifyDirectory, type Directory } from './directory';
 import { CaRequestError } from './errors';
@@ -109,6 +110,19 @@ describe('Fabric CA client against a real fabric-ca-server', () => {
       expect(crl.entries.map((e) => e.serialNumber.toLowerCase().replace(/^0+/, ''))).toEqual(
         expect.arrayContaining(res.revoked.map((c) => c.serial.replace(/^0+/, ''))),
       );
+      // What a gateway does with it.
+      const caCert = readFileSync(ca.handle.caCertFile, 'utf8');
+      const crlPem = crl.toString('pem');
+      await expect(checkRevocation(operator.certificate, crlPem, caCert)).resolves.toMatchObject({ revoked: true });
+      await expect(checkRevocation(registrar.certificate, crlPem, caCert)).resolves.toMatchObject({ revoked: false });
+      const rogue = await makeLocalCa();
+      await expect(checkRevocation(operator.certificate, crlPem, rogue.cert)).rejects.toMatchObject({
+        code: 'invalid_input',
+      });
+      const tomorrow = new Date(Date.now() + 25 * 3600 * 1000);
+      await expect(checkRevocation(registrar.certificate, crlPem, caCert, tomorrow)).rejects.toMatchObject({
+        message: expect.stringMatching(/^CRL expired at /),
+      });
     });
 
     it('refuses requests signed by the revoked certificate', async () => {

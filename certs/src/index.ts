@@ -37,5 +37,7 @@ export type { IdentityRecord, WalletIdentity } from './wallet';
 export { canonicalJson, partyOfCertificate, signDirectory, verifyDirectory } from './directory';
 export type { Directory, DirectoryEntry, SignedDirectory } from './directory';
 export { certificateFingerprint, certificateSerialAndAki, generateKeyPair, signLowS } from './crypto';
+export { checkRevocation } from './crl';
+export type { RevocationStatus } from './crl';
 export { CaRequestError, CertsError, CERTS_ERROR_TITLES } from './errors';
 export type { CaErrorDetail, CertsErrorCode } from './errors';
