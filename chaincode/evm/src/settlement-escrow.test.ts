@@ -1,5 +1,7 @@
 import {
   decodeEventLog,
+  encodeFunctionData,
+  getAddress,
   hashTypedData,
   keccak256,
   sha256,
@@ -19,6 +21,12 @@ import {
   type Fixture,
   type Role,
 } from './__tests__/fixture';
+import {
+  feeOnTransferTokenAbi,
+  feeOnTransferTokenBytecode,
+  reentrantTokenAbi,
+  reentrantTokenBytecode,
+} from './testing';
 
 let f: Fixture;
 beforeAll(async () => {
@@ -153,6 +161,34 @@ describe('SettlementEscrow', () => {
     it('rejects a taken escrow id', async () => {
       await deposit();
       await expectRevert(deposit(), 'EscrowAlreadyExists', [ESCROW_ID]);
+    });
+
+    it('rejects a fee-on-transfer token by balance delta', async () => {
+      const hash = await f.wallets.alice.deployContract({
+        abi: feeOnTransferTokenAbi,
+        bytecode: feeOnTransferTokenBytecode,
+      });
+      const fee = getAddress((await f.client.waitForTransactionReceipt({ hash })).contractAddress!);
+      await f.send('alice', {
+        address: fee,
+        abi: feeOnTransferTokenAbi,
+        functionName: 'mint',
+        args: [f.addr.alice, 100n],
+      });
+      await f.send('alice', {
+        address: fee,
+        abi: feeOnTransferTokenAbi,
+        functionName: 'approve',
+        args: [f.deployment.escrow, 100n],
+      });
+      const expiry = (await f.now()) + 3600n;
+      const call = f.send('alice', {
+        address: f.deployment.escrow,
+        abi: settlementEscrowAbi,
+        functionName: 'deposit',
+        args: [ESCROW_ID, TRADE_ID, fee, 100n, f.addr.bob, f.addr.carol, expiry, ZERO32, ZERO_ADDRESS],
+      });
+      await expectRevert(call, 'EscrowTransferAmountMismatch', [fee, 100n, 99n]);
     });
 
     it('rejects a zero amount and more than the balance', async () => {
@@ -321,6 +357,45 @@ describe('SettlementEscrow', () => {
       const { expiry } = await deposit();
       await f.setNextTime(expiry + 10n);
       await expectRevert(returnFunds('bob'), 'EscrowUnauthorized', [ESCROW_ID, f.addr.bob]);
+    });
+
+    it('is protected against re-entrancy from the token', async () => {
+      const hash = await f.wallets.alice.deployContract({ abi: reentrantTokenAbi, bytecode: reentrantTokenBytecode });
+      const evil = getAddress((await f.client.waitForTransactionReceipt({ hash })).contractAddress!);
+      await f.send('alice', {
+        address: evil,
+        abi: reentrantTokenAbi,
+        functionName: 'mint',
+        args: [f.addr.alice, 100n],
+      });
+      await f.send('alice', {
+        address: evil,
+        abi: reentrantTokenAbi,
+        functionName: 'approve',
+        args: [f.deployment.escrow, 100n],
+      });
+      const expiry = (await f.now()) + 60n;
+      await f.send('alice', {
+        address: f.deployment.escrow,
+        abi: settlementEscrowAbi,
+        functionName: 'deposit',
+        args: [ESCROW_ID, TRADE_ID, evil, 100n, f.addr.bob, f.addr.alice, expiry, ZERO32, ZERO_ADDRESS],
+      });
+      // While paying out the release, the token calls back into returnFunds; the guard fires first.
+      const payload = encodeFunctionData({ abi: settlementEscrowAbi, functionName: 'returnFunds', args: [ESCROW_ID] });
+      await f.send('alice', {
+        address: evil,
+        abi: reentrantTokenAbi,
+        functionName: 'arm',
+        args: [f.deployment.escrow, payload],
+      });
+      const call = f.send('alice', {
+        address: f.deployment.escrow,
+        abi: settlementEscrowAbi,
+        functionName: 'release',
+        args: [ESCROW_ID, 40n, '0x'],
+      });
+      await expectRevert(call, 'ReentrancyGuardReentrantCall', []);
     });
 
     it('rejects an unknown escrow', async () => {
