@@ -80,326 +80,142 @@ export interface Scenario {
   readonly steps: readonly Step[];
 }
 
-const lockAB = (amount: bigint, extra: Partial<Extract<Step, { do: 'lock' }>> = {}): Step => ({
+type Code = ScenarioErrorCode;
+type LockStep = Extract<Step, { do: 'lock' }>;
+type DepositStep = Extract<Step, { do: 'deposit' }>;
+const err = (expect?: Code): { expect?: Code } => (expect === undefined ? {} : { expect });
+
+// Step builders: alice locks/deposits for bob, `manager` controls escrows, `carol` is a stranger.
+const lock = (amount: bigint, expect?: Code): LockStep => ({
   do: 'lock',
   as: 'alice',
   id: 'L',
   to: 'bob',
   amount,
-  ...extra,
+  ...err(expect),
 });
-
-const depositAB = (amount: bigint, extra: Partial<Extract<Step, { do: 'deposit' }>> = {}): Step => ({
+const claim = (as: Actor, preimage: PreimageKind, expect?: Code, id = 'L'): Step => ({
+  do: 'claim',
+  as,
+  id,
+  preimage,
+  ...err(expect),
+});
+const refund = (as: Actor, expect?: Code): Step => ({ do: 'refund', as, id: 'L', ...err(expect) });
+const deposit = (amount: bigint, expect?: Code, extra: Partial<DepositStep> = {}): DepositStep => ({
   do: 'deposit',
   as: 'alice',
   id: 'E',
   to: 'bob',
   controller: 'manager',
   amount,
+  ...err(expect),
   ...extra,
 });
+const release = (as: Actor, amount: bigint, expect?: Code, preimage?: PreimageKind, id = 'E'): Step => ({
+  do: 'release',
+  as,
+  id,
+  amount,
+  ...err(expect),
+  ...(preimage === undefined ? {} : { preimage }),
+});
+const giveBack = (as: Actor, expect?: Code): Step => ({ do: 'return', as, id: 'E', ...err(expect) });
+const warp = (id: 'L' | 'E', offset?: bigint): Step => ({
+  do: 'warp',
+  id,
+  ...(offset === undefined ? {} : { offset }),
+});
+const free = (balances: Partial<Record<Actor, bigint>>): Step => ({ do: 'balances', free: balances });
+const held = (locked: bigint, escrowed: bigint): Step => ({ do: 'totals', locked, escrowed });
+
+const row = (path: readonly string[], name: string, ...steps: Step[]): Scenario => ({ path, name, steps });
+const LOCK = ['HTLC', 'lock'];
+const CLAIM = ['HTLC', 'claim'];
+const REFUND = ['HTLC', 'refund'];
+const DEPOSIT = ['escrow', 'deposit'];
+const RELEASE = ['escrow', 'release'];
+const RETURN = ['escrow', 'return'];
 
 /** The table. Add a row here and every ledger runs it. */
+// One scenario per row, so it reads as a table (hence no prettier formatting).
+// prettier-ignore
 export const SCENARIOS: readonly Scenario[] = [
-  // ---- HTLC: lock ----
-  {
-    path: ['HTLC', 'lock'],
-    name: 'moves the amount from the sender’s free balance into the lock',
-    steps: [
-      lockAB(300n),
-      { do: 'balances', free: { alice: 700n, bob: 0n } },
-      { do: 'totals', locked: 300n, escrowed: 0n },
-    ],
-  },
-  {
-    path: ['HTLC', 'lock'],
-    name: 'accepts a lock of the whole free balance',
-    steps: [lockAB(INITIAL), { do: 'balances', free: { alice: 0n } }, { do: 'totals', locked: INITIAL, escrowed: 0n }],
-  },
-  {
-    path: ['HTLC', 'lock'],
-    name: 'rejects a zero amount with INVALID_ARGUMENT',
-    steps: [lockAB(0n, { expect: 'INVALID_ARGUMENT' }), { do: 'balances', free: { alice: INITIAL } }],
-  },
-  {
-    path: ['HTLC', 'lock'],
-    name: 'rejects more than the free balance with INSUFFICIENT_BALANCE',
-    steps: [
-      lockAB(INITIAL + 1n, { expect: 'INSUFFICIENT_BALANCE' }),
-      { do: 'balances', free: { alice: INITIAL } },
-      { do: 'totals', locked: 0n, escrowed: 0n },
-    ],
-  },
-  // ---- HTLC: claim ----
-  {
-    path: ['HTLC', 'claim'],
-    name: 'pays the receiver when the right preimage is presented before expiry',
-    steps: [
-      lockAB(100n),
-      { do: 'claim', as: 'bob', id: 'L', preimage: 'secret' },
-      { do: 'balances', free: { alice: 900n, bob: 100n } },
-      { do: 'totals', locked: 0n, escrowed: 0n },
-    ],
-  },
-  {
-    path: ['HTLC', 'claim'],
-    name: 'pays the receiver one second before expiry',
-    steps: [
-      lockAB(100n),
-      { do: 'warp', id: 'L', offset: -1n },
-      { do: 'claim', as: 'bob', id: 'L', preimage: 'secret' },
-      { do: 'balances', free: { bob: 100n } },
-    ],
-  },
-  {
-    path: ['HTLC', 'claim'],
-    name: 'rejects a wrong preimage with BAD_PREIMAGE and keeps the funds locked',
-    steps: [
-      lockAB(100n),
-      { do: 'claim', as: 'bob', id: 'L', preimage: 'wrong', expect: 'BAD_PREIMAGE' },
-      { do: 'balances', free: { alice: 900n, bob: 0n } },
-      { do: 'totals', locked: 100n, escrowed: 0n },
-    ],
-  },
-  {
-    path: ['HTLC', 'claim'],
-    name: 'rejects a preimage shorter than 32 bytes with INVALID_ARGUMENT',
-    steps: [lockAB(100n), { do: 'claim', as: 'bob', id: 'L', preimage: 'short', expect: 'INVALID_ARGUMENT' }],
-  },
-  {
-    path: ['HTLC', 'claim'],
-    name: 'rejects a preimage longer than 32 bytes with INVALID_ARGUMENT',
-    steps: [lockAB(100n), { do: 'claim', as: 'bob', id: 'L', preimage: 'long', expect: 'INVALID_ARGUMENT' }],
-  },
-  {
-    path: ['HTLC', 'claim'],
-    name: 'rejects a claim at exactly the expiry with LOCK_EXPIRED',
-    steps: [
-      lockAB(100n),
-      { do: 'warp', id: 'L' },
-      { do: 'claim', as: 'bob', id: 'L', preimage: 'secret', expect: 'LOCK_EXPIRED' },
-      { do: 'totals', locked: 100n, escrowed: 0n },
-    ],
-  },
-  {
-    path: ['HTLC', 'claim'],
-    name: 'rejects a second claim with ALREADY_SETTLED',
-    steps: [
-      lockAB(100n),
-      { do: 'claim', as: 'bob', id: 'L', preimage: 'secret' },
-      { do: 'claim', as: 'bob', id: 'L', preimage: 'secret', expect: 'ALREADY_SETTLED' },
-      { do: 'balances', free: { alice: 900n, bob: 100n } },
-    ],
-  },
-  {
-    path: ['HTLC', 'claim'],
-    name: 'rejects a claim after a refund with ALREADY_SETTLED',
-    steps: [
-      lockAB(100n),
-      { do: 'warp', id: 'L' },
-      { do: 'refund', as: 'alice', id: 'L' },
-      { do: 'claim', as: 'bob', id: 'L', preimage: 'secret', expect: 'ALREADY_SETTLED' },
-      { do: 'balances', free: { alice: INITIAL, bob: 0n } },
-    ],
-  },
-  {
-    path: ['HTLC', 'claim'],
-    name: 'rejects an unknown lock with NOT_FOUND',
-    steps: [{ do: 'claim', as: 'bob', id: 'missing', preimage: 'secret', expect: 'NOT_FOUND' }],
-  },
-  // ---- HTLC: refund ----
-  {
-    path: ['HTLC', 'refund'],
-    name: 'rejects a refund before expiry with LOCK_NOT_EXPIRED',
-    steps: [
-      lockAB(100n),
-      { do: 'refund', as: 'alice', id: 'L', expect: 'LOCK_NOT_EXPIRED' },
-      { do: 'totals', locked: 100n, escrowed: 0n },
-    ],
-  },
-  {
-    path: ['HTLC', 'refund'],
-    name: 'returns the funds to the sender at exactly the expiry',
-    steps: [
-      lockAB(100n),
-      { do: 'warp', id: 'L' },
-      { do: 'refund', as: 'alice', id: 'L' },
-      { do: 'balances', free: { alice: INITIAL, bob: 0n } },
-      { do: 'totals', locked: 0n, escrowed: 0n },
-    ],
-  },
-  {
-    path: ['HTLC', 'refund'],
-    name: 'rejects a refund after a claim with ALREADY_SETTLED',
-    steps: [
-      lockAB(100n),
-      { do: 'claim', as: 'bob', id: 'L', preimage: 'secret' },
-      { do: 'warp', id: 'L' },
-      { do: 'refund', as: 'alice', id: 'L', expect: 'ALREADY_SETTLED' },
-      { do: 'balances', free: { alice: 900n, bob: 100n } },
-    ],
-  },
-  {
-    path: ['HTLC', 'refund'],
-    name: 'rejects a second refund with ALREADY_SETTLED',
-    steps: [
-      lockAB(100n),
-      { do: 'warp', id: 'L' },
-      { do: 'refund', as: 'alice', id: 'L' },
-      { do: 'refund', as: 'alice', id: 'L', expect: 'ALREADY_SETTLED' },
-      { do: 'balances', free: { alice: INITIAL } },
-    ],
-  },
-  // ---- Escrow: deposit ----
-  {
-    path: ['escrow', 'deposit'],
-    name: 'moves the amount from the depositor’s free balance into escrow',
-    steps: [
-      depositAB(400n),
-      { do: 'balances', free: { alice: 600n, bob: 0n } },
-      { do: 'totals', locked: 0n, escrowed: 400n },
-    ],
-  },
-  {
-    path: ['escrow', 'deposit'],
-    name: 'rejects more than the free balance with INSUFFICIENT_BALANCE',
-    steps: [depositAB(INITIAL + 1n, { expect: 'INSUFFICIENT_BALANCE' }), { do: 'totals', locked: 0n, escrowed: 0n }],
-  },
-  {
-    path: ['escrow', 'deposit'],
-    name: 'rejects a zero amount with INVALID_ARGUMENT',
-    steps: [depositAB(0n, { expect: 'INVALID_ARGUMENT' })],
-  },
-  {
-    path: ['escrow', 'deposit'],
-    name: 'rejects a reused escrow id with ALREADY_EXISTS',
-    steps: [
-      depositAB(100n),
-      depositAB(100n, { expect: 'ALREADY_EXISTS' }),
-      { do: 'totals', locked: 0n, escrowed: 100n },
-    ],
-  },
-  // ---- Escrow: release ----
-  {
-    path: ['escrow', 'release'],
-    name: 'releases part to the beneficiary and then returns the rest to the depositor',
-    steps: [
-      depositAB(400n),
-      { do: 'release', as: 'manager', id: 'E', amount: 150n },
-      { do: 'balances', free: { alice: 600n, bob: 150n } },
-      { do: 'totals', locked: 0n, escrowed: 250n },
-      { do: 'return', as: 'manager', id: 'E' },
-      { do: 'balances', free: { alice: 850n, bob: 150n } },
-      { do: 'totals', locked: 0n, escrowed: 0n },
-    ],
-  },
-  {
-    path: ['escrow', 'release'],
-    name: 'releases the whole deposit in two partial releases and then reports ALREADY_SETTLED',
-    steps: [
-      depositAB(400n),
-      { do: 'release', as: 'manager', id: 'E', amount: 100n },
-      { do: 'release', as: 'manager', id: 'E', amount: 300n },
-      { do: 'balances', free: { alice: 600n, bob: 400n } },
-      { do: 'release', as: 'manager', id: 'E', amount: 1n, expect: 'ALREADY_SETTLED' },
-      { do: 'return', as: 'manager', id: 'E', expect: 'ALREADY_SETTLED' },
-    ],
-  },
-  {
-    path: ['escrow', 'release'],
-    name: 'rejects a release by a stranger with NOT_AUTHORIZED',
-    steps: [
-      depositAB(400n),
-      { do: 'release', as: 'carol', id: 'E', amount: 100n, expect: 'NOT_AUTHORIZED' },
-      { do: 'release', as: 'bob', id: 'E', amount: 100n, expect: 'NOT_AUTHORIZED' },
-      { do: 'totals', locked: 0n, escrowed: 400n },
-    ],
-  },
-  {
-    path: ['escrow', 'release'],
-    name: 'rejects a release beyond the deposited amount with EXCEEDS_ESCROW',
-    steps: [
-      depositAB(400n),
-      { do: 'release', as: 'manager', id: 'E', amount: 401n, expect: 'EXCEEDS_ESCROW' },
-      { do: 'release', as: 'manager', id: 'E', amount: 300n },
-      { do: 'release', as: 'manager', id: 'E', amount: 101n, expect: 'EXCEEDS_ESCROW' },
-      { do: 'totals', locked: 0n, escrowed: 100n },
-    ],
-  },
-  {
-    path: ['escrow', 'release'],
-    name: 'rejects a zero release with INVALID_ARGUMENT',
-    steps: [depositAB(400n), { do: 'release', as: 'manager', id: 'E', amount: 0n, expect: 'INVALID_ARGUMENT' }],
-  },
-  {
-    path: ['escrow', 'release'],
-    name: 'rejects a release at exactly the expiry with LOCK_EXPIRED',
-    steps: [
-      depositAB(400n),
-      { do: 'warp', id: 'E' },
-      { do: 'release', as: 'manager', id: 'E', amount: 100n, expect: 'LOCK_EXPIRED' },
-      { do: 'totals', locked: 0n, escrowed: 400n },
-    ],
-  },
-  {
-    path: ['escrow', 'release'],
-    name: 'lets anyone presenting the preimage release a hash-conditioned deposit',
-    steps: [
-      depositAB(400n, { hashlocked: true }),
-      { do: 'release', as: 'carol', id: 'E', amount: 400n, preimage: 'secret' },
-      { do: 'balances', free: { alice: 600n, bob: 400n, carol: 0n } },
-    ],
-  },
-  {
-    path: ['escrow', 'release'],
-    name: 'rejects a wrong preimage on a hash-conditioned deposit with BAD_PREIMAGE',
-    steps: [
-      depositAB(400n, { hashlocked: true }),
-      { do: 'release', as: 'carol', id: 'E', amount: 400n, preimage: 'wrong', expect: 'BAD_PREIMAGE' },
-      { do: 'totals', locked: 0n, escrowed: 400n },
-    ],
-  },
-  {
-    path: ['escrow', 'release'],
-    name: 'rejects an unknown escrow with NOT_FOUND',
-    steps: [{ do: 'release', as: 'manager', id: 'missing', amount: 1n, expect: 'NOT_FOUND' }],
-  },
-  // ---- Escrow: return ----
-  {
-    path: ['escrow', 'return'],
-    name: 'rejects a return by the depositor before expiry with LOCK_NOT_EXPIRED',
-    steps: [
-      depositAB(400n),
-      { do: 'return', as: 'alice', id: 'E', expect: 'LOCK_NOT_EXPIRED' },
-      { do: 'totals', locked: 0n, escrowed: 400n },
-    ],
-  },
-  {
-    path: ['escrow', 'return'],
-    name: 'lets the depositor take the deposit back at exactly the expiry',
-    steps: [
-      depositAB(400n),
-      { do: 'warp', id: 'E' },
-      { do: 'return', as: 'alice', id: 'E' },
-      { do: 'balances', free: { alice: INITIAL, bob: 0n } },
-      { do: 'totals', locked: 0n, escrowed: 0n },
-    ],
-  },
-  {
-    path: ['escrow', 'return'],
-    name: 'lets the controller return the deposit before expiry',
-    steps: [
-      depositAB(400n),
-      { do: 'return', as: 'manager', id: 'E' },
-      { do: 'balances', free: { alice: INITIAL, bob: 0n } },
-      { do: 'release', as: 'manager', id: 'E', amount: 1n, expect: 'ALREADY_SETTLED' },
-    ],
-  },
-  {
-    path: ['escrow', 'return'],
-    name: 'rejects a return by a stranger with NOT_AUTHORIZED',
-    steps: [depositAB(400n), { do: 'return', as: 'carol', id: 'E', expect: 'NOT_AUTHORIZED' }],
-  },
+  row(LOCK, 'moves the amount from the sender’s free balance into the lock',
+    lock(300n), free({ alice: 700n, bob: 0n }), held(300n, 0n)),
+  row(LOCK, 'accepts a lock of the whole free balance', lock(INITIAL), free({ alice: 0n }), held(INITIAL, 0n)),
+  row(LOCK, 'rejects a zero amount with INVALID_ARGUMENT', lock(0n, 'INVALID_ARGUMENT'), free({ alice: INITIAL })),
+  row(LOCK, 'rejects more than the free balance with INSUFFICIENT_BALANCE',
+    lock(INITIAL + 1n, 'INSUFFICIENT_BALANCE'), free({ alice: INITIAL }), held(0n, 0n)),
+
+  row(CLAIM, 'pays the receiver when the right preimage is presented before expiry',
+    lock(100n), claim('bob', 'secret'), free({ alice: 900n, bob: 100n }), held(0n, 0n)),
+  row(CLAIM, 'pays the receiver one second before expiry',
+    lock(100n), warp('L', -1n), claim('bob', 'secret'), free({ bob: 100n })),
+  row(CLAIM, 'rejects a wrong preimage with BAD_PREIMAGE and keeps the funds locked',
+    lock(100n), claim('bob', 'wrong', 'BAD_PREIMAGE'), free({ alice: 900n, bob: 0n }), held(100n, 0n)),
+  row(CLAIM, 'rejects a preimage shorter than 32 bytes with INVALID_ARGUMENT',
+    lock(100n), claim('bob', 'short', 'INVALID_ARGUMENT')),
+  row(CLAIM, 'rejects a preimage longer than 32 bytes with INVALID_ARGUMENT',
+    lock(100n), claim('bob', 'long', 'INVALID_ARGUMENT')),
+  row(CLAIM, 'rejects a claim at exactly the expiry with LOCK_EXPIRED',
+    lock(100n), warp('L'), claim('bob', 'secret', 'LOCK_EXPIRED'), held(100n, 0n)),
+  row(CLAIM, 'rejects a second claim with ALREADY_SETTLED',
+    lock(100n), claim('bob', 'secret'), claim('bob', 'secret', 'ALREADY_SETTLED'),
+    free({ alice: 900n, bob: 100n })),
+  row(CLAIM, 'rejects a claim after a refund with ALREADY_SETTLED',
+    lock(100n), warp('L'), refund('alice'), claim('bob', 'secret', 'ALREADY_SETTLED'),
+    free({ alice: INITIAL, bob: 0n })),
+  row(CLAIM, 'rejects an unknown lock with NOT_FOUND', claim('bob', 'secret', 'NOT_FOUND', 'missing')),
+
+  row(REFUND, 'rejects a refund before expiry with LOCK_NOT_EXPIRED',
+    lock(100n), refund('alice', 'LOCK_NOT_EXPIRED'), held(100n, 0n)),
+  row(REFUND, 'returns the funds to the sender at exactly the expiry',
+    lock(100n), warp('L'), refund('alice'), free({ alice: INITIAL, bob: 0n }), held(0n, 0n)),
+  row(REFUND, 'rejects a refund after a claim with ALREADY_SETTLED',
+    lock(100n), claim('bob', 'secret'), warp('L'), refund('alice', 'ALREADY_SETTLED'),
+    free({ alice: 900n, bob: 100n })),
+  row(REFUND, 'rejects a second refund with ALREADY_SETTLED',
+    lock(100n), warp('L'), refund('alice'), refund('alice', 'ALREADY_SETTLED'), free({ alice: INITIAL })),
+
+  row(DEPOSIT, 'moves the amount from the depositor’s free balance into escrow',
+    deposit(400n), free({ alice: 600n, bob: 0n }), held(0n, 400n)),
+  row(DEPOSIT, 'rejects more than the free balance with INSUFFICIENT_BALANCE',
+    deposit(INITIAL + 1n, 'INSUFFICIENT_BALANCE'), held(0n, 0n)),
+  row(DEPOSIT, 'rejects a zero amount with INVALID_ARGUMENT', deposit(0n, 'INVALID_ARGUMENT')),
+  row(DEPOSIT, 'rejects a reused escrow id with ALREADY_EXISTS',
+    deposit(100n), deposit(100n, 'ALREADY_EXISTS'), held(0n, 100n)),
+
+  row(RELEASE, 'releases part to the beneficiary and then returns the rest to the depositor',
+    deposit(400n), release('manager', 150n), free({ alice: 600n, bob: 150n }), held(0n, 250n),
+    giveBack('manager'), free({ alice: 850n, bob: 150n }), held(0n, 0n)),
+  row(RELEASE, 'releases the whole deposit in two partial releases and then reports ALREADY_SETTLED',
+    deposit(400n), release('manager', 100n), release('manager', 300n), free({ alice: 600n, bob: 400n }),
+    release('manager', 1n, 'ALREADY_SETTLED'), giveBack('manager', 'ALREADY_SETTLED')),
+  row(RELEASE, 'rejects a release by a stranger with NOT_AUTHORIZED',
+    deposit(400n), release('carol', 100n, 'NOT_AUTHORIZED'), release('bob', 100n, 'NOT_AUTHORIZED'), held(0n, 400n)),
+  row(RELEASE, 'rejects a release beyond the deposited amount with EXCEEDS_ESCROW',
+    deposit(400n), release('manager', 401n, 'EXCEEDS_ESCROW'), release('manager', 300n),
+    release('manager', 101n, 'EXCEEDS_ESCROW'), held(0n, 100n)),
+  row(RELEASE, 'rejects a zero release with INVALID_ARGUMENT',
+    deposit(400n), release('manager', 0n, 'INVALID_ARGUMENT')),
+  row(RELEASE, 'rejects a release at exactly the expiry with LOCK_EXPIRED',
+    deposit(400n), warp('E'), release('manager', 100n, 'LOCK_EXPIRED'), held(0n, 400n)),
+  row(RELEASE, 'lets anyone presenting the preimage release a hash-conditioned deposit',
+    deposit(400n, undefined, { hashlocked: true }), release('carol', 400n, undefined, 'secret'),
+    free({ alice: 600n, bob: 400n, carol: 0n })),
+  row(RELEASE, 'rejects a wrong preimage on a hash-conditioned deposit with BAD_PREIMAGE',
+    deposit(400n, undefined, { hashlocked: true }), release('carol', 400n, 'BAD_PREIMAGE', 'wrong'), held(0n, 400n)),
+  row(RELEASE, 'rejects an unknown escrow with NOT_FOUND', release('manager', 1n, 'NOT_FOUND', undefined, 'missing')),
+
+  row(RETURN, 'rejects a return by the depositor before expiry with LOCK_NOT_EXPIRED',
+    deposit(400n), giveBack('alice', 'LOCK_NOT_EXPIRED'), held(0n, 400n)),
+  row(RETURN, 'lets the depositor take the deposit back at exactly the expiry',
+    deposit(400n), warp('E'), giveBack('alice'), free({ alice: INITIAL, bob: 0n }), held(0n, 0n)),
+  row(RETURN, 'lets the controller return the deposit before expiry',
+    deposit(400n), giveBack('manager'), free({ alice: INITIAL, bob: 0n }), release('manager', 1n, 'ALREADY_SETTLED')),
+  row(RETURN, 'rejects a return by a stranger with NOT_AUTHORIZED',
+    deposit(400n), giveBack('carol', 'NOT_AUTHORIZED')),
 ];
 
 /** Per-scenario secrets: 32 bytes derived from the scenario name, so runs are reproducible. */
