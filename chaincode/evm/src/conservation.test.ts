@@ -5,12 +5,11 @@
  * and the HTLC and escrow hold exactly what they account as locked and escrowed.
  */
 import fc from 'fast-check';
-import { keccak256, sha256, toHex, type Address, type Hex } from 'viem';
+import { keccak256, parseEventLogs, sha256, toHex, type Address, type Hex } from 'viem';
 import { cashTokenAbi, decodeCashRevert, hashedTimelockAbi, settlementEscrowAbi } from '.';
 import { fund, preimageOf, setupFixture, type Fixture, type Role } from './__tests__/fixture';
 
 const HOLDERS = ['admin', 'alice', 'bob', 'carol'] as const satisfies readonly Role[];
-type Holder = (typeof HOLDERS)[number];
 const PREIMAGE = preimageOf(0x77);
 const HASHLOCK = sha256(PREIMAGE);
 const ZERO32: Hex = `0x${'00'.repeat(32)}`;
@@ -59,147 +58,97 @@ interface RunState {
   burned: bigint;
 }
 
-async function apply(a: Action, s: RunState): Promise<void> {
-  const { token, htlc, escrow } = f.deployment;
-  const at = <T>(list: T[], i: number): T | undefined => (list.length === 0 ? undefined : list[i % list.length]);
-  switch (a.kind) {
-    case 'mint':
-      await f.send('admin', {
-        address: token,
-        abi: cashTokenAbi,
-        functionName: 'mint',
-        args: [f.addr[a.to], a.amount],
-      });
-      s.minted += a.amount;
-      return;
-    case 'burn':
-      await f.send('admin', { address: token, abi: cashTokenAbi, functionName: 'burn', args: [a.amount] });
-      s.burned += a.amount;
-      return;
-    case 'transfer':
-      await f.send(a.from, {
-        address: token,
-        abi: cashTokenAbi,
-        functionName: 'transfer',
-        args: [f.addr[a.to], a.amount],
-      });
-      return;
-    case 'lock': {
-      const expiry = (await f.now()) + a.ttl;
-      const nonce = await f.client.readContract({
-        address: htlc,
-        abi: hashedTimelockAbi,
-        functionName: 'lockNonce',
-        args: [f.addr[a.from]],
-      });
-      await f.send(a.from, {
-        address: htlc,
-        abi: hashedTimelockAbi,
-        functionName: 'lock',
-        args: [f.addr[a.to], token, a.amount, HASHLOCK, expiry],
-      });
-      const id = await f.client.readContract({
-        address: htlc,
-        abi: hashedTimelockAbi,
-        functionName: 'computeLockId',
-        args: [f.addr[a.from], nonce, f.addr[a.to], token, a.amount, HASHLOCK, expiry],
-      });
-      s.locks.push(id);
-      return;
+const pick = <T>(list: readonly T[], i: number): T | undefined => list[i % Math.max(list.length, 1)];
+const htlc = () => ({ abi: hashedTimelockAbi, address: f.deployment.htlc }) as const;
+const escrow = () => ({ abi: settlementEscrowAbi, address: f.deployment.escrow }) as const;
+const token = () => ({ abi: cashTokenAbi, address: f.deployment.token }) as const;
+
+type Handlers = { readonly [K in Action['kind']]: (a: Extract<Action, { kind: K }>, s: RunState) => Promise<void> };
+
+/** One handler per action; a revert propagates and the step counts as rejected. */
+const HANDLERS: Handlers = {
+  async mint(a, s) {
+    await f.send('admin', { ...token(), functionName: 'mint', args: [f.addr[a.to], a.amount] });
+    s.minted += a.amount;
+  },
+  async burn(a, s) {
+    await f.send('admin', { ...token(), functionName: 'burn', args: [a.amount] });
+    s.burned += a.amount;
+  },
+  async transfer(a) {
+    await f.send(a.from, { ...token(), functionName: 'transfer', args: [f.addr[a.to], a.amount] });
+  },
+  async lock(a, s) {
+    const expiry = (await f.now()) + a.ttl;
+    const args = [f.addr[a.to], f.deployment.token, a.amount, HASHLOCK, expiry] as const;
+    const receipt = await f.send(a.from, { ...htlc(), functionName: 'lock', args });
+    const [locked] = parseEventLogs({ abi: hashedTimelockAbi, eventName: 'Locked', logs: receipt.logs });
+    if (locked !== undefined) s.locks.push(locked.args.lockId);
+  },
+  async claim(a, s) {
+    const id = pick(s.locks, a.lock);
+    const preimage = a.good ? PREIMAGE : preimageOf(0x01);
+    if (id !== undefined) await f.send('carol', { ...htlc(), functionName: 'claim', args: [id, preimage] });
+  },
+  async refund(a, s) {
+    const id = pick(s.locks, a.lock);
+    if (id !== undefined) await f.send('bob', { ...htlc(), functionName: 'refund', args: [id] });
+  },
+  async deposit(a, s) {
+    const id = keccak256(toHex(`escrow-${s.escrows.length}`));
+    const expiry = (await f.now()) + a.ttl;
+    const hashlock = a.hashlocked ? HASHLOCK : ZERO32;
+    const args = [
+      id,
+      ZERO32,
+      f.deployment.token,
+      a.amount,
+      f.addr[a.to],
+      f.addr[a.controller],
+      expiry,
+      hashlock,
+      ZERO_ADDRESS,
+    ] as const;
+    await f.send(a.from, { ...escrow(), functionName: 'deposit', args });
+    s.escrows.push(id);
+  },
+  async release(a, s) {
+    const id = pick(s.escrows, a.escrow);
+    if (id === undefined) return;
+    if (a.preimage) {
+      const args = [id, a.amount, PREIMAGE, '0x'] as const;
+      await f.send(a.by, { ...escrow(), functionName: 'releaseWithPreimage', args });
+    } else {
+      await f.send(a.by, { ...escrow(), functionName: 'release', args: [id, a.amount, '0x'] });
     }
-    case 'claim': {
-      const id = at(s.locks, a.lock);
-      if (id === undefined) return;
-      const preimage = a.good ? PREIMAGE : preimageOf(0x01);
-      await f.send('carol', { address: htlc, abi: hashedTimelockAbi, functionName: 'claim', args: [id, preimage] });
-      return;
-    }
-    case 'refund': {
-      const id = at(s.locks, a.lock);
-      if (id !== undefined)
-        await f.send('bob', { address: htlc, abi: hashedTimelockAbi, functionName: 'refund', args: [id] });
-      return;
-    }
-    case 'deposit': {
-      const id = keccak256(toHex(`escrow-${s.escrows.length}-${Date.now()}`));
-      const expiry = (await f.now()) + a.ttl;
-      const args = [
-        id,
-        ZERO32,
-        token,
-        a.amount,
-        f.addr[a.to],
-        f.addr[a.controller],
-        expiry,
-        a.hashlocked ? HASHLOCK : ZERO32,
-        ZERO_ADDRESS,
-      ] as const;
-      await f.send(a.from, { address: escrow, abi: settlementEscrowAbi, functionName: 'deposit', args });
-      s.escrows.push(id);
-      return;
-    }
-    case 'release': {
-      const id = at(s.escrows, a.escrow);
-      if (id === undefined) return;
-      if (a.preimage) {
-        await f.send(a.by, {
-          address: escrow,
-          abi: settlementEscrowAbi,
-          functionName: 'releaseWithPreimage',
-          args: [id, a.amount, PREIMAGE, '0x'],
-        });
-      } else {
-        await f.send(a.by, {
-          address: escrow,
-          abi: settlementEscrowAbi,
-          functionName: 'release',
-          args: [id, a.amount, '0x'],
-        });
-      }
-      return;
-    }
-    case 'return': {
-      const id = at(s.escrows, a.escrow);
-      if (id !== undefined)
-        await f.send(a.by, { address: escrow, abi: settlementEscrowAbi, functionName: 'returnFunds', args: [id] });
-      return;
-    }
-    case 'wait':
-      await f.anvil.testClient.increaseTime({ seconds: Number(a.seconds) });
-      await f.anvil.testClient.mine({ blocks: 1 });
-      return;
-  }
+  },
+  async return(a, s) {
+    const id = pick(s.escrows, a.escrow);
+    if (id !== undefined) await f.send(a.by, { ...escrow(), functionName: 'returnFunds', args: [id] });
+  },
+  async wait(a) {
+    await f.anvil.testClient.increaseTime({ seconds: Number(a.seconds) });
+    await f.anvil.testClient.mine({ blocks: 1 });
+  },
+};
+
+function apply(a: Action, s: RunState): Promise<void> {
+  return (HANDLERS[a.kind] as (a: Action, s: RunState) => Promise<void>)(a, s);
 }
 
 async function checkConservation(s: RunState): Promise<void> {
-  const { token, htlc, escrow } = f.deployment;
-  const balanceOf = (who: Address) =>
-    f.client.readContract({ address: token, abi: cashTokenAbi, functionName: 'balanceOf', args: [who] });
+  const d = f.deployment;
+  const balanceOf = (who: Address) => f.client.readContract({ ...token(), functionName: 'balanceOf', args: [who] });
   let free = 0n;
-  for (const h of HOLDERS satisfies readonly Holder[]) free += await balanceOf(f.addr[h]);
-  const locked = await f.client.readContract({
-    address: htlc,
-    abi: hashedTimelockAbi,
-    functionName: 'totalLocked',
-    args: [token],
-  });
-  const escrowed = await f.client.readContract({
-    address: escrow,
-    abi: settlementEscrowAbi,
-    functionName: 'totalEscrowed',
-    args: [token],
-  });
-  const supply = await f.client.readContract({ address: token, abi: cashTokenAbi, functionName: 'totalSupply' });
-  expect({
-    sum: free + locked + escrowed,
-    supply,
-    htlcHolds: await balanceOf(htlc),
-    escrowHolds: await balanceOf(escrow),
-  }).toEqual({
+  for (const h of HOLDERS) free += await balanceOf(f.addr[h]);
+  const locked = await f.client.readContract({ ...htlc(), functionName: 'totalLocked', args: [d.token] });
+  const escrowed = await f.client.readContract({ ...escrow(), functionName: 'totalEscrowed', args: [d.token] });
+  const supply = await f.client.readContract({ ...token(), functionName: 'totalSupply' });
+  const held = { htlc: await balanceOf(d.htlc), escrow: await balanceOf(d.escrow) };
+  expect({ sum: free + locked + escrowed, supply, held }).toEqual({
     sum: s.minted - s.burned,
     supply: s.minted - s.burned,
-    htlcHolds: locked,
-    escrowHolds: escrowed,
+    held: { htlc: locked, escrow: escrowed },
   });
 }
 
