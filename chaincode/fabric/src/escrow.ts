@@ -80,23 +80,14 @@ export async function escrowDeposit(ctx: SecuritiesContext, req: DepositRequest)
 }
 
 /**
- * Releases `quantity` (all or part of what remains) to the beneficiary, strictly before expiry.
- * Authorized for the controller, or for anyone presenting the preimage of a hash-conditioned
- * deposit. `preimage` is empty when not presented.
+ * Checks who may release and when: the controller, or anyone presenting the preimage of a
+ * hash-conditioned escrow; strictly before expiry. Returns the preimage to record.
  */
-export async function escrowRelease(
-  ctx: SecuritiesContext,
-  escrowId: string,
-  quantity: string,
-  preimage: string,
-): Promise<Escrow> {
+function authorizeRelease(ctx: SecuritiesContext, escrow: Escrow, preimage: string): string {
   const { ledger, caller } = ctx;
-  const escrow = await openEscrow(ctx, escrowId);
-  const amount = parseQuantity(quantity, 'quantity');
-  requireOpen(escrow);
-  const byController = caller.account === escrow.controller;
+  const { escrowId } = escrow;
   const byPreimage = preimage !== '' && escrow.hashlock !== '';
-  if (!byController && !byPreimage) {
+  if (caller.account !== escrow.controller && !byPreimage) {
     fail('NOT_AUTHORIZED', 'only the controller, or a holder of the preimage, may release', { escrowId });
   }
   if (byPreimage) requirePreimageFormat(preimage, escrowId);
@@ -107,7 +98,25 @@ export async function escrowRelease(
       now: ledger.now,
     });
   }
-  const revealed = byPreimage ? verifyPreimage(preimage, escrow.hashlock, escrowId) : escrow.preimage;
+  return byPreimage ? verifyPreimage(preimage, escrow.hashlock, escrowId) : escrow.preimage;
+}
+
+/**
+ * Releases `quantity` (all or part of what remains) to the beneficiary, strictly before expiry.
+ * Authorized for the controller, or for anyone presenting the preimage of a hash-conditioned
+ * deposit. `preimage` is empty when not presented.
+ */
+export async function escrowRelease(
+  ctx: SecuritiesContext,
+  escrowId: string,
+  quantity: string,
+  preimage: string,
+): Promise<Escrow> {
+  const { ledger } = ctx;
+  const escrow = await openEscrow(ctx, escrowId);
+  const amount = parseQuantity(quantity, 'quantity');
+  requireOpen(escrow);
+  const revealed = authorizeRelease(ctx, escrow, preimage);
   const remaining = BigInt(escrow.remaining);
   if (amount > remaining) {
     fail('EXCEEDS_ESCROW', 'release exceeds what remains in escrow', {
