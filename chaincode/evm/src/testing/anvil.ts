@@ -55,10 +55,14 @@ function waitForPort(child: ChildProcess, timeoutMs: number): Promise<number> {
         resolve(Number(m[1]));
       }
     };
+    const onErr = (chunk: Buffer): void => {
+      out += chunk.toString();
+    };
     const onExit = (code: number | null): void => fail(new Error(`anvil exited (${code}) before listening:\n${out}`));
     const cleanup = (): void => {
       clearTimeout(timer);
       child.stdout?.off('data', onData);
+      child.stderr?.off('data', onErr);
       child.off('exit', onExit);
       child.off('error', fail);
     };
@@ -67,6 +71,7 @@ function waitForPort(child: ChildProcess, timeoutMs: number): Promise<number> {
       reject(err);
     }
     child.stdout?.on('data', onData);
+    child.stderr?.on('data', onErr);
     child.once('exit', onExit);
     child.once('error', fail);
   });
@@ -78,11 +83,11 @@ export async function startAnvil(options: Readonly<AnvilOptions> = {}): Promise<
   const args = ['--host', '127.0.0.1', '--port', '0', '--chain-id', String(chainId), '--prune-history'];
   args.push('--hardfork', options.hardfork ?? 'prague');
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const killOnExit = (): void => {
     child.kill('SIGKILL');
   };
   process.once('exit', killOnExit);
-  child.stderr?.resume();
   let port: number;
   try {
     port = await waitForPort(child, options.startTimeoutMs ?? 20_000);
@@ -91,6 +96,7 @@ export async function startAnvil(options: Readonly<AnvilOptions> = {}): Promise<
     process.off('exit', killOnExit);
     throw err;
   }
+  child.stderr?.resume();
   child.stdout?.resume(); // keep draining the per-transaction log so the pipe never fills
   const rpcUrl = `http://127.0.0.1:${port}`;
   const chain = defineChain({
@@ -99,7 +105,6 @@ export async function startAnvil(options: Readonly<AnvilOptions> = {}): Promise<
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
     rpcUrls: { default: { http: [rpcUrl] } },
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     rpcUrl,
     chain,
