@@ -47,8 +47,8 @@ fabric-ca-bin: tools-go ## build only fabric-ca-server and fabric-ca-client
 	network/scripts/fabric-bin.sh ca
 
 # --- build ---------------------------------------------------------------------------------------
-contracts: deps ## compile the Solidity cash contracts (skipped when unchanged)
-	npm run --silent compile -w @dvp/cash-contracts
+contracts: deps ## compile the Solidity cash contracts; build the packages other packages import
+	npm run --silent build -w @dvp/cash-contracts -w @dvp/certs
 
 build: contracts ## compile every TypeScript package
 	npm run --silent build --workspaces --if-present

@@ -8,9 +8,15 @@ import { mnemonicToAccount } from 'viem/accounts';
 import type { NetworkConfig } from './config';
 import { spawnDetached, waitHealthy, type StartedProcess } from './process';
 
-/** Path of the anvil binary that npm installed for this platform. */
+/**
+ * Path of the native anvil binary npm installed for this platform. Started directly, not through
+ * the npm `bin` wrapper: the wrapper is a node process with anvil as its child, and stopping the
+ * recorded PID must stop anvil itself.
+ */
 export function anvilBinary(): string {
-  return join(require.resolve('@foundry-rs/anvil/package.json'), '..', '..', '..', '.bin', 'anvil');
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+  const pkg = `@foundry-rs/anvil-${process.platform}-${arch}`;
+  return join(require.resolve(`${pkg}/package.json`), '..', 'bin', 'anvil');
 }
 
 /** One JSON-RPC call over plain HTTP (works against anvil, Besu or geth alike). */
@@ -31,25 +37,43 @@ export interface AnvilHandle extends StartedProcess {
   readonly accounts: `0x${string}`[];
 }
 
-export async function startAnvil(cfg: NetworkConfig['evm'], logDir: string): Promise<AnvilHandle> {
+/**
+ * Starts anvil and resolves once it answers `eth_chainId`. `onSpawn` gets the PID before the
+ * health wait, so a caller can stop it even if it never becomes healthy.
+ */
+export async function startAnvil(
+  cfg: NetworkConfig['evm'],
+  logDir: string,
+  onSpawn: (proc: StartedProcess) => void,
+): Promise<AnvilHandle> {
   const rpcUrl = `http://127.0.0.1:${cfg.port}`;
   const proc = spawnDetached({
     command: anvilBinary(),
     args: [
-      '--host', '127.0.0.1',
-      '--port', String(cfg.port),
-      '--chain-id', String(cfg.chainId),
-      '--mnemonic', cfg.mnemonic,
-      '--accounts', String(cfg.accounts),
-      '--balance', String(cfg.balanceEth),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(cfg.port),
+      '--chain-id',
+      String(cfg.chainId),
+      '--mnemonic',
+      cfg.mnemonic,
+      '--accounts',
+      String(cfg.accounts),
+      '--balance',
+      String(cfg.balanceEth),
       '--prune-history',
     ],
     log: join(logDir, 'anvil.log'),
   });
+  onSpawn(proc);
   await waitHealthy('anvil', proc, async () => {
     const id = await rpc<string>(rpcUrl, 'eth_chainId');
     return Number(id) === cfg.chainId;
   });
-  const accounts = Array.from({ length: cfg.accounts }, (_, i) => mnemonicToAccount(cfg.mnemonic, { addressIndex: i }).address);
+  const accounts = Array.from(
+    { length: cfg.accounts },
+    (_, i) => mnemonicToAccount(cfg.mnemonic, { addressIndex: i }).address,
+  );
   return { ...proc, rpcUrl, accounts };
 }

@@ -30,7 +30,8 @@ async function main(command: string | undefined): Promise<number> {
         return 1;
       }
       log(`network: started ${state.startedAt}; state ${paths.stateFile}`);
-      for (const p of state.processes) log(`  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${isAlive(p.pid) ? 'alive' : 'DEAD'}`);
+      for (const p of state.processes)
+        log(`  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${isAlive(p.pid) ? 'alive' : 'DEAD'}`);
       log(`  EVM ${state.evm.rpcUrl} chain ${state.evm.chainId}; Fabric: ${state.fabric.status}`);
       return 0;
     }

@@ -32,7 +32,8 @@ export function loadNetworkConfig(env: NodeJS.ProcessEnv = process.env): Network
   const file = env['DVP_NETWORK_CONFIG'] ?? join(__dirname, '..', 'network.config.json');
   const raw = JSON.parse(readFileSync(file, 'utf8')) as NetworkConfig & { ordererOrg: OrgConfig };
   const offsetText = env['DVP_PORT_OFFSET'] ?? '0';
-  if (!/^\d{1,5}$/.test(offsetText)) throw new Error(`DVP_PORT_OFFSET must be a non-negative integer, got "${offsetText}"`);
+  if (!/^\d{1,5}$/.test(offsetText))
+    throw new Error(`DVP_PORT_OFFSET must be a non-negative integer, got "${offsetText}"`);
   const offset = Number(offsetText);
   const shift = (org: OrgConfig): OrgConfig => ({
     ...org,

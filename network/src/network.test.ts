@@ -2,9 +2,8 @@
  * network-up / network-down on a second, private network (own state folder, ports shifted by
  * DVP_PORT_OFFSET) so it can run beside the shared network the cross-ledger tests use.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -59,7 +58,7 @@ describe('network scripts', () => {
   afterEach(async () => {
     await cli(dir, 'down');
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   it('brings the network up once, reports it up on a second run, and leaves nothing behind when down', async () => {
     const first = await cli(dir, 'up');
@@ -84,17 +83,21 @@ describe('network scripts', () => {
   }, 120_000);
 
   it('names the component that failed, shows its log, and stops what it had started', async () => {
-    // Something else already holds anvil's port: anvil exits at start-up.
-    const blocker: Server = createServer();
-    await new Promise<void>((res) => blocker.listen(ANVIL_PORT, '127.0.0.1', res));
+    // Another process already holds anvil's port: anvil exits at start-up.
+    const blocker = spawn(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${ANVIL_PORT}, '127.0.0.1', () => console.log('listening'))`,
+    ]);
+    await new Promise<void>((res) => blocker.stdout.once('data', () => res()));
     try {
       const up = await cli(dir, 'up');
       expect(up.code).not.toBe(0);
       expect(up.out).toMatch(/anvil: (exited during start-up|not healthy)/);
       expect(up.out).toContain('last lines of');
       expect(pidsMentioning(`--port ${ANVIL_PORT}`)).toEqual([]);
+      expect(existsSync(join(dir, 'state', 'network.json'))).toBe(false);
     } finally {
-      await new Promise<void>((res) => blocker.close(() => res()));
+      blocker.kill();
     }
   }, 120_000);
 });

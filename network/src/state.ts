@@ -33,6 +33,8 @@ export interface CaState {
   readonly tlsCertFile: string;
   readonly caCertFile: string;
   readonly home: string;
+  /** Wallet folder of the org's enrolled identities (`registrar`, and `admin`, `gateway` for peer orgs). */
+  readonly wallet: string;
 }
 
 /** Fabric peer/orderer/channel/chaincode, or why they are not running. */

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { rpc, startAnvil } from './anvil';
+import { caAnswers, startOrgCa } from './ca';
 import type { NetworkConfig } from './config';
 import { networkDown } from './down';
 import { deployCash } from './evm-deploy';
@@ -21,7 +22,9 @@ export interface UpOptions {
 async function healthy(state: NetworkState): Promise<boolean> {
   if (!state.processes.every((p) => isAlive(p.pid))) return false;
   const id = await rpc<string>(state.evm.rpcUrl, 'eth_chainId').catch(() => undefined);
-  return id !== undefined && Number(id) === state.evm.chainId;
+  if (id === undefined || Number(id) !== state.evm.chainId) return false;
+  const cas = await Promise.all(Object.values(state.fabricCa.orgs).map(caAnswers));
+  return cas.every(Boolean);
 }
 
 async function phase<T>(log: UpOptions['log'], name: string, work: () => Promise<T>): Promise<T> {
@@ -32,11 +35,17 @@ async function phase<T>(log: UpOptions['log'], name: string, work: () => Promise
   return result;
 }
 
-export async function networkUp(paths: NetworkPaths, cfg: NetworkConfig, opts: Readonly<UpOptions>): Promise<NetworkState> {
+export async function networkUp(
+  paths: NetworkPaths,
+  cfg: NetworkConfig,
+  opts: Readonly<UpOptions>,
+): Promise<NetworkState> {
   const { log } = opts;
   const existing = readState(paths.stateFile);
   if (existing && (await healthy(existing))) {
-    log(`network-up: the network is already up (since ${existing.startedAt}, ${existing.processes.length} processes); nothing changed`);
+    log(
+      `network-up: the network is already up (since ${existing.startedAt}, ${existing.processes.length} processes); nothing changed`,
+    );
     return existing;
   }
   const registryFile = join(paths.stateDir, 'processes.json');
@@ -49,9 +58,17 @@ export async function networkUp(paths: NetworkPaths, cfg: NetworkConfig, opts: R
   const registry = new ProcessRegistry(registryFile);
   const total = performance.now();
   try {
-    const anvil = await phase(log, `EVM: anvil on 127.0.0.1:${cfg.evm.port}`, () => startAnvil(cfg.evm, paths.logDir));
-    registry.add({ name: 'anvil', pid: anvil.pid, log: anvil.log, ports: [cfg.evm.port] });
+    const anvil = await phase(log, `EVM: anvil on 127.0.0.1:${cfg.evm.port}`, () =>
+      startAnvil(cfg.evm, paths.logDir, (p) =>
+        registry.add({ name: 'anvil', pid: p.pid, log: p.log, ports: [cfg.evm.port] }),
+      ),
+    );
     const cash = await phase(log, 'EVM: deploy cash contracts', () => deployCash(anvil.rpcUrl, cfg.evm));
+
+    const orgs = [{ org: cfg.ordererOrg, isPeerOrg: false }, ...cfg.peerOrgs.map((org) => ({ org, isPeerOrg: true }))];
+    const cas = await phase(log, `Fabric CA: ${orgs.length} servers, registrar/admin/gateway enrolled`, () =>
+      Promise.all(orgs.map(({ org, isPeerOrg }) => startOrgCa(org, isPeerOrg, paths, (rec) => registry.add(rec)))),
+    );
 
     const fabricReason = fabricUnavailableReason();
     if (fabricReason) log(`network-up: Fabric peer/orderer not started: ${fabricReason}`);
@@ -69,8 +86,10 @@ export async function networkUp(paths: NetworkPaths, cfg: NetworkConfig, opts: R
         contracts: cash.contracts,
         abis: cash.abis,
       },
-      fabricCa: { orgs: {} },
-      fabric: fabricReason ? { status: 'unavailable', reason: fabricReason } : { status: 'unavailable', reason: 'not implemented' },
+      fabricCa: { orgs: Object.fromEntries(cas.map((ca) => [ca.org, ca])) },
+      fabric: fabricReason
+        ? { status: 'unavailable', reason: fabricReason }
+        : { status: 'unavailable', reason: 'not implemented' },
       processes: registry.records,
     };
     writeState(paths.stateFile, state);

@@ -1,0 +1,90 @@
+/**
+ * Fabric CA: one fabric-ca-server per org (the orderer org and each peer org), TLS on, loopback
+ * only, its database in the network state folder. Once a CA answers, the org's bootstrap
+ * registrar is enrolled, and for each peer org an `admin` and the bank's `gateway` identity are
+ * registered and enrolled (keys generated here, only CSRs sent) into the org's wallet.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectCa, saveIdentity, startCaServer, type RegisterRequest } from '@dvp/certs';
+import type { OrgConfig } from './config';
+import type { CaState, ProcessRecord } from './state';
+
+/** Identities enrolled for every peer org at network-up (the org key is their party). */
+const PEER_ORG_IDENTITIES: readonly Omit<RegisterRequest, 'party'>[] = [
+  { enrollmentId: 'admin', type: 'admin', role: 'operator' },
+  { enrollmentId: 'gateway', type: 'client', role: 'gateway' },
+];
+
+export interface CaStarted {
+  readonly state: CaState;
+  readonly process: ProcessRecord;
+}
+
+/**
+ * Starts one org's CA and enrolls its identities. `onSpawn` is told the PID as soon as the server
+ * is healthy so `network-down` can stop it even if enrollment fails afterwards.
+ */
+export async function startOrgCa(
+  org: OrgConfig,
+  isPeerOrg: boolean,
+  dirs: { readonly stateDir: string; readonly logDir: string },
+  onSpawn: (rec: ProcessRecord) => void,
+): Promise<CaState> {
+  const home = join(dirs.stateDir, 'ca', org.key);
+  const wallet = join(dirs.stateDir, 'wallets', org.key);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  // The registrar's secret never leaves the state folder (mode 0600) and is never logged.
+  const secretFile = join(home, 'registrar.secret');
+  const secret = randomBytes(18).toString('base64url');
+  writeFileSync(secretFile, secret, { mode: 0o600 });
+  const caName = `ca-${org.key}`;
+  const log = join(dirs.logDir, `${caName}.log`);
+  const server = await startCaServer({
+    homeDir: home,
+    caName,
+    org: org.key,
+    port: org.caPort,
+    registrar: { id: 'registrar', secret: readFileSync(secretFile, 'utf8') },
+    subject: { commonName: caName, organization: org.name },
+    logFile: log,
+  });
+  onSpawn({ name: caName, pid: server.pid, log, ports: [org.caPort] });
+
+  const client = connectCa({ url: server.url, tlsTrustedCert: readFileSync(server.tlsCertFile, 'utf8'), caName });
+  const registrar = await client.enroll({ enrollmentId: 'registrar', secret });
+  saveIdentity(wallet, 'registrar', org.mspId, registrar);
+  if (isPeerOrg) {
+    for (const req of PEER_ORG_IDENTITIES) {
+      const { secret: s } = await client.register(registrar, { ...req, party: org.key });
+      saveIdentity(
+        wallet,
+        req.enrollmentId,
+        org.mspId,
+        await client.enroll({ enrollmentId: req.enrollmentId, secret: s }),
+      );
+    }
+  }
+  return {
+    org: org.key,
+    mspId: org.mspId,
+    url: server.url,
+    caName,
+    tlsCertFile: server.tlsCertFile,
+    caCertFile: server.caCertFile,
+    home,
+    wallet,
+  };
+}
+
+/** True when the CA answers `GET /cainfo` over TLS with its own TLS certificate trusted. */
+export async function caAnswers(ca: CaState): Promise<boolean> {
+  try {
+    const client = connectCa({ url: ca.url, tlsTrustedCert: readFileSync(ca.tlsCertFile, 'utf8'), caName: ca.caName });
+    await client.cainfo();
+    return true;
+  } catch {
+    return false;
+  }
+}
