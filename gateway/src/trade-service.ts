@@ -1,0 +1,149 @@
+/**
+ * The boundary between the gateway's HTTP layer (routes, identity, validation) and its durable
+ * trade engine (SQLite store, state machine, audit log, settlement modes). The HTTP layer only
+ * calls {@link TradeService}; the engine never sees express.
+ */
+
+/** ISO 20022 sese.024-style statuses (DESIGN.md section 4). */
+export type TradeStatus =
+  | 'received'
+  | 'matched'
+  | 'held'
+  | 'pending'
+  | 'failing'
+  | 'partially_settled'
+  | 'settled'
+  | 'cancelled'
+  | 'failed';
+
+export type SettlementMode = 'htlc' | 'escrow_orchestrated' | 'escrow_choreographed';
+
+/** An operator's settlement instruction, as posted to `POST /v1/trades` (already validated). */
+export interface TradeInstruction {
+  readonly tradeId: string;
+  readonly side: 'buy' | 'sell';
+  /** Party id of the counterparty (directory key). */
+  readonly counterparty: string;
+  readonly isin: string;
+  /** Units of the security, integer. */
+  readonly quantity: bigint;
+  /** Cash per unit in the currency's smallest unit, integer. */
+  readonly price: bigint;
+  readonly currency: string;
+  readonly mode: SettlementMode;
+  /** Unix seconds. */
+  readonly settlementDeadline: number;
+  readonly partial: 'PART' | 'NPAR';
+}
+
+/** Who did something: the verified certificate behind a request or message. */
+export interface Actor {
+  readonly party: string;
+  readonly subject: string;
+  readonly role: string;
+  /** SHA-256 of the DER certificate, hex. */
+  readonly fingerprint: string;
+}
+
+/** One step of a trade's timeline. */
+export interface TimelineStep {
+  /** ISO 8601. */
+  readonly at: string;
+  readonly actor: string;
+  readonly event: string;
+  readonly status: TradeStatus;
+  readonly ledger?: 'fabric' | 'evm';
+  readonly txId?: string;
+  readonly block?: string;
+  readonly detail?: Readonly<Record<string, string>>;
+}
+
+export interface Trade {
+  readonly tradeId: string;
+  /** The party that owns this record (the gateway's own bank). */
+  readonly owner: string;
+  readonly instruction: TradeInstruction;
+  readonly status: TradeStatus;
+  /** Reason code for `failed` / `cancelled`. */
+  readonly reason?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly timeline: readonly TimelineStep[];
+}
+
+export interface TradeQuery {
+  readonly status?: TradeStatus;
+  readonly counterparty?: string;
+  /** ISO 8601 bounds on createdAt. */
+  readonly from?: string;
+  readonly to?: string;
+}
+
+export interface AuditEntry {
+  readonly seq: number;
+  readonly at: string;
+  /** SHA-256 fingerprint of the actor's certificate. */
+  readonly actor: string;
+  readonly party: string;
+  readonly event: string;
+  readonly tradeId: string | null;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export interface AuditQuery {
+  readonly tradeId?: string;
+  readonly party?: string;
+  readonly from?: string;
+  readonly to?: string;
+}
+
+export interface AuditPage {
+  readonly entries: readonly AuditEntry[];
+  /** Verification of the whole chain (not just the filtered page). */
+  readonly verification: { readonly ok: boolean; readonly checked: number; readonly firstBadSeq?: number };
+}
+
+/** Result of an idempotent submit: `replayed` is true when the key was seen with the same body. */
+export interface SubmitResult {
+  readonly trade: Trade;
+  readonly replayed: boolean;
+}
+
+/**
+ * Domain errors the engine throws; the HTTP layer maps each code to a status (exhaustively).
+ */
+export type TradeErrorCode =
+  | 'TRADE_NOT_FOUND'
+  | 'TRADE_EXISTS'
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'INVALID_TRANSITION'
+  | 'UNKNOWN_COUNTERPARTY'
+  | 'FORBIDDEN_PARTY'
+  | 'LEDGER_UNAVAILABLE';
+
+export class TradeError extends Error {
+  constructor(
+    readonly code: TradeErrorCode,
+    message: string,
+    readonly context: Readonly<Record<string, string>> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'TradeError';
+  }
+}
+
+export interface TradeService {
+  /**
+   * Records an instruction once per idempotency key: same key + same instruction returns the
+   * first result (`replayed: true`); same key + a different instruction throws
+   * `IDEMPOTENCY_CONFLICT`. Safe under concurrent calls with the same key.
+   */
+  submit(actor: Actor, idempotencyKey: string, instruction: TradeInstruction): Promise<SubmitResult>;
+  /** A trade owned by `party`, or `TRADE_NOT_FOUND` (also when it belongs to another party). */
+  get(party: string, tradeId: string): Promise<Trade>;
+  list(party: string, query: TradeQuery): Promise<readonly Trade[]>;
+  cancel(actor: Actor, tradeId: string): Promise<Trade>;
+  audit(query: AuditQuery): Promise<AuditPage>;
+}
