@@ -98,7 +98,8 @@ test-unit: deps contracts ## only the tests that need no running network
 # --- demo ----------------------------------------------------------------------------------------
 demo: deps contracts fabric-ca-bin ## bring the ledgers up and settle trades, printing what happened
 	$(TSX) network/src/cli.ts up
-	$(TSX) test/src/demo.ts
+	npx tsc -p test/tsconfig.demo.json
+	node test/.demo-build/test/src/demo.js
 
 clean: ## stop the network and delete build output (keeps the Go build cache and .bin/)
 	-$(TSX) network/src/cli.ts down

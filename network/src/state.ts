@@ -2,7 +2,7 @@
  * `network/.state/network.json`: the one file the gateway and the tests read to find the local
  * ledgers. Its schema is this module's {@link NetworkState}; README.md ("network.json") documents it.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /** A process started by `network-up`, stopped by PID by `network-down`. */
@@ -61,9 +61,20 @@ export interface NetworkPaths {
   readonly stateFile: string;
 }
 
+/**
+ * The project's `network/` folder: the nearest ancestor of this file holding
+ * `network/network.config.json` (this file may run from source or from a compiled copy).
+ */
+function networkFolder(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'network', 'network.config.json'))) return join(dir, 'network');
+  }
+  throw new Error(`cannot find the project's network/network.config.json above ${__dirname}`);
+}
+
 /** Resolves the network folders from the environment (`DVP_NETWORK_STATE_DIR`, `DVP_NETWORK_LOG_DIR`). */
 export function networkPaths(env: NodeJS.ProcessEnv = process.env): NetworkPaths {
-  const root = resolve(__dirname, '..');
+  const root = networkFolder();
   const stateDir = resolve(env['DVP_NETWORK_STATE_DIR'] ?? join(root, '.state'));
   const logDir = resolve(env['DVP_NETWORK_LOG_DIR'] ?? join(root, '.logs'));
   return { root, stateDir, logDir, stateFile: join(stateDir, 'network.json') };
