@@ -1,0 +1,248 @@
+/**
+ * The gateway's configuration: a JSON file (path in `DVP_GATEWAY_CONFIG`) plus environment
+ * overrides, validated once at start-up. Messages name the field (`listen.port`) or the variable.
+ * Relative paths are resolved against the config file's folder. Nothing here reads `process.env`
+ * by itself: callers pass the environment in.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { LOG_LEVELS, type LogLevel } from './log';
+
+/** A CA whose certificates this gateway accepts, and the MSP (organisation) it issues for. */
+export interface TrustAnchorConfig {
+  readonly mspId: string;
+  readonly certFile: string;
+}
+
+/** Fabric identity of the gateway; passed through to the engine. */
+export interface FabricConfig {
+  readonly mspId: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** `network/.state/network.json`. */
+  readonly networkFile: string;
+}
+
+/** EVM account of the gateway; passed through to the engine. */
+export interface EvmConfig {
+  readonly rpcUrl: string;
+  readonly keyFile: string;
+}
+
+export interface GatewayConfig {
+  /** The party (directory key) this gateway acts for. */
+  readonly partyId: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Server certificate and key (PEM files). */
+  readonly tls: { readonly certFile: string; readonly keyFile: string };
+  readonly trustAnchors: readonly TrustAnchorConfig[];
+  readonly crl: {
+    /** PEM CRL files, each signed by one of the trust anchors. */
+    readonly files: readonly string[];
+    /** How often the files are re-read; default 5. */
+    readonly reloadIntervalSeconds: number;
+    /** Refuse certificates of an anchor without a current CRL; default true (fail closed). */
+    readonly requireForEveryAnchor: boolean;
+  };
+  readonly directory: {
+    /** Signed directory JSON (`@dvp/certs` SignedDirectory). */
+    readonly file: string;
+    /** PEM public key or certificate of the directory authority. */
+    readonly authorityKeyFile: string;
+    /** How often the directory file is re-read; default 5. */
+    readonly reloadIntervalSeconds: number;
+  };
+  /** SQLite database of the engine. */
+  readonly sqlitePath: string;
+  readonly fabric?: FabricConfig;
+  readonly evm?: EvmConfig;
+  readonly log: { readonly level: LogLevel };
+}
+
+/** Thrown by {@link loadConfig}; `problems` lists every field that is wrong. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid gateway configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const str = { type: 'string', minLength: 1 } as const;
+const seconds = { type: 'integer', minimum: 1, maximum: 3600 } as const;
+
+const SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['partyId', 'listen', 'tls', 'trustAnchors', 'crl', 'directory', 'sqlitePath'],
+  properties: {
+    partyId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+    listen: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['port'],
+      properties: { host: str, port: { type: 'integer', minimum: 0, maximum: 65535 } },
+    },
+    tls: { type: 'object', additionalProperties: false, required: ['certFile', 'keyFile'], properties: { certFile: str, keyFile: str } },
+    trustAnchors: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'object', additionalProperties: false, required: ['mspId', 'certFile'], properties: { mspId: str, certFile: str } },
+    },
+    crl: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['files'],
+      properties: { files: { type: 'array', items: str }, reloadIntervalSeconds: seconds, requireForEveryAnchor: { type: 'boolean' } },
+    },
+    directory: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['file', 'authorityKeyFile'],
+      properties: { file: str, authorityKeyFile: str, reloadIntervalSeconds: seconds },
+    },
+    sqlitePath: str,
+    fabric: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['mspId', 'certFile', 'keyFile', 'networkFile'],
+      properties: { mspId: str, certFile: str, keyFile: str, networkFile: str },
+    },
+    evm: { type: 'object', additionalProperties: false, required: ['rpcUrl', 'keyFile'], properties: { rpcUrl: { type: 'string', pattern: '^https?://' }, keyFile: str } },
+    log: { type: 'object', additionalProperties: false, properties: { level: { enum: LOG_LEVELS } } },
+  },
+} as const;
+
+/** Environment variables that override one field each (dotted path, and how to parse the value). */
+export const ENV_OVERRIDES: Readonly<Record<string, { readonly field: string; readonly kind: 'string' | 'integer' }>> = {
+  DVP_GATEWAY_PARTY_ID: { field: 'partyId', kind: 'string' },
+  DVP_GATEWAY_HOST: { field: 'listen.host', kind: 'string' },
+  DVP_GATEWAY_PORT: { field: 'listen.port', kind: 'integer' },
+  DVP_GATEWAY_TLS_CERT_FILE: { field: 'tls.certFile', kind: 'string' },
+  DVP_GATEWAY_TLS_KEY_FILE: { field: 'tls.keyFile', kind: 'string' },
+  DVP_GATEWAY_DIRECTORY_FILE: { field: 'directory.file', kind: 'string' },
+  DVP_GATEWAY_CRL_RELOAD_SECONDS: { field: 'crl.reloadIntervalSeconds', kind: 'integer' },
+  DVP_GATEWAY_SQLITE_PATH: { field: 'sqlitePath', kind: 'string' },
+  DVP_GATEWAY_LOG_LEVEL: { field: 'log.level', kind: 'string' },
+  DVP_GATEWAY_EVM_RPC_URL: { field: 'evm.rpcUrl', kind: 'string' },
+  DVP_GATEWAY_EVM_KEY_FILE: { field: 'evm.keyFile', kind: 'string' },
+  DVP_GATEWAY_FABRIC_NETWORK_FILE: { field: 'fabric.networkFile', kind: 'string' },
+};
+
+type Json = Record<string, unknown>;
+
+function setPath(target: Json, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    node = typeof next === 'object' && next !== null && !Array.isArray(next) ? (next as Json) : (node[part] = {});
+  }
+  node[parts[parts.length - 1] as string] = value;
+}
+
+function applyEnv(raw: Json, env: Readonly<Record<string, string | undefined>>, problems: string[]): void {
+  for (const [name, { field, kind }] of Object.entries(ENV_OVERRIDES)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (kind === 'integer' && !/^[0-9]{1,9}$/.test(value)) {
+      problems.push(`${name} (${field}): '${value}' is not a non-negative integer`);
+      continue;
+    }
+    setPath(raw, field, kind === 'integer' ? Number(value) : value);
+  }
+}
+
+function readJsonFile(file: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`DVP_GATEWAY_CONFIG: cannot read '${file}': ${(err as Error).message}`]);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as Json;
+  } catch (err) {
+    throw new ConfigError([`DVP_GATEWAY_CONFIG: '${file}' is not a JSON object: ${(err as Error).message}`]);
+  }
+}
+
+function schemaProblems(raw: Json): string[] {
+  const validate = new Ajv2020({ allErrors: true, strict: true }).compile(SCHEMA);
+  if (validate(raw)) return [];
+  return (validate.errors ?? []).map((e) => {
+    const base = e.instancePath.slice(1).replace(/\//g, '.');
+    const missing = e.keyword === 'required' ? String((e.params as { missingProperty?: string }).missingProperty) : '';
+    const extra = e.keyword === 'additionalProperties' ? String((e.params as { additionalProperty?: string }).additionalProperty) : '';
+    const field = [base, missing || extra].filter(Boolean).join('.') || '(root)';
+    if (missing) return `${field}: is required`;
+    if (extra) return `${field}: is not a known field`;
+    return `${field}: ${e.message ?? 'is invalid'}`;
+  });
+}
+
+/** Every `...File` field, with its dotted name. */
+function fileFields(c: GatewayConfig): [string, string][] {
+  return [
+    ['tls.certFile', c.tls.certFile],
+    ['tls.keyFile', c.tls.keyFile],
+    ...c.trustAnchors.map((a, i): [string, string] => [`trustAnchors.${i}.certFile`, a.certFile]),
+    ...c.crl.files.map((f, i): [string, string] => [`crl.files.${i}`, f]),
+    ['directory.file', c.directory.file],
+    ['directory.authorityKeyFile', c.directory.authorityKeyFile],
+    ...(c.fabric
+      ? ([
+          ['fabric.certFile', c.fabric.certFile],
+          ['fabric.keyFile', c.fabric.keyFile],
+          ['fabric.networkFile', c.fabric.networkFile],
+        ] as [string, string][])
+      : []),
+    ...(c.evm ? ([['evm.keyFile', c.evm.keyFile]] as [string, string][]) : []),
+  ];
+}
+
+function resolveFiles(raw: Json, baseDir: string): GatewayConfig {
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const r = raw as unknown as GatewayConfig;
+  const crl = r.crl as Partial<GatewayConfig['crl']> & { files: readonly string[] };
+  const dir = r.directory as Partial<GatewayConfig['directory']> & { file: string; authorityKeyFile: string };
+  return {
+    partyId: r.partyId,
+    listen: { host: r.listen.host ?? '127.0.0.1', port: r.listen.port },
+    tls: { certFile: abs(r.tls.certFile), keyFile: abs(r.tls.keyFile) },
+    trustAnchors: r.trustAnchors.map((a) => ({ mspId: a.mspId, certFile: abs(a.certFile) })),
+    crl: {
+      files: crl.files.map(abs),
+      reloadIntervalSeconds: crl.reloadIntervalSeconds ?? 5,
+      requireForEveryAnchor: crl.requireForEveryAnchor ?? true,
+    },
+    directory: { file: abs(dir.file), authorityKeyFile: abs(dir.authorityKeyFile), reloadIntervalSeconds: dir.reloadIntervalSeconds ?? 5 },
+    sqlitePath: abs(r.sqlitePath),
+    ...(r.fabric ? { fabric: { ...r.fabric, certFile: abs(r.fabric.certFile), keyFile: abs(r.fabric.keyFile), networkFile: abs(r.fabric.networkFile) } } : {}),
+    ...(r.evm ? { evm: { rpcUrl: r.evm.rpcUrl, keyFile: abs(r.evm.keyFile) } } : {}),
+    log: { level: r.log?.level ?? 'info' },
+  };
+}
+
+/**
+ * Reads `env.DVP_GATEWAY_CONFIG`, applies the {@link ENV_OVERRIDES}, validates every field and
+ * checks that every configured file exists. Throws {@link ConfigError} listing all problems.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
+  const file = env['DVP_GATEWAY_CONFIG'];
+  if (!file) throw new ConfigError(['DVP_GATEWAY_CONFIG: is required (path of the gateway JSON config file)']);
+  const path = resolve(file);
+  const raw = readJsonFile(path);
+  const problems: string[] = [];
+  applyEnv(raw, env, problems);
+  problems.push(...schemaProblems(raw));
+  if (problems.length) throw new ConfigError(problems);
+  const config = resolveFiles(raw, dirname(path));
+  const missing = fileFields(config)
+    .filter(([, f]) => !existsSync(f) || !statSync(f).isFile())
+    .map(([field, f]) => `${field}: file '${f}' does not exist`);
+  if (missing.length) throw new ConfigError(missing);
+  return config;
+}

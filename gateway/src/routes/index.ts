@@ -1,0 +1,51 @@
+/**
+ * The handler of every documented operation. `HANDLERS` is a `Record<OperationId, Handler>`, so an
+ * operation added to the OpenAPI description does not compile until it has a handler.
+ */
+import type { OperationId } from '../openapi';
+import type { AuditQuery } from '../trade-service';
+import { getBalances } from './balances';
+import type { Handler } from './context';
+import { cancelTrade, getTrade, listTrades, submitTrade } from './trades';
+
+const getAudit: Handler = async (ctx) => {
+  const q = ctx.query;
+  const query: AuditQuery = {
+    ...(q['tradeId'] !== undefined ? { tradeId: q['tradeId'] } : {}),
+    ...(q['party'] !== undefined ? { party: q['party'] } : {}),
+    ...(q['from'] !== undefined ? { from: q['from'] } : {}),
+    ...(q['to'] !== undefined ? { to: q['to'] } : {}),
+  };
+  return { status: 200, json: await ctx.deps.trades.audit(query) };
+};
+
+const getHealth: Handler = async (ctx) => {
+  const h = ctx.deps.health();
+  return { status: 200, json: { status: 'ok', party: ctx.deps.servedParty, directoryIssuedAt: h.directoryIssuedAt, crls: h.crls } };
+};
+
+const getMetrics: Handler = async (ctx) => ({
+  status: 200,
+  text: ctx.deps.metrics.registry.render(),
+  contentType: 'text/plain; version=0.0.4; charset=utf-8',
+});
+
+const getOpenApi: Handler = async (ctx) => ({ status: 200, json: ctx.deps.openapi });
+
+/** Operation → handler. */
+export const HANDLERS: Readonly<Record<OperationId, Handler>> = {
+  submitTrade,
+  listTrades,
+  getTrade,
+  cancelTrade,
+  getAudit,
+  getBalances,
+  getHealth,
+  getMetrics,
+  getOpenApi,
+};
+
+export type { BalanceReader, CashBalance, PartyBalances, SecurityBalance } from './balances';
+export type { Handler, HealthInfo, Reply, RouteContext, RouteDeps } from './context';
+export { createValidators, isIsin, isUint256 } from './validate';
+export { tradeToWire } from './trades';
