@@ -1,0 +1,307 @@
+/**
+ * The durable trade engine behind {@link TradeService}: trades as a state machine in SQLite,
+ * idempotent submits, two-sided cancel, the audit log, and pluggable settlement modes. Every
+ * status change writes the trade, one timeline step and one audit entry in one transaction.
+ */
+import { canonicalHash } from './store/canonical';
+import type { GatewayStore, StoredTrade } from './store';
+import type { CancelSide } from './store/trades';
+import type { JournalAction } from './store/journal';
+import type { LedgerConnector, LedgerEvent, LedgerName } from './ledger/connector';
+import { performAction, resumeActions, type ActionOutcome, type ActionSpec } from './ledger/journaled';
+import { CANCELLABLE } from './state-machine';
+import {
+  TradeError,
+  type Actor,
+  type AuditPage,
+  type AuditQuery,
+  type SettlementMode,
+  type SubmitResult,
+  type TimelineStep,
+  type Trade,
+  type TradeInstruction,
+  type TradeQuery,
+  type TradeService,
+  type TradeStatus,
+} from './trade-service';
+
+/** Reason code of a cancellation (sese.024 `CANC`). */
+export const CANCELLED_REASON = 'CANC';
+
+/** What a counterparty's gateway told us about a trade (delivered by gateway messaging). */
+export interface CounterpartyNotice {
+  /** Our party (the owner of the trade record). */
+  readonly owner: string;
+  readonly tradeId: string;
+  /** `matched`: the counterparty holds the same terms. `cancel`: it asks to cancel its side. */
+  readonly kind: 'matched' | 'cancel';
+}
+
+/** A signed settlement message from another gateway, already verified. */
+export interface SettlementMessage {
+  readonly owner: string;
+  readonly tradeId: string;
+  readonly from: Actor;
+  readonly type: string;
+  readonly body: Readonly<Record<string, string>>;
+}
+
+/** A status change or timeline note requested by a settlement mode. */
+export interface StepRequest {
+  readonly event: string;
+  /** New status; omit to only add a timeline step. */
+  readonly to?: TradeStatus;
+  readonly reason?: string;
+  readonly ledger?: LedgerName;
+  readonly txId?: string;
+  readonly block?: string;
+  readonly detail?: Readonly<Record<string, string>>;
+}
+
+/** What the engine lends a settlement mode. Ledger actions go through the journal. */
+export interface SettlementContext {
+  trade(owner: string, tradeId: string): Trade;
+  /** Applies a step in one transaction (trade, timeline, audit), attributed to the gateway. */
+  step(owner: string, tradeId: string, request: StepRequest): Trade;
+  /** Performs a journaled ledger action for the trade. */
+  perform(owner: string, tradeId: string, ledger: LedgerName, spec: ActionSpec): Promise<ActionOutcome>;
+  connector(ledger: LedgerName): LedgerConnector;
+  actions(owner: string, tradeId: string): readonly JournalAction[];
+}
+
+/**
+ * A settlement mode (HTLC, escrow orchestration, choreography): drives a matched trade to
+ * settled/failed. Named `...Driver` because `SettlementMode` is the mode's name in trade-service.
+ */
+export interface SettlementModeDriver {
+  readonly mode: SettlementMode;
+  /** Called once when a trade of this mode becomes `matched`. */
+  start(ctx: SettlementContext, trade: Trade): Promise<void>;
+  onLedgerEvent(ctx: SettlementContext, event: LedgerEvent): Promise<void>;
+  onMessage(ctx: SettlementContext, message: SettlementMessage): Promise<void>;
+  /** After a restart, once unfinished journal actions are settled, for each active trade. */
+  resume(ctx: SettlementContext, trade: Trade, actions: readonly JournalAction[]): Promise<void>;
+}
+
+/** Options of {@link createTradeEngine}. */
+export interface TradeEngineOptions {
+  readonly store: GatewayStore;
+  /** The gateway's own identity: the actor of automatic steps. */
+  readonly systemActor: Actor;
+  readonly modes?: readonly SettlementModeDriver[];
+  readonly connectors?: Partial<Readonly<Record<LedgerName, LedgerConnector>>>;
+  /** Directory check for `UNKNOWN_COUNTERPARTY`; default accepts every party. */
+  readonly isKnownParty?: (party: string) => boolean;
+  /** Receives errors of background settlement work; default ignores them. */
+  readonly onError?: (err: unknown, context: Readonly<Record<string, string>>) => void;
+  readonly now?: () => Date;
+}
+
+/** Summary of {@link TradeEngine.resume}. */
+export interface ResumeReport {
+  readonly actionsDone: number;
+  readonly actionsFailed: number;
+  readonly tradesResumed: number;
+}
+
+/** The engine: {@link TradeService} plus the entry points of messaging, followers and start-up. */
+export interface TradeEngine extends TradeService {
+  /** Applies a counterparty's `matched` / `cancel` notice; the actor must be that counterparty. */
+  counterpartyNotice(actor: Actor, notice: CounterpartyNotice): Promise<Trade>;
+  /** Routes a followed ledger event to every settlement mode. */
+  onLedgerEvent(event: LedgerEvent): Promise<void>;
+  /** Routes a settlement message to the trade's mode. */
+  onMessage(message: SettlementMessage): Promise<void>;
+  /** Settles unfinished journal actions, then lets each mode resume its active trades. */
+  resume(): Promise<ResumeReport>;
+  /** Resolves when background settlement work started by the engine has finished. */
+  idle(): Promise<void>;
+}
+
+/** Strips the store-only fields. */
+function publicTrade(trade: StoredTrade): Trade {
+  const { cancelRequested: _ignored, ...rest } = trade;
+  return rest;
+}
+
+/** Creates the engine over an open store. */
+export function createTradeEngine(options: Readonly<TradeEngineOptions>): TradeEngine {
+  return new Engine(options);
+}
+
+class Engine implements TradeEngine {
+  readonly #o: Readonly<TradeEngineOptions>;
+  readonly #now: () => Date;
+  readonly #modes = new Map<SettlementMode, SettlementModeDriver>();
+  readonly #background = new Set<Promise<void>>();
+  readonly #ctx: SettlementContext;
+
+  constructor(options: Readonly<TradeEngineOptions>) {
+    this.#o = options;
+    this.#now = options.now ?? ((): Date => new Date());
+    for (const m of options.modes ?? []) this.#modes.set(m.mode, m);
+    this.#ctx = this.#context();
+  }
+
+  async submit(actor: Actor, idempotencyKey: string, instruction: TradeInstruction): Promise<SubmitResult> {
+    const owner = actor.party;
+    const bodyHash = canonicalHash(instruction);
+    const { trades } = this.#o.store;
+    return this.#o.store.transaction(() => {
+      const seen = trades.findKey(owner, idempotencyKey);
+      if (seen) {
+        if (seen.bodyHash !== bodyHash) {
+          throw new TradeError('IDEMPOTENCY_CONFLICT', 'idempotency key reused with a different instruction', {
+            idempotencyKey,
+            tradeId: seen.tradeId,
+          });
+        }
+        return { trade: publicTrade(trades.require(owner, seen.tradeId)), replayed: true };
+      }
+      this.#checkCounterparty(owner, instruction);
+      const at = this.#now().toISOString();
+      trades.insert(owner, instruction, at);
+      trades.recordKey(owner, idempotencyKey, { bodyHash, tradeId: instruction.tradeId }, at);
+      this.#record(actor, owner, instruction.tradeId, 'received', at);
+      return { trade: publicTrade(trades.require(owner, instruction.tradeId)), replayed: false };
+    });
+  }
+
+  async get(party: string, tradeId: string): Promise<Trade> {
+    return publicTrade(this.#o.store.trades.require(party, tradeId));
+  }
+
+  async list(party: string, query: TradeQuery): Promise<readonly Trade[]> {
+    return this.#o.store.trades.list(party, query).map(publicTrade);
+  }
+
+  async cancel(actor: Actor, tradeId: string): Promise<Trade> {
+    return this.#cancelSide(actor, actor.party, tradeId, 'own');
+  }
+
+  async audit(query: AuditQuery): Promise<AuditPage> {
+    const { audit } = this.#o.store;
+    return { entries: audit.query(query), verification: audit.verify() };
+  }
+
+  async counterpartyNotice(actor: Actor, notice: CounterpartyNotice): Promise<Trade> {
+    const trade = this.#o.store.trades.require(notice.owner, notice.tradeId);
+    if (actor.party !== trade.instruction.counterparty) {
+      throw new TradeError('FORBIDDEN_PARTY', `${actor.party} is not the counterparty of ${notice.tradeId}`, {
+        tradeId: notice.tradeId,
+        party: actor.party,
+      });
+    }
+    if (notice.kind === 'cancel') return this.#cancelSide(actor, notice.owner, notice.tradeId, 'counterparty');
+    const matched = this.#o.store.transaction(() => this.#apply(actor, notice.owner, notice.tradeId, { event: 'matched', to: 'matched' }));
+    this.#startSettlement(matched);
+    return matched;
+  }
+
+  async onLedgerEvent(event: LedgerEvent): Promise<void> {
+    for (const mode of this.#modes.values()) await mode.onLedgerEvent(this.#ctx, event);
+  }
+
+  async onMessage(message: SettlementMessage): Promise<void> {
+    const trade = this.#o.store.trades.require(message.owner, message.tradeId);
+    await this.#modes.get(trade.instruction.mode)?.onMessage(this.#ctx, message);
+  }
+
+  async resume(): Promise<ResumeReport> {
+    const { store, connectors } = this.#o;
+    const actions = await resumeActions(store.journal, connectors ?? {});
+    for (const f of actions.failed) this.#o.onError?.(f.error, { actionId: String(f.actionId) });
+    let tradesResumed = 0;
+    for (const trade of store.trades.active()) {
+      const mode = this.#modes.get(trade.instruction.mode);
+      if (!mode || trade.status === 'received') continue;
+      tradesResumed += 1;
+      await mode.resume(this.#ctx, publicTrade(trade), store.journal.forTrade(trade.owner, trade.tradeId));
+    }
+    return { actionsDone: actions.done.length, actionsFailed: actions.failed.length, tradesResumed };
+  }
+
+  async idle(): Promise<void> {
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+  }
+
+  #checkCounterparty(owner: string, instruction: TradeInstruction): void {
+    const known = this.#o.isKnownParty ?? ((): boolean => true);
+    if (instruction.counterparty === owner || !known(instruction.counterparty)) {
+      throw new TradeError('UNKNOWN_COUNTERPARTY', `unknown counterparty ${instruction.counterparty}`, {
+        tradeId: instruction.tradeId,
+        counterparty: instruction.counterparty,
+      });
+    }
+  }
+
+  /**
+   * Cancel before any lock. Unmatched: the owner cancels alone. Matched/held: each side sets
+   * its flag; the trade becomes `cancelled` when both have. Repeating a side's request is a no-op.
+   */
+  #cancelSide(actor: Actor, owner: string, tradeId: string, side: CancelSide): Trade {
+    return this.#o.store.transaction(() => {
+      const trade = this.#o.store.trades.require(owner, tradeId);
+      const locked = this.#o.store.journal.forTrade(owner, tradeId).length > 0;
+      const unilateral = trade.status === 'received' && side === 'own';
+      if (!CANCELLABLE.includes(trade.status) || locked || (trade.status === 'received' && !unilateral)) {
+        throw new TradeError('INVALID_TRANSITION', `trade ${tradeId} cannot be cancelled in ${trade.status}`, {
+          tradeId,
+          status: trade.status,
+          side,
+        });
+      }
+      if (trade.cancelRequested[side]) return publicTrade(trade);
+      const other = side === 'own' ? trade.cancelRequested.counterparty : trade.cancelRequested.own;
+      const done = unilateral || other;
+      const request: StepRequest = done
+        ? { event: `cancel_${side}`, to: 'cancelled', reason: CANCELLED_REASON }
+        : { event: `cancel_requested_${side}` };
+      this.#o.store.trades.flagCancel(owner, tradeId, side, this.#now().toISOString());
+      return this.#apply(actor, owner, tradeId, request);
+    });
+  }
+
+  /** Status (optional), timeline and audit for one step; call inside a store transaction. */
+  #apply(actor: Actor, owner: string, tradeId: string, request: StepRequest): Trade {
+    const { trades } = this.#o.store;
+    const at = this.#now().toISOString();
+    if (request.to !== undefined) trades.setStatus(owner, tradeId, request.to, at, request.reason);
+    const { to: _to, reason: _reason, ...step } = request;
+    this.#record(actor, owner, tradeId, request.event, at, step);
+    return publicTrade(trades.require(owner, tradeId));
+  }
+
+  #record(actor: Actor, owner: string, tradeId: string, event: string, at: string, extra: Partial<TimelineStep> = {}): void {
+    const { trades, audit } = this.#o.store;
+    const status = trades.require(owner, tradeId).status;
+    trades.addStep(owner, tradeId, { ...extra, at, actor: actor.subject, event, status });
+    audit.append({ actor: actor.fingerprint, party: actor.party, event: `trade.${event}`, tradeId, at });
+  }
+
+  #startSettlement(trade: Trade): void {
+    const mode = this.#modes.get(trade.instruction.mode);
+    if (!mode) return;
+    const work = mode
+      .start(this.#ctx, trade)
+      .catch((err: unknown) => this.#o.onError?.(err, { tradeId: trade.tradeId, mode: mode.mode }))
+      .finally(() => this.#background.delete(work));
+    this.#background.add(work);
+  }
+
+  #context(): SettlementContext {
+    const { store } = this.#o;
+    const connector = (ledger: LedgerName): LedgerConnector => {
+      const c = this.#o.connectors?.[ledger];
+      if (!c) throw new TradeError('LEDGER_UNAVAILABLE', `no connector for ${ledger}`, { ledger });
+      return c;
+    };
+    return {
+      trade: (owner, tradeId) => publicTrade(store.trades.require(owner, tradeId)),
+      step: (owner, tradeId, request) => store.transaction(() => this.#apply(this.#o.systemActor, owner, tradeId, request)),
+      perform: (owner, tradeId, ledger, spec) => performAction(store.journal, connector(ledger), { owner, tradeId }, spec),
+      connector,
+      actions: (owner, tradeId) => store.journal.forTrade(owner, tradeId),
+    };
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * One interface over both ledgers (securities on Fabric, cash on an EVM chain). Settlement logic
+ * depends only on this file; each implementation owns its SDK. Ids, hashes and addresses are
+ * strings (hex with `0x` on the EVM), amounts are bigint in the asset's smallest unit, times are
+ * unix seconds.
+ */
+
+/** The two ledgers a gateway talks to. */
+export type LedgerName = 'fabric' | 'evm';
+
+/** Terms of an HTLC lock. */
+export interface LockRequest {
+  /** Fabric: the caller chooses the id. EVM: ignored, the contract derives it (see {@link LockOutcome}). */
+  readonly lockId?: string;
+  readonly receiver: string;
+  /** Asset: ERC-20 address (EVM) or ISIN (Fabric). */
+  readonly asset: string;
+  readonly amount: bigint;
+  /** SHA-256 of the 32-byte preimage, hex (with or without 0x). */
+  readonly hashlock: string;
+  readonly expiry: number;
+}
+
+/** An HTLC lock as stored on its ledger. */
+export interface LockView {
+  readonly lockId: string;
+  readonly sender: string;
+  readonly receiver: string;
+  readonly asset: string;
+  readonly amount: bigint;
+  readonly hashlock: string;
+  readonly expiry: number;
+  readonly state: 'locked' | 'claimed' | 'refunded';
+}
+
+/** Terms of an escrow deposit. */
+export interface EscrowDepositRequest {
+  readonly escrowId: string;
+  readonly tradeId: string;
+  readonly asset: string;
+  readonly amount: bigint;
+  readonly beneficiary: string;
+  readonly controller: string;
+  readonly expiry: number;
+  /** Optional hashlock that also authorizes release. */
+  readonly hashlock?: string;
+  /** Optional notary who must approve every release. */
+  readonly notary?: string;
+}
+
+/** An escrow as stored on its ledger. */
+export interface EscrowView {
+  readonly escrowId: string;
+  readonly depositor: string;
+  readonly beneficiary: string;
+  readonly controller: string;
+  readonly asset: string;
+  readonly amount: bigint;
+  readonly released: bigint;
+  readonly expiry: number;
+  readonly state: 'held' | 'released' | 'returned';
+}
+
+/** Where a confirmed transaction landed. `alreadyDone`: nothing was sent, the ledger already had it. */
+export interface TxOutcome {
+  readonly ledger: LedgerName;
+  /** Undefined only when `alreadyDone` and the earlier transaction is unknown. */
+  readonly txId?: string;
+  readonly block?: bigint;
+  readonly alreadyDone: boolean;
+}
+
+/** Outcome of a lock: the id the ledger actually assigned. */
+export interface LockOutcome extends TxOutcome {
+  readonly lockId: string;
+}
+
+/**
+ * Called synchronously once the transaction is signed and its ids are known, before it is
+ * broadcast; the journal records them here. If it throws, nothing is broadcast.
+ */
+export type BeforeSend = (prepared: { readonly ledgerRef: string; readonly txId: string; readonly payload?: string }) => void;
+
+/** Per-call options of mutating operations. */
+export interface SendOptions {
+  readonly beforeSend?: BeforeSend;
+}
+
+/** A previously prepared transaction, as recorded by the journal. */
+export interface PreparedTx {
+  readonly ledgerRef: string;
+  readonly txId: string;
+  readonly payload?: string;
+}
+
+/**
+ * Result of {@link LedgerConnector.resolvePrepared}: the transaction was confirmed (success or
+ * revert), or it can never be confirmed any more, so the action may be prepared again.
+ */
+export type PreparedResolution =
+  | { readonly status: 'confirmed'; readonly outcome: TxOutcome; readonly ledgerRef: string }
+  | { readonly status: 'reverted'; readonly error: Error }
+  | { readonly status: 'dropped' };
+
+/** A ledger event, normalized. `ref` is the lock or escrow id it concerns. */
+export interface LedgerEvent {
+  readonly ledger: LedgerName;
+  readonly stream: string;
+  /** `locked`, `claimed`, `refunded`, `deposited`, `released`, `returned`. */
+  readonly kind: string;
+  readonly ref: string;
+  readonly block: bigint;
+  readonly logIndex: number;
+  readonly txId: string;
+  /** Event fields as strings (amounts decimal; the preimage of `claimed` in hex). */
+  readonly data: Readonly<Record<string, string>>;
+}
+
+/** Receives followed events; may be called again for an event after a crash (be idempotent). */
+export type LedgerEventHandler = (event: LedgerEvent) => void | Promise<void>;
+
+/** Follows one event stream from its durable checkpoint. */
+export interface EventFollower {
+  readonly stream: string;
+  /** Reads new events into the inbox, then hands every unhandled one to the handler, in order. */
+  syncOnce(): Promise<number>;
+  /** Calls {@link syncOnce} every `intervalMs` until {@link stop}; errors go to `onError`. */
+  start(intervalMs: number, onError?: (err: unknown) => void): void;
+  /** Stops polling and waits for a running sync to end. */
+  stop(): Promise<void>;
+}
+
+/** The operations a settlement needs from a ledger. Mutations wait for confirmation. */
+export interface LedgerConnector {
+  readonly ledger: LedgerName;
+  /** The identity this connector signs with (EVM address, Fabric MSP ID + subject). */
+  readonly signer: string;
+  /** Locks; a retry with the same terms by the same signer returns the existing lock, `alreadyDone`. */
+  lock(request: LockRequest, options?: SendOptions): Promise<LockOutcome>;
+  /** Claims with a 32-byte preimage (hex); a no-op when the lock is already claimed. */
+  claim(lockId: string, preimage: string, options?: SendOptions): Promise<TxOutcome>;
+  /** Refunds at or after expiry; a no-op when already refunded. */
+  refund(lockId: string, options?: SendOptions): Promise<TxOutcome>;
+  readLock(lockId: string): Promise<LockView | undefined>;
+  /** The preimage revealed by the claim of `lockId`, read from the ledger's claim event. */
+  readPreimage(lockId: string): Promise<string | undefined>;
+  /** Deposits into escrow; a no-op when the escrow id exists with the same terms. */
+  deposit(request: EscrowDepositRequest, options?: SendOptions): Promise<TxOutcome>;
+  /** Releases `amount` to the beneficiary (controller only); `approval` is the notary's signature. */
+  release(escrowId: string, amount: bigint, approval?: string, options?: SendOptions): Promise<TxOutcome>;
+  /** Returns what remains to the depositor; a no-op when already returned. */
+  returnEscrow(escrowId: string, options?: SendOptions): Promise<TxOutcome>;
+  readEscrow(escrowId: string): Promise<EscrowView | undefined>;
+  balance(holder: string, asset: string): Promise<bigint>;
+  /** Settles the fate of a transaction prepared before a restart (see {@link PreparedResolution}). */
+  resolvePrepared(prepared: PreparedTx): Promise<PreparedResolution>;
+  /** A follower of `stream` (EVM: `htlc` or `escrow`) over the durable checkpoint. */
+  follow(stream: string, handler: LedgerEventHandler): EventFollower;
+}

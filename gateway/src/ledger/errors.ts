@@ -1,0 +1,40 @@
+/**
+ * Errors of ledger connectors: one class with a code, the ledger and the context that matters
+ * (trade id, tx id, lock id), always with the underlying `cause`.
+ */
+import type { LedgerName } from './connector';
+
+/**
+ * Contract/chaincode failures share the codes of `@dvp/cash-contracts` and the securities
+ * chaincode; `REVERTED` is a revert that could not be decoded, `UNAVAILABLE` a node/network
+ * failure (retry later), `MISMATCH` an existing ledger object with other terms than requested.
+ */
+export type LedgerErrorCode =
+  | 'INSUFFICIENT_BALANCE'
+  | 'INVALID_ARGUMENT'
+  | 'BAD_PREIMAGE'
+  | 'LOCK_EXPIRED'
+  | 'LOCK_NOT_EXPIRED'
+  | 'NOT_AUTHORIZED'
+  | 'ALREADY_SETTLED'
+  | 'ALREADY_EXISTS'
+  | 'NOT_FOUND'
+  | 'EXCEEDS_ESCROW'
+  | 'REVERTED'
+  | 'UNAVAILABLE'
+  | 'MISMATCH';
+
+/** A failed ledger operation. */
+export class LedgerError extends Error {
+  /** Builds the error; `context` keys are e.g. `tradeId`, `txId`, `lockId`, `errorName`. */
+  constructor(
+    readonly code: LedgerErrorCode,
+    readonly ledger: LedgerName,
+    message: string,
+    readonly context: Readonly<Record<string, string>> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'LedgerError';
+  }
+}

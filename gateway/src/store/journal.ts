@@ -1,0 +1,170 @@
+/**
+ * The ledger-action journal: every ledger action is recorded as an intent before anything is
+ * signed, then as prepared (ledger-side id, transaction id and the signed payload) before it is
+ * broadcast, then with its outcome. On restart, {@link ActionJournal.unfinished} lists what may
+ * have reached a ledger without its outcome being known; `ledger/journaled.ts` resumes them.
+ */
+import type { LedgerName } from '../ledger/connector';
+import { canonicalJson } from './canonical';
+import type { Db } from './db';
+
+/** What a journaled action does on its ledger. */
+export type ActionKind = 'lock' | 'claim' | 'refund' | 'deposit' | 'release' | 'return';
+
+/**
+ * `intent`: recorded, nothing signed or sent. `prepared`: signed, ids known, possibly broadcast.
+ * `done` / `failed`: outcome known (final).
+ */
+export type ActionState = 'intent' | 'prepared' | 'done' | 'failed';
+
+/** Identifiers of a signed transaction, known before it is broadcast. */
+export interface PreparedSend {
+  /** Ledger-side object id (lock id, escrow id). */
+  readonly ledgerRef: string;
+  /** Transaction id / hash. */
+  readonly txId: string;
+  /** The signed transaction, so a resume can rebroadcast the very same bytes. */
+  readonly payload?: string;
+}
+
+/** One journal row. Params and result are string maps (amounts as decimal strings). */
+export interface JournalAction {
+  readonly id: number;
+  readonly owner: string;
+  readonly tradeId: string;
+  readonly ledger: LedgerName;
+  readonly kind: ActionKind;
+  readonly params: Readonly<Record<string, string>>;
+  readonly state: ActionState;
+  readonly ledgerRef?: string;
+  readonly txId?: string;
+  readonly payload?: string;
+  readonly result?: Readonly<Record<string, string>>;
+  readonly error?: string;
+  /** How many times it was prepared (1 normally; more after a resume had to send again). */
+  readonly attempts: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** A new intent. */
+export interface ActionIntent {
+  readonly owner: string;
+  readonly tradeId: string;
+  readonly ledger: LedgerName;
+  readonly kind: ActionKind;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+interface ActionRow {
+  id: number;
+  owner: string;
+  trade_id: string;
+  ledger: LedgerName;
+  kind: ActionKind;
+  params: string;
+  state: ActionState;
+  ledger_ref: string | null;
+  tx_id: string | null;
+  payload: string | null;
+  result: string | null;
+  error: string | null;
+  attempts: number;
+  created_at: string;
+  updated_at: string;
+}
+
+function toAction(row: ActionRow): JournalAction {
+  return {
+    id: row.id,
+    owner: row.owner,
+    tradeId: row.trade_id,
+    ledger: row.ledger,
+    kind: row.kind,
+    params: JSON.parse(row.params) as Record<string, string>,
+    state: row.state,
+    ...(row.ledger_ref !== null && { ledgerRef: row.ledger_ref }),
+    ...(row.tx_id !== null && { txId: row.tx_id }),
+    ...(row.payload !== null && { payload: row.payload }),
+    ...(row.result !== null && { result: JSON.parse(row.result) as Record<string, string> }),
+    ...(row.error !== null && { error: row.error }),
+    attempts: row.attempts,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Durable record of ledger actions (one table, `ledger_actions`). */
+export class ActionJournal {
+  readonly #db: Db;
+  readonly #now: () => Date;
+
+  /** Wraps an open, migrated database; `now` is injectable for tests. */
+  constructor(db: Db, now: () => Date = () => new Date()) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /** Records an intent (state `intent`) and returns it. */
+  recordIntent(intent: ActionIntent): JournalAction {
+    const at = this.#now().toISOString();
+    const { lastInsertRowid } = this.#db
+      .prepare(
+        `INSERT INTO ledger_actions (owner, trade_id, ledger, kind, params, state, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'intent', ?, ?)`,
+      )
+      .run(intent.owner, intent.tradeId, intent.ledger, intent.kind, canonicalJson(intent.params), at, at);
+    return this.get(Number(lastInsertRowid));
+  }
+
+  /** Records the signed transaction's ids before it is broadcast (state `prepared`). */
+  recordPrepared(id: number, sent: PreparedSend): void {
+    this.#update(
+      id,
+      `state = 'prepared', ledger_ref = ?, tx_id = ?, payload = ?, attempts = attempts + 1`,
+      sent.ledgerRef,
+      sent.txId,
+      sent.payload ?? null,
+    );
+  }
+
+  /** Records success; `result` may correct the ledger-side id (e.g. the lock id from the receipt). */
+  recordDone(id: number, result: Readonly<Record<string, string>>, ledgerRef?: string): void {
+    this.#update(id, `state = 'done', result = ?, ledger_ref = coalesce(?, ledger_ref)`, canonicalJson(result), ledgerRef ?? null);
+  }
+
+  /** Records a final failure (e.g. a revert); the action will not be resumed. */
+  recordFailed(id: number, error: string): void {
+    this.#update(id, `state = 'failed', error = ?`, error);
+  }
+
+  /** One action; throws if unknown. */
+  get(id: number): JournalAction {
+    const row = this.#db.prepare<[number], ActionRow>('SELECT * FROM ledger_actions WHERE id = ?').get(id);
+    if (!row) throw new Error(`no journal action ${id}`);
+    return toAction(row);
+  }
+
+  /** Actions whose outcome is not recorded (`intent` or `prepared`), oldest first. */
+  unfinished(): readonly JournalAction[] {
+    return this.#db
+      .prepare<[], ActionRow>(`SELECT * FROM ledger_actions WHERE state IN ('intent', 'prepared') ORDER BY id`)
+      .all()
+      .map(toAction);
+  }
+
+  /** Every action of one trade, oldest first. */
+  forTrade(owner: string, tradeId: string): readonly JournalAction[] {
+    return this.#db
+      .prepare<[string, string], ActionRow>('SELECT * FROM ledger_actions WHERE owner = ? AND trade_id = ? ORDER BY id')
+      .all(owner, tradeId)
+      .map(toAction);
+  }
+
+  #update(id: number, set: string, ...values: (string | null)[]): void {
+    const info = this.#db
+      .prepare(`UPDATE ledger_actions SET ${set}, updated_at = ? WHERE id = ?`)
+      .run(...values, this.#now().toISOString(), id);
+    if (info.changes !== 1) throw new Error(`no journal action ${id}`);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Versioned schema migrations. Each entry runs once, in order, inside one transaction together
+ * with the bump of `PRAGMA user_version`; never edit a released entry, append a new one.
+ */
+
+/** One schema step: `version` is the `user_version` after it has run. */
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+const v1 = `
+CREATE TABLE trades (
+  owner TEXT NOT NULL,
+  trade_id TEXT NOT NULL,
+  counterparty TEXT NOT NULL,
+  instruction TEXT NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT,
+  own_cancel INTEGER NOT NULL DEFAULT 0,
+  counterparty_cancel INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (owner, trade_id)
+) STRICT;
+CREATE INDEX trades_by_status ON trades (owner, status, created_at);
+CREATE INDEX trades_by_created ON trades (owner, created_at);
+
+CREATE TABLE timeline (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner TEXT NOT NULL,
+  trade_id TEXT NOT NULL,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  event TEXT NOT NULL,
+  status TEXT NOT NULL,
+  ledger TEXT,
+  tx_id TEXT,
+  block TEXT,
+  detail TEXT,
+  FOREIGN KEY (owner, trade_id) REFERENCES trades (owner, trade_id)
+) STRICT;
+CREATE INDEX timeline_by_trade ON timeline (owner, trade_id, id);
+
+CREATE TABLE idempotency_keys (
+  owner TEXT NOT NULL,
+  idem_key TEXT NOT NULL,
+  body_hash TEXT NOT NULL,
+  trade_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (owner, idem_key)
+) STRICT;
+
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  party TEXT NOT NULL,
+  event TEXT NOT NULL,
+  trade_id TEXT,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_by_trade ON audit_log (trade_id, seq);
+CREATE INDEX audit_by_party ON audit_log (party, seq);
+
+CREATE TABLE ledger_actions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner TEXT NOT NULL,
+  trade_id TEXT NOT NULL,
+  ledger TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  params TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('intent', 'prepared', 'done', 'failed')),
+  ledger_ref TEXT,
+  tx_id TEXT,
+  payload TEXT,
+  result TEXT,
+  error TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX ledger_actions_open ON ledger_actions (state) WHERE state IN ('intent', 'prepared');
+CREATE INDEX ledger_actions_by_trade ON ledger_actions (owner, trade_id, id);
+
+CREATE TABLE follower_checkpoints (
+  ledger TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  last_block INTEGER NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (ledger, stream)
+) STRICT;
+
+CREATE TABLE ledger_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  ledger TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  block INTEGER NOT NULL,
+  log_index INTEGER NOT NULL,
+  tx_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  data TEXT NOT NULL,
+  handled_at TEXT,
+  UNIQUE (ledger, stream, block, log_index)
+) STRICT;
+CREATE INDEX ledger_events_unhandled ON ledger_events (ledger, stream, id) WHERE handled_at IS NULL;
+`;
+
+/** Every migration, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: 'trades, timeline, idempotency, audit log, ledger journal, followers', sql: v1 },
+];
