@@ -3,7 +3,14 @@ const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', 'chaincode/evm/src/generated/**', 'chaincode/evm/artifacts/**', '.bin/**', 'network/.state/**'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'chaincode/evm/src/generated/**',
+      'chaincode/evm/artifacts/**',
+      '.bin/**',
+      'network/.state/**',
+    ],
   },
   ...tseslint.configs.recommended,
   {

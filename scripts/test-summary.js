@@ -27,7 +27,8 @@ for (const file of process.argv.slice(2)) {
       failed += 1;
     }
   }
-  if (result.numRuntimeErrorTestSuites > 0 && result.testResults.length === 0) failed += result.numRuntimeErrorTestSuites;
+  if (result.numRuntimeErrorTestSuites > 0 && result.testResults.length === 0)
+    failed += result.numRuntimeErrorTestSuites;
 }
 console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -6,15 +6,7 @@
 
 /** ISO 20022 sese.024-style statuses (DESIGN.md section 4). */
 export type TradeStatus =
-  | 'received'
-  | 'matched'
-  | 'held'
-  | 'pending'
-  | 'failing'
-  | 'partially_settled'
-  | 'settled'
-  | 'cancelled'
-  | 'failed';
+  'received' | 'matched' | 'held' | 'pending' | 'failing' | 'partially_settled' | 'settled' | 'cancelled' | 'failed';
 
 export type SettlementMode = 'htlc' | 'escrow_orchestrated' | 'escrow_choreographed';
 

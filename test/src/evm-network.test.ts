@@ -28,8 +28,18 @@ describe('the shared network’s EVM ledger', () => {
 
   it('mines a mint sent through viem and reads its Transfer event back from the chain', async () => {
     const to = net.evm.accounts[3] as `0x${string}`;
-    const before = await publicClient.readContract({ address: token as `0x${string}`, abi: cashTokenAbi, functionName: 'balanceOf', args: [to] });
-    const hash = await issuer.writeContract({ address: token as `0x${string}`, abi: cashTokenAbi, functionName: 'mint', args: [to, 12_345n] });
+    const before = await publicClient.readContract({
+      address: token as `0x${string}`,
+      abi: cashTokenAbi,
+      functionName: 'balanceOf',
+      args: [to],
+    });
+    const hash = await issuer.writeContract({
+      address: token as `0x${string}`,
+      abi: cashTokenAbi,
+      functionName: 'mint',
+      args: [to, 12_345n],
+    });
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     expect(receipt.status).toBe('success');
 
@@ -44,7 +54,12 @@ describe('the shared network’s EVM ledger', () => {
       toBlock: receipt.blockNumber,
     });
     expect(logs.map((l) => l.transactionHash)).toContain(hash);
-    const after = await publicClient.readContract({ address: token as `0x${string}`, abi: cashTokenAbi, functionName: 'balanceOf', args: [to] });
+    const after = await publicClient.readContract({
+      address: token as `0x${string}`,
+      abi: cashTokenAbi,
+      functionName: 'balanceOf',
+      args: [to],
+    });
     expect(after - before).toBe(12_345n);
   });
 });
