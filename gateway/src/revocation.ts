@@ -51,12 +51,12 @@ interface LoadedCrl {
   readonly anchor: RevocationAnchor;
 }
 
-const CRL_BLOCK = /-----BEGIN X509 CRL-----[\s\S]*?-----END X509 CRL-----/g;
+const CRL_BLOCK = /-----BEGIN (?:X509 )?CRL-----[\s\S]*?-----END (?:X509 )?CRL-----/g;
 
 /** Parses every CRL in one PEM file and keeps those signed by a trust anchor. */
 async function parseCrlFile(text: string, anchors: readonly RevocationAnchor[]): Promise<LoadedCrl[]> {
   const blocks = text.match(CRL_BLOCK) ?? [];
-  if (blocks.length === 0) throw new Error('no "X509 CRL" PEM block');
+  if (blocks.length === 0) throw new Error('no "X509 CRL" (or "CRL") PEM block');
   const out: LoadedCrl[] = [];
   for (const block of blocks) {
     const crl = new x509.X509Crl(block);
