@@ -13,7 +13,6 @@ contract HashedTimelock is IHashedTimelock, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
     mapping(bytes32 lockId => Lock) private _locks;
-    mapping(address sender => uint256) private _nonces;
     mapping(address token => uint256) private _totalLocked;
 
     /// @inheritdoc IHashedTimelock
@@ -28,9 +27,11 @@ contract HashedTimelock is IHashedTimelock, ReentrancyGuard {
         if (hashlock == bytes32(0)) revert HtlcInvalidHashlock();
         if (expiry <= block.timestamp) revert HtlcInvalidExpiry(expiry, block.timestamp);
 
-        uint256 nonce = _nonces[msg.sender]++;
-        lockId = computeLockId(msg.sender, nonce, receiver, token, amount, hashlock, expiry);
-        // Effects before the external call; the id embeds a fresh nonce, so the slot is empty.
+        lockId = computeLockId(msg.sender, receiver, token, amount, hashlock, expiry);
+        // The same terms twice are a retry of the same lock, never a second one: a gateway that
+        // does not know whether its first attempt was mined can always send it again safely.
+        if (_locks[lockId].state != LockState.None) revert HtlcLockExists(lockId);
+        // Effects before the external call.
         _locks[lockId] = Lock({
             sender: msg.sender,
             receiver: receiver,
@@ -79,11 +80,6 @@ contract HashedTimelock is IHashedTimelock, ReentrancyGuard {
     }
 
     /// @inheritdoc IHashedTimelock
-    function lockNonce(address sender) external view returns (uint256) {
-        return _nonces[sender];
-    }
-
-    /// @inheritdoc IHashedTimelock
     function totalLocked(address token) external view returns (uint256) {
         return _totalLocked[token];
     }
@@ -91,7 +87,6 @@ contract HashedTimelock is IHashedTimelock, ReentrancyGuard {
     /// @inheritdoc IHashedTimelock
     function computeLockId(
         address sender,
-        uint256 nonce,
         address receiver,
         address token,
         uint256 amount,
@@ -100,7 +95,7 @@ contract HashedTimelock is IHashedTimelock, ReentrancyGuard {
     ) public view returns (bytes32) {
         // Chain id and contract address make ids unique across deployments and chains.
         return keccak256(
-            abi.encode(block.chainid, address(this), sender, nonce, receiver, token, amount, hashlock, expiry)
+            abi.encode(block.chainid, address(this), sender, receiver, token, amount, hashlock, expiry)
         );
     }
 

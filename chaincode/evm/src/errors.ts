@@ -62,6 +62,7 @@ export const CASH_ERROR_CODES: { readonly [N in CashErrorName]: CashErrorCode } 
   HtlcTransferAmountMismatch: 'INVALID_ARGUMENT',
   HtlcInvalidPreimageLength: 'INVALID_ARGUMENT',
   HtlcLockNotFound: 'NOT_FOUND',
+  HtlcLockExists: 'ALREADY_EXISTS',
   HtlcAlreadySettled: 'ALREADY_SETTLED',
   HtlcExpired: 'LOCK_EXPIRED',
   HtlcNotExpired: 'LOCK_NOT_EXPIRED',

@@ -80,12 +80,11 @@ describe('HashedTimelock', () => {
   describe('lock', () => {
     it('pulls the funds, stores the terms and emits Locked with the derived id', async () => {
       const { lockId, expiry, receipt } = await lock();
-      const nonce = 0n;
       const expectedId = await f.client.readContract({
         address: f.deployment.htlc,
         abi: hashedTimelockAbi,
         functionName: 'computeLockId',
-        args: [f.addr.alice, nonce, f.addr.bob, f.deployment.token, 250_00n, HASHLOCK, expiry],
+        args: [f.addr.alice, f.addr.bob, f.deployment.token, 250_00n, HASHLOCK, expiry],
       });
       expect(lockId).toBe(expectedId);
       expect(lockedEvent(receipt)).toEqual({
@@ -116,10 +115,17 @@ describe('HashedTimelock', () => {
       expect(await balance(f.addr.alice)).toBe(750_00n);
     });
 
-    it('gives identical terms locked twice two different ids', async () => {
+    it('treats the same terms sent again as a retry: rejected with the existing id, nothing pulled twice', async () => {
       const first = await lock(10n, 3600n);
-      const second = await lock(10n, 3600n);
-      expect(first.lockId).not.toBe(second.lockId);
+      const before = await balance(f.addr.alice);
+      const retry = f.send('alice', {
+        address: f.deployment.htlc,
+        abi: hashedTimelockAbi,
+        functionName: 'lock',
+        args: [f.addr.bob, f.deployment.token, 10n, HASHLOCK, first.expiry],
+      });
+      await expectRevert(retry, 'HtlcLockExists', [first.lockId]);
+      expect(await balance(f.addr.alice)).toBe(before);
     });
 
     it('rejects a zero amount', async () => {
@@ -247,7 +253,7 @@ describe('HashedTimelock', () => {
     it('rejects a refund after a claim, and a claim after a refund', async () => {
       const claimed = await lock();
       await claim(claimed.lockId);
-      const refunded = await lock();
+      const refunded = await lock(240_00n); // other terms: the same terms again would be a retry
       await f.setNextTime(refunded.expiry);
       await refund(refunded.lockId);
       await f.setNextTime(claimed.expiry + 1n);

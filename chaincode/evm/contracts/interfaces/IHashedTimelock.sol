@@ -50,6 +50,9 @@ interface IHashedTimelock {
     /// @notice No lock has this id.
     /// @param lockId The unknown id.
     error HtlcLockNotFound(bytes32 lockId);
+    /// @notice A lock with exactly these terms from the same sender already exists.
+    /// @param lockId Its id.
+    error HtlcLockExists(bytes32 lockId);
     /// @notice The lock was already claimed or refunded.
     /// @param lockId The lock.
     /// @param state Its current state.
@@ -96,7 +99,7 @@ interface IHashedTimelock {
     /// @param amount The amount in the token's smallest unit, greater than zero.
     /// @param hashlock SHA-256 of the 32-byte preimage.
     /// @param expiry Unix seconds, strictly in the future.
-    /// @return lockId The id derived by {computeLockId} from the terms and the sender's nonce.
+    /// @return lockId The id derived by {computeLockId} from the sender and the terms.
     function lock(address receiver, address token, uint256 amount, bytes32 hashlock, uint64 expiry)
         external
         returns (bytes32 lockId);
@@ -115,14 +118,9 @@ interface IHashedTimelock {
     /// @return The stored lock.
     function getLock(bytes32 lockId) external view returns (Lock memory);
 
-    /// @notice Number of locks `sender` has created; the nonce its next lock id will use.
+    /// @notice The id a lock with these terms gets: deterministic, so a caller knows it before
+    /// sending and a retry with the same terms finds the first lock ({HtlcLockExists}).
     /// @param sender The locking account.
-    /// @return The nonce.
-    function lockNonce(address sender) external view returns (uint256);
-
-    /// @notice The id a lock with these terms gets (deterministic; unique per sender nonce).
-    /// @param sender The locking account.
-    /// @param nonce The sender's nonce at lock time ({lockNonce}).
     /// @param receiver The receiver.
     /// @param token The token.
     /// @param amount The amount.
@@ -131,7 +129,6 @@ interface IHashedTimelock {
     /// @return The lock id.
     function computeLockId(
         address sender,
-        uint256 nonce,
         address receiver,
         address token,
         uint256 amount,
