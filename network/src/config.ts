@@ -12,6 +12,10 @@ export interface OrgConfig {
   readonly domain: string;
   readonly caPort: number;
   readonly peerPort?: number;
+  /** HTTPS port of the bank's gateway (peer orgs). */
+  readonly gatewayPort?: number;
+  /** Index of the bank's EVM account in the network mnemonic (peer orgs). */
+  readonly evmAccount?: number;
 }
 
 export interface NetworkConfig {
@@ -39,6 +43,7 @@ export function loadNetworkConfig(env: NodeJS.ProcessEnv = process.env): Network
     ...org,
     caPort: org.caPort + offset,
     ...(org.peerPort === undefined ? {} : { peerPort: org.peerPort + offset }),
+    ...(org.gatewayPort === undefined ? {} : { gatewayPort: org.gatewayPort + offset }),
   });
   return {
     channel: raw.channel,

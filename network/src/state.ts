@@ -50,6 +50,8 @@ export interface NetworkState {
   readonly evm: EvmState;
   readonly fabricCa: { readonly orgs: Readonly<Record<string, CaState>> };
   readonly fabric: FabricState;
+  /** The signed party directory and its authority's public key. */
+  readonly directory: { readonly file: string; readonly authorityPublicKeyFile: string };
   readonly processes: readonly ProcessRecord[];
 }
 

@@ -8,6 +8,7 @@ import { rpc, startAnvil } from './anvil';
 import { caAnswers, startOrgCa } from './ca';
 import type { NetworkConfig } from './config';
 import { networkDown } from './down';
+import { writeDirectory } from './directory';
 import { deployCash } from './evm-deploy';
 import { fabricUnavailableReason } from './fabric';
 import { isAlive } from './process';
@@ -70,6 +71,11 @@ export async function networkUp(
       Promise.all(orgs.map(({ org, isPeerOrg }) => startOrgCa(org, isPeerOrg, paths, (rec) => registry.add(rec)))),
     );
 
+    const caStates = Object.fromEntries(cas.map((ca) => [ca.org, ca]));
+    const directory = await phase(log, 'directory: signed party directory', async () =>
+      writeDirectory(cfg, caStates, anvil.accounts, paths.stateDir),
+    );
+
     const fabricReason = fabricUnavailableReason();
     if (fabricReason) log(`network-up: Fabric peer/orderer not started: ${fabricReason}`);
 
@@ -86,10 +92,11 @@ export async function networkUp(
         contracts: cash.contracts,
         abis: cash.abis,
       },
-      fabricCa: { orgs: Object.fromEntries(cas.map((ca) => [ca.org, ca])) },
+      fabricCa: { orgs: caStates },
       fabric: fabricReason
         ? { status: 'unavailable', reason: fabricReason }
         : { status: 'unavailable', reason: 'not implemented' },
+      directory,
       processes: registry.records,
     };
     writeState(paths.stateFile, state);
