@@ -18,7 +18,15 @@ describe('loadConfig', () => {
 
   beforeAll(() => {
     mkdirSync(file('tls'));
-    for (const f of ['tls/server.pem', 'tls/server.key', 'ca-a.pem', 'ca-a.crl', 'directory.json', 'authority.pem', 'evm.key']) {
+    for (const f of [
+      'tls/server.pem',
+      'tls/server.key',
+      'ca-a.pem',
+      'ca-a.crl',
+      'directory.json',
+      'authority.pem',
+      'evm.key',
+    ]) {
       writeFileSync(file(f), 'x');
     }
   });
@@ -73,7 +81,9 @@ describe('loadConfig', () => {
 
   it('names every wrong field', () => {
     const { partyId: _p, ...noParty } = base;
-    const found = problems(() => loadConfig(write({ ...noParty, listen: { port: 70000 }, crl: { files: [], colour: 1 }, log: { level: 'loud' } })));
+    const found = problems(() =>
+      loadConfig(write({ ...noParty, listen: { port: 70000 }, crl: { files: [], colour: 1 }, log: { level: 'loud' } })),
+    );
     expect(found).toEqual(
       expect.arrayContaining([
         'partyId: is required',
@@ -91,7 +101,9 @@ describe('loadConfig', () => {
   });
 
   it('names a configured file that does not exist', () => {
-    const found = problems(() => loadConfig(write({ ...base, trustAnchors: [{ mspId: 'BankAMSP', certFile: 'missing.pem' }] })));
+    const found = problems(() =>
+      loadConfig(write({ ...base, trustAnchors: [{ mspId: 'BankAMSP', certFile: 'missing.pem' }] })),
+    );
     expect(found).toEqual([`trustAnchors.0.certFile: file '${file('missing.pem')}' does not exist`]);
   });
 

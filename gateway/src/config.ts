@@ -83,17 +83,31 @@ const SCHEMA = {
       required: ['port'],
       properties: { host: str, port: { type: 'integer', minimum: 0, maximum: 65535 } },
     },
-    tls: { type: 'object', additionalProperties: false, required: ['certFile', 'keyFile'], properties: { certFile: str, keyFile: str } },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['certFile', 'keyFile'],
+      properties: { certFile: str, keyFile: str },
+    },
     trustAnchors: {
       type: 'array',
       minItems: 1,
-      items: { type: 'object', additionalProperties: false, required: ['mspId', 'certFile'], properties: { mspId: str, certFile: str } },
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['mspId', 'certFile'],
+        properties: { mspId: str, certFile: str },
+      },
     },
     crl: {
       type: 'object',
       additionalProperties: false,
       required: ['files'],
-      properties: { files: { type: 'array', items: str }, reloadIntervalSeconds: seconds, requireForEveryAnchor: { type: 'boolean' } },
+      properties: {
+        files: { type: 'array', items: str },
+        reloadIntervalSeconds: seconds,
+        requireForEveryAnchor: { type: 'boolean' },
+      },
     },
     directory: {
       type: 'object',
@@ -108,26 +122,32 @@ const SCHEMA = {
       required: ['mspId', 'certFile', 'keyFile', 'networkFile'],
       properties: { mspId: str, certFile: str, keyFile: str, networkFile: str },
     },
-    evm: { type: 'object', additionalProperties: false, required: ['rpcUrl', 'keyFile'], properties: { rpcUrl: { type: 'string', pattern: '^https?://' }, keyFile: str } },
+    evm: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['rpcUrl', 'keyFile'],
+      properties: { rpcUrl: { type: 'string', pattern: '^https?://' }, keyFile: str },
+    },
     log: { type: 'object', additionalProperties: false, properties: { level: { enum: LOG_LEVELS } } },
   },
 } as const;
 
 /** Environment variables that override one field each (dotted path, and how to parse the value). */
-export const ENV_OVERRIDES: Readonly<Record<string, { readonly field: string; readonly kind: 'string' | 'integer' }>> = {
-  DVP_GATEWAY_PARTY_ID: { field: 'partyId', kind: 'string' },
-  DVP_GATEWAY_HOST: { field: 'listen.host', kind: 'string' },
-  DVP_GATEWAY_PORT: { field: 'listen.port', kind: 'integer' },
-  DVP_GATEWAY_TLS_CERT_FILE: { field: 'tls.certFile', kind: 'string' },
-  DVP_GATEWAY_TLS_KEY_FILE: { field: 'tls.keyFile', kind: 'string' },
-  DVP_GATEWAY_DIRECTORY_FILE: { field: 'directory.file', kind: 'string' },
-  DVP_GATEWAY_CRL_RELOAD_SECONDS: { field: 'crl.reloadIntervalSeconds', kind: 'integer' },
-  DVP_GATEWAY_SQLITE_PATH: { field: 'sqlitePath', kind: 'string' },
-  DVP_GATEWAY_LOG_LEVEL: { field: 'log.level', kind: 'string' },
-  DVP_GATEWAY_EVM_RPC_URL: { field: 'evm.rpcUrl', kind: 'string' },
-  DVP_GATEWAY_EVM_KEY_FILE: { field: 'evm.keyFile', kind: 'string' },
-  DVP_GATEWAY_FABRIC_NETWORK_FILE: { field: 'fabric.networkFile', kind: 'string' },
-};
+export const ENV_OVERRIDES: Readonly<Record<string, { readonly field: string; readonly kind: 'string' | 'integer' }>> =
+  {
+    DVP_GATEWAY_PARTY_ID: { field: 'partyId', kind: 'string' },
+    DVP_GATEWAY_HOST: { field: 'listen.host', kind: 'string' },
+    DVP_GATEWAY_PORT: { field: 'listen.port', kind: 'integer' },
+    DVP_GATEWAY_TLS_CERT_FILE: { field: 'tls.certFile', kind: 'string' },
+    DVP_GATEWAY_TLS_KEY_FILE: { field: 'tls.keyFile', kind: 'string' },
+    DVP_GATEWAY_DIRECTORY_FILE: { field: 'directory.file', kind: 'string' },
+    DVP_GATEWAY_CRL_RELOAD_SECONDS: { field: 'crl.reloadIntervalSeconds', kind: 'integer' },
+    DVP_GATEWAY_SQLITE_PATH: { field: 'sqlitePath', kind: 'string' },
+    DVP_GATEWAY_LOG_LEVEL: { field: 'log.level', kind: 'string' },
+    DVP_GATEWAY_EVM_RPC_URL: { field: 'evm.rpcUrl', kind: 'string' },
+    DVP_GATEWAY_EVM_KEY_FILE: { field: 'evm.keyFile', kind: 'string' },
+    DVP_GATEWAY_FABRIC_NETWORK_FILE: { field: 'fabric.networkFile', kind: 'string' },
+  };
 
 type Json = Record<string, unknown>;
 
@@ -175,7 +195,10 @@ function schemaProblems(raw: Json): string[] {
   return (validate.errors ?? []).map((e) => {
     const base = e.instancePath.slice(1).replace(/\//g, '.');
     const missing = e.keyword === 'required' ? String((e.params as { missingProperty?: string }).missingProperty) : '';
-    const extra = e.keyword === 'additionalProperties' ? String((e.params as { additionalProperty?: string }).additionalProperty) : '';
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? String((e.params as { additionalProperty?: string }).additionalProperty)
+        : '';
     const field = [base, missing || extra].filter(Boolean).join('.') || '(root)';
     if (missing) return `${field}: is required`;
     if (extra) return `${field}: is not a known field`;
@@ -218,9 +241,22 @@ function resolveFiles(raw: Json, baseDir: string): GatewayConfig {
       reloadIntervalSeconds: crl.reloadIntervalSeconds ?? 5,
       requireForEveryAnchor: crl.requireForEveryAnchor ?? true,
     },
-    directory: { file: abs(dir.file), authorityKeyFile: abs(dir.authorityKeyFile), reloadIntervalSeconds: dir.reloadIntervalSeconds ?? 5 },
+    directory: {
+      file: abs(dir.file),
+      authorityKeyFile: abs(dir.authorityKeyFile),
+      reloadIntervalSeconds: dir.reloadIntervalSeconds ?? 5,
+    },
     sqlitePath: abs(r.sqlitePath),
-    ...(r.fabric ? { fabric: { ...r.fabric, certFile: abs(r.fabric.certFile), keyFile: abs(r.fabric.keyFile), networkFile: abs(r.fabric.networkFile) } } : {}),
+    ...(r.fabric
+      ? {
+          fabric: {
+            ...r.fabric,
+            certFile: abs(r.fabric.certFile),
+            keyFile: abs(r.fabric.keyFile),
+            networkFile: abs(r.fabric.networkFile),
+          },
+        }
+      : {}),
     ...(r.evm ? { evm: { rpcUrl: r.evm.rpcUrl, keyFile: abs(r.evm.keyFile) } } : {}),
     log: { level: r.log?.level ?? 'info' },
   };

@@ -6,7 +6,13 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { partyOfCertificate, verifyDirectory, type Directory, type DirectoryEntry, type SignedDirectory } from '@dvp/certs';
+import {
+  partyOfCertificate,
+  verifyDirectory,
+  type Directory,
+  type DirectoryEntry,
+  type SignedDirectory,
+} from '@dvp/certs';
 import type { Logger } from './log';
 
 /** Read access to the current directory. */

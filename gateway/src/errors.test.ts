@@ -18,7 +18,9 @@ describe('error mapping', () => {
   });
 
   it('maps body-parser failures to 400/413 and anything else to a 500 that says nothing', () => {
-    expect(toHttpError(Object.assign(new SyntaxError('Unexpected token'), { type: 'entity.parse.failed', status: 400 }))).toMatchObject({
+    expect(
+      toHttpError(Object.assign(new SyntaxError('Unexpected token'), { type: 'entity.parse.failed', status: 400 })),
+    ).toMatchObject({
       status: 400,
       body: { error: { code: 'MALFORMED_JSON' } },
     });

@@ -115,13 +115,18 @@ function body(code: GatewayErrorCode, message: string, details?: unknown): Error
  */
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof GatewayError || err instanceof TradeError) {
-    const details = err instanceof GatewayError ? err.details : Object.keys(err.context).length ? err.context : undefined;
+    const details =
+      err instanceof GatewayError ? err.details : Object.keys(err.context).length ? err.context : undefined;
     const { status } = ERROR_HTTP[err.code];
     return { status, body: body(err.code, err.message, details), unexpected: status >= 500 };
   }
   const parserCode = bodyParserCode(err);
   if (parserCode !== undefined) {
-    return { status: ERROR_HTTP[parserCode].status, body: body(parserCode, ERROR_HTTP[parserCode].title), unexpected: false };
+    return {
+      status: ERROR_HTTP[parserCode].status,
+      body: body(parserCode, ERROR_HTTP[parserCode].title),
+      unexpected: false,
+    };
   }
   return { status: 500, body: body('INTERNAL', ERROR_HTTP.INTERNAL.title), unexpected: true };
 }

@@ -87,7 +87,14 @@ describe('gateway identity (mutual TLS)', () => {
       parties: {
         BANKA: {
           mspId: 'BankAMSP',
-          certificateFingerprints: fp('trader-a', 'operator-a', 'auditor-a', 'approver-a', 'revoked-a', 'forged-listed-under-a'),
+          certificateFingerprints: fp(
+            'trader-a',
+            'operator-a',
+            'auditor-a',
+            'approver-a',
+            'revoked-a',
+            'forged-listed-under-a',
+          ),
           evmAddress: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
           gatewayUrl: 'https://127.0.0.1:1',
         },
@@ -180,7 +187,13 @@ describe('gateway identity (mutual TLS)', () => {
       const theirs: Trade = {
         tradeId: 'T-B-1',
         owner: 'BANKB',
-        instruction: { ...order('T-B-1'), side: 'buy', counterparty: 'BANKA', quantity: 1n, price: 1n } as Trade['instruction'],
+        instruction: {
+          ...order('T-B-1'),
+          side: 'buy',
+          counterparty: 'BANKA',
+          quantity: 1n,
+          price: 1n,
+        } as Trade['instruction'],
         status: 'received',
         createdAt: new Date().toISOString(),
         updatedAt: new Date().toISOString(),
@@ -197,15 +210,24 @@ describe('gateway identity (mutual TLS)', () => {
     it('lets a trader instruct a trade (201), replays the same key (200), and refuses the key with another body (409)', async () => {
       const created = await post('/v1/trades', 'trader-a', order('T-1'), 'key-1');
       expect(created.status).toBe(201);
-      expect(created.json).toMatchObject({ tradeId: 'T-1', owner: 'BANKA', instruction: { quantity: '100', price: '15000' } });
+      expect(created.json).toMatchObject({
+        tradeId: 'T-1',
+        owner: 'BANKA',
+        instruction: { quantity: '100', price: '15000' },
+      });
       expect((await post('/v1/trades', 'trader-a', order('T-1'), 'key-1')).status).toBe(200);
-      expectError(await post('/v1/trades', 'trader-a', { ...order('T-1'), quantity: '101' }, 'key-1'), 409, 'IDEMPOTENCY_CONFLICT');
+      expectError(
+        await post('/v1/trades', 'trader-a', { ...order('T-1'), quantity: '101' }, 'key-1'),
+        409,
+        'IDEMPOTENCY_CONFLICT',
+      );
     });
 
     it('lets an operator read and cancel a trade, and refuses a second cancel (409)', async () => {
       expect((await post('/v1/trades', 'operator-a', order('T-2'))).status).toBe(201);
       expect((await get('/v1/trades/T-2', 'operator-a')).json).toMatchObject({ tradeId: 'T-2', status: 'received' });
-      const cancel = () => gw.client({ method: 'POST', path: '/v1/trades/T-2/cancel', identity: id['operator-a'] as CertAndKey });
+      const cancel = () =>
+        gw.client({ method: 'POST', path: '/v1/trades/T-2/cancel', identity: id['operator-a'] as CertAndKey });
       expect((await cancel()).json).toMatchObject({ status: 'cancelled' });
       expectError(await cancel(), 409, 'INVALID_TRANSITION');
     });

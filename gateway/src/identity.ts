@@ -62,16 +62,26 @@ function parse(der: Uint8Array | undefined): x509.X509Certificate {
   }
 }
 
-async function findAnchor(cert: x509.X509Certificate, anchors: readonly TrustAnchor[], now: Date): Promise<TrustAnchor> {
+async function findAnchor(
+  cert: x509.X509Certificate,
+  anchors: readonly TrustAnchor[],
+  now: Date,
+): Promise<TrustAnchor> {
   for (const anchor of anchors) {
     if (anchor.certificate.subject !== cert.issuer) continue;
     if (!(await cert.verify({ publicKey: anchor.certificate, signatureOnly: true }))) continue;
     if (now < anchor.certificate.notBefore || now > anchor.certificate.notAfter) {
-      throw new GatewayError('CERT_UNTRUSTED', `the issuing CA '${anchor.certificate.subject}' is outside its validity`);
+      throw new GatewayError(
+        'CERT_UNTRUSTED',
+        `the issuing CA '${anchor.certificate.subject}' is outside its validity`,
+      );
     }
     return anchor;
   }
-  throw new GatewayError('CERT_UNTRUSTED', `issuer '${cert.issuer}' is not a trusted CA (or did not sign this certificate)`);
+  throw new GatewayError(
+    'CERT_UNTRUSTED',
+    `issuer '${cert.issuer}' is not a trusted CA (or did not sign this certificate)`,
+  );
 }
 
 function checkDates(cert: x509.X509Certificate, now: Date): void {
@@ -79,7 +89,10 @@ function checkDates(cert: x509.X509Certificate, now: Date): void {
     throw new GatewayError('CERT_EXPIRED', `the client certificate expired at ${cert.notAfter.toISOString()}`);
   }
   if (now < cert.notBefore) {
-    throw new GatewayError('CERT_NOT_YET_VALID', `the client certificate is valid from ${cert.notBefore.toISOString()}`);
+    throw new GatewayError(
+      'CERT_NOT_YET_VALID',
+      `the client certificate is valid from ${cert.notBefore.toISOString()}`,
+    );
   }
 }
 
@@ -110,9 +123,14 @@ function claimsOf(cert: x509.X509Certificate): CertificateClaims {
   try {
     return parseCertificateClaims(cert);
   } catch (err) {
-    throw new GatewayError('CERT_INVALID', 'the certificate’s attribute extension is not valid JSON attributes', undefined, {
-      cause: err,
-    });
+    throw new GatewayError(
+      'CERT_INVALID',
+      'the certificate’s attribute extension is not valid JSON attributes',
+      undefined,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

@@ -14,7 +14,9 @@ describe('logger', () => {
   it('writes one JSON object per line with time, level, msg and fields', () => {
     const { lines, logger } = capture();
     logger.child({ party: 'BANKA' }).info('request', { status: 201, amount: 10n });
-    expect(lines).toEqual([{ time: '2026-01-02T03:04:05.000Z', level: 'info', msg: 'request', party: 'BANKA', status: 201, amount: '10' }]);
+    expect(lines).toEqual([
+      { time: '2026-01-02T03:04:05.000Z', level: 'info', msg: 'request', party: 'BANKA', status: 201, amount: '10' },
+    ]);
   });
 
   it('drops lines below the level', () => {

@@ -10,7 +10,9 @@ describe('metrics registry', () => {
     m.settlementLatency.observe({ mode: 'htlc' }, 12);
     const text = m.registry.render();
     expect(text).toContain('# TYPE dvp_trades gauge\ndvp_trades{status="received"} 1\ndvp_trades{status="settled"} 5');
-    expect(text).toContain('# TYPE dvp_ledger_call_errors_total counter\ndvp_ledger_call_errors_total{ledger="evm",operation="lock"} 1');
+    expect(text).toContain(
+      '# TYPE dvp_ledger_call_errors_total counter\ndvp_ledger_call_errors_total{ledger="evm",operation="lock"} 1',
+    );
     expect(text).toContain('dvp_settlement_latency_seconds_bucket{mode="htlc",le="5"} 0');
     expect(text).toContain('dvp_settlement_latency_seconds_bucket{mode="htlc",le="15"} 1');
     expect(text).toContain('dvp_settlement_latency_seconds_bucket{mode="htlc",le="+Inf"} 1');

@@ -131,7 +131,11 @@ export function createMetricsRegistry(): MetricsRegistry {
     gauge(name, help, labelNames = []) {
       const m = scalar(name, help, 'gauge', labelNames);
       register(name, labelNames, m.family);
-      return { set: m.set, inc: (labels = {}, by = 1) => m.add(labels, by), dec: (labels = {}, by = 1) => m.add(labels, -by) };
+      return {
+        set: m.set,
+        inc: (labels = {}, by = 1) => m.add(labels, by),
+        dec: (labels = {}, by = 1) => m.add(labels, -by),
+      };
     },
     histogram(name, help, buckets, labelNames = []) {
       const m = histogramFamily(name, help, buckets, labelNames);

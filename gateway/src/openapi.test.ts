@@ -15,7 +15,17 @@ import { createFakeTradeService, fakeBalances } from './testing/fake-trade-servi
 type Doc = {
   openapi: string;
   info: { title: string; version: string };
-  paths: Record<string, Record<string, { operationId: string; parameters: { name: string; in: string; required: boolean }[]; responses: Record<string, { description: string }> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        operationId: string;
+        parameters: { name: string; in: string; required: boolean }[];
+        responses: Record<string, { description: string }>;
+      }
+    >
+  >;
   components: { schemas: Record<string, unknown> };
 };
 
@@ -37,7 +47,10 @@ function resolvePointer(pointer: string): unknown {
   return pointer
     .replace(/^#\//, '')
     .split('/')
-    .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+    .reduce<unknown>(
+      (node, part) => (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')],
+      doc,
+    );
 }
 
 function testApp() {
@@ -104,7 +117,9 @@ describe('OpenAPI document', () => {
   });
 
   it('documents exactly the routes the app serves', () => {
-    const stack = (testApp() as unknown as { router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] } }).router.stack;
+    const stack = (
+      testApp() as unknown as { router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] } }
+    ).router.stack;
     const served = stack
       .filter((l) => l.route)
       .flatMap((l) => Object.keys(l.route?.methods ?? {}).map((m) => `${m} ${l.route?.path}`))

@@ -38,7 +38,9 @@ export interface OperationSpec {
   /** Name of the request body schema in components. */
   readonly body?: string;
   /** Status → description and response schema name (or a media type for non-JSON answers). */
-  readonly responses: Readonly<Record<string, { readonly description: string; readonly schema?: string; readonly mediaType?: string }>>;
+  readonly responses: Readonly<
+    Record<string, { readonly description: string; readonly schema?: string; readonly mediaType?: string }>
+  >;
 }
 
 /** Settlement modes accepted on `POST /v1/trades` today (escrow modes are added here when ready). */
@@ -74,7 +76,12 @@ const obj = (required: readonly string[], properties: Record<string, JsonSchema>
 export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   PartyId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
   TradeId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' },
-  Isin: { type: 'string', pattern: '^[A-Z]{2}[A-Z0-9]{9}[0-9]$', format: 'isin', description: 'ISO 6166, check digit verified.' },
+  Isin: {
+    type: 'string',
+    pattern: '^[A-Z]{2}[A-Z0-9]{9}[0-9]$',
+    format: 'isin',
+    description: 'ISO 6166, check digit verified.',
+  },
   Quantity: DECIMAL('Units of the security, greater than zero.', true),
   Price: DECIMAL('Cash per unit in the currency’s smallest unit, greater than zero.', true),
   Amount: DECIMAL('Amount in the smallest unit.', false),
@@ -82,7 +89,18 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   Timestamp: { type: 'string', format: 'date-time' },
   TradeStatus: { enum: TRADE_STATUSES },
   TradeRequest: obj(
-    ['tradeId', 'side', 'counterparty', 'isin', 'quantity', 'price', 'currency', 'mode', 'settlementDeadline', 'partial'],
+    [
+      'tradeId',
+      'side',
+      'counterparty',
+      'isin',
+      'quantity',
+      'price',
+      'currency',
+      'mode',
+      'settlementDeadline',
+      'partial',
+    ],
     {
       tradeId: ref('TradeId'),
       side: { enum: ['buy', 'sell'] },
@@ -92,7 +110,12 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       price: ref('Price'),
       currency: ref('Currency'),
       mode: { enum: ACCEPTED_MODES },
-      settlementDeadline: { type: 'integer', minimum: 1, maximum: 253402300799, description: 'Unix seconds, in the future.' },
+      settlementDeadline: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 253402300799,
+        description: 'Unix seconds, in the future.',
+      },
       partial: { enum: ['PART', 'NPAR'] },
     },
   ),
@@ -153,26 +176,49 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   },
   Balances: obj(['party', 'securities', 'cash'], {
     party: ref('PartyId'),
-    securities: { type: 'array', items: obj(['isin', 'free', 'locked'], { isin: ref('Isin'), free: ref('Amount'), locked: ref('Amount') }) },
-    cash: { type: 'array', items: obj(['currency', 'free', 'locked'], { currency: ref('Currency'), free: ref('Amount'), locked: ref('Amount') }) },
+    securities: {
+      type: 'array',
+      items: obj(['isin', 'free', 'locked'], { isin: ref('Isin'), free: ref('Amount'), locked: ref('Amount') }),
+    },
+    cash: {
+      type: 'array',
+      items: obj(['currency', 'free', 'locked'], {
+        currency: ref('Currency'),
+        free: ref('Amount'),
+        locked: ref('Amount'),
+      }),
+    },
   }),
   Health: {
     type: 'object',
     required: ['status', 'party'],
-    properties: { status: { const: 'ok' }, party: ref('PartyId'), directoryIssuedAt: { type: 'integer' }, crls: { type: 'array' } },
+    properties: {
+      status: { const: 'ok' },
+      party: ref('PartyId'),
+      directoryIssuedAt: { type: 'integer' },
+      crls: { type: 'array' },
+    },
   },
   Error: obj(['error'], {
     error: {
       type: 'object',
       required: ['code', 'message'],
-      properties: { code: { enum: Object.keys(ERROR_HTTP) as GatewayErrorCode[] }, message: { type: 'string' }, details: {} },
+      properties: {
+        code: { enum: Object.keys(ERROR_HTTP) as GatewayErrorCode[] },
+        message: { type: 'string' },
+        details: {},
+      },
     },
   }),
 };
 
 const TRADER_OPERATOR: readonly Role[] = ['trader', 'operator'];
 const READERS: readonly Role[] = ['trader', 'operator', 'auditor'];
-const errors = { '400': { description: 'Invalid request', schema: 'Error' }, '401': { description: 'No valid client certificate', schema: 'Error' }, '403': { description: 'Role or party not allowed', schema: 'Error' } };
+const errors = {
+  '400': { description: 'Invalid request', schema: 'Error' },
+  '401': { description: 'No valid client certificate', schema: 'Error' },
+  '403': { description: 'Role or party not allowed', schema: 'Error' },
+};
 const tradeIdParam = { id: ref('TradeId') };
 
 /** The API, one entry per operation. */
@@ -205,7 +251,11 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'One trade of the caller’s party, with its timeline',
     roles: READERS,
     pathParams: tradeIdParam,
-    responses: { '200': { description: 'The trade', schema: 'Trade' }, ...errors, '404': { description: 'No such trade for this party', schema: 'Error' } },
+    responses: {
+      '200': { description: 'The trade', schema: 'Trade' },
+      ...errors,
+      '404': { description: 'No such trade for this party', schema: 'Error' },
+    },
   },
   cancelTrade: {
     method: 'post',
@@ -233,7 +283,11 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     path: '/v1/balances',
     summary: 'Securities and cash balances of the caller’s party',
     roles: READERS,
-    responses: { '200': { description: 'Balances', schema: 'Balances' }, ...errors, '503': { description: 'Ledger unavailable', schema: 'Error' } },
+    responses: {
+      '200': { description: 'Balances', schema: 'Balances' },
+      ...errors,
+      '503': { description: 'Ledger unavailable', schema: 'Error' },
+    },
   },
   getHealth: {
     method: 'get',
@@ -247,7 +301,10 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     path: '/metrics',
     summary: 'Prometheus metrics',
     roles: ['operator', 'auditor'],
-    responses: { '200': { description: 'Text exposition format 0.0.4', mediaType: 'text/plain; version=0.0.4' }, ...errors },
+    responses: {
+      '200': { description: 'Text exposition format 0.0.4', mediaType: 'text/plain; version=0.0.4' },
+      ...errors,
+    },
   },
   getOpenApi: {
     method: 'get',
@@ -259,12 +316,20 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
 };
 
 function parameters(op: OperationSpec): JsonSchema[] {
-  const list = (where: string, entries: Readonly<Record<string, JsonSchema>> | undefined, required: (n: string) => boolean) =>
-    Object.entries(entries ?? {}).map(([name, schema]) => ({ name, in: where, required: required(name), schema }));
+  const list = (
+    where: string,
+    entries: Readonly<Record<string, JsonSchema>> | undefined,
+    required: (n: string) => boolean,
+  ) => Object.entries(entries ?? {}).map(([name, schema]) => ({ name, in: where, required: required(name), schema }));
   return [
     ...list('path', op.pathParams, () => true),
     ...list('query', op.query, () => false),
-    ...Object.entries(op.headers ?? {}).map(([name, h]) => ({ name, in: 'header', required: h.required, schema: h.schema })),
+    ...Object.entries(op.headers ?? {}).map(([name, h]) => ({
+      name,
+      in: 'header',
+      required: h.required,
+      schema: h.schema,
+    })),
   ];
 }
 
@@ -274,7 +339,9 @@ function responses(op: OperationSpec): Record<string, JsonSchema> {
       status,
       {
         description: r.description,
-        content: r.schema ? { 'application/json': { schema: ref(r.schema) } } : { [r.mediaType ?? 'application/json']: {} },
+        content: r.schema
+          ? { 'application/json': { schema: ref(r.schema) } }
+          : { [r.mediaType ?? 'application/json']: {} },
       },
     ]),
   );
@@ -310,7 +377,9 @@ export function openApiDocument(servedParty: string): JsonSchema {
     paths,
     components: {
       schemas: SCHEMAS,
-      securitySchemes: { clientCertificate: { type: 'mutualTLS', description: 'X.509 client certificate from a trusted CA' } },
+      securitySchemes: {
+        clientCertificate: { type: 'mutualTLS', description: 'X.509 client certificate from a trusted CA' },
+      },
     },
   };
 }

@@ -43,7 +43,12 @@ describe('request validation', () => {
         version: 1,
         issuedAt: 1,
         parties: {
-          BANKA: { mspId: 'BankAMSP', certificateFingerprints: [certificateFingerprint(trader.cert)], evmAddress: '0x1', gatewayUrl: 'https://a' },
+          BANKA: {
+            mspId: 'BankAMSP',
+            certificateFingerprints: [certificateFingerprint(trader.cert)],
+            evmAddress: '0x1',
+            gatewayUrl: 'https://a',
+          },
           BANKB: { mspId: 'BankBMSP', certificateFingerprints: [], evmAddress: '0x2', gatewayUrl: 'https://b' },
         },
       },
@@ -71,7 +76,12 @@ describe('request validation', () => {
   });
 
   it('refuses malformed JSON with 400 MALFORMED_JSON', async () => {
-    const res = await call({ method: 'POST', path: '/v1/trades', rawBody: '{"tradeId": "T-1",', headers: { 'content-type': 'application/json', 'idempotency-key': 'k-json' } });
+    const res = await call({
+      method: 'POST',
+      path: '/v1/trades',
+      rawBody: '{"tradeId": "T-1",',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'k-json' },
+    });
     expect400(res, 'MALFORMED_JSON', /not valid JSON/);
   });
 
@@ -100,7 +110,11 @@ describe('request validation', () => {
   });
 
   it('refuses a 78-digit quantity above 2^256 − 1', async () => {
-    expect400(await submit(valid({ quantity: '9'.repeat(78) })), 'VALIDATION_FAILED', /body\.quantity must be an integer no larger than 2\^256/);
+    expect400(
+      await submit(valid({ quantity: '9'.repeat(78) })),
+      'VALIDATION_FAILED',
+      /body\.quantity must be an integer no larger than 2\^256/,
+    );
   });
 
   it('refuses a quantity sent as a JSON number', async () => {
@@ -117,13 +131,25 @@ describe('request validation', () => {
   });
 
   it('refuses an unknown counterparty, and the caller’s own party as counterparty', async () => {
-    expect400(await submit(valid({ counterparty: 'BANKZ' })), 'UNKNOWN_COUNTERPARTY', /'BANKZ' is not in the directory/);
+    expect400(
+      await submit(valid({ counterparty: 'BANKZ' })),
+      'UNKNOWN_COUNTERPARTY',
+      /'BANKZ' is not in the directory/,
+    );
     expect400(await submit(valid({ counterparty: 'BANKA' })), 'VALIDATION_FAILED', /another party/);
   });
 
   it('refuses a deadline in the past and a mode not accepted yet', async () => {
-    expect400(await submit(valid({ settlementDeadline: 1000 })), 'VALIDATION_FAILED', /settlementDeadline must be in the future/);
-    expect400(await submit(valid({ mode: 'escrow_orchestrated' })), 'VALIDATION_FAILED', /body\.mode must be equal to one of the allowed values/);
+    expect400(
+      await submit(valid({ settlementDeadline: 1000 })),
+      'VALIDATION_FAILED',
+      /settlementDeadline must be in the future/,
+    );
+    expect400(
+      await submit(valid({ mode: 'escrow_orchestrated' })),
+      'VALIDATION_FAILED',
+      /body\.mode must be equal to one of the allowed values/,
+    );
   });
 
   it('requires the Idempotency-Key header', async () => {
@@ -131,7 +157,12 @@ describe('request validation', () => {
   });
 
   it('refuses a body that is not application/json with 415', async () => {
-    const res = await call({ method: 'POST', path: '/v1/trades', rawBody: 'tradeId=T', headers: { 'content-type': 'text/plain', 'idempotency-key': 'k-text' } });
+    const res = await call({
+      method: 'POST',
+      path: '/v1/trades',
+      rawBody: 'tradeId=T',
+      headers: { 'content-type': 'text/plain', 'idempotency-key': 'k-text' },
+    });
     expect(res.status).toBe(415);
   });
 
@@ -144,7 +175,11 @@ describe('request validation', () => {
     expect400(await call({ path: '/v1/trades?colour=red' }), 'VALIDATION_FAILED', /query\.colour is not a known field/);
     expect400(await call({ path: '/v1/trades?status=done' }), 'VALIDATION_FAILED', /query\.status/);
     expect400(await call({ path: '/v1/trades?status=settled&status=failed' }), 'VALIDATION_FAILED', /query\.status/);
-    expect400(await call({ path: '/v1/trades?from=yesterday' }), 'VALIDATION_FAILED', /query\.from must match format "date-time"/);
+    expect400(
+      await call({ path: '/v1/trades?from=yesterday' }),
+      'VALIDATION_FAILED',
+      /query\.from must match format "date-time"/,
+    );
     expect((await call({ path: '/v1/trades?status=received&counterparty=BANKB' })).status).toBe(200);
   });
 
@@ -162,7 +197,9 @@ describe('request validation', () => {
     gw.trades.failNext(new TradeError('LEDGER_UNAVAILABLE', 'evm rpc down', { ledger: 'evm' }));
     const unavailable = await call({ path: '/v1/trades' });
     expect(unavailable.status).toBe(503);
-    expect(unavailable.json).toEqual({ error: { code: 'LEDGER_UNAVAILABLE', message: 'evm rpc down', details: { ledger: 'evm' } } });
+    expect(unavailable.json).toEqual({
+      error: { code: 'LEDGER_UNAVAILABLE', message: 'evm rpc down', details: { ledger: 'evm' } },
+    });
     gw.trades.failNext(new Error('db password=hunter2 leaked'));
     const internal = await call({ path: '/v1/trades' });
     expect(internal.status).toBe(500);
@@ -171,8 +208,12 @@ describe('request validation', () => {
   });
 
   it('echoes a well-formed X-Request-Id and makes one up otherwise', async () => {
-    expect((await call({ path: '/healthz', headers: { 'x-request-id': 'req-42' } })).headers['x-request-id']).toBe('req-42');
-    expect((await call({ path: '/healthz', headers: { 'x-request-id': 'bad id!' } })).headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await call({ path: '/healthz', headers: { 'x-request-id': 'req-42' } })).headers['x-request-id']).toBe(
+      'req-42',
+    );
+    expect((await call({ path: '/healthz', headers: { 'x-request-id': 'bad id!' } })).headers['x-request-id']).toMatch(
+      /^[0-9a-f-]{36}$/,
+    );
   });
 });
 
@@ -188,12 +229,12 @@ describe('isIsin', () => {
 describe('isUint256', () => {
   it('accepts 0 and 2^256 − 1, refuses 2^256 and non-canonical forms', () => {
     expect([isUint256('0'), isUint256(UINT256_MAX)]).toEqual([true, true]);
-    expect([isUint256((1n << 256n).toString()), isUint256('01'), isUint256('-1'), isUint256('1.0'), isUint256('')]).toEqual([
-      false,
-      false,
-      false,
-      false,
-      false,
-    ]);
+    expect([
+      isUint256((1n << 256n).toString()),
+      isUint256('01'),
+      isUint256('-1'),
+      isUint256('1.0'),
+      isUint256(''),
+    ]).toEqual([false, false, false, false, false]);
   });
 });

@@ -76,7 +76,11 @@ async function loadStores(config: GatewayConfig, anchors: TrustAnchor[], logger:
   return { revocation, directory };
 }
 
-function httpsServer(config: GatewayConfig, anchors: readonly TrustAnchor[], app: ReturnType<typeof createApp>): Server {
+function httpsServer(
+  config: GatewayConfig,
+  anchors: readonly TrustAnchor[],
+  app: ReturnType<typeof createApp>,
+): Server {
   return createServer(
     {
       cert: readFileSync(config.tls.certFile),

@@ -21,7 +21,10 @@ const getAudit: Handler = async (ctx) => {
 
 const getHealth: Handler = async (ctx) => {
   const h = ctx.deps.health();
-  return { status: 200, json: { status: 'ok', party: ctx.deps.servedParty, directoryIssuedAt: h.directoryIssuedAt, crls: h.crls } };
+  return {
+    status: 200,
+    json: { status: 'ok', party: ctx.deps.servedParty, directoryIssuedAt: h.directoryIssuedAt, crls: h.crls },
+  };
 };
 
 const getMetrics: Handler = async (ctx) => ({

@@ -69,7 +69,10 @@ function rooted(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(rooted);
   if (typeof schema !== 'object' || schema === null) return schema;
   return Object.fromEntries(
-    Object.entries(schema).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#') ? `openapi.json${v}` : rooted(v)]),
+    Object.entries(schema).map(([k, v]) => [
+      k,
+      k === '$ref' && typeof v === 'string' && v.startsWith('#') ? `openapi.json${v}` : rooted(v),
+    ]),
   );
 }
 
@@ -79,10 +82,14 @@ function describe(where: string, e: ErrorObject): { field: string; reason: strin
   const field = [where, path, params.missingProperty ?? params.additionalProperty].filter(Boolean).join('.');
   if (e.keyword === 'required') return { field, reason: 'is required' };
   if (e.keyword === 'additionalProperties') return { field, reason: 'is not a known field' };
-  if (e.keyword === 'format' && params.format === 'uint256') return { field, reason: 'must be an integer no larger than 2^256 − 1' };
+  if (e.keyword === 'format' && params.format === 'uint256')
+    return { field, reason: 'must be an integer no larger than 2^256 − 1' };
   if (e.keyword === 'format' && params.format === 'isin') return { field, reason: 'is not a valid ISIN (check digit)' };
   if (e.keyword === 'pattern' && /quantity|price/.test(path)) {
-    return { field, reason: 'must be a positive integer as a decimal string (no sign, fraction, exponent or leading zeros)' };
+    return {
+      field,
+      reason: 'must be a positive integer as a decimal string (no sign, fraction, exponent or leading zeros)',
+    };
   }
   return { field, reason: e.message ?? 'is invalid' };
 }
@@ -114,7 +121,9 @@ function operationValidator(ajv: Ajv2020, op: OperationSpec): RequestValidator {
   const params = ajv.compile(objectOf(op.pathParams, Object.keys(op.pathParams ?? {})) as object);
   const query = ajv.compile(objectOf(op.query) as object);
   const headerSchemas = Object.fromEntries(Object.entries(op.headers ?? {}).map(([n, h]) => [n, h.schema]));
-  const headerRequired = Object.entries(op.headers ?? {}).filter(([, h]) => h.required).map(([n]) => n);
+  const headerRequired = Object.entries(op.headers ?? {})
+    .filter(([, h]) => h.required)
+    .map(([n]) => n);
   const headers = ajv.compile({ ...(objectOf(headerSchemas, headerRequired) as object), additionalProperties: true });
   const body = op.body ? ajv.compile({ $ref: `openapi.json#/components/schemas/${op.body}` }) : undefined;
   return (raw) => {
@@ -138,6 +147,9 @@ function operationValidator(ajv: Ajv2020, op: OperationSpec): RequestValidator {
 /** One validator per operation, compiled once. */
 export function createValidators(): Readonly<Record<OperationId, RequestValidator>> {
   const ajv = createAjv();
-  const entries = (Object.entries(OPERATIONS) as [OperationId, OperationSpec][]).map(([id, op]) => [id, operationValidator(ajv, op)]);
+  const entries = (Object.entries(OPERATIONS) as [OperationId, OperationSpec][]).map(([id, op]) => [
+    id,
+    operationValidator(ajv, op),
+  ]);
   return Object.fromEntries(entries) as Record<OperationId, RequestValidator>;
 }

@@ -45,8 +45,19 @@ export function createFakeTradeService(now: () => Date = () => new Date()): Fake
   const record = (actor: Actor, event: string, tradeId: string | null): void => {
     const prevHash = audit.at(-1)?.hash ?? '0'.repeat(64);
     const at = now().toISOString();
-    const hash = createHash('sha256').update(`${prevHash}|${at}|${actor.fingerprint}|${event}|${tradeId}`).digest('hex');
-    audit.push({ seq: audit.length + 1, at, actor: actor.fingerprint, party: actor.party, event, tradeId, prevHash, hash });
+    const hash = createHash('sha256')
+      .update(`${prevHash}|${at}|${actor.fingerprint}|${event}|${tradeId}`)
+      .digest('hex');
+    audit.push({
+      seq: audit.length + 1,
+      at,
+      actor: actor.fingerprint,
+      party: actor.party,
+      event,
+      tradeId,
+      prevHash,
+      hash,
+    });
   };
   const enter = (method: string, party: string): void => {
     calls.push({ method, party });
@@ -71,7 +82,9 @@ export function createFakeTradeService(now: () => Date = () => new Date()): Fake
       if (seen) {
         const trade = trades.get(seen.tradeId) as Trade;
         if (seen.fingerprint !== fingerprintOf(instruction)) {
-          throw new TradeError('IDEMPOTENCY_CONFLICT', `key ${key} was used for another instruction`, { tradeId: seen.tradeId });
+          throw new TradeError('IDEMPOTENCY_CONFLICT', `key ${key} was used for another instruction`, {
+            tradeId: seen.tradeId,
+          });
         }
         return { trade, replayed: true };
       }
@@ -129,7 +142,9 @@ export function createFakeTradeService(now: () => Date = () => new Date()): Fake
     async audit(query: AuditQuery): Promise<AuditPage> {
       enter('audit', query.party ?? '');
       const entries = audit.filter(
-        (e) => (query.tradeId === undefined || e.tradeId === query.tradeId) && (query.party === undefined || e.party === query.party),
+        (e) =>
+          (query.tradeId === undefined || e.tradeId === query.tradeId) &&
+          (query.party === undefined || e.party === query.party),
       );
       return { entries, verification: { ok: true, checked: audit.length } };
     },

@@ -40,7 +40,9 @@ export function testClient(baseUrl: string, serverCertPem: string): TestClient {
     new Promise((resolve, reject) => {
       const payload = req.rawBody ?? (req.body === undefined ? undefined : JSON.stringify(req.body));
       const headers: Record<string, string> = {
-        ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}),
+        ...(payload !== undefined
+          ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }
+          : {}),
         ...req.headers,
       };
       const r = httpsRequest(

@@ -80,7 +80,11 @@ export async function startBankCa(dir: string, org: string): Promise<BankCa> {
     logFile: join(dir, 'logs', `ca-${org}.log`),
   });
   try {
-    const client = connectCa({ url: handle.url, tlsTrustedCert: readFileSync(handle.tlsCertFile, 'utf8'), caName: `ca-${org}` });
+    const client = connectCa({
+      url: handle.url,
+      tlsTrustedCert: readFileSync(handle.tlsCertFile, 'utf8'),
+      caName: `ca-${org}`,
+    });
     const registrar = await client.enroll({ enrollmentId: registrarCreds.id, secret: registrarCreds.secret });
     return {
       org,
@@ -96,7 +100,8 @@ export async function startBankCa(dir: string, org: string): Promise<BankCa> {
         });
         return client.enroll({ enrollmentId, secret });
       },
-      revoke: async (enrollmentId) => (await client.revoke(registrar, { enrollmentId }, 'keycompromise', true)).crl ?? '',
+      revoke: async (enrollmentId) =>
+        (await client.revoke(registrar, { enrollmentId }, 'keycompromise', true)).crl ?? '',
       gencrl: () => client.gencrl(registrar),
       stop: async () => void (await stopProcess(handle.pid)),
     };
@@ -205,9 +210,15 @@ export async function serverCertificate(): Promise<CertAndKey> {
 }
 
 /** A directory authority key pair; `write` signs a directory into a file. */
-export async function directoryAuthority(): Promise<{ readonly publicKeyPem: string; write(file: string, d: Directory): void }> {
-  const { privateKey, publicKey } = await new Promise<{ privateKey: KeyObject; publicKey: KeyObject }>((resolve, reject) =>
-    nodeGenerateKeyPair('ec', { namedCurve: 'prime256v1' }, (err, pub, priv) => (err ? reject(err) : resolve({ publicKey: pub, privateKey: priv }))),
+export async function directoryAuthority(): Promise<{
+  readonly publicKeyPem: string;
+  write(file: string, d: Directory): void;
+}> {
+  const { privateKey, publicKey } = await new Promise<{ privateKey: KeyObject; publicKey: KeyObject }>(
+    (resolve, reject) =>
+      nodeGenerateKeyPair('ec', { namedCurve: 'prime256v1' }, (err, pub, priv) =>
+        err ? reject(err) : resolve({ publicKey: pub, privateKey: priv }),
+      ),
   );
   return {
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
