@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { isAlive } from '@dvp/certs';
 
 export interface StartedProcess {
   readonly pid: number;
@@ -37,47 +38,13 @@ export function spawnDetached(opts: Readonly<SpawnOptions>): StartedProcess {
   }
 }
 
-/** True when a process with this PID exists (and is not a zombie we could reap). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 3 is the state; 'Z' is a zombie: dead, only waiting to be reaped by its parent.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
+/**
+ * Liveness and stopping by PID are shared with the CA launcher of @dvp/certs: a zombie counts as
+ * dead; stopping is SIGTERM, then SIGKILL after a grace period, never a process group.
+ */
+export { isAlive, stopProcess as stopPid } from '@dvp/certs';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * Stops a process by PID: SIGTERM, then SIGKILL if it is still alive after `graceMs`.
- * Resolves once it is gone. A PID that no longer exists is not an error.
- */
-export async function stopPid(pid: number, graceMs = 5_000): Promise<void> {
-  if (!isAlive(pid)) return;
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return;
-    await sleep(50);
-  }
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    return;
-  }
-  while (isAlive(pid)) await sleep(20);
-}
 
 /** Resolves when something accepts TCP connections on 127.0.0.1:port. */
 export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
