@@ -80,15 +80,10 @@ function newestPerAnchor(crls: readonly LoadedCrl[]): Map<RevocationAnchor, Load
   return byAnchor;
 }
 
-/**
- * Loads the CRL files (throws if one is unreadable or not signed by an anchor: a start-up error)
- * and starts the reload timer. On a failed reload the previous CRLs of that file are kept and the
- * failure is logged; a CRL past its nextUpdate makes checks answer "unknown".
- */
-export async function createRevocationStore(opts: Readonly<RevocationOptions>): Promise<RevocationStore> {
+/** Reads the CRL files, skipping unchanged ones; keeps the newest CRL per anchor. */
+function crlFiles(opts: Readonly<RevocationOptions>) {
   const perFile = new Map<string, { digest: string; crls: LoadedCrl[] }>();
   let current = new Map<RevocationAnchor, LoadedCrl>();
-
   const loadFile = async (file: string, strict: boolean): Promise<void> => {
     try {
       const text = readFileSync(file, 'utf8');
@@ -101,33 +96,52 @@ export async function createRevocationStore(opts: Readonly<RevocationOptions>): 
       opts.logger.warn('CRL reload failed; keeping the previous CRL', { file, error: (err as Error).message });
     }
   };
-  const reloadAll = async (strict: boolean): Promise<void> => {
-    for (const file of opts.files) await loadFile(file, strict);
-    current = newestPerAnchor([...perFile.values()].flatMap((f) => f.crls));
-  };
-
-  await reloadAll(true);
-  const timer = setInterval(() => void reloadAll(false), opts.reloadIntervalMs);
-  timer.unref();
-
   return {
-    async check(certPem, anchor, now = new Date()) {
-      const loaded = current.get(anchor);
-      if (!loaded) {
-        return opts.requireForEveryAnchor
-          ? { status: 'unknown', why: `no CRL loaded for issuer '${anchor.certificate.subject}'` }
-          : { status: 'good' };
-      }
-      try {
-        const r = await checkRevocation(certPem, loaded.pem, anchor.pem, now);
-        return r.revoked ? { status: 'revoked', reason: r.reason, revokedAt: r.revokedAt } : { status: 'good' };
-      } catch (err) {
-        return { status: 'unknown', why: (err as Error).message };
-      }
+    current: () => current,
+    /** `strict`: throw on the first bad file (start-up) instead of logging and keeping the old one. */
+    async reloadAll(strict: boolean): Promise<void> {
+      for (const file of opts.files) await loadFile(file, strict);
+      current = newestPerAnchor([...perFile.values()].flatMap((f) => f.crls));
     },
-    reload: () => reloadAll(false),
+  };
+}
+
+async function verdict(
+  loaded: LoadedCrl | undefined,
+  certPem: string,
+  anchor: RevocationAnchor,
+  now: Date,
+  requireCrl: boolean,
+): Promise<RevocationVerdict> {
+  if (!loaded) {
+    return requireCrl
+      ? { status: 'unknown', why: `no CRL loaded for issuer '${anchor.certificate.subject}'` }
+      : { status: 'good' };
+  }
+  try {
+    const r = await checkRevocation(certPem, loaded.pem, anchor.pem, now);
+    return r.revoked ? { status: 'revoked', reason: r.reason, revokedAt: r.revokedAt } : { status: 'good' };
+  } catch (err) {
+    return { status: 'unknown', why: (err as Error).message };
+  }
+}
+
+/**
+ * Loads the CRL files (throws if one is unreadable or not signed by an anchor: a start-up error)
+ * and starts the reload timer. On a failed reload the previous CRLs of that file are kept and the
+ * failure is logged; a CRL past its nextUpdate makes checks answer "unknown".
+ */
+export async function createRevocationStore(opts: Readonly<RevocationOptions>): Promise<RevocationStore> {
+  const files = crlFiles(opts);
+  await files.reloadAll(true);
+  const timer = setInterval(() => void files.reloadAll(false), opts.reloadIntervalMs);
+  timer.unref();
+  return {
+    check: (certPem, anchor, now = new Date()) =>
+      verdict(files.current().get(anchor), certPem, anchor, now, opts.requireForEveryAnchor),
+    reload: () => files.reloadAll(false),
     loaded: () =>
-      [...current.values()].map((c) => ({ issuer: c.crl.issuer, nextUpdate: c.crl.nextUpdate?.toISOString() })),
+      [...files.current().values()].map((c) => ({ issuer: c.crl.issuer, nextUpdate: c.crl.nextUpdate?.toISOString() })),
     close: () => clearInterval(timer),
   };
 }
