@@ -10,7 +10,12 @@ describe('audit log', () => {
   beforeAll(() => {
     store = openStore(tmp.file, { now: () => new Date((clock += 1000)) });
     for (let i = 1; i <= 6; i += 1) {
-      store.audit.append({ actor: `fp${i % 2}`, party: i % 2 ? 'BANK-A' : 'BANK-B', event: `e${i}`, tradeId: `T-${i % 3}` });
+      store.audit.append({
+        actor: `fp${i % 2}`,
+        party: i % 2 ? 'BANK-A' : 'BANK-B',
+        event: `e${i}`,
+        tradeId: `T-${i % 3}`,
+      });
     }
   });
   afterAll(() => {

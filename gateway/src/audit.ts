@@ -70,7 +70,9 @@ export function auditHash(entry: Omit<AuditEntry, 'hash'>): string {
 
 /** Creates the audit log over `db` (already migrated). `now` is injectable for tests. */
 export function createAuditLog(db: Db, now: () => Date = () => new Date()): AuditLog {
-  const last = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  const last = db.prepare<[], { seq: number; hash: string }>(
+    'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+  );
   const insert = db.prepare(
     `INSERT INTO audit_log (seq, at, actor, party, event, trade_id, prev_hash, hash)
      VALUES (@seq, @at, @actor, @party, @event, @tradeId, @prevHash, @hash)`,
@@ -97,13 +99,22 @@ export function createAuditLog(db: Db, now: () => Date = () => new Date()): Audi
   };
 }
 
+const AUDIT_FILTERS = [
+  ['tradeId', 'trade_id = @tradeId'],
+  ['party', 'party = @party'],
+  ['from', 'at >= @from'],
+  ['to', 'at <= @to'],
+] as const;
+
 function queryAudit(db: Db, query: AuditQuery): readonly AuditEntry[] {
   const where: string[] = [];
   const params: Record<string, string> = {};
-  if (query.tradeId !== undefined) (where.push('trade_id = @tradeId'), (params['tradeId'] = query.tradeId));
-  if (query.party !== undefined) (where.push('party = @party'), (params['party'] = query.party));
-  if (query.from !== undefined) (where.push('at >= @from'), (params['from'] = query.from));
-  if (query.to !== undefined) (where.push('at <= @to'), (params['to'] = query.to));
+  for (const [key, clause] of AUDIT_FILTERS) {
+    const value = query[key];
+    if (value === undefined) continue;
+    where.push(clause);
+    params[key] = value;
+  }
   const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
   return db.prepare<Record<string, string>, AuditRow>(sql).all(params).map(toEntry);
 }

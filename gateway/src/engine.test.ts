@@ -35,15 +35,21 @@ describe('trade engine', () => {
       expect(replayed).toBe(false);
       expect(trade).toMatchObject({ tradeId: 'T-1', owner: 'BUYER', status: 'received' });
       expect(trade.instruction.quantity).toBe(100n);
-      expect(trade.timeline).toEqual([expect.objectContaining({ event: 'received', status: 'received', actor: BUYER.subject })]);
+      expect(trade.timeline).toEqual([
+        expect.objectContaining({ event: 'received', status: 'received', actor: BUYER.subject }),
+      ]);
       const { entries, verification } = await engine.audit({ tradeId: 'T-1' });
-      expect(entries).toEqual([expect.objectContaining({ event: 'trade.received', actor: BUYER.fingerprint, party: 'BUYER' })]);
+      expect(entries).toEqual([
+        expect.objectContaining({ event: 'trade.received', actor: BUYER.fingerprint, party: 'BUYER' }),
+      ]);
       expect(verification).toEqual({ ok: true, checked: 1 });
     });
 
     it('replays the first result for the same key and the same body (key order does not matter)', async () => {
       const first = await engine.submit(BUYER, 'k1', instructionOf());
-      const reordered = Object.fromEntries(Object.entries(instructionOf()).reverse()) as ReturnType<typeof instructionOf>;
+      const reordered = Object.fromEntries(Object.entries(instructionOf()).reverse()) as ReturnType<
+        typeof instructionOf
+      >;
       const again = await engine.submit(BUYER, 'k1', reordered);
       expect(again).toEqual({ trade: first.trade, replayed: true });
       expect((await engine.audit({})).entries).toHaveLength(1);
@@ -51,12 +57,17 @@ describe('trade engine', () => {
 
     it('rejects the same key with a different body as IDEMPOTENCY_CONFLICT', async () => {
       await engine.submit(BUYER, 'k1', instructionOf());
-      const err = await expectCode(engine.submit(BUYER, 'k1', instructionOf({ quantity: 101n })), 'IDEMPOTENCY_CONFLICT');
+      const err = await expectCode(
+        engine.submit(BUYER, 'k1', instructionOf({ quantity: 101n })),
+        'IDEMPOTENCY_CONFLICT',
+      );
       expect(err.context).toEqual({ idempotencyKey: 'k1', tradeId: 'T-1' });
     });
 
     it('creates exactly one trade from 10 concurrent submits with the same key', async () => {
-      const results = await Promise.all(Array.from({ length: 10 }, () => engine.submit(BUYER, 'same', instructionOf())));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => engine.submit(BUYER, 'same', instructionOf())),
+      );
       expect(results.filter((r) => !r.replayed)).toHaveLength(1);
       expect(await engine.list('BUYER', {})).toHaveLength(1);
       expect((await engine.audit({})).entries).toHaveLength(1);
@@ -65,7 +76,9 @@ describe('trade engine', () => {
     it('creates one trade when two engines on the same file race with the same key', async () => {
       const other = openStore(store.db.name);
       const second = createTradeEngine({ store: other, systemActor: SYSTEM });
-      const results = await Promise.all([0, 1, 2, 3].map((i) => (i % 2 ? engine : second).submit(BUYER, 'k', instructionOf())));
+      const results = await Promise.all(
+        [0, 1, 2, 3].map((i) => (i % 2 ? engine : second).submit(BUYER, 'k', instructionOf())),
+      );
       other.close();
       expect(results.filter((r) => !r.replayed)).toHaveLength(1);
       expect(await engine.list('BUYER', {})).toHaveLength(1);
@@ -114,7 +127,12 @@ describe('trade engine', () => {
       expect((await engine.cancel(BUYER, 'T-1')).status).toBe('matched'); // repeating is a no-op
       const done = await engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'cancel' });
       expect(done).toMatchObject({ status: 'cancelled', reason: 'CANC' });
-      expect(done.timeline.map((s) => s.event)).toEqual(['received', 'matched', 'cancel_requested_own', 'cancel_counterparty']);
+      expect(done.timeline.map((s) => s.event)).toEqual([
+        'received',
+        'matched',
+        'cancel_requested_own',
+        'cancel_counterparty',
+      ]);
       expect((await engine.audit({ tradeId: 'T-1' })).entries).toHaveLength(4);
     });
 
@@ -128,13 +146,19 @@ describe('trade engine', () => {
 
     it('accepts notices only from the trade counterparty', async () => {
       await engine.submit(BUYER, 'k1', instructionOf());
-      await expectCode(engine.counterpartyNotice(actorOf('MALLORY'), { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' }), 'FORBIDDEN_PARTY');
+      await expectCode(
+        engine.counterpartyNotice(actorOf('MALLORY'), { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' }),
+        'FORBIDDEN_PARTY',
+      );
     });
 
     it('rejects a second matched notice as INVALID_TRANSITION and leaves no trace', async () => {
       await engine.submit(BUYER, 'k1', instructionOf());
       await engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' });
-      await expectCode(engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' }), 'INVALID_TRANSITION');
+      await expectCode(
+        engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' }),
+        'INVALID_TRANSITION',
+      );
       expect((await engine.get('BUYER', 'T-1')).timeline).toHaveLength(2);
       expect((await engine.audit({})).entries).toHaveLength(2);
     });
@@ -147,15 +171,31 @@ function lockOnceMode(): SettlementModeDriver {
     mode: 'htlc',
     async start(ctx, trade) {
       ctx.step(trade.owner, trade.tradeId, { event: 'settlement_started', to: 'pending' });
-      const request = { receiver: '0xseller', asset: '0xcash', amount: trade.instruction.price, hashlock: 'ab'.repeat(32), expiry: 2_000_000_000 };
+      const request = {
+        receiver: '0xseller',
+        asset: '0xcash',
+        amount: trade.instruction.price,
+        hashlock: 'ab'.repeat(32),
+        expiry: 2_000_000_000,
+      };
       const out = await ctx.perform(trade.owner, trade.tradeId, 'evm', { kind: 'lock', request });
-      ctx.step(trade.owner, trade.tradeId, { event: 'locked', to: 'settled', ledger: 'evm', detail: { lockId: out.ledgerRef } });
+      ctx.step(trade.owner, trade.tradeId, {
+        event: 'locked',
+        to: 'settled',
+        ledger: 'evm',
+        detail: { lockId: out.ledgerRef },
+      });
     },
     async onLedgerEvent() {},
     async onMessage() {},
     async resume(ctx, trade, actions) {
       if (trade.status === 'pending' && actions.every((a) => a.state === 'done')) {
-        ctx.step(trade.owner, trade.tradeId, { event: 'locked', to: 'settled', ledger: 'evm', detail: { lockId: actions[0]?.ledgerRef ?? '' } });
+        ctx.step(trade.owner, trade.tradeId, {
+          event: 'locked',
+          to: 'settled',
+          ledger: 'evm',
+          detail: { lockId: actions[0]?.ledgerRef ?? '' },
+        });
       }
     },
   };
@@ -173,12 +213,20 @@ describe('trade engine restart', () => {
       ledger.crash = crash;
       const errors: unknown[] = [];
       let store = openStore(file);
-      let engine = createTradeEngine({ store, systemActor: SYSTEM, modes: [lockOnceMode()], connectors: { evm: ledger }, onError: (e) => errors.push(e) });
+      let engine = createTradeEngine({
+        store,
+        systemActor: SYSTEM,
+        modes: [lockOnceMode()],
+        connectors: { evm: ledger },
+        onError: (e) => errors.push(e),
+      });
       await engine.submit(BUYER, 'k1', instructionOf());
       await engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' });
       await engine.idle();
       expect(errors).toHaveLength(1);
-      expect(store.journal.unfinished()).toEqual([expect.objectContaining({ kind: 'lock', state: 'prepared', txId: 'tx-1' })]);
+      expect(store.journal.unfinished()).toEqual([
+        expect.objectContaining({ kind: 'lock', state: 'prepared', txId: 'tx-1' }),
+      ]);
       store.close();
 
       ledger.crash = 'none';

@@ -193,7 +193,9 @@ class Engine implements TradeEngine {
       });
     }
     if (notice.kind === 'cancel') return this.#cancelSide(actor, notice.owner, notice.tradeId, 'counterparty');
-    const matched = this.#o.store.transaction(() => this.#apply(actor, notice.owner, notice.tradeId, { event: 'matched', to: 'matched' }));
+    const matched = this.#o.store.transaction(() =>
+      this.#apply(actor, notice.owner, notice.tradeId, { event: 'matched', to: 'matched' }),
+    );
     this.#startSettlement(matched);
     return matched;
   }
@@ -272,7 +274,14 @@ class Engine implements TradeEngine {
     return publicTrade(trades.require(owner, tradeId));
   }
 
-  #record(actor: Actor, owner: string, tradeId: string, event: string, at: string, extra: Partial<TimelineStep> = {}): void {
+  #record(
+    actor: Actor,
+    owner: string,
+    tradeId: string,
+    event: string,
+    at: string,
+    extra: Partial<TimelineStep> = {},
+  ): void {
     const { trades, audit } = this.#o.store;
     const status = trades.require(owner, tradeId).status;
     trades.addStep(owner, tradeId, { ...extra, at, actor: actor.subject, event, status });
@@ -298,8 +307,10 @@ class Engine implements TradeEngine {
     };
     return {
       trade: (owner, tradeId) => publicTrade(store.trades.require(owner, tradeId)),
-      step: (owner, tradeId, request) => store.transaction(() => this.#apply(this.#o.systemActor, owner, tradeId, request)),
-      perform: (owner, tradeId, ledger, spec) => performAction(store.journal, connector(ledger), { owner, tradeId }, spec),
+      step: (owner, tradeId, request) =>
+        store.transaction(() => this.#apply(this.#o.systemActor, owner, tradeId, request)),
+      perform: (owner, tradeId, ledger, spec) =>
+        performAction(store.journal, connector(ledger), { owner, tradeId }, spec),
       connector,
       actions: (owner, tradeId) => store.journal.forTrade(owner, tradeId),
     };

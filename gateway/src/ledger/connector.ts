@@ -79,7 +79,11 @@ export interface LockOutcome extends TxOutcome {
  * Called synchronously once the transaction is signed and its ids are known, before it is
  * broadcast; the journal records them here. If it throws, nothing is broadcast.
  */
-export type BeforeSend = (prepared: { readonly ledgerRef: string; readonly txId: string; readonly payload?: string }) => void;
+export type BeforeSend = (prepared: {
+  readonly ledgerRef: string;
+  readonly txId: string;
+  readonly payload?: string;
+}) => void;
 
 /** Per-call options of mutating operations. */
 export interface SendOptions {

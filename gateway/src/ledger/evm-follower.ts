@@ -44,7 +44,16 @@ export function toLedgerEvent(stream: string, abi: Abi, log: Log): LedgerEvent |
   for (const [k, v] of Object.entries(args)) data[k] = stringify(v);
   const ref = data['lockId'] ?? data['escrowId'] ?? '';
   const kind = decoded.eventName.toLowerCase();
-  return { ledger: 'evm', stream, kind, ref, block: log.blockNumber, logIndex: log.logIndex, txId: log.transactionHash, data };
+  return {
+    ledger: 'evm',
+    stream,
+    kind,
+    ref,
+    block: log.blockNumber,
+    logIndex: log.logIndex,
+    txId: log.transactionHash,
+    data,
+  };
 }
 
 /** Creates a follower; nothing runs until `syncOnce` or `start`. */

@@ -62,7 +62,8 @@ export function toLedgerError(err: unknown, action: string, context: Readonly<Re
     return new LedgerError(revert.code, 'evm', `${action} reverted: ${revert.name}(${args})`, ctx, { cause: err });
   }
   const reverted = err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (reverted) return new LedgerError('REVERTED', 'evm', `${action} reverted: ${messageOf(err)}`, context, { cause: err });
+  if (reverted)
+    return new LedgerError('REVERTED', 'evm', `${action} reverted: ${messageOf(err)}`, context, { cause: err });
   return new LedgerError('UNAVAILABLE', 'evm', `${action} failed: ${messageOf(err)}`, context, { cause: err });
 }
 
@@ -138,7 +139,11 @@ export class EvmSender {
   }
 
   /** Replays a reverted call on the state before its block to decode the custom error. */
-  async revertError(call: ContractCall, receipt: TransactionReceipt, context: Readonly<Record<string, string>>): Promise<LedgerError> {
+  async revertError(
+    call: ContractCall,
+    receipt: TransactionReceipt,
+    context: Readonly<Record<string, string>>,
+  ): Promise<LedgerError> {
     const ctx = { ...context, txId: receipt.transactionHash, block: receipt.blockNumber.toString() };
     try {
       await this.#client.simulateContract({ ...call, account: this.#account, blockNumber: receipt.blockNumber - 1n });

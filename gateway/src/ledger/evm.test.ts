@@ -32,11 +32,21 @@ function secret(): { preimage: Hex; hashlock: Hex } {
 
 async function lockRequest(amount: bigint, ttl = 3600): Promise<LockRequest & { preimage: Hex }> {
   const { preimage, hashlock } = secret();
-  return { receiver: f.receiver.address, asset: f.deployment.token, amount, hashlock, expiry: (await f.now()) + ttl, preimage };
+  return {
+    receiver: f.receiver.address,
+    asset: f.deployment.token,
+    amount,
+    hashlock,
+    expiry: (await f.now()) + ttl,
+    preimage,
+  };
 }
 
 async function caught(promise: Promise<unknown>): Promise<LedgerError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(LedgerError);
   return err as LedgerError;
 }
@@ -63,7 +73,11 @@ describe('EVM connector', () => {
       const before = await cash(f.receiver.address);
       const locked = await evm.lock(req);
       expect(locked).toMatchObject({ ledger: 'evm', lockId: evm.lockIdOf(req), alreadyDone: false });
-      expect(await evm.readLock(locked.lockId)).toMatchObject({ state: 'locked', amount: 250_00n, sender: f.signer.address });
+      expect(await evm.readLock(locked.lockId)).toMatchObject({
+        state: 'locked',
+        amount: 250_00n,
+        sender: f.signer.address,
+      });
       const claimed = await evm.claim(locked.lockId, req.preimage);
       expect(claimed.alreadyDone).toBe(false);
       expect(await evm.readPreimage(locked.lockId)).toBe(req.preimage);
@@ -78,7 +92,11 @@ describe('EVM connector', () => {
       const before = await cash(f.signer.address);
       const { lockId } = await evm.lock(req);
       const early = await caught(evm.refund(lockId));
-      expect(early).toMatchObject({ code: 'LOCK_NOT_EXPIRED', ledger: 'evm', context: { lockId, errorName: 'HtlcNotExpired' } });
+      expect(early).toMatchObject({
+        code: 'LOCK_NOT_EXPIRED',
+        ledger: 'evm',
+        context: { lockId, errorName: 'HtlcNotExpired' },
+      });
       await f.anvil.testClient.setNextBlockTimestamp({ timestamp: BigInt(req.expiry) });
       await f.anvil.testClient.mine({ blocks: 1 });
       await evm.refund(lockId);
@@ -103,7 +121,9 @@ describe('EVM connector', () => {
       expect(new Set(outcomes.map((o) => o.txId)).size).toBe(20);
       const views = await Promise.all(outcomes.map((o) => evm.readLock(o.lockId)));
       expect(views.map((v) => v?.state)).toEqual(Array(20).fill('locked'));
-      const nonces = await Promise.all(outcomes.map(async (o) => (await f.client.getTransaction({ hash: o.txId as Hex })).nonce));
+      const nonces = await Promise.all(
+        outcomes.map(async (o) => (await f.client.getTransaction({ hash: o.txId as Hex })).nonce),
+      );
       expect(new Set(nonces).size).toBe(20);
     });
 
@@ -112,7 +132,12 @@ describe('EVM connector', () => {
       await evm.lock(await lockRequest(5n)); // the connector now holds a local nonce counter
       const { createWalletClient, http } = await import('viem');
       const outside = createWalletClient({ account: f.signer, chain: f.anvil.chain, transport: http(f.anvil.rpcUrl) });
-      const hash = await outside.writeContract({ address: f.deployment.token, abi: cashTokenAbi, functionName: 'approve', args: [f.deployment.escrow, 1n] });
+      const hash = await outside.writeContract({
+        address: f.deployment.token,
+        abi: cashTokenAbi,
+        functionName: 'approve',
+        args: [f.deployment.escrow, 1n],
+      });
       await f.client.waitForTransactionReceipt({ hash });
       const next = await evm.lock(await lockRequest(6n));
       const used = await f.client.getTransaction({ hash: next.txId as Hex });
@@ -135,7 +160,13 @@ describe('EVM connector', () => {
     it('resumes a journaled lock that was signed but never broadcast by rebroadcasting the same bytes', async () => {
       const evm = connector();
       const req = await lockRequest(3_00n);
-      const intent = store.journal.recordIntent({ owner: 'BANK', tradeId: 'T-rb', ledger: 'evm', kind: 'lock', params: {} });
+      const intent = store.journal.recordIntent({
+        owner: 'BANK',
+        tradeId: 'T-rb',
+        ledger: 'evm',
+        kind: 'lock',
+        params: {},
+      });
       const crash = await caught(
         evm.lock(req, {
           beforeSend: (p) => {
@@ -147,8 +178,16 @@ describe('EVM connector', () => {
       expect(crash.message).toContain('simulated crash');
       expect(await evm.readLock(evm.lockIdOf(req))).toBeUndefined();
       const prepared = store.journal.get(intent.id);
-      const resolution = await connector().resolvePrepared({ ledgerRef: prepared.ledgerRef ?? '', txId: prepared.txId ?? '', payload: prepared.payload ?? '' });
-      expect(resolution).toMatchObject({ status: 'confirmed', ledgerRef: evm.lockIdOf(req), outcome: { txId: prepared.txId } });
+      const resolution = await connector().resolvePrepared({
+        ledgerRef: prepared.ledgerRef ?? '',
+        txId: prepared.txId ?? '',
+        payload: prepared.payload ?? '',
+      });
+      expect(resolution).toMatchObject({
+        status: 'confirmed',
+        ledgerRef: evm.lockIdOf(req),
+        outcome: { txId: prepared.txId },
+      });
       expect((await evm.readLock(evm.lockIdOf(req)))?.state).toBe('locked');
     });
 
@@ -157,7 +196,12 @@ describe('EVM connector', () => {
       let s = openStore(file);
       const req = await lockRequest(9_00n);
       const { preimage: _p, ...request } = req;
-      const done = await performAction(s.journal, connector(s), { owner: 'BANK', tradeId: 'T-r' }, { kind: 'lock', request });
+      const done = await performAction(
+        s.journal,
+        connector(s),
+        { owner: 'BANK', tradeId: 'T-r' },
+        { kind: 'lock', request },
+      );
       // Simulate a crash between the receipt and recording it.
       s.db.prepare(`UPDATE ledger_actions SET state = 'prepared', result = NULL WHERE id = ?`).run(done.actionId);
       s.close();
@@ -165,7 +209,9 @@ describe('EVM connector', () => {
       s = openStore(file);
       const resumed = await resumeActions(s.journal, { evm: connector(s) });
       expect(resumed.failed).toEqual([]);
-      expect(resumed.done).toEqual([expect.objectContaining({ actionId: done.actionId, ledgerRef: done.ledgerRef, txId: done.txId })]);
+      expect(resumed.done).toEqual([
+        expect.objectContaining({ actionId: done.actionId, ledgerRef: done.ledgerRef, txId: done.txId }),
+      ]);
       expect(s.journal.unfinished()).toEqual([]);
       expect(await cash(f.signer.address)).toBe(before);
       s.close();
@@ -176,7 +222,15 @@ describe('EVM connector', () => {
     it('deposits once per escrow id, releases, and returns with decoded errors', async () => {
       const evm = connector();
       const expiry = (await f.now()) + 3600;
-      const deposit = { escrowId: `E-${Date.now()}`, tradeId: 'T-esc', asset: f.deployment.token, amount: 40_00n, beneficiary: f.receiver.address, controller: f.signer.address, expiry };
+      const deposit = {
+        escrowId: `E-${Date.now()}`,
+        tradeId: 'T-esc',
+        asset: f.deployment.token,
+        amount: 40_00n,
+        beneficiary: f.receiver.address,
+        controller: f.signer.address,
+        expiry,
+      };
       expect((await evm.deposit(deposit)).alreadyDone).toBe(false);
       expect((await evm.deposit(deposit)).alreadyDone).toBe(true);
       await evm.release(deposit.escrowId, 15_00n);
@@ -213,10 +267,16 @@ describe('EVM connector', () => {
       const follower = evm.follow('htlc', (e) => void seen.push(e));
       expect(await follower.syncOnce()).toBe(1);
       expect(await follower.syncOnce()).toBe(0);
-      expect(seen.slice(before)).toEqual([expect.objectContaining({ kind: 'locked', ref: locked.lockId, txId: locked.txId })]);
+      expect(seen.slice(before)).toEqual([
+        expect.objectContaining({ kind: 'locked', ref: locked.lockId, txId: locked.txId }),
+      ]);
       const keys = seen.map((e) => `${e.block}:${e.logIndex}`);
       expect(new Set(keys).size).toBe(keys.length);
-      const htlcLogs = await f.client.getContractEvents({ address: f.deployment.htlc, abi: hashedTimelockAbi, fromBlock: 0n });
+      const htlcLogs = await f.client.getContractEvents({
+        address: f.deployment.htlc,
+        abi: hashedTimelockAbi,
+        fromBlock: 0n,
+      });
       expect(seen).toHaveLength(htlcLogs.length);
       s.close();
     });

@@ -141,7 +141,12 @@ class EvmConnector implements EvmLedgerConnector {
       hex32(request.hashlock),
       BigInt(request.expiry),
     ] as const;
-    return keccak256(encodeAbiParameters(types.map((type) => ({ type })), values));
+    return keccak256(
+      encodeAbiParameters(
+        types.map((type) => ({ type })),
+        values,
+      ),
+    );
   }
 
   async #lockOnce(lockId: Hex, request: LockRequest, options: SendOptions): Promise<LockOutcome> {
@@ -149,14 +154,21 @@ class EvmConnector implements EvmLedgerConnector {
     if (await this.readLock(lockId)) return { ledger: 'evm', lockId, alreadyDone: true };
     const token = getAddress(request.asset);
     await this.#ensureAllowance(token, this.#o.contracts.htlc, request.amount);
-    const args = [getAddress(request.receiver), token, request.amount, hex32(request.hashlock), BigInt(request.expiry)] as const;
+    const args = [
+      getAddress(request.receiver),
+      token,
+      request.amount,
+      hex32(request.hashlock),
+      BigInt(request.expiry),
+    ] as const;
     const call: ContractCall = { address: this.#o.contracts.htlc, abi: hashedTimelockAbi, functionName: 'lock', args };
     try {
       const sent = await this.#sender.send({ call, ledgerRef: lockId, context: { lockId } }, options.beforeSend);
       return { ledger: 'evm', lockId, txId: sent.txId, block: sent.receipt.blockNumber, alreadyDone: false };
     } catch (err) {
       // Raced by another sender of the same terms (another process with this key): same lock.
-      if (err instanceof LedgerError && err.context['errorName'] === 'HtlcLockExists') return { ledger: 'evm', lockId, alreadyDone: true };
+      if (err instanceof LedgerError && err.context['errorName'] === 'HtlcLockExists')
+        return { ledger: 'evm', lockId, alreadyDone: true };
       throw err;
     }
   }
@@ -169,18 +181,33 @@ class EvmConnector implements EvmLedgerConnector {
     return this.#settleLock(lockId, 'refund', [], options);
   }
 
-  async #settleLock(lockId: string, fn: 'claim' | 'refund', extra: readonly Hex[], options: SendOptions): Promise<TxOutcome> {
+  async #settleLock(
+    lockId: string,
+    fn: 'claim' | 'refund',
+    extra: readonly Hex[],
+    options: SendOptions,
+  ): Promise<TxOutcome> {
     const lock = await this.readLock(lockId);
     if (!lock) throw new LedgerError('NOT_FOUND', 'evm', `no lock ${lockId}`, { lockId });
     const target = fn === 'claim' ? 'claimed' : 'refunded';
     if (lock.state === target) return { ledger: 'evm', alreadyDone: true };
-    const call: ContractCall = { address: this.#o.contracts.htlc, abi: hashedTimelockAbi, functionName: fn, args: [hex32(lockId), ...extra] };
+    const call: ContractCall = {
+      address: this.#o.contracts.htlc,
+      abi: hashedTimelockAbi,
+      functionName: fn,
+      args: [hex32(lockId), ...extra],
+    };
     const sent = await this.#sender.send({ call, ledgerRef: lockId, context: { lockId } }, options.beforeSend);
     return { ledger: 'evm', txId: sent.txId, block: sent.receipt.blockNumber, alreadyDone: false };
   }
 
   async readLock(lockId: string): Promise<LockView | undefined> {
-    const l = await this.#client.readContract({ address: this.#o.contracts.htlc, abi: hashedTimelockAbi, functionName: 'getLock', args: [hex32(lockId)] });
+    const l = await this.#client.readContract({
+      address: this.#o.contracts.htlc,
+      abi: hashedTimelockAbi,
+      functionName: 'getLock',
+      args: [hex32(lockId)],
+    });
     const state = LOCK_STATES[l.state - lockState.Locked];
     if (l.state === lockState.None || state === undefined) return undefined;
     const { sender, receiver, token: asset, amount, hashlock } = l;
@@ -202,22 +229,51 @@ class EvmConnector implements EvmLedgerConnector {
     const escrowId = toBytes32Id(request.escrowId);
     const existing = await this.readEscrow(escrowId);
     if (existing) {
-      const same = isAddressEqual(existing.depositor as Address, this.signer) && existing.amount === request.amount && isAddressEqual(existing.beneficiary as Address, getAddress(request.beneficiary));
+      const same =
+        isAddressEqual(existing.depositor as Address, this.signer) &&
+        existing.amount === request.amount &&
+        isAddressEqual(existing.beneficiary as Address, getAddress(request.beneficiary));
       if (same) return { ledger: 'evm', alreadyDone: true };
-      throw new LedgerError('MISMATCH', 'evm', `escrow ${escrowId} exists with other terms`, { escrowId, tradeId: request.tradeId });
+      throw new LedgerError('MISMATCH', 'evm', `escrow ${escrowId} exists with other terms`, {
+        escrowId,
+        tradeId: request.tradeId,
+      });
     }
     const token = getAddress(request.asset);
     await this.#ensureAllowance(token, this.#o.contracts.escrow, request.amount);
-    const args = [escrowId, toBytes32Id(request.tradeId), token, request.amount, getAddress(request.beneficiary), getAddress(request.controller), BigInt(request.expiry), request.hashlock ? hex32(request.hashlock) : zeroHash, request.notary ? getAddress(request.notary) : zeroAddress] as const;
-    const call: ContractCall = { address: this.#o.contracts.escrow, abi: settlementEscrowAbi, functionName: 'deposit', args };
-    const sent = await this.#sender.send({ call, ledgerRef: escrowId, context: { escrowId, tradeId: request.tradeId } }, options.beforeSend);
+    const args = [
+      escrowId,
+      toBytes32Id(request.tradeId),
+      token,
+      request.amount,
+      getAddress(request.beneficiary),
+      getAddress(request.controller),
+      BigInt(request.expiry),
+      request.hashlock ? hex32(request.hashlock) : zeroHash,
+      request.notary ? getAddress(request.notary) : zeroAddress,
+    ] as const;
+    const call: ContractCall = {
+      address: this.#o.contracts.escrow,
+      abi: settlementEscrowAbi,
+      functionName: 'deposit',
+      args,
+    };
+    const sent = await this.#sender.send(
+      { call, ledgerRef: escrowId, context: { escrowId, tradeId: request.tradeId } },
+      options.beforeSend,
+    );
     return { ledger: 'evm', txId: sent.txId, block: sent.receipt.blockNumber, alreadyDone: false };
   }
 
   async release(escrowId: string, amount: bigint, approval?: string, options: SendOptions = {}): Promise<TxOutcome> {
     const id = toBytes32Id(escrowId);
     if ((await this.readEscrow(id))?.state === 'released') return { ledger: 'evm', alreadyDone: true };
-    const call: ContractCall = { address: this.#o.contracts.escrow, abi: settlementEscrowAbi, functionName: 'release', args: [id, amount, (approval ?? '0x') as Hex] };
+    const call: ContractCall = {
+      address: this.#o.contracts.escrow,
+      abi: settlementEscrowAbi,
+      functionName: 'release',
+      args: [id, amount, (approval ?? '0x') as Hex],
+    };
     const sent = await this.#sender.send({ call, ledgerRef: id, context: { escrowId: id } }, options.beforeSend);
     return { ledger: 'evm', txId: sent.txId, block: sent.receipt.blockNumber, alreadyDone: false };
   }
@@ -225,22 +281,47 @@ class EvmConnector implements EvmLedgerConnector {
   async returnEscrow(escrowId: string, options: SendOptions = {}): Promise<TxOutcome> {
     const id = toBytes32Id(escrowId);
     if ((await this.readEscrow(id))?.state === 'returned') return { ledger: 'evm', alreadyDone: true };
-    const call: ContractCall = { address: this.#o.contracts.escrow, abi: settlementEscrowAbi, functionName: 'returnFunds', args: [id] };
+    const call: ContractCall = {
+      address: this.#o.contracts.escrow,
+      abi: settlementEscrowAbi,
+      functionName: 'returnFunds',
+      args: [id],
+    };
     const sent = await this.#sender.send({ call, ledgerRef: id, context: { escrowId: id } }, options.beforeSend);
     return { ledger: 'evm', txId: sent.txId, block: sent.receipt.blockNumber, alreadyDone: false };
   }
 
   async readEscrow(escrowId: string): Promise<EscrowView | undefined> {
     const id = toBytes32Id(escrowId);
-    const e = await this.#client.readContract({ address: this.#o.contracts.escrow, abi: settlementEscrowAbi, functionName: 'getEscrow', args: [id] });
+    const e = await this.#client.readContract({
+      address: this.#o.contracts.escrow,
+      abi: settlementEscrowAbi,
+      functionName: 'getEscrow',
+      args: [id],
+    });
     const state = ESCROW_STATES[e.state - escrowState.Held];
     if (e.state === escrowState.None || state === undefined) return undefined;
     const { depositor, beneficiary, controller, token: asset, amount, released } = e;
-    return { escrowId: id, depositor, beneficiary, controller, asset, amount, released, expiry: Number(e.expiry), state };
+    return {
+      escrowId: id,
+      depositor,
+      beneficiary,
+      controller,
+      asset,
+      amount,
+      released,
+      expiry: Number(e.expiry),
+      state,
+    };
   }
 
   async balance(holder: string, asset: string): Promise<bigint> {
-    return this.#client.readContract({ address: getAddress(asset), abi: cashTokenAbi, functionName: 'balanceOf', args: [getAddress(holder)] });
+    return this.#client.readContract({
+      address: getAddress(asset),
+      abi: cashTokenAbi,
+      functionName: 'balanceOf',
+      args: [getAddress(holder)],
+    });
   }
 
   async resolvePrepared(prepared: PreparedTx): Promise<PreparedResolution> {
@@ -252,9 +333,19 @@ class EvmConnector implements EvmLedgerConnector {
     receipt ??= await this.#receiptIfAny(txId); // it may have landed while we were refused
     if (!receipt) return { status: 'dropped' };
     if (receipt.status !== 'success') {
-      return { status: 'reverted', error: new LedgerError('REVERTED', 'evm', `transaction ${txId} reverted`, { txId, ledgerRef: prepared.ledgerRef }) };
+      return {
+        status: 'reverted',
+        error: new LedgerError('REVERTED', 'evm', `transaction ${txId} reverted`, {
+          txId,
+          ledgerRef: prepared.ledgerRef,
+        }),
+      };
     }
-    return { status: 'confirmed', ledgerRef: prepared.ledgerRef, outcome: { ledger: 'evm', txId, block: receipt.blockNumber, alreadyDone: false } };
+    return {
+      status: 'confirmed',
+      ledgerRef: prepared.ledgerRef,
+      outcome: { ledger: 'evm', txId, block: receipt.blockNumber, alreadyDone: false },
+    };
   }
 
   async #receiptIfAny(txId: Hex): Promise<TransactionReceipt | undefined> {
@@ -270,7 +361,12 @@ class EvmConnector implements EvmLedgerConnector {
   follow(stream: string, handler: LedgerEventHandler): EventFollower {
     const followers = this.#o.followers;
     if (!followers) throw new LedgerError('INVALID_ARGUMENT', 'evm', 'follow() needs the followers store');
-    const target = stream === 'htlc' ? { address: this.#o.contracts.htlc, abi: hashedTimelockAbi } : stream === 'escrow' ? { address: this.#o.contracts.escrow, abi: settlementEscrowAbi } : undefined;
+    const target =
+      stream === 'htlc'
+        ? { address: this.#o.contracts.htlc, abi: hashedTimelockAbi }
+        : stream === 'escrow'
+          ? { address: this.#o.contracts.escrow, abi: settlementEscrowAbi }
+          : undefined;
     if (!target) throw new LedgerError('INVALID_ARGUMENT', 'evm', `unknown stream ${stream} (htlc or escrow)`);
     return createEvmFollower({
       client: this.#client,
@@ -287,9 +383,19 @@ class EvmConnector implements EvmLedgerConnector {
   /** Approves `spender` for the maximum once when the allowance is short (serialized per connector). */
   async #ensureAllowance(token: Address, spender: Address, amount: bigint): Promise<void> {
     await this.#allowance.run(async () => {
-      const current = await this.#client.readContract({ address: token, abi: cashTokenAbi, functionName: 'allowance', args: [this.signer, spender] });
+      const current = await this.#client.readContract({
+        address: token,
+        abi: cashTokenAbi,
+        functionName: 'allowance',
+        args: [this.signer, spender],
+      });
       if (current >= amount) return;
-      const call: ContractCall = { address: token, abi: cashTokenAbi, functionName: 'approve', args: [spender, maxUint256] };
+      const call: ContractCall = {
+        address: token,
+        abi: cashTokenAbi,
+        functionName: 'approve',
+        args: [spender, maxUint256],
+      };
       await this.#sender.send({ call, ledgerRef: token, context: { token, spender } });
     });
   }

@@ -65,14 +65,22 @@ export function decodeSpec(kind: ActionKind, p: Readonly<Params>): ActionSpec {
   switch (kind) {
     case 'lock': {
       const base = { receiver: need(p, 'receiver'), asset: need(p, 'asset'), hashlock: need(p, 'hashlock') };
-      const request = { ...base, ...opt('lockId'), amount: BigInt(need(p, 'amount')), expiry: Number(need(p, 'expiry')) };
+      const request = {
+        ...base,
+        ...opt('lockId'),
+        amount: BigInt(need(p, 'amount')),
+        expiry: Number(need(p, 'expiry')),
+      };
       return { kind, request };
     }
     case 'deposit': {
       const ids = { escrowId: need(p, 'escrowId'), tradeId: need(p, 'tradeId'), asset: need(p, 'asset') };
       const parties = { beneficiary: need(p, 'beneficiary'), controller: need(p, 'controller') };
       const extra = { ...opt('hashlock'), ...opt('notary') };
-      return { kind, request: { ...ids, ...parties, ...extra, amount: BigInt(need(p, 'amount')), expiry: Number(need(p, 'expiry')) } };
+      return {
+        kind,
+        request: { ...ids, ...parties, ...extra, amount: BigInt(need(p, 'amount')), expiry: Number(need(p, 'expiry')) },
+      };
     }
     case 'claim':
       return { kind, lockId: need(p, 'lockId'), preimage: need(p, 'preimage') };
@@ -102,7 +110,10 @@ async function execute(
     case 'deposit':
       return { ...(await connector.deposit(spec.request, beforeSend)), ledgerRef: spec.request.escrowId };
     case 'release':
-      return { ...(await connector.release(spec.escrowId, spec.amount, spec.approval, beforeSend)), ledgerRef: spec.escrowId };
+      return {
+        ...(await connector.release(spec.escrowId, spec.amount, spec.approval, beforeSend)),
+        ledgerRef: spec.escrowId,
+      };
     case 'return':
       return { ...(await connector.returnEscrow(spec.escrowId, beforeSend)), ledgerRef: spec.escrowId };
   }
@@ -122,7 +133,12 @@ function isFinal(err: unknown): err is LedgerError {
   return err instanceof LedgerError && err.code !== 'UNAVAILABLE';
 }
 
-async function run(journal: ActionJournal, connector: LedgerConnector, action: JournalAction, spec: ActionSpec): Promise<ActionOutcome> {
+async function run(
+  journal: ActionJournal,
+  connector: LedgerConnector,
+  action: JournalAction,
+  spec: ActionSpec,
+): Promise<ActionOutcome> {
   try {
     const outcome = await execute(connector, spec, { beforeSend: (p) => journal.recordPrepared(action.id, p) });
     journal.recordDone(action.id, resultOf(outcome), outcome.ledgerRef);
@@ -143,15 +159,28 @@ export async function performAction(
   target: { readonly owner: string; readonly tradeId: string },
   spec: ActionSpec,
 ): Promise<ActionOutcome> {
-  const action = journal.recordIntent({ ...target, ledger: connector.ledger, kind: spec.kind, params: encodeSpec(spec) });
+  const action = journal.recordIntent({
+    ...target,
+    ledger: connector.ledger,
+    kind: spec.kind,
+    params: encodeSpec(spec),
+  });
   return run(journal, connector, action, spec);
 }
 
 /** Settles one unfinished action (see the file comment). */
-export async function resumeAction(journal: ActionJournal, connector: LedgerConnector, action: JournalAction): Promise<ActionOutcome> {
+export async function resumeAction(
+  journal: ActionJournal,
+  connector: LedgerConnector,
+  action: JournalAction,
+): Promise<ActionOutcome> {
   const spec = decodeSpec(action.kind, action.params);
   if (action.state === 'prepared' && action.txId !== undefined && action.ledgerRef !== undefined) {
-    const prepared = { ledgerRef: action.ledgerRef, txId: action.txId, ...(action.payload !== undefined && { payload: action.payload }) };
+    const prepared = {
+      ledgerRef: action.ledgerRef,
+      txId: action.txId,
+      ...(action.payload !== undefined && { payload: action.payload }),
+    };
     const resolution = await connector.resolvePrepared(prepared);
     if (resolution.status === 'confirmed') {
       const outcome = { ...resolution.outcome, ledgerRef: resolution.ledgerRef };
@@ -171,7 +200,10 @@ export async function resumeAction(journal: ActionJournal, connector: LedgerConn
 export async function resumeActions(
   journal: ActionJournal,
   connectors: Connectors,
-): Promise<{ readonly done: readonly ActionOutcome[]; readonly failed: readonly { actionId: number; error: unknown }[] }> {
+): Promise<{
+  readonly done: readonly ActionOutcome[];
+  readonly failed: readonly { actionId: number; error: unknown }[];
+}> {
   const done: ActionOutcome[] = [];
   const failed: { actionId: number; error: unknown }[] = [];
   for (const action of journal.unfinished()) {

@@ -67,7 +67,9 @@ export class NonceManager {
 
 /** True for node errors that mean "this nonce cannot be used" (resync and try another). */
 export function isNonceError(message: string): boolean {
-  return /nonce too (low|high)|invalid nonce|replacement transaction underpriced|nonce has already been used/i.test(message);
+  return /nonce too (low|high)|invalid nonce|replacement transaction underpriced|nonce has already been used/i.test(
+    message,
+  );
 }
 
 /** True when the node already has exactly this transaction (the broadcast is then a success). */

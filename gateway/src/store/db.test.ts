@@ -22,10 +22,17 @@ describe('openDatabase', () => {
   });
 
   it('applies a later migration on top of an existing database', () => {
-    const next = { version: MIGRATIONS.length + 1, description: 'test column', sql: 'ALTER TABLE trades ADD COLUMN note TEXT;' };
+    const next = {
+      version: MIGRATIONS.length + 1,
+      description: 'test column',
+      sql: 'ALTER TABLE trades ADD COLUMN note TEXT;',
+    };
     const db = openDatabase(tmp.file, { migrations: [...MIGRATIONS, next] });
     expect(schemaVersion(db)).toBe(next.version);
-    const columns = db.prepare<[], { name: string }>('PRAGMA table_info(trades)').all().map((c) => c.name);
+    const columns = db
+      .prepare<[], { name: string }>('PRAGMA table_info(trades)')
+      .all()
+      .map((c) => c.name);
     expect(columns).toContain('note');
     db.close();
   });

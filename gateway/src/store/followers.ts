@@ -108,7 +108,9 @@ export class FollowerStore {
   /** Every inbox event of (ledger, stream), handled or not, in ledger order (for audits and tests). */
   all(ledger: LedgerName, stream: string): readonly StoredLedgerEvent[] {
     return this.#db
-      .prepare<[string, string], EventRow>('SELECT * FROM ledger_events WHERE ledger = ? AND stream = ? ORDER BY block, log_index')
+      .prepare<[string, string], EventRow>(
+        'SELECT * FROM ledger_events WHERE ledger = ? AND stream = ? ORDER BY block, log_index',
+      )
       .all(ledger, stream)
       .map(toEvent);
   }

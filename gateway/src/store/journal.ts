@@ -130,7 +130,12 @@ export class ActionJournal {
 
   /** Records success; `result` may correct the ledger-side id (e.g. the lock id from the receipt). */
   recordDone(id: number, result: Readonly<Record<string, string>>, ledgerRef?: string): void {
-    this.#update(id, `state = 'done', result = ?, ledger_ref = coalesce(?, ledger_ref)`, canonicalJson(result), ledgerRef ?? null);
+    this.#update(
+      id,
+      `state = 'done', result = ?, ledger_ref = coalesce(?, ledger_ref)`,
+      canonicalJson(result),
+      ledgerRef ?? null,
+    );
   }
 
   /** Records a final failure (e.g. a revert); the action will not be resumed. */

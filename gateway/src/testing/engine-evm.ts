@@ -4,7 +4,16 @@
  */
 import { deployCashContracts, cashTokenAbi, type CashDeployment } from '@dvp/cash-contracts';
 import { anvilAccount, startAnvil, type Anvil } from '@dvp/cash-contracts/testing';
-import { createPublicClient, createWalletClient, http, type Account, type Chain, type PublicClient, type Transport, type WalletClient } from 'viem';
+import {
+  createPublicClient,
+  createWalletClient,
+  http,
+  type Account,
+  type Chain,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from 'viem';
 import type { HDAccount } from 'viem/accounts';
 
 /** A running anvil with the contracts; `stop()` ends the node. */
@@ -34,7 +43,12 @@ export async function startEvmFixture(funds: bigint): Promise<EvmFixture> {
     const admin = createWalletClient({ account: anvilAccount(0), chain: anvil.chain, transport, pollingInterval: 20 });
     const deployment = await deployCashContracts(admin);
     const mint = async (to: `0x${string}`, amount: bigint): Promise<void> => {
-      const hash = await admin.writeContract({ address: deployment.token, abi: cashTokenAbi, functionName: 'mint', args: [to, amount] });
+      const hash = await admin.writeContract({
+        address: deployment.token,
+        abi: cashTokenAbi,
+        functionName: 'mint',
+        args: [to, amount],
+      });
       await client.waitForTransactionReceipt({ hash });
     };
     const signer = anvilAccount(1);

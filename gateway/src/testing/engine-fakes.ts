@@ -68,7 +68,8 @@ export class FakeLedger implements LedgerConnector {
 
   async lock(request: LockRequest, options: SendOptions = {}): Promise<LockOutcome> {
     for (const l of this.locks.values()) {
-      if (l.hashlock === request.hashlock && l.amount === request.amount) return { ledger: this.ledger, lockId: l.lockId, alreadyDone: true };
+      if (l.hashlock === request.hashlock && l.amount === request.amount)
+        return { ledger: this.ledger, lockId: l.lockId, alreadyDone: true };
     }
     this.#seq += 1;
     const lockId = `lock-${this.#seq}`;
@@ -92,7 +93,11 @@ export class FakeLedger implements LedgerConnector {
   async resolvePrepared(prepared: PreparedTx): Promise<PreparedResolution> {
     const ref = this.#txs.get(prepared.txId);
     if (ref === undefined) return { status: 'dropped' };
-    return { status: 'confirmed', ledgerRef: ref, outcome: { ledger: this.ledger, txId: prepared.txId, alreadyDone: false } };
+    return {
+      status: 'confirmed',
+      ledgerRef: ref,
+      outcome: { ledger: this.ledger, txId: prepared.txId, alreadyDone: false },
+    };
   }
 
   async readLock(lockId: string): Promise<LockView | undefined> {

@@ -1,0 +1,51 @@
+import { decodeSpec, encodeSpec, type ActionSpec } from './journaled';
+
+describe('journaled action specs', () => {
+  const specs: ActionSpec[] = [
+    {
+      kind: 'lock',
+      request: {
+        receiver: '0xr',
+        asset: '0xt',
+        amount: 12_345_678_901_234_567_890n,
+        hashlock: 'ab'.repeat(32),
+        expiry: 1_900_000_000,
+      },
+    },
+    {
+      kind: 'lock',
+      request: { lockId: 'L-1', receiver: 'x509::CN=b', asset: 'US0378331005', amount: 5n, hashlock: 'cd', expiry: 1 },
+    },
+    { kind: 'claim', lockId: '0x01', preimage: '0x02' },
+    { kind: 'refund', lockId: '0x01' },
+    {
+      kind: 'deposit',
+      request: {
+        escrowId: 'E',
+        tradeId: 'T',
+        asset: '0xt',
+        amount: 9n,
+        beneficiary: '0xb',
+        controller: '0xc',
+        expiry: 2,
+        notary: '0xn',
+      },
+    },
+    { kind: 'release', escrowId: 'E', amount: 3n, approval: '0xsig' },
+    { kind: 'release', escrowId: 'E', amount: 3n },
+    { kind: 'return', escrowId: 'E' },
+  ];
+
+  it.each(specs.map((s) => [s.kind, s] as const))(
+    'round-trips a %s through the journal params (amounts as decimal strings)',
+    (_kind, spec) => {
+      const params = encodeSpec(spec);
+      expect(Object.values(params).every((v) => typeof v === 'string')).toBe(true);
+      expect(decodeSpec(spec.kind, JSON.parse(JSON.stringify(params)) as Record<string, string>)).toEqual(spec);
+    },
+  );
+
+  it('refuses params that lack a field', () => {
+    expect(() => decodeSpec('claim', { lockId: '0x01' })).toThrow('journal params lack preimage');
+  });
+});
