@@ -71,6 +71,11 @@ describe('gateway identity (mutual TLS)', () => {
       notBefore: new Date(Date.now() - 2 * 86_400_000),
       notAfter: new Date(Date.now() - 86_400_000),
     });
+    id['not-yet-valid'] = await local.issue('future-a', {
+      attrs: { role: 'operator', party: 'BANKA' },
+      notBefore: new Date(Date.now() + 86_400_000),
+      notAfter: new Date(Date.now() + 2 * 86_400_000),
+    });
     id['server-only'] = await local.issue('server-only', {
       attrs: { role: 'operator', party: 'BANKA' },
       extendedKeyUsage: [x509.ExtendedKeyUsage.serverAuth],
@@ -146,6 +151,10 @@ describe('gateway identity (mutual TLS)', () => {
 
     it('refuses an expired certificate with 401', async () => {
       expectError(await get('/v1/trades', 'expired'), 401, 'CERT_EXPIRED');
+    });
+
+    it('refuses a certificate that is not valid yet with 401', async () => {
+      expectError(await get('/v1/trades', 'not-yet-valid'), 401, 'CERT_NOT_YET_VALID');
     });
 
     it('refuses a certificate from an unknown CA with 401, even with the subject and attributes of a real operator', async () => {

@@ -156,6 +156,21 @@ describe('request validation', () => {
     expect400(await submit(valid(), {}), 'IDEMPOTENCY_KEY_REQUIRED', /Idempotency-Key/);
   });
 
+  it('refuses a malformed Idempotency-Key', async () => {
+    expect400(
+      await submit(valid(), { 'idempotency-key': 'k'.repeat(129) }),
+      'VALIDATION_FAILED',
+      /header\.idempotency-key/,
+    );
+  });
+
+  it('refuses a body on a route that takes none', async () => {
+    await submit(valid({ tradeId: 'T-CANCEL' }));
+    const res = await call({ method: 'POST', path: '/v1/trades/T-CANCEL/cancel', body: { reason: 'x' } });
+    expect400(res, 'VALIDATION_FAILED', /body is not accepted/);
+    expect((await call({ method: 'POST', path: '/v1/trades/T-CANCEL/cancel', body: {} })).status).toBe(200);
+  });
+
   it('refuses a body that is not application/json with 415', async () => {
     const res = await call({
       method: 'POST',

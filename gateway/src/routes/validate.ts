@@ -117,6 +117,11 @@ function headerValues(op: OperationSpec, raw: RawRequest['headers']): Record<str
   return out;
 }
 
+/** No body, or an empty JSON object (some clients send `{}` on bodiless POSTs). */
+const isEmptyBody = (body: unknown): boolean =>
+  body === undefined ||
+  (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
+
 function operationValidator(ajv: Ajv2020, op: OperationSpec): RequestValidator {
   const params = ajv.compile(objectOf(op.pathParams, Object.keys(op.pathParams ?? {})) as object);
   const query = ajv.compile(objectOf(op.query) as object);
@@ -134,6 +139,8 @@ function operationValidator(ajv: Ajv2020, op: OperationSpec): RequestValidator {
     if (body) {
       if (!raw.hasJsonBody) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
       check(body, 'body', raw.body);
+    } else if (!isEmptyBody(raw.body)) {
+      throw new GatewayError('VALIDATION_FAILED', 'body is not accepted on this route', { in: 'body', field: 'body' });
     }
     return {
       params: raw.params as Record<string, string>,
