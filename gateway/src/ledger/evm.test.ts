@@ -7,7 +7,7 @@ import { tempDbFile } from '../testing/engine-fakes';
 import type { LedgerEvent, LockRequest } from './connector';
 import { LedgerError } from './errors';
 import { createEvmConnector, type EvmLedgerConnector } from './evm';
-import { performAction, resumeActions } from './journaled';
+import { describeLedgerConnector } from './__tests__/connector-suite';
 
 const FUNDS = 1_000_000_00n;
 let f: EvmFixture;
@@ -65,47 +65,20 @@ afterAll(async () => {
   tmp.remove();
 });
 
+describeLedgerConnector('EVM', () => ({
+  connector: (s) => connector(s),
+  lockRequest: (amount, ttl) => lockRequest(amount, ttl),
+  advanceTo: async (t) => {
+    await f.anvil.testClient.setNextBlockTimestamp({ timestamp: BigInt(t) });
+    await f.anvil.testClient.mine({ blocks: 1 });
+  },
+  balance: (who) => cash(who === 'sender' ? f.signer.address : f.receiver.address),
+  lockStream: 'htlc',
+  storeFile: (name) => `${tmp.file}-${name}`,
+}));
+
 describe('EVM connector', () => {
   describe('HTLC', () => {
-    it('locks, claims, and reads the preimage back from the claim event', async () => {
-      const evm = connector();
-      const req = await lockRequest(250_00n);
-      const before = await cash(f.receiver.address);
-      const locked = await evm.lock(req);
-      expect(locked).toMatchObject({ ledger: 'evm', lockId: evm.lockIdOf(req), alreadyDone: false });
-      expect(await evm.readLock(locked.lockId)).toMatchObject({
-        state: 'locked',
-        amount: 250_00n,
-        sender: f.signer.address,
-      });
-      const claimed = await evm.claim(locked.lockId, req.preimage);
-      expect(claimed.alreadyDone).toBe(false);
-      expect(await evm.readPreimage(locked.lockId)).toBe(req.preimage);
-      expect((await evm.readLock(locked.lockId))?.state).toBe('claimed');
-      expect(await cash(f.receiver.address)).toBe(before + 250_00n);
-      expect(await evm.claim(locked.lockId, req.preimage)).toEqual({ ledger: 'evm', alreadyDone: true });
-    });
-
-    it('refunds only at or after expiry, with the exact decoded error before', async () => {
-      const evm = connector();
-      const req = await lockRequest(10_00n, 60);
-      const before = await cash(f.signer.address);
-      const { lockId } = await evm.lock(req);
-      const early = await caught(evm.refund(lockId));
-      expect(early).toMatchObject({
-        code: 'LOCK_NOT_EXPIRED',
-        ledger: 'evm',
-        context: { lockId, errorName: 'HtlcNotExpired' },
-      });
-      await f.anvil.testClient.setNextBlockTimestamp({ timestamp: BigInt(req.expiry) });
-      await f.anvil.testClient.mine({ blocks: 1 });
-      await evm.refund(lockId);
-      expect((await evm.readLock(lockId))?.state).toBe('refunded');
-      expect(await cash(f.signer.address)).toBe(before);
-      const late = await caught(evm.claim(lockId, req.preimage));
-      expect(late).toMatchObject({ code: 'ALREADY_SETTLED', context: { errorName: 'HtlcAlreadySettled' } });
-    });
-
     it('maps a lock beyond the balance to INSUFFICIENT_BALANCE without using a nonce', async () => {
       const evm = connector();
       const err = await caught(evm.lock(await lockRequest(FUNDS * 10n)));
@@ -190,32 +163,6 @@ describe('EVM connector', () => {
       });
       expect((await evm.readLock(evm.lockIdOf(req)))?.state).toBe('locked');
     });
-
-    it('resumes after a restart without locking again when the lock was mined but its outcome not recorded', async () => {
-      const file = `${tmp.file}-restart`;
-      let s = openStore(file);
-      const req = await lockRequest(9_00n);
-      const { preimage: _p, ...request } = req;
-      const done = await performAction(
-        s.journal,
-        connector(s),
-        { owner: 'BANK', tradeId: 'T-r' },
-        { kind: 'lock', request },
-      );
-      // Simulate a crash between the receipt and recording it.
-      s.db.prepare(`UPDATE ledger_actions SET state = 'prepared', result = NULL WHERE id = ?`).run(done.actionId);
-      s.close();
-      const before = await cash(f.signer.address);
-      s = openStore(file);
-      const resumed = await resumeActions(s.journal, { evm: connector(s) });
-      expect(resumed.failed).toEqual([]);
-      expect(resumed.done).toEqual([
-        expect.objectContaining({ actionId: done.actionId, ledgerRef: done.ledgerRef, txId: done.txId }),
-      ]);
-      expect(s.journal.unfinished()).toEqual([]);
-      expect(await cash(f.signer.address)).toBe(before);
-      s.close();
-    });
   });
 
   describe('escrow', () => {
@@ -245,39 +192,32 @@ describe('EVM connector', () => {
     });
   });
 
-  describe('event follower', () => {
-    it('resumes from its checkpoint after a restart without missing or repeating events', async () => {
-      const file = `${tmp.file}-follower`;
-      const seen: LedgerEvent[] = [];
-      let s = openStore(file);
-      let evm = connector(s);
-      const first = await lockRequest(1_00n);
-      const { lockId } = await evm.lock(first);
-      await evm.claim(lockId, first.preimage);
-      await evm.follow('htlc', (e) => void seen.push(e)).syncOnce();
-      const before = seen.length;
-      expect(seen.filter((e) => e.ref === lockId).map((e) => e.kind)).toEqual(['locked', 'claimed']);
-      expect(seen.find((e) => e.kind === 'claimed' && e.ref === lockId)?.data['preimage']).toBe(first.preimage);
-      s.close();
+  describe('errors', () => {
+    it('carries the decoded custom error name, the lock id and the cause', async () => {
+      const evm = connector();
+      const { lockId } = await evm.lock(await lockRequest(1_00n));
+      const err = await caught(evm.refund(lockId));
+      expect(err).toMatchObject({ code: 'LOCK_NOT_EXPIRED', context: { lockId, errorName: 'HtlcNotExpired' } });
+      expect(err.cause).toBeDefined();
+      const bad = await caught(evm.claim(lockId, toHex(randomBytes(32))));
+      expect(bad).toMatchObject({ code: 'BAD_PREIMAGE', context: { errorName: 'HtlcPreimageMismatch' } });
+    });
+  });
 
-      const second = await lockRequest(2_00n); // happens while the gateway is down
-      const locked = await connector().lock(second);
-      s = openStore(file);
-      evm = connector(s);
-      const follower = evm.follow('htlc', (e) => void seen.push(e));
-      expect(await follower.syncOnce()).toBe(1);
-      expect(await follower.syncOnce()).toBe(0);
-      expect(seen.slice(before)).toEqual([
-        expect.objectContaining({ kind: 'locked', ref: locked.lockId, txId: locked.txId }),
-      ]);
-      const keys = seen.map((e) => `${e.block}:${e.logIndex}`);
-      expect(new Set(keys).size).toBe(keys.length);
-      const htlcLogs = await f.client.getContractEvents({
+  describe('event follower', () => {
+    it('delivers every HTLC log of the chain exactly once', async () => {
+      const s = openStore(`${tmp.file}-all-logs`);
+      const seen: LedgerEvent[] = [];
+      const follower = connector(s).follow('htlc', (e) => void seen.push(e));
+      await follower.syncOnce();
+      await follower.syncOnce();
+      const logs = await f.client.getContractEvents({
         address: f.deployment.htlc,
         abi: hashedTimelockAbi,
         fromBlock: 0n,
       });
-      expect(seen).toHaveLength(htlcLogs.length);
+      expect(seen.map((e) => `${e.txId}:${e.logIndex}`)).toEqual(logs.map((l) => `${l.transactionHash}:${l.logIndex}`));
+      expect(follower.stream).toBe(`htlc:${f.deployment.htlc.toLowerCase()}`);
       s.close();
     });
   });
