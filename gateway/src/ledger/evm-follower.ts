@@ -58,66 +58,75 @@ export function toLedgerEvent(stream: string, abi: Abi, log: Log): LedgerEvent |
 
 /** Creates a follower; nothing runs until `syncOnce` or `start`. */
 export function createEvmFollower(options: Readonly<EvmFollowerOptions>): EventFollower {
-  const stream = `${options.name}:${options.address.toLowerCase()}`;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
+  return new EvmFollower(options);
+}
 
-  const ingest = async (): Promise<void> => {
-    const { client, store } = options;
-    const head = (await client.getBlockNumber()) - BigInt(options.confirmations);
-    let from = (store.checkpoint('evm', stream) ?? options.fromBlock - 1n) + 1n;
+class EvmFollower implements EventFollower {
+  readonly stream: string;
+  readonly #o: Readonly<EvmFollowerOptions>;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<number> | undefined;
+
+  constructor(options: Readonly<EvmFollowerOptions>) {
+    this.#o = options;
+    this.stream = `${options.name}:${options.address.toLowerCase()}`;
+  }
+
+  syncOnce(): Promise<number> {
+    // One sync at a time: a second caller shares the running one.
+    this.#running ??= this.#sync().finally(() => (this.#running = undefined));
+    return this.#running;
+  }
+
+  start(intervalMs: number, onError?: (err: unknown) => void): void {
+    if (this.#timer) return;
+    const tick = (): void => {
+      this.syncOnce()
+        .catch((err: unknown) => onError?.(err))
+        .finally(() => {
+          if (this.#timer) this.#timer = setTimeout(tick, intervalMs);
+        });
+    };
+    this.#timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => undefined);
+  }
+
+  async #sync(): Promise<number> {
+    try {
+      await this.#ingest();
+    } catch (err) {
+      throw toLedgerError(err, 'eth_getLogs', { stream: this.stream });
+    }
+    return this.#deliver();
+  }
+
+  /** Reads logs from the checkpoint to the head, committing events and checkpoint per chunk. */
+  async #ingest(): Promise<void> {
+    const { client, store, chunk } = this.#o;
+    const head = (await client.getBlockNumber()) - BigInt(this.#o.confirmations);
+    let from = (store.checkpoint('evm', this.stream) ?? this.#o.fromBlock - 1n) + 1n;
     while (from <= head) {
-      const to = from + options.chunk - 1n < head ? from + options.chunk - 1n : head;
-      const logs = await client.getLogs({ address: options.address, fromBlock: from, toBlock: to });
-      const events = logs.map((log) => toLedgerEvent(stream, options.abi, log)).filter((e) => e !== undefined);
-      store.ingest('evm', stream, to, events);
+      const to = from + chunk - 1n < head ? from + chunk - 1n : head;
+      const logs = await client.getLogs({ address: this.#o.address, fromBlock: from, toBlock: to });
+      const events = logs.map((log) => toLedgerEvent(this.stream, this.#o.abi, log)).filter((e) => e !== undefined);
+      store.ingest('evm', this.stream, to, events);
       from = to + 1n;
     }
-  };
+  }
 
-  const deliver = async (): Promise<number> => {
+  /** Hands unhandled inbox events to the handler in order, marking each once it returns. */
+  async #deliver(): Promise<number> {
     let delivered = 0;
-    for (const { id, ...event } of options.store.unhandled('evm', stream)) {
-      await options.handler(event);
-      options.store.markHandled(id);
+    for (const { id, ...event } of this.#o.store.unhandled('evm', this.stream)) {
+      await this.#o.handler(event);
+      this.#o.store.markHandled(id);
       delivered += 1;
     }
     return delivered;
-  };
-
-  const syncOnce = (): Promise<number> => {
-    // One sync at a time: a second caller shares the running one.
-    running ??= (async () => {
-      try {
-        await ingest();
-      } catch (err) {
-        throw toLedgerError(err, 'eth_getLogs', { stream });
-      }
-      return deliver();
-    })().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
-
-  return {
-    stream,
-    syncOnce,
-    start(intervalMs, onError) {
-      if (timer) return;
-      const tick = (): void => {
-        syncOnce()
-          .catch((err: unknown) => onError?.(err))
-          .finally(() => {
-            if (timer) timer = setTimeout(tick, intervalMs);
-          });
-      };
-      timer = setTimeout(tick, 0);
-    },
-    async stop() {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      await running?.catch(() => undefined);
-    },
-  };
+  }
 }

@@ -220,5 +220,21 @@ describe('EVM connector', () => {
       expect(follower.stream).toBe(`htlc:${f.deployment.htlc.toLowerCase()}`);
       s.close();
     });
+
+    it('polls in the background until stopped', async () => {
+      const s = openStore(`${tmp.file}-polling`);
+      const seen: LedgerEvent[] = [];
+      const follower = connector(s).follow('htlc', (e) => void seen.push(e));
+      await follower.syncOnce();
+      const errors: unknown[] = [];
+      follower.start(10, (e) => errors.push(e));
+      const { lockId } = await connector(s).lock(await lockRequest(4n));
+      for (let i = 0; i < 200 && !seen.some((e) => e.ref === lockId); i += 1)
+        await new Promise((r) => setTimeout(r, 10));
+      await follower.stop();
+      expect(seen.filter((e) => e.ref === lockId).map((e) => e.kind)).toEqual(['locked']);
+      expect(errors).toEqual([]);
+      s.close();
+    });
   });
 });
