@@ -26,6 +26,26 @@ describe('access control', () => {
       ok(await fx.ledger.submit(byOu, 'CreateInstrument', TEST_ISIN, 'Apple', '1'));
     });
 
+    it('takes every OU of a multi-valued RDN, as Fabric CA writes them (OU=client+OU=issuer)', async () => {
+      // The spec's OU string becomes one RDN holding two OU values.
+      const multi = await fx.ca.issue({ mspId: 'CsdMSP', cn: 'registrar-3', ous: ['client+OU=issuer'] });
+      ok(await fx.ledger.submit(multi, 'CreateInstrument', TEST_ISIN, 'Apple', '1'));
+    });
+
+    it('does not read an OU smuggled into another attribute value (CN=mallory/OU=admin)', async () => {
+      const mallory = await fx.ca.issue({ mspId: 'BuyerBankMSP', cn: 'mallory/OU=admin', ous: ['client'] });
+      const forged = await fx.ca.issue({ mspId: 'BuyerBankMSP', cn: 'forger/x/OU=issuer' });
+      expectRejected(
+        await fx.ledger.submit(mallory, 'SetPolicy', JSON.stringify({ public: ['*'], roles: {} })),
+        'NOT_AUTHORIZED',
+        { transaction: 'SetPolicy', roles: 'client' },
+      );
+      expectRejected(await fx.ledger.submit(forged, 'CreateInstrument', TEST_ISIN, 'Apple', '1'), 'NOT_AUTHORIZED', {
+        transaction: 'CreateInstrument',
+        roles: '',
+      });
+    });
+
     it('lets an identity without roles call public queries only', async () => {
       const nobody = await fx.ca.issue({ mspId: 'SellerBankMSP', cn: 'nobody' });
       await seed(fx, 10n);

@@ -4,6 +4,8 @@
  * subject's OUs. Identity-bound accounts are derived from MSP id + subject, so the same person
  * re-enrolled with a new key keeps the same account.
  */
+import { X509Certificate } from 'node:crypto';
+
 import type { Context } from 'fabric-contract-api';
 
 import { fail } from './errors';
@@ -34,6 +36,24 @@ export function isExplicitAccount(account: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(account);
 }
 
+/**
+ * The OU values of the caller's certificate, from its parsed subject. Never from the DN string
+ * `getID()` formats: the shim escapes only the first `/` of a value, so a CN such as
+ * `mallory/OU=admin` would read as an `admin` OU there.
+ */
+function subjectOus(ctx: Context, mspId: string): string[] {
+  const pem = Buffer.from(ctx.clientIdentity.getIDBytes()).toString('utf8');
+  const body = /-----BEGIN[^-]*-----([\s\S]*?)-----END[^-]*-----/.exec(pem)?.[1];
+  let ou: string | string[] | undefined;
+  try {
+    const der = Buffer.from((body ?? '').replace(/\s+/g, ''), 'base64');
+    ou = new X509Certificate(der).toLegacyObject().subject['OU'];
+  } catch {
+    fail('NOT_AUTHORIZED', 'caller certificate cannot be parsed', { mspId });
+  }
+  return (typeof ou === 'string' ? [ou] : (ou ?? [])).map((v) => v.trim()).filter((v) => v !== '');
+}
+
 /** Reads the caller from the transaction context. */
 export function callerOf(ctx: Context): Caller {
   const mspId = ctx.clientIdentity.getMSPID();
@@ -44,6 +64,6 @@ export function callerOf(ctx: Context): Caller {
   const roles = new Set<string>();
   const attr = ctx.clientIdentity.getAttributeValue('role');
   for (const role of (attr ?? '').split(',')) if (role.trim() !== '') roles.add(role.trim());
-  for (const ou of subject.matchAll(/\/OU=([^/]+)/g)) if (ou[1] !== undefined) roles.add(ou[1]);
+  for (const ou of subjectOus(ctx, mspId)) roles.add(ou);
   return { mspId, subject, account: identityAccount(mspId, subject), roles: [...roles].sort() };
 }
