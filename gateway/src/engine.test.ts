@@ -205,41 +205,56 @@ describe('trade engine restart', () => {
   const tmp = tempDbFile();
   afterAll(() => tmp.remove());
 
-  it.each(['after-prepare', 'after-broadcast'] as const)(
-    'resumes a lock interrupted %s without locking twice',
-    async (crash) => {
-      const file = `${tmp.file}-${crash}`;
-      const ledger = new FakeLedger();
-      ledger.crash = crash;
-      const errors: unknown[] = [];
-      let store = openStore(file);
-      let engine = createTradeEngine({
-        store,
-        systemActor: SYSTEM,
-        modes: [lockOnceMode()],
-        connectors: { evm: ledger },
-        onError: (e) => errors.push(e),
-      });
-      await engine.submit(BUYER, 'k1', instructionOf());
-      await engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' });
-      await engine.idle();
-      expect(errors).toHaveLength(1);
-      expect(store.journal.unfinished()).toEqual([
-        expect.objectContaining({ kind: 'lock', state: 'prepared', txId: 'tx-1' }),
-      ]);
-      store.close();
+  it.each([
+    ['before-prepare', 'intent', ['tx-2']],
+    ['after-prepare', 'prepared', ['tx-2']],
+    ['after-broadcast', 'prepared', ['tx-1']],
+  ] as const)('resumes a lock interrupted %s (journal: %s) without locking twice', async (crash, state, broadcasts) => {
+    const file = `${tmp.file}-${crash}`;
+    const ledger = new FakeLedger();
+    ledger.crash = crash;
+    const errors: unknown[] = [];
+    let store = openStore(file);
+    const options = { systemActor: SYSTEM, modes: [lockOnceMode()], connectors: { evm: ledger } };
+    let engine = createTradeEngine({ ...options, store, onError: (e) => errors.push(e) });
+    await engine.submit(BUYER, 'k1', instructionOf());
+    await engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' });
+    await engine.idle();
+    expect(errors).toHaveLength(1);
+    expect(store.journal.unfinished()).toEqual([expect.objectContaining({ kind: 'lock', state })]);
+    expect((await engine.get('BUYER', 'T-1')).status).toBe('pending');
+    store.close();
 
-      ledger.crash = 'none';
-      store = openStore(file);
-      engine = createTradeEngine({ store, systemActor: SYSTEM, modes: [lockOnceMode()], connectors: { evm: ledger } });
-      expect(await engine.resume()).toEqual({ actionsDone: 1, actionsFailed: 0, tradesResumed: 1 });
-      expect(ledger.locks.size).toBe(1);
-      expect(ledger.broadcasts).toEqual(crash === 'after-broadcast' ? ['tx-1'] : ['tx-2']);
-      expect(store.journal.unfinished()).toEqual([]);
-      expect((await engine.get('BUYER', 'T-1')).status).toBe('settled');
-      expect(await engine.resume()).toEqual({ actionsDone: 0, actionsFailed: 0, tradesResumed: 0 });
-      expect((await engine.audit({})).verification.ok).toBe(true);
-      store.close();
-    },
-  );
+    ledger.crash = 'none';
+    store = openStore(file);
+    engine = createTradeEngine({ ...options, store });
+    expect(await engine.resume()).toEqual({ actionsDone: 1, actionsFailed: 0, tradesResumed: 1 });
+    expect(ledger.locks.size).toBe(1);
+    expect(ledger.broadcasts).toEqual(broadcasts);
+    expect(store.journal.unfinished()).toEqual([]);
+    expect((await engine.get('BUYER', 'T-1')).status).toBe('settled');
+    expect(await engine.resume()).toEqual({ actionsDone: 0, actionsFailed: 0, tradesResumed: 0 });
+    expect((await engine.audit({})).verification.ok).toBe(true);
+    store.close();
+  });
+
+  it('refuses a forbidden transition requested by a settlement mode, leaving no trace', async () => {
+    const store = openStore(`${tmp.file}-forbidden`);
+    let attempt: Promise<unknown> = Promise.resolve();
+    const mode: SettlementModeDriver = {
+      ...lockOnceMode(),
+      start: async (ctx, trade) => {
+        attempt = Promise.resolve().then(() => ctx.step(trade.owner, trade.tradeId, { event: 'jump', to: 'received' }));
+        await attempt;
+      },
+    };
+    const engine = createTradeEngine({ store, systemActor: SYSTEM, modes: [mode] });
+    await engine.submit(BUYER, 'k1', instructionOf());
+    await engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' });
+    await engine.idle();
+    await expectCode(attempt, 'INVALID_TRANSITION');
+    expect((await engine.get('BUYER', 'T-1')).timeline.map((s) => s.event)).toEqual(['received', 'matched']);
+    expect((await engine.audit({})).entries).toHaveLength(2);
+    store.close();
+  });
 });

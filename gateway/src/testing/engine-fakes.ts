@@ -52,7 +52,7 @@ export function instructionOf(overrides: Partial<TradeInstruction> = {}): TradeI
 }
 
 /** Where {@link FakeLedger} simulates a process crash during a send. */
-export type CrashPoint = 'none' | 'after-prepare' | 'after-broadcast';
+export type CrashPoint = 'none' | 'before-prepare' | 'after-prepare' | 'after-broadcast';
 
 /** An in-memory ledger that survives "restarts" of the gateway (it is the ledger). */
 export class FakeLedger implements LedgerConnector {
@@ -130,6 +130,7 @@ export class FakeLedger implements LedgerConnector {
   }
 
   #send(txId: string, ref: string, options: SendOptions, apply: () => void): void {
+    if (this.crash === 'before-prepare') throw new Error('simulated crash before signing');
     options.beforeSend?.({ ledgerRef: ref, txId });
     if (this.crash === 'after-prepare') throw new Error('simulated crash before broadcast');
     this.broadcasts.push(txId);
