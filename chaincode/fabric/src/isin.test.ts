@@ -3,9 +3,25 @@ import { describe, expect, it } from '@jest/globals';
 import { isValidIsin, requireIsin } from './isin';
 
 describe('ISIN', () => {
-  it.each(['US0378331005', 'DE0007164600', 'GB0002634946', 'AU0000XVGZA3', 'US5949181045'])('accepts %s', (isin) => {
+  it.each([
+    'US0378331005', // Apple
+    'DE000BAY0017', // Bayer: letters in the national part
+    'CH0012032048', // Roche
+    'DE0007164600',
+    'GB0002634946',
+    'AU0000XVGZA3',
+    'US5949181045',
+    'XS2021832634',
+  ])('accepts %s', (isin) => {
     expect(isValidIsin(isin)).toBe(true);
   });
+
+  it.each(['US0378331004', 'DE000BAY0018', 'CH0012032040', 'AU0000XVGZA4'])(
+    'rejects %s, a real ISIN with its check digit changed',
+    (isin) => {
+      expect(isValidIsin(isin)).toBe(false);
+    },
+  );
 
   it.each([
     ['a wrong check digit', 'US0378331006'],
