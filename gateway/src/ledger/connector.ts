@@ -157,7 +157,11 @@ export interface LedgerConnector {
   readPreimage(lockId: string): Promise<string | undefined>;
   /** Deposits into escrow; a no-op when the escrow id exists with the same terms. */
   deposit(request: EscrowDepositRequest, options?: SendOptions): Promise<TxOutcome>;
-  /** Releases `amount` to the beneficiary (controller only); `approval` is the notary's signature. */
+  /**
+   * Releases `amount` to the beneficiary (controller only); `approval` is the notary's signature.
+   * A no-op once fully released; a retried *partial* release is only made safe by the journal
+   * (`resolvePrepared` finds the first transaction), since two equal partial releases are legal.
+   */
   release(escrowId: string, amount: bigint, approval?: string, options?: SendOptions): Promise<TxOutcome>;
   /** Returns what remains to the depositor; a no-op when already returned. */
   returnEscrow(escrowId: string, options?: SendOptions): Promise<TxOutcome>;
