@@ -141,6 +141,146 @@ describe('contract metadata', () => {
     ]);
   });
 
+  it('types every transaction exactly: parameter names and types, return type, SUBMIT or EVALUATE', async () => {
+    const S = { type: 'string' };
+    const N = { type: 'number' };
+    const ref = (name: string): object => ({ $ref: `#/components/schemas/${name}` });
+    const list = (name: string): object => ({ type: 'array', items: ref(name) });
+    // name → [tag, [param, schema]..., returns (undefined for void)]
+    const expected: Record<string, [string, [string, object][], object | undefined]> = {
+      InitLedger: ['SUBMIT', [['policyJson', S]], undefined],
+      SetPolicy: ['SUBMIT', [['policyJson', S]], undefined],
+      GetPolicy: ['EVALUATE', [], S],
+      CreateInstrument: [
+        'SUBMIT',
+        [
+          ['isin', S],
+          ['name', S],
+          ['minSettlementUnit', S],
+        ],
+        ref('Instrument'),
+      ],
+      Instrument: ['EVALUATE', [['isin', S]], ref('Instrument')],
+      TotalSupply: ['EVALUATE', [['isin', S]], S],
+      SupplyBreakdown: ['EVALUATE', [['isin', S]], ref('SupplyBreakdown')],
+      OpenAccount: ['SUBMIT', [['accountId', S]], ref('Account')],
+      Account: ['EVALUATE', [['accountId', S]], ref('Account')],
+      Issue: [
+        'SUBMIT',
+        [
+          ['isin', S],
+          ['account', S],
+          ['quantity', S],
+        ],
+        undefined,
+      ],
+      Redeem: [
+        'SUBMIT',
+        [
+          ['isin', S],
+          ['account', S],
+          ['quantity', S],
+        ],
+        undefined,
+      ],
+      Transfer: [
+        'SUBMIT',
+        [
+          ['isin', S],
+          ['from', S],
+          ['to', S],
+          ['quantity', S],
+        ],
+        undefined,
+      ],
+      BalanceOf: [
+        'EVALUATE',
+        [
+          ['isin', S],
+          ['account', S],
+        ],
+        S,
+      ],
+      Holdings: ['EVALUATE', [['account', S]], list('Holding')],
+      LockHTLC: [
+        'SUBMIT',
+        [
+          ['lockId', S],
+          ['isin', S],
+          ['quantity', S],
+          ['receiver', S],
+          ['hashlock', S],
+          ['expiry', N],
+        ],
+        ref('HtlcLock'),
+      ],
+      ClaimHTLC: [
+        'SUBMIT',
+        [
+          ['lockId', S],
+          ['preimage', S],
+        ],
+        ref('HtlcLock'),
+      ],
+      RefundHTLC: ['SUBMIT', [['lockId', S]], ref('HtlcLock')],
+      GetHTLC: ['EVALUATE', [['lockId', S]], ref('HtlcLock')],
+      EscrowDeposit: [
+        'SUBMIT',
+        [
+          ['escrowId', S],
+          ['tradeId', S],
+          ['isin', S],
+          ['quantity', S],
+          ['beneficiary', S],
+          ['controller', S],
+          ['expiry', N],
+          ['hashlock', S],
+        ],
+        ref('Escrow'),
+      ],
+      EscrowRelease: [
+        'SUBMIT',
+        [
+          ['escrowId', S],
+          ['quantity', S],
+          ['preimage', S],
+        ],
+        ref('Escrow'),
+      ],
+      EscrowReturn: ['SUBMIT', [['escrowId', S]], ref('Escrow')],
+      GetEscrow: ['EVALUATE', [['escrowId', S]], ref('Escrow')],
+      History: ['EVALUATE', [['key', S]], list('HistoryEntry')],
+    };
+    expect(Object.keys(expected).sort()).toEqual([...TRANSACTIONS].sort());
+    const txs = (await metadata()).contracts['securities']?.transactions ?? [];
+    const actual = Object.fromEntries(
+      txs.map((t) => [t.name, [t.tag[0], t.parameters.map((p) => [p.name, p.schema]), t.returns]]),
+    );
+    expect(actual).toEqual(expected);
+  });
+
+  it('types every property of every returned type', async () => {
+    const schemas = (await metadata()).components.schemas;
+    const types = Object.fromEntries(
+      Object.entries(schemas).map(([name, schema]) => [
+        name,
+        Object.fromEntries(
+          Object.entries((schema.properties ?? {}) as Record<string, { type?: string }>).map(([k, v]) => [k, v.type]),
+        ),
+      ]),
+    );
+    const numbers = new Set(['createdAt', 'expiry', 'settledAt', 'updatedAt', 'timestamp']);
+    for (const [name, props] of Object.entries(types)) {
+      for (const [prop, type] of Object.entries(props)) {
+        const want = prop === 'isDelete' ? 'boolean' : numbers.has(prop) ? 'number' : 'string';
+        expect(`${name}.${prop}: ${type}`).toBe(`${name}.${prop}: ${want}`);
+      }
+    }
+    expect(Object.keys(types).sort()).toEqual(
+      ['Account', 'Escrow', 'HistoryEntry', 'Holding', 'HtlcLock', 'Instrument', 'SupplyBreakdown'].sort(),
+    );
+  });
+
   it('describes every returned type, with properties in sorted order', async () => {
     const schemas = (await metadata()).components.schemas;
     for (const name of ['Instrument', 'Holding', 'Account', 'HtlcLock', 'Escrow', 'SupplyBreakdown', 'HistoryEntry']) {
