@@ -71,6 +71,7 @@ describe('escrow', () => {
 
     it('rejects a malformed hashlock with INVALID_ARGUMENT', async () => {
       expectRejected(await deposit('abcd'), 'INVALID_ARGUMENT', { field: 'hashlock' });
+      expectRejected(await deposit('00'.repeat(32)), 'INVALID_ARGUMENT', { field: 'hashlock' });
     });
   });
 

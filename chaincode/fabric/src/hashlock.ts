@@ -9,10 +9,18 @@ import { fail } from './errors';
 
 const HEX32 = /^(0x)?[0-9a-fA-F]{64}$/;
 
-/** Normalizes a hashlock (64 hex chars, optional 0x) or throws INVALID_ARGUMENT. */
+const ZERO32 = '0'.repeat(64);
+
+/**
+ * Normalizes a hashlock (64 hex chars, optional 0x) or throws INVALID_ARGUMENT. All zeros is
+ * rejected too, as on the cash ledger (where zero means "no hashlock"): nobody knows a preimage
+ * for it, so it could only ever be refunded.
+ */
 export function normalizeHashlock(raw: string, field = 'hashlock'): string {
   if (!HEX32.test(raw)) fail('INVALID_ARGUMENT', `${field} must be 32 bytes of hex`, { field });
-  return raw.replace(/^0x/, '').toLowerCase();
+  const hex = raw.replace(/^0x/, '').toLowerCase();
+  if (hex === ZERO32) fail('INVALID_ARGUMENT', `${field} must not be zero`, { field });
+  return hex;
 }
 
 /**

@@ -64,6 +64,7 @@ describe('HTLC', () => {
     it.each([
       ['a hashlock of 31 bytes', { hashlock: HASHLOCK.slice(2) }],
       ['a non-hex hashlock', { hashlock: 'zz'.repeat(32) }],
+      ['an all-zero hashlock (as the cash ledger rejects it)', { hashlock: `0x${'00'.repeat(32)}` }],
       ['an expiry equal to the transaction time', { expiry: String(T0) }],
       ['a fractional expiry', { expiry: String(T0 + 0.5) }],
       ['a zero quantity', { quantity: '0' }],
