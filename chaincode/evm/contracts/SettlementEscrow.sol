@@ -67,6 +67,7 @@ contract SettlementEscrow is ISettlementEscrow, EIP712, ReentrancyGuard {
     function release(bytes32 escrowId, uint256 amount, bytes calldata notarySignature) external nonReentrant {
         Escrow storage e = _heldEscrow(escrowId);
         if (msg.sender != e.controller) revert EscrowUnauthorized(escrowId, msg.sender);
+        _requireNotExpired(escrowId, e);
         _release(escrowId, e, amount, notarySignature, bytes32(0));
     }
 
@@ -80,6 +81,9 @@ contract SettlementEscrow is ISettlementEscrow, EIP712, ReentrancyGuard {
         if (preimage.length != PREIMAGE_LENGTH) revert EscrowInvalidPreimageLength(preimage.length);
         Escrow storage e = _heldEscrow(escrowId);
         if (e.hashlock == bytes32(0)) revert EscrowNoHashlock(escrowId);
+        // Expiry before the digest, as in the HTLC and the chaincode: at or after expiry any
+        // preimage, right or wrong, gets EscrowExpired.
+        _requireNotExpired(escrowId, e);
         bytes32 digest = sha256(preimage);
         if (digest != e.hashlock) revert EscrowPreimageMismatch(escrowId, e.hashlock, digest);
         _release(escrowId, e, amount, notarySignature, bytes32(preimage));
@@ -124,11 +128,15 @@ contract SettlementEscrow is ISettlementEscrow, EIP712, ReentrancyGuard {
         if (e.state != EscrowState.Held) revert EscrowAlreadySettled(escrowId, e.state);
     }
 
-    /// @dev Shared tail of both release paths, after the caller was authorized.
+    /// @dev Releases are allowed strictly before expiry (the depositor's return window starts at it).
+    function _requireNotExpired(bytes32 escrowId, Escrow storage e) private view {
+        if (block.timestamp >= e.expiry) revert EscrowExpired(escrowId, e.expiry, block.timestamp);
+    }
+
+    /// @dev Shared tail of both release paths, after the caller was authorized before expiry.
     function _release(bytes32 escrowId, Escrow storage e, uint256 amount, bytes calldata sig, bytes32 preimage)
         private
     {
-        if (block.timestamp >= e.expiry) revert EscrowExpired(escrowId, e.expiry, block.timestamp);
         if (amount == 0) revert EscrowZeroAmount();
         uint256 remaining;
         // Cannot underflow: `released` never exceeds `amount` (checked below before it grows).

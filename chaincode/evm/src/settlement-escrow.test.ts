@@ -273,6 +273,18 @@ describe('SettlementEscrow', () => {
       await expectRevert(releaseWithPreimage('bob', 1n, '0x4242'), 'EscrowInvalidPreimageLength', [2n]);
     });
 
+    it('rejects any preimage at expiry with EscrowExpired, checking the time before the digest', async () => {
+      const { expiry } = await deposit({ hashlock: HASHLOCK });
+      await f.setNextTime(expiry);
+      await expectRevert(releaseWithPreimage('bob', 1n, preimageOf(0x41)), 'EscrowExpired', [
+        ESCROW_ID,
+        expiry,
+        expiry,
+      ]);
+      await f.setNextTime(expiry + 1n);
+      await expectRevert(releaseWithPreimage('bob', 1n, PREIMAGE), 'EscrowExpired', [ESCROW_ID, expiry, expiry + 1n]);
+    });
+
     it('rejects a preimage release when the escrow has no hashlock', async () => {
       await deposit();
       await expectRevert(releaseWithPreimage('bob', 1n, PREIMAGE), 'EscrowNoHashlock', [ESCROW_ID]);
