@@ -86,13 +86,14 @@ type DepositStep = Extract<Step, { do: 'deposit' }>;
 const err = (expect?: Code): { expect?: Code } => (expect === undefined ? {} : { expect });
 
 // Step builders: alice locks/deposits for bob, `manager` controls escrows, `carol` is a stranger.
-const lock = (amount: bigint, expect?: Code): LockStep => ({
+const lock = (amount: bigint, expect?: Code, extra: Partial<LockStep> = {}): LockStep => ({
   do: 'lock',
   as: 'alice',
   id: 'L',
   to: 'bob',
   amount,
   ...err(expect),
+  ...extra,
 });
 const claim = (as: Actor, preimage: PreimageKind, expect?: Code, id = 'L'): Step => ({
   do: 'claim',
@@ -147,11 +148,15 @@ export const SCENARIOS: readonly Scenario[] = [
   row(LOCK, 'rejects a zero amount with INVALID_ARGUMENT', lock(0n, 'INVALID_ARGUMENT'), free({ alice: INITIAL })),
   row(LOCK, 'rejects more than the free balance with INSUFFICIENT_BALANCE',
     lock(INITIAL + 1n, 'INSUFFICIENT_BALANCE'), free({ alice: INITIAL }), held(0n, 0n)),
+  row(LOCK, 'rejects an expiry that is not in the future with INVALID_ARGUMENT',
+    lock(100n, 'INVALID_ARGUMENT', { expiresIn: 0n }), free({ alice: INITIAL }), held(0n, 0n)),
 
   row(CLAIM, 'pays the receiver when the right preimage is presented before expiry',
     lock(100n), claim('bob', 'secret'), free({ alice: 900n, bob: 100n }), held(0n, 0n)),
   row(CLAIM, 'pays the receiver one second before expiry',
     lock(100n), warp('L', -1n), claim('bob', 'secret'), free({ bob: 100n })),
+  row(CLAIM, 'pays the fixed receiver, not the stranger who submits the claim',
+    lock(100n), claim('carol', 'secret'), free({ alice: 900n, bob: 100n, carol: 0n }), held(0n, 0n)),
   row(CLAIM, 'rejects a wrong preimage with BAD_PREIMAGE and keeps the funds locked',
     lock(100n), claim('bob', 'wrong', 'BAD_PREIMAGE'), free({ alice: 900n, bob: 0n }), held(100n, 0n)),
   row(CLAIM, 'rejects a preimage shorter than 32 bytes with INVALID_ARGUMENT',
@@ -160,6 +165,8 @@ export const SCENARIOS: readonly Scenario[] = [
     lock(100n), claim('bob', 'long', 'INVALID_ARGUMENT')),
   row(CLAIM, 'rejects a claim at exactly the expiry with LOCK_EXPIRED',
     lock(100n), warp('L'), claim('bob', 'secret', 'LOCK_EXPIRED'), held(100n, 0n)),
+  row(CLAIM, 'reports LOCK_EXPIRED, not BAD_PREIMAGE, for a wrong preimage at the expiry',
+    lock(100n), warp('L'), claim('bob', 'wrong', 'LOCK_EXPIRED'), held(100n, 0n)),
   row(CLAIM, 'rejects a second claim with ALREADY_SETTLED',
     lock(100n), claim('bob', 'secret'), claim('bob', 'secret', 'ALREADY_SETTLED'),
     free({ alice: 900n, bob: 100n })),
@@ -170,8 +177,12 @@ export const SCENARIOS: readonly Scenario[] = [
 
   row(REFUND, 'rejects a refund before expiry with LOCK_NOT_EXPIRED',
     lock(100n), refund('alice', 'LOCK_NOT_EXPIRED'), held(100n, 0n)),
+  row(REFUND, 'rejects a refund one second before expiry with LOCK_NOT_EXPIRED',
+    lock(100n), warp('L', -1n), refund('alice', 'LOCK_NOT_EXPIRED'), free({ alice: 900n }), held(100n, 0n)),
   row(REFUND, 'returns the funds to the sender at exactly the expiry',
     lock(100n), warp('L'), refund('alice'), free({ alice: INITIAL, bob: 0n }), held(0n, 0n)),
+  row(REFUND, 'returns the funds to the fixed sender when a stranger submits the refund',
+    lock(100n), warp('L', 1n), refund('carol'), free({ alice: INITIAL, bob: 0n, carol: 0n }), held(0n, 0n)),
   row(REFUND, 'rejects a refund after a claim with ALREADY_SETTLED',
     lock(100n), claim('bob', 'secret'), warp('L'), refund('alice', 'ALREADY_SETTLED'),
     free({ alice: 900n, bob: 100n })),
@@ -183,6 +194,8 @@ export const SCENARIOS: readonly Scenario[] = [
   row(DEPOSIT, 'rejects more than the free balance with INSUFFICIENT_BALANCE',
     deposit(INITIAL + 1n, 'INSUFFICIENT_BALANCE'), held(0n, 0n)),
   row(DEPOSIT, 'rejects a zero amount with INVALID_ARGUMENT', deposit(0n, 'INVALID_ARGUMENT')),
+  row(DEPOSIT, 'rejects an expiry that is not in the future with INVALID_ARGUMENT',
+    deposit(100n, 'INVALID_ARGUMENT', { expiresIn: 0n }), free({ alice: INITIAL }), held(0n, 0n)),
   row(DEPOSIT, 'rejects a reused escrow id with ALREADY_EXISTS',
     deposit(100n), deposit(100n, 'ALREADY_EXISTS'), held(0n, 100n)),
 
@@ -206,16 +219,34 @@ export const SCENARIOS: readonly Scenario[] = [
     free({ alice: 600n, bob: 400n, carol: 0n })),
   row(RELEASE, 'rejects a wrong preimage on a hash-conditioned deposit with BAD_PREIMAGE',
     deposit(400n, undefined, { hashlocked: true }), release('carol', 400n, 'BAD_PREIMAGE', 'wrong'), held(0n, 400n)),
+  row(RELEASE, 'rejects a preimage of the wrong length on a hash-conditioned deposit with INVALID_ARGUMENT',
+    deposit(400n, undefined, { hashlocked: true }), release('carol', 400n, 'INVALID_ARGUMENT', 'short'),
+    release('carol', 400n, 'INVALID_ARGUMENT', 'long'), held(0n, 400n)),
+  row(RELEASE, 'rejects a release by preimage at exactly the expiry with LOCK_EXPIRED',
+    deposit(400n, undefined, { hashlocked: true }), warp('E'), release('carol', 400n, 'LOCK_EXPIRED', 'secret'),
+    held(0n, 400n)),
+  row(RELEASE, 'reports LOCK_EXPIRED, not BAD_PREIMAGE, for a wrong preimage at the expiry',
+    deposit(400n, undefined, { hashlocked: true }), warp('E'), release('carol', 400n, 'LOCK_EXPIRED', 'wrong'),
+    held(0n, 400n)),
+  row(RELEASE, 'rejects a stranger’s preimage on a deposit without hash condition with NOT_AUTHORIZED',
+    deposit(400n), release('carol', 400n, 'NOT_AUTHORIZED', 'secret'), held(0n, 400n)),
+  row(RELEASE, 'releases part by preimage and leaves the rest for the controller to release',
+    deposit(400n, undefined, { hashlocked: true }), release('carol', 100n, undefined, 'secret'),
+    held(0n, 300n), release('manager', 300n), free({ alice: 600n, bob: 400n, carol: 0n }), held(0n, 0n)),
   row(RELEASE, 'rejects an unknown escrow with NOT_FOUND', release('manager', 1n, 'NOT_FOUND', undefined, 'missing')),
 
   row(RETURN, 'rejects a return by the depositor before expiry with LOCK_NOT_EXPIRED',
     deposit(400n), giveBack('alice', 'LOCK_NOT_EXPIRED'), held(0n, 400n)),
   row(RETURN, 'lets the depositor take the deposit back at exactly the expiry',
     deposit(400n), warp('E'), giveBack('alice'), free({ alice: INITIAL, bob: 0n }), held(0n, 0n)),
+  row(RETURN, 'lets the depositor take back the rest of a partially released deposit at the expiry',
+    deposit(400n), release('manager', 150n), warp('E'), giveBack('alice'), free({ alice: 850n, bob: 150n }),
+    held(0n, 0n), release('manager', 1n, 'ALREADY_SETTLED')),
   row(RETURN, 'lets the controller return the deposit before expiry',
     deposit(400n), giveBack('manager'), free({ alice: INITIAL, bob: 0n }), release('manager', 1n, 'ALREADY_SETTLED')),
-  row(RETURN, 'rejects a return by a stranger with NOT_AUTHORIZED',
-    deposit(400n), giveBack('carol', 'NOT_AUTHORIZED')),
+  row(RETURN, 'rejects a return by a stranger or the beneficiary with NOT_AUTHORIZED, also after expiry',
+    deposit(400n), giveBack('carol', 'NOT_AUTHORIZED'), giveBack('bob', 'NOT_AUTHORIZED'), warp('E'),
+    giveBack('carol', 'NOT_AUTHORIZED'), giveBack('bob', 'NOT_AUTHORIZED'), held(0n, 400n)),
 ];
 
 /** Per-scenario secrets: 32 bytes derived from the scenario name, so runs are reproducible. */
