@@ -138,7 +138,10 @@ export class EvmSender {
     }
   }
 
-  /** Replays a reverted call on the state before its block to decode the custom error. */
+  /**
+   * Replays a reverted call at its block (same timestamp; the reverted transaction left no state)
+   * to decode the custom error.
+   */
   async revertError(
     call: ContractCall,
     receipt: TransactionReceipt,
@@ -146,7 +149,7 @@ export class EvmSender {
   ): Promise<LedgerError> {
     const ctx = { ...context, txId: receipt.transactionHash, block: receipt.blockNumber.toString() };
     try {
-      await this.#client.simulateContract({ ...call, account: this.#account, blockNumber: receipt.blockNumber - 1n });
+      await this.#client.simulateContract({ ...call, account: this.#account, blockNumber: receipt.blockNumber });
     } catch (err) {
       return toLedgerError(err, call.functionName, ctx);
     }

@@ -4,7 +4,7 @@ import { sha256, toHex, type Hex } from 'viem';
 import { openStore, type GatewayStore } from '../store';
 import { startEvmFixture, type EvmFixture } from '../testing/engine-evm';
 import { tempDbFile } from '../testing/engine-fakes';
-import type { LedgerEvent, LockRequest } from './connector';
+import type { LedgerEvent, LockRequest, PreparedTx } from './connector';
 import { LedgerError } from './errors';
 import { createEvmConnector, type EvmLedgerConnector } from './evm';
 import { describeLedgerConnector } from './__tests__/connector-suite';
@@ -162,6 +162,30 @@ describe('EVM connector', () => {
         outcome: { txId: prepared.txId },
       });
       expect((await evm.readLock(evm.lockIdOf(req)))?.state).toBe('locked');
+    });
+  });
+
+  describe('journaled transaction that reverts', () => {
+    it('reports the decoded revert when a transaction signed before a crash can no longer succeed', async () => {
+      const evm = connector();
+      const req = await lockRequest(2_00n, 120);
+      const { lockId } = await evm.lock(req);
+      let prepared: PreparedTx | undefined;
+      const crash = await caught(
+        evm.claim(lockId, req.preimage, {
+          beforeSend: (p) => {
+            prepared = p;
+            throw new LedgerError('UNAVAILABLE', 'evm', 'simulated crash before broadcast');
+          },
+        }),
+      );
+      expect(crash.message).toContain('simulated crash');
+      await f.anvil.testClient.setNextBlockTimestamp({ timestamp: BigInt(req.expiry) });
+      const resolution = await connector().resolvePrepared(prepared as PreparedTx);
+      expect(resolution).toMatchObject({
+        status: 'reverted',
+        error: { code: 'LOCK_EXPIRED', context: { errorName: 'HtlcExpired', ledgerRef: lockId } },
+      });
     });
   });
 

@@ -11,9 +11,9 @@
 import { cashTokenAbi, escrowState, hashedTimelockAbi, lockState, settlementEscrowAbi } from '@dvp/cash-contracts';
 import {
   createPublicClient,
+  decodeFunctionData,
   encodeAbiParameters,
   getAddress,
-  http,
   isAddressEqual,
   keccak256,
   maxUint256,
@@ -45,6 +45,7 @@ import type {
 import { LedgerError } from './errors';
 import { createEvmFollower } from './evm-follower';
 import { EvmSender, type ContractCall } from './evm-tx';
+import { evmTransport } from './evm-transport';
 import { Mutex } from './nonce';
 
 /** Options of {@link createEvmConnector}. */
@@ -108,7 +109,7 @@ class EvmConnector implements EvmLedgerConnector {
     this.signer = options.account.address;
     this.#client = createPublicClient({
       chain: options.chain,
-      transport: http(options.rpcUrl),
+      transport: evmTransport(options.rpcUrl),
       pollingInterval: options.pollingIntervalMs ?? 100,
     });
     this.#sender = new EvmSender(this.#client, options.account, options.chain, options.receiptTimeoutMs ?? 60_000);
@@ -333,19 +334,38 @@ class EvmConnector implements EvmLedgerConnector {
     receipt ??= await this.#receiptIfAny(txId); // it may have landed while we were refused
     if (!receipt) return { status: 'dropped' };
     if (receipt.status !== 'success') {
-      return {
-        status: 'reverted',
-        error: new LedgerError('REVERTED', 'evm', `transaction ${txId} reverted`, {
-          txId,
-          ledgerRef: prepared.ledgerRef,
-        }),
-      };
+      const error = await this.#revertOf(receipt, prepared.ledgerRef);
+      // A lock that lost a race with the same lock sent by another attempt: the lock is there.
+      if (error.context['errorName'] !== 'HtlcLockExists') return { status: 'reverted', error };
+      return { status: 'confirmed', ledgerRef: prepared.ledgerRef, outcome: { ledger: 'evm', alreadyDone: true } };
     }
     return {
       status: 'confirmed',
       ledgerRef: prepared.ledgerRef,
       outcome: { ledger: 'evm', txId, block: receipt.blockNumber, alreadyDone: false },
     };
+  }
+
+  /** Decodes why a journaled transaction reverted, by replaying its call. */
+  async #revertOf(receipt: TransactionReceipt, ledgerRef: string): Promise<LedgerError> {
+    const context = { txId: receipt.transactionHash, ledgerRef };
+    const tx = await this.#client.getTransaction({ hash: receipt.transactionHash });
+    const { htlc, escrow } = this.#o.contracts;
+    const abi =
+      tx.to && isAddressEqual(tx.to, htlc)
+        ? hashedTimelockAbi
+        : tx.to && isAddressEqual(tx.to, escrow)
+          ? settlementEscrowAbi
+          : cashTokenAbi;
+    try {
+      const { functionName, args } = decodeFunctionData({ abi, data: tx.input });
+      const call: ContractCall = { address: tx.to ?? zeroAddress, abi, functionName, args: args ?? [] };
+      return await this.#sender.revertError(call, receipt, context);
+    } catch (err) {
+      return new LedgerError('REVERTED', 'evm', `transaction ${receipt.transactionHash} reverted`, context, {
+        cause: err,
+      });
+    }
   }
 
   async #receiptIfAny(txId: Hex): Promise<TransactionReceipt | undefined> {
