@@ -15,6 +15,13 @@ const HASHLOCK = sha256(PREIMAGE);
 const ZERO32: Hex = `0x${'00'.repeat(32)}`;
 const ZERO_ADDRESS: Address = '0x0000000000000000000000000000000000000000';
 
+/**
+ * Fixed by default so CI is reproducible (and the coverage check below deterministic);
+ * `FC_SEED=<n>` replays or explores another seed, `FC_SEED=random` lets fast-check pick.
+ */
+const SEED: { seed?: number } =
+  process.env['FC_SEED'] === 'random' ? {} : { seed: Number(process.env['FC_SEED'] ?? 20261124) };
+
 const holder = fc.constantFrom(...HOLDERS);
 const amount = fc.bigInt({ min: 0n, max: 300n });
 const ttl = fc.bigInt({ min: 1n, max: 120n });
@@ -156,6 +163,7 @@ describe('Cash ledger conservation', () => {
   it('keeps free + locked + escrowed = minted - burned after every step of random sequences', async () => {
     let steps = 0;
     let reverted = 0;
+    const succeeded = new Set<Action['kind']>();
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 5, maxLength: 30 }), async (actions) => {
         const snapshot = await f.anvil.testClient.snapshot();
@@ -164,6 +172,7 @@ describe('Cash ledger conservation', () => {
           for (const a of actions) {
             try {
               await apply(a, s);
+              succeeded.add(a.kind);
             } catch (err) {
               // A rejected step must be a known contract error; it then changes nothing.
               if (decodeCashRevert(err) === undefined) throw err;
@@ -176,8 +185,12 @@ describe('Cash ledger conservation', () => {
           await f.anvil.testClient.revert({ id: snapshot });
         }
       }),
-      { numRuns: 60 },
+      { numRuns: 60, ...SEED },
     );
     console.log(`conservation: ${steps} steps checked, ${reverted} rejected by the contracts`);
+    // Not vacuous: every kind of operation succeeded at least once across the runs.
+    expect([...succeeded].sort()).toEqual(
+      ['burn', 'claim', 'deposit', 'lock', 'mint', 'refund', 'release', 'return', 'transfer', 'wait'].sort(),
+    );
   }, 120_000);
 });
