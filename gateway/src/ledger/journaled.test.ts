@@ -1,4 +1,7 @@
-import { decodeSpec, encodeSpec, type ActionSpec } from './journaled';
+import { openStore } from '../store';
+import { FakeLedger, tempDbFile } from '../testing/engine-fakes';
+import { LedgerError } from './errors';
+import { decodeSpec, encodeSpec, performAction, type ActionSpec } from './journaled';
 
 describe('journaled action specs', () => {
   const specs: ActionSpec[] = [
@@ -47,5 +50,33 @@ describe('journaled action specs', () => {
 
   it('refuses params that lack a field', () => {
     expect(() => decodeSpec('claim', { lockId: '0x01' })).toThrow('journal params lack preimage');
+  });
+});
+
+describe('performAction', () => {
+  const tmp = tempDbFile();
+  afterAll(() => tmp.remove());
+
+  it('records a final ledger error as failed and rethrows it with the trade id, the original as cause', async () => {
+    const store = openStore(tmp.file);
+    const spec: ActionSpec = { kind: 'claim', lockId: 'nope', preimage: '00'.repeat(32) };
+    const err: unknown = await performAction(
+      store.journal,
+      new FakeLedger(),
+      { owner: 'B', tradeId: 'T-7' },
+      spec,
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LedgerError);
+    expect(err).toMatchObject({
+      code: 'NOT_FOUND',
+      ledger: 'evm',
+      context: { lockId: 'nope', tradeId: 'T-7', actionId: '1' },
+    });
+    expect((err as LedgerError).cause).toBeInstanceOf(LedgerError);
+    expect(store.journal.forTrade('B', 'T-7')).toEqual([
+      expect.objectContaining({ state: 'failed', error: 'NOT_FOUND: no such lock' }),
+    ]);
+    expect(store.journal.unfinished()).toEqual([]);
+    store.close();
   });
 });

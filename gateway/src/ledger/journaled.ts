@@ -145,8 +145,15 @@ async function run(
     return { ...outcome, actionId: action.id };
   } catch (err) {
     if (isFinal(err)) journal.recordFailed(action.id, `${err.code}: ${err.message}`);
-    throw err;
+    throw withTrade(err, action);
   }
+}
+
+/** Adds the trade and journal ids to a ledger error's context (the original stays the cause). */
+function withTrade(err: unknown, action: JournalAction): unknown {
+  if (!(err instanceof LedgerError)) return err;
+  const context = { ...err.context, tradeId: action.tradeId, actionId: String(action.id) };
+  return new LedgerError(err.code, err.ledger, err.message, context, { cause: err });
 }
 
 /**
