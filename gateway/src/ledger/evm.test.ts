@@ -118,6 +118,19 @@ describe('EVM connector', () => {
     });
   });
 
+  describe('lock ids', () => {
+    it('computes the id the contract computes, before anything is sent', async () => {
+      const req = await lockRequest(12n);
+      const onChain = await f.client.readContract({
+        address: f.deployment.htlc,
+        abi: hashedTimelockAbi,
+        functionName: 'computeLockId',
+        args: [f.signer.address, f.receiver.address, f.deployment.token, 12n, req.hashlock, BigInt(req.expiry)],
+      });
+      expect(connector().lockIdOf(req)).toBe(onChain);
+    });
+  });
+
   describe('idempotent lock', () => {
     it('does not lock twice when retried with the same terms, even concurrently', async () => {
       const evm = connector();

@@ -12,12 +12,9 @@ import { cashTokenAbi, escrowState, hashedTimelockAbi, lockState, settlementEscr
 import {
   createPublicClient,
   decodeFunctionData,
-  encodeAbiParameters,
   getAddress,
   isAddressEqual,
-  keccak256,
   maxUint256,
-  stringToHex,
   zeroAddress,
   zeroHash,
   type Address,
@@ -45,6 +42,7 @@ import type {
 import { LedgerError } from './errors';
 import { createEvmFollower } from './evm-follower';
 import { EvmSender, type ContractCall } from './evm-tx';
+import { computeLockId, hex32, toBytes32Id } from './evm-ids';
 import { evmTransport } from './evm-transport';
 import { Mutex } from './nonce';
 
@@ -71,17 +69,6 @@ export interface EvmConnectorOptions {
 
 const LOCK_STATES = ['locked', 'claimed', 'refunded'] as const;
 const ESCROW_STATES = ['held', 'released', 'returned'] as const;
-
-/** A bytes32 id: kept if already 0x + 64 hex, else keccak256 of the UTF-8 string (as the driver does). */
-export function toBytes32Id(id: string): Hex {
-  return /^0x[0-9a-fA-F]{64}$/.test(id) ? (id.toLowerCase() as Hex) : keccak256(stringToHex(id));
-}
-
-function hex32(value: string): Hex {
-  const h = value.startsWith('0x') ? value : `0x${value}`;
-  if (!/^0x[0-9a-fA-F]{64}$/.test(h)) throw new LedgerError('INVALID_ARGUMENT', 'evm', `not 32 bytes of hex: ${value}`);
-  return h.toLowerCase() as Hex;
-}
 
 /** The EVM connector: {@link LedgerConnector} plus the EVM-only lock id derivation. */
 export interface EvmLedgerConnector extends LedgerConnector {
@@ -131,23 +118,7 @@ class EvmConnector implements EvmLedgerConnector {
    * `computeLockId`), so it is known, and journaled, before anything is sent.
    */
   lockIdOf(request: LockRequest): Hex {
-    const types = ['uint256', 'address', 'address', 'address', 'address', 'uint256', 'bytes32', 'uint64'] as const;
-    const values = [
-      BigInt(this.#o.chain.id),
-      this.#o.contracts.htlc,
-      this.signer,
-      getAddress(request.receiver),
-      getAddress(request.asset),
-      request.amount,
-      hex32(request.hashlock),
-      BigInt(request.expiry),
-    ] as const;
-    return keccak256(
-      encodeAbiParameters(
-        types.map((type) => ({ type })),
-        values,
-      ),
-    );
+    return computeLockId(this.#o.chain.id, this.#o.contracts.htlc, this.signer, request);
   }
 
   async #lockOnce(lockId: Hex, request: LockRequest, options: SendOptions): Promise<LockOutcome> {

@@ -20,7 +20,7 @@ export type {
   TxOutcome,
 } from './connector';
 export { LedgerError, type LedgerErrorCode } from './errors';
-export { createEvmConnector, toBytes32Id, type EvmConnectorOptions, type EvmLedgerConnector } from './evm';
+export { createEvmConnector, type EvmConnectorOptions, type EvmLedgerConnector } from './evm';
 export {
   decodeSpec,
   encodeSpec,
@@ -31,3 +31,4 @@ export {
   type ActionSpec,
   type Connectors,
 } from './journaled';
+export { computeLockId, toBytes32Id } from './evm-ids';
