@@ -125,7 +125,7 @@ describe('EVM connector', () => {
         address: f.deployment.htlc,
         abi: hashedTimelockAbi,
         functionName: 'computeLockId',
-        args: [f.signer.address, f.receiver.address, f.deployment.token, 12n, req.hashlock, BigInt(req.expiry)],
+        args: [f.signer.address, f.receiver.address, f.deployment.token, 12n, req.hashlock as Hex, BigInt(req.expiry)],
       });
       expect(connector().lockIdOf(req)).toBe(onChain);
     });
