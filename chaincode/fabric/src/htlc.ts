@@ -69,8 +69,10 @@ export async function lockHtlc(ctx: SecuritiesContext, req: LockRequest): Promis
 /** Claims a lock with its preimage, strictly before expiry; anyone may submit, the receiver is paid. */
 export async function claimHtlc(ctx: SecuritiesContext, lockId: string, preimage: string): Promise<HtlcLock> {
   const { ledger } = ctx;
-  const lock = await openLock(ctx, lockId);
+  // The preimage's shape first, as HashedTimelock does (HtlcInvalidPreimageLength before the
+  // lock lookup), so both ledgers report the same code for the same call.
   requirePreimageFormat(preimage, lockId);
+  const lock = await openLock(ctx, lockId);
   if (ledger.now >= lock.expiry) {
     fail('LOCK_EXPIRED', 'claims must happen strictly before expiry', { lockId, expiry: lock.expiry, now: ledger.now });
   }

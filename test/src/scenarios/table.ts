@@ -174,6 +174,9 @@ export const SCENARIOS: readonly Scenario[] = [
     lock(100n), warp('L'), refund('alice'), claim('bob', 'secret', 'ALREADY_SETTLED'),
     free({ alice: INITIAL, bob: 0n })),
   row(CLAIM, 'rejects an unknown lock with NOT_FOUND', claim('bob', 'secret', 'NOT_FOUND', 'missing')),
+  row(CLAIM, 'checks the preimage length before the lock: INVALID_ARGUMENT for a settled or unknown lock too',
+    lock(100n), claim('bob', 'secret'), claim('bob', 'short', 'INVALID_ARGUMENT'),
+    claim('bob', 'long', 'INVALID_ARGUMENT', 'missing'), free({ bob: 100n })),
 
   row(REFUND, 'rejects a refund before expiry with LOCK_NOT_EXPIRED',
     lock(100n), refund('alice', 'LOCK_NOT_EXPIRED'), held(100n, 0n)),
