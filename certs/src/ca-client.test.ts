@@ -1,10 +1,19 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPublicKey, webcrypto } from 'node:crypto';
+import { createServer as createHttpsServer, get as httpsGet } from 'node:https';
+import type { AddressInfo, LookupFunction } from 'node:net';
 import { parseCertificateClaims } from './attributes';
 import { connectCa, type CaClient, type Enrollment } from './ca-client';
 import { checkRevocation } from './crl';
-import { certificateFingerprint, certificateSerialAndAki, generateKeyPair, privateKeyFromPem, x509 } from './crypto';
+import {
+  certificateFingerprint,
+  certificateSerialAndAki,
+  generateKeyPair,
+  privateKeyFromPem,
+  privateKeyToPem,
+  x509,
+} from './crypto';
 import { partyOfCertificate, signDirectory, verifyDirectory, type Directory } from './directory';
 import { CaRequestError } from './errors';
 import { httpsTransport, type TransportRequest } from './transport';
@@ -14,6 +23,12 @@ import { makeLocalCa, startTestCa, type TestCa } from './__tests__/fixtures';
 jest.setTimeout(30_000);
 
 const EVM = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+
+/** Resolves every name to 127.0.0.1 (`localhost` may resolve to ::1 first). */
+const loopback: LookupFunction = (_host, options, callback) => {
+  if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+  else callback(null, '127.0.0.1', 4);
+};
 
 describe('Fabric CA client against a real fabric-ca-server', () => {
   let ca: TestCa;
@@ -185,6 +200,90 @@ describe('Fabric CA client against a real fabric-ca-server', () => {
       const err = await client.enroll({ enrollmentId: 'seller-trader', secret: 'wrong' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CaRequestError);
       expect(err).toMatchObject({ code: 'ca_auth', status: 401, endpoint: 'enroll' });
+    });
+  });
+
+  describe('enrolling a TLS server certificate', () => {
+    let tls: Enrollment;
+    let sent: TransportRequest[];
+
+    beforeAll(async () => {
+      const { secret } = await client.register(registrar, {
+        enrollmentId: 'seller-gateway-tls',
+        type: 'client',
+        role: 'gateway',
+        party: 'SELLER',
+      });
+      sent = [];
+      const real = httpsTransport(tlsCert);
+      const recording = connectCa({
+        url: ca.handle.url,
+        tlsTrustedCert: tlsCert,
+        caName: ca.caName,
+        transport: (req) => (sent.push(req), real(req)),
+      });
+      tls = await recording.enroll({
+        enrollmentId: 'seller-gateway-tls',
+        secret,
+        hosts: ['127.0.0.1', 'localhost'],
+        profile: 'tls',
+      });
+    });
+
+    it('requests the names in the CSR and in the hosts field, with the tls profile', () => {
+      const body = JSON.parse(sent[0]?.body ?? '{}') as Record<string, unknown>;
+      expect(body).toMatchObject({ hosts: ['127.0.0.1', 'localhost'], profile: 'tls' });
+      const csr = new x509.Pkcs10CertificateRequest(body['certificate_request'] as string);
+      const san = csr.extensions.find((e) => e instanceof x509.SubjectAlternativeNameExtension);
+      expect((san as x509.SubjectAlternativeNameExtension | undefined)?.names.toJSON()).toEqual([
+        { type: 'ip', value: '127.0.0.1' },
+        { type: 'dns', value: 'localhost' },
+      ]);
+    });
+
+    it('gets a certificate with those subject alternative names and the serverAuth usage', () => {
+      const cert = new x509.X509Certificate(tls.certificate);
+      const names = cert.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? [];
+      expect(names).toEqual(
+        expect.arrayContaining([
+          { type: 'ip', value: '127.0.0.1' },
+          { type: 'dns', value: 'localhost' },
+        ]),
+      );
+      expect(names).toHaveLength(2);
+      const eku = cert.getExtension(x509.ExtendedKeyUsageExtension)?.usages.map(String) ?? [];
+      expect(eku).toEqual(expect.arrayContaining([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]));
+      expect(parseCertificateClaims(tls.certificate)).toMatchObject({ enrollmentId: 'seller-gateway-tls' });
+    });
+
+    it('lets a TLS client that trusts only the CA connect to 127.0.0.1 and to localhost', async () => {
+      const server = createHttpsServer({ cert: tls.certificate, key: privateKeyToPem(tls.privateKey) }, (_req, res) =>
+        res.end('ok'),
+      );
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const trust = readFileSync(ca.handle.caCertFile, 'utf8');
+      const get = (host: string) =>
+        new Promise<string>((resolve, reject) => {
+          httpsGet({ host, port, path: '/', ca: trust, agent: false, lookup: loopback }, (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => resolve(text));
+          }).on('error', reject);
+        });
+      try {
+        await expect(get('127.0.0.1')).resolves.toBe('ok');
+        await expect(get('localhost')).resolves.toBe('ok');
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+
+    it('without hosts, the certificate has no subject alternative names', async () => {
+      const { secret } = await client.register(registrar, { enrollmentId: 'seller-no-san', type: 'client' });
+      const plain = await client.enroll({ enrollmentId: 'seller-no-san', secret });
+      expect(new x509.X509Certificate(plain.certificate).getExtension(x509.SubjectAlternativeNameExtension)).toBeNull();
     });
   });
 

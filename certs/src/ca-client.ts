@@ -46,6 +46,17 @@ export interface EnrollRequest {
   readonly secret: string;
   /** Attributes to put in the certificate; default: role, party, evmAddress (optional) and the hf.* ones. */
   readonly attributes?: readonly { readonly name: string; readonly optional?: boolean }[];
+  /**
+   * Subject Alternative Names (DNS names or IP literals), for a TLS server certificate. Sent both
+   * as a subjectAltName extension in the CSR and as the request's `hosts`, which fabric-ca-server
+   * (cfssl `OverrideHosts`) uses as the certificate's SANs, replacing the CSR's.
+   */
+  readonly hosts?: readonly string[];
+  /**
+   * Signing profile of the CA config; `tls` (written by `renderCaConfig`) adds the serverAuth and
+   * clientAuth extended key usages. Default: the CA's default profile (digitalSignature only).
+   */
+  readonly profile?: string;
 }
 
 /** RFC 5280 reason names, as fabric-ca-server spells them. */
@@ -161,11 +172,11 @@ class FabricCaClient implements CaClient {
 
   async enroll(req: Readonly<EnrollRequest>): Promise<Enrollment> {
     const basic = Buffer.from(`${req.enrollmentId}:${req.secret}`).toString('base64');
-    return this.#issue('enroll', req.enrollmentId, req.attributes, { authorization: `Basic ${basic}` });
+    return this.#issue('enroll', req, { authorization: `Basic ${basic}` });
   }
 
   async reenroll(current: Signer, enrollmentId: string, attributes?: EnrollRequest['attributes']): Promise<Enrollment> {
-    return this.#issue('reenroll', enrollmentId, attributes, current);
+    return this.#issue('reenroll', { enrollmentId, ...(attributes ? { attributes } : {}) }, current);
   }
 
   async revoke(
@@ -206,14 +217,16 @@ class FabricCaClient implements CaClient {
   /** enroll and reenroll: new key here, CSR out, certificate back. */
   async #issue(
     endpoint: 'enroll' | 'reenroll',
-    enrollmentId: string,
-    attributes: EnrollRequest['attributes'],
+    req: Readonly<Omit<EnrollRequest, 'secret'>>,
     auth: Signer | { authorization: string },
   ): Promise<Enrollment> {
     const keys = await generateKeyPair();
+    const hosts = req.hosts?.length ? req.hosts : undefined;
     const body = {
-      certificate_request: await createCsr(enrollmentId, keys),
-      attr_reqs: attributes ?? DEFAULT_ATTRIBUTE_REQUESTS,
+      certificate_request: await createCsr(req.enrollmentId, keys, hosts),
+      hosts,
+      profile: req.profile,
+      attr_reqs: req.attributes ?? DEFAULT_ATTRIBUTE_REQUESTS,
       caname: this.#caName,
     };
     const res = await this.#call<{ Cert: string; ServerInfo: { CAChain: string } }>('POST', endpoint, body, auth);

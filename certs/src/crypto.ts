@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createHash, createPrivateKey, KeyObject, sign, webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -30,12 +31,29 @@ export async function generateKeyPair(): Promise<LocalKeyPair> {
   return { privateKey: KeyObject.from(webKeys.privateKey), webKeys };
 }
 
-/** Builds a PEM PKCS#10 request whose subject is `CN=<commonName>` (Fabric CA requires CN = enrollment id). */
-export async function createCsr(commonName: string, keys: LocalKeyPair): Promise<string> {
+/** IPv4 or IPv6 literal (anything else in a host list is a DNS name). */
+export function isIpAddress(host: string): boolean {
+  return isIP(host) !== 0;
+}
+
+/**
+ * Builds a PEM PKCS#10 request whose subject is `CN=<commonName>` (Fabric CA requires CN =
+ * enrollment id). `hosts` become a subjectAltName extension (IP literals as iPAddress, the rest as
+ * dNSName), which fabric-ca-server copies into the certificate.
+ */
+export async function createCsr(
+  commonName: string,
+  keys: LocalKeyPair,
+  hosts: readonly string[] = [],
+): Promise<string> {
+  const extensions = hosts.length
+    ? [new x509.SubjectAlternativeNameExtension(hosts.map((h) => ({ type: isIpAddress(h) ? 'ip' : 'dns', value: h })))]
+    : [];
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: [{ CN: [commonName] }],
     keys: keys.webKeys,
     signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    extensions,
   });
   return csr.toString('pem');
 }
