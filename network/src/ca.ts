@@ -1,20 +1,39 @@
 /**
  * Fabric CA: one fabric-ca-server per org (the orderer org and each peer org), TLS on, loopback
  * only, its database in the network state folder. Once a CA answers, the org's bootstrap
- * registrar is enrolled, and for each peer org an `admin` and the bank's `gateway` identity are
- * registered and enrolled (keys generated here, only CSRs sent) into the org's wallet.
+ * registrar is enrolled, and for each peer org the bank's identities ({@link PEER_ORG_IDENTITIES})
+ * are registered and enrolled (keys generated here, only CSRs sent) into the org's wallet. Each
+ * org's CA then publishes a CRL at `<state>/crl/<org>.pem`, where the gateways read it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectCa, saveIdentity, startCaServer, type RegisterRequest } from '@dvp/certs';
+import { connectCa, saveIdentity, startCaServer, type EnrollRequest, type RegisterRequest } from '@dvp/certs';
 import type { OrgConfig } from './config';
 import type { CaState, ProcessRecord } from './state';
 
-/** Identities enrolled for every peer org at network-up (the org key is their party). */
-const PEER_ORG_IDENTITIES: readonly Omit<RegisterRequest, 'party'>[] = [
-  { enrollmentId: 'admin', type: 'admin', role: 'operator' },
-  { enrollmentId: 'gateway', type: 'client', role: 'gateway' },
+/** Names (DNS or IP) of the gateway's TLS server certificate: it listens on loopback only. */
+export const GATEWAY_TLS_HOSTS: readonly string[] = ['127.0.0.1', 'localhost'];
+
+/** An identity enrolled for every peer org at network-up (the org key is its party). */
+interface BankIdentity {
+  readonly register: Omit<RegisterRequest, 'party'>;
+  readonly enroll?: Pick<EnrollRequest, 'hosts' | 'profile'>;
+}
+
+/**
+ * `admin` (operator), `gateway` (the gateway's client identity), `gateway-tls` (its HTTPS server
+ * certificate, signed with the CA's `tls` profile), `auditor` and `trader`.
+ */
+const PEER_ORG_IDENTITIES: readonly BankIdentity[] = [
+  { register: { enrollmentId: 'admin', type: 'admin', role: 'operator' } },
+  { register: { enrollmentId: 'gateway', type: 'client', role: 'gateway' } },
+  {
+    register: { enrollmentId: 'gateway-tls', type: 'client', role: 'gateway' },
+    enroll: { hosts: GATEWAY_TLS_HOSTS, profile: 'tls' },
+  },
+  { register: { enrollmentId: 'auditor', type: 'client', role: 'auditor' } },
+  { register: { enrollmentId: 'trader', type: 'client', role: 'trader' } },
 ];
 
 export interface CaStarted {
@@ -56,16 +75,14 @@ export async function startOrgCa(
   const registrar = await client.enroll({ enrollmentId: 'registrar', secret });
   saveIdentity(wallet, 'registrar', org.mspId, registrar);
   if (isPeerOrg) {
-    for (const req of PEER_ORG_IDENTITIES) {
-      const { secret: s } = await client.register(registrar, { ...req, party: org.key });
-      saveIdentity(
-        wallet,
-        req.enrollmentId,
-        org.mspId,
-        await client.enroll({ enrollmentId: req.enrollmentId, secret: s }),
-      );
+    for (const { register, enroll } of PEER_ORG_IDENTITIES) {
+      const { secret: s } = await client.register(registrar, { ...register, party: org.key });
+      const enrollment = await client.enroll({ enrollmentId: register.enrollmentId, secret: s, ...enroll });
+      saveIdentity(wallet, register.enrollmentId, org.mspId, enrollment);
     }
   }
+  const crlFile = join(dirs.stateDir, 'crl', `${org.key}.pem`);
+  writeCrl(crlFile, await client.gencrl(registrar));
   return {
     org: org.key,
     mspId: org.mspId,
@@ -75,7 +92,19 @@ export async function startOrgCa(
     caCertFile: server.caCertFile,
     home,
     wallet,
+    crlFile,
   };
+}
+
+/**
+ * Replaces a CRL file atomically (temp file + rename), so a gateway re-reading it never sees half
+ * a file. Tests and operators publish a new CRL (after a revocation) the same way.
+ */
+export function writeCrl(file: string, pem: string): void {
+  mkdirSync(join(file, '..'), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, pem);
+  renameSync(tmp, file);
 }
 
 /** True when the CA answers `GET /cainfo` over TLS with its own TLS certificate trusted. */

@@ -4,10 +4,18 @@
  * gateway URL, signed by a directory authority key generated here. Gateways load it and reject a
  * request whose claimed party does not match its certificate.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { certificateFingerprint, loadIdentity, signDirectory, type DirectoryEntry } from '@dvp/certs';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import {
+  certificateFingerprint,
+  loadIdentity,
+  signDirectory,
+  verifyDirectory,
+  type Directory,
+  type DirectoryEntry,
+  type SignedDirectory,
+} from '@dvp/certs';
 import type { NetworkConfig } from './config';
 import type { CaState } from './state';
 
@@ -18,8 +26,12 @@ export interface DirectoryState {
   readonly authorityPublicKeyFile: string;
 }
 
-/** Identities whose certificates the directory lists for each bank. */
-const LISTED = ['admin', 'gateway'] as const;
+/**
+ * Identities whose certificates the directory lists for each bank: a gateway admits a client
+ * certificate only if its fingerprint is listed under the party its `party` attribute names.
+ * `gateway-tls` is a server certificate and is not listed.
+ */
+export const LISTED_IDENTITIES = ['admin', 'gateway', 'auditor', 'trader'] as const;
 
 export function writeDirectory(
   cfg: NetworkConfig,
@@ -36,7 +48,9 @@ export function writeDirectory(
     }
     parties[org.key] = {
       mspId: org.mspId,
-      certificateFingerprints: LISTED.map((name) => certificateFingerprint(loadIdentity(ca.wallet, name).certificate)),
+      certificateFingerprints: LISTED_IDENTITIES.map((name) =>
+        certificateFingerprint(loadIdentity(ca.wallet, name).certificate),
+      ),
       evmAddress,
       gatewayUrl: `https://127.0.0.1:${org.gatewayPort}`,
     };
@@ -52,4 +66,31 @@ export function writeDirectory(
   const signed = signDirectory({ version: 1, issuedAt: Math.floor(Date.now() / 1000), parties }, privateKey);
   writeFileSync(file, `${JSON.stringify(signed, null, 2)}\n`);
   return { file, authorityPublicKeyFile };
+}
+
+/** The directory authority's private key, kept beside the directory (mode 0600). */
+export function authorityKeyFile(directoryFile: string): string {
+  return join(dirname(directoryFile), 'authority-key.pem');
+}
+
+/**
+ * Re-signs the local directory after `change` (e.g. a new operator's fingerprint added or a
+ * revoked one removed), with an `issuedAt` never older than the current one (gateways refuse a
+ * rollback), and replaces the file atomically. Returns the new directory.
+ */
+export function updateDirectory(directory: DirectoryState, change: (current: Directory) => Directory): Directory {
+  const current = verifyDirectory(
+    JSON.parse(readFileSync(directory.file, 'utf8')) as SignedDirectory,
+    readFileSync(directory.authorityPublicKeyFile, 'utf8'),
+  );
+  const changed = change(current);
+  const next: Directory = {
+    ...changed,
+    issuedAt: Math.max(Math.floor(Date.now() / 1000), current.issuedAt),
+  };
+  const key = createPrivateKey(readFileSync(authorityKeyFile(directory.file), 'utf8'));
+  const tmp = `${directory.file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(signDirectory(next, key), null, 2)}\n`);
+  renameSync(tmp, directory.file);
+  return next;
 }

@@ -66,6 +66,13 @@ describe('network scripts', () => {
     expect(first.code).toBe(0);
     const state = JSON.parse(readFileSync(join(dir, 'state', 'network.json'), 'utf8')) as NetworkState;
     expect(state.evm.rpcUrl).toBe(`http://127.0.0.1:${ANVIL_PORT}`);
+    for (const org of ['seller', 'buyer']) {
+      const ca = state.fabricCa.orgs[org];
+      for (const name of ['admin', 'gateway', 'gateway-tls', 'auditor', 'trader']) {
+        expect(existsSync(join(ca?.wallet ?? '', name, 'cert.pem'))).toBe(true);
+      }
+      expect(readFileSync(ca?.crlFile ?? '', 'utf8')).toMatch(/^-----BEGIN X509 CRL-----/);
+    }
 
     const second = await cli(dir, 'up');
     expect(second.code).toBe(0);

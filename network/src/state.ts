@@ -33,8 +33,14 @@ export interface CaState {
   readonly tlsCertFile: string;
   readonly caCertFile: string;
   readonly home: string;
-  /** Wallet folder of the org's enrolled identities (`registrar`, and `admin`, `gateway` for peer orgs). */
+  /**
+   * Wallet folder of the org's enrolled identities: `registrar`; for peer orgs also `admin`
+   * (operator), `gateway`, `gateway-tls` (TLS server certificate for 127.0.0.1/localhost),
+   * `auditor` and `trader`.
+   */
   readonly wallet: string;
+  /** The CA's current CRL (PEM), published at network-up; replace it atomically after a revocation. */
+  readonly crlFile: string;
 }
 
 /** Fabric peer/orderer/channel/chaincode, or why they are not running. */

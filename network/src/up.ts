@@ -22,6 +22,8 @@ export interface UpOptions {
 /** True when every recorded process is alive and the ledgers answer. */
 async function healthy(state: NetworkState): Promise<boolean> {
   if (!state.processes.every((p) => isAlive(p.pid))) return false;
+  // A state written by an older network-up (no published CRLs) is restarted, not reused.
+  if (!Object.values(state.fabricCa.orgs).every((ca) => ca.crlFile && existsSync(ca.crlFile))) return false;
   const id = await rpc<string>(state.evm.rpcUrl, 'eth_chainId').catch(() => undefined);
   if (id === undefined || Number(id) !== state.evm.chainId) return false;
   const cas = await Promise.all(Object.values(state.fabricCa.orgs).map(caAnswers));
@@ -67,7 +69,7 @@ export async function networkUp(
     const cash = await phase(log, 'EVM: deploy cash contracts', () => deployCash(anvil.rpcUrl, cfg.evm));
 
     const orgs = [{ org: cfg.ordererOrg, isPeerOrg: false }, ...cfg.peerOrgs.map((org) => ({ org, isPeerOrg: true }))];
-    const cas = await phase(log, `Fabric CA: ${orgs.length} servers, registrar/admin/gateway enrolled`, () =>
+    const cas = await phase(log, `Fabric CA: ${orgs.length} servers, bank identities enrolled, CRLs published`, () =>
       Promise.all(orgs.map(({ org, isPeerOrg }) => startOrgCa(org, isPeerOrg, paths, (rec) => registry.add(rec)))),
     );
 
