@@ -1,0 +1,410 @@
+/**
+ * The HTLC settlement mode (DESIGN.md 3.1). Each matched trade gets one loop that reads where
+ * the trade stands from durable records ({@link readProgress}: journal + timeline) and the
+ * ledgers, takes the next step, and sleeps until the poll interval ends or a message or ledger
+ * event about the trade wakes it. Every lock, claim and refund goes through the engine's journal
+ * (`ctx.perform`), so after a restart `resume` continues from the records without acting twice.
+ * Loops are per trade: trades settle concurrently, nothing locks across trades.
+ *
+ * Leader: locks its leg with T_L, tells the follower, verifies the follower's lock on the
+ * follower's ledger, claims it (revealing the preimage), and is settled once its own lock is
+ * claimed; refunds at T_L. Follower: verifies the leader's lock on the leader's ledger (never
+ * trusting the message), locks with T_F, claims the leader's lock with the revealed preimage;
+ * refunds at T_F.
+ */
+import type { SettlementContext, SettlementMessage, SettlementModeDriver, StepRequest } from '../engine';
+import type { LedgerConnector, LedgerEvent, LockRequest, LockView } from '../ledger/connector';
+import { LedgerError } from '../ledger/errors';
+import type { ActionOutcome } from '../ledger/journaled';
+import { isTerminal } from '../state-machine';
+import type { Trade } from '../trade-service';
+import type { SettlementMessenger } from './messenger';
+import { hasNotice, HTLC_EVENTS, readProgress, type HtlcProgress, type OwnLock } from './progress';
+import { hashlockOf, type SecretStore } from './secrets';
+import {
+  assertTimelocks,
+  normHex,
+  planOf,
+  verifyLock,
+  type HtlcConfig,
+  type HtlcFailure,
+  type HtlcPlan,
+} from './terms';
+import { Waker } from './waker';
+
+/** Options of {@link createHtlcMode}. */
+export interface HtlcModeOptions extends HtlcConfig {
+  readonly messenger: SettlementMessenger;
+  /** The leader's durable secrets (same database as the journal). */
+  readonly secrets: SecretStore;
+  /** Unix seconds on the ledgers' clock; default the system clock. */
+  readonly now?: () => number;
+  /** How often a waiting trade re-reads its ledgers; default 1000 ms. */
+  readonly pollIntervalMs?: number;
+  /** Receives errors of settlement steps (the step is retried at the next poll). */
+  readonly onError?: (err: unknown, context: Readonly<Record<string, string>>) => void;
+}
+
+/** The HTLC driver plus loop control. */
+export interface HtlcMode extends SettlementModeDriver {
+  readonly mode: 'htlc';
+  /** Resolves when every running trade loop has ended (trades settled or failed, or closed). */
+  idle(): Promise<void>;
+  /** Stops every loop (an in-flight ledger call finishes first); nothing new starts. */
+  close(): Promise<void>;
+}
+
+/** Creates the mode; throws `HtlcConfigError` unless T_L ≥ T_F + Δ. */
+export function createHtlcMode(options: Readonly<HtlcModeOptions>): HtlcMode {
+  assertTimelocks(options.timelocks);
+  return new Htlc(options);
+}
+
+type Next = 'progress' | 'wait' | 'done';
+
+/** One pass over one trade. */
+interface Run {
+  readonly ctx: SettlementContext;
+  readonly trade: Trade;
+  readonly plan: HtlcPlan;
+  readonly p: HtlcProgress;
+  readonly now: number;
+  readonly key: string;
+}
+
+const keyOf = (owner: string, tradeId: string): string => `${owner}\u0000${tradeId}`;
+
+class Htlc implements HtlcMode {
+  readonly mode = 'htlc' as const;
+  readonly #o: Readonly<HtlcModeOptions>;
+  readonly #now: () => number;
+  readonly #loops = new Map<string, { readonly done: Promise<void>; readonly waker: Waker }>();
+  /** Ledger refs and hashlocks (normalized) → trade key, for routing ledger events. */
+  readonly #watch = new Map<string, string>();
+  /** Preimages seen in claim events or relayed, by trade key; always re-checked against the hashlock. */
+  readonly #preimages = new Map<string, string>();
+  #closed = false;
+
+  constructor(options: Readonly<HtlcModeOptions>) {
+    this.#o = options;
+    this.#now = options.now ?? ((): number => Math.floor(Date.now() / 1000));
+  }
+
+  start(ctx: SettlementContext, trade: Trade): Promise<void> {
+    return this.#drive(ctx, trade.owner, trade.tradeId);
+  }
+
+  async resume(ctx: SettlementContext, trade: Trade): Promise<void> {
+    void this.#drive(ctx, trade.owner, trade.tradeId);
+  }
+
+  async onMessage(ctx: SettlementContext, m: SettlementMessage): Promise<void> {
+    const trade = ctx.trade(m.owner, m.tradeId);
+    if (m.from.party !== trade.instruction.counterparty || isTerminal(trade.status)) return;
+    const key = keyOf(m.owner, m.tradeId);
+    const { lockId, hashlock, preimage } = m.body;
+    if (m.type === 'lock_notice' && lockId !== undefined && hashlock !== undefined && !hasNotice(trade, lockId)) {
+      const ledger = planOf(this.#o, trade).theirs.ledger;
+      ctx.step(m.owner, m.tradeId, {
+        event: HTLC_EVENTS.notice,
+        ledger,
+        detail: { lockId, hashlock, source: 'message' },
+      });
+    }
+    if (m.type === 'preimage' && preimage !== undefined) this.#preimages.set(key, preimage);
+    this.#wake(ctx, trade);
+  }
+
+  async onLedgerEvent(ctx: SettlementContext, e: LedgerEvent): Promise<void> {
+    const key = this.#watch.get(normHex(e.ref)) ?? this.#watch.get(normHex(e.data['hashlock'] ?? '-'));
+    const loop = key === undefined ? undefined : this.#loops.get(key);
+    if (key === undefined || !loop) return;
+    const preimage = e.data['preimage'];
+    if (e.kind === 'claimed' && preimage !== undefined) this.#preimages.set(key, preimage);
+    if (e.kind === 'locked') this.#noticeFromLedger(ctx, key, e);
+    loop.waker.wake();
+  }
+
+  async idle(): Promise<void> {
+    while (this.#loops.size > 0) await Promise.allSettled([...this.#loops.values()].map((l) => l.done));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const loop of this.#loops.values()) loop.waker.wake();
+    await this.idle();
+  }
+
+  /** A `locked` event with our hashlock, to us, on the counterparty's ledger: the leader's notice. */
+  #noticeFromLedger(ctx: SettlementContext, key: string, e: LedgerEvent): void {
+    const [owner = '', tradeId = ''] = key.split('\u0000');
+    const trade = ctx.trade(owner, tradeId);
+    const plan = planOf(this.#o, trade);
+    const { receiver = '', hashlock } = e.data;
+    const toUs = normHex(receiver) === normHex(plan.theirs.receiver) && e.ledger === plan.theirs.ledger;
+    if (plan.role !== 'leader' || !toUs || hashlock === undefined || hasNotice(trade, e.ref)) return;
+    const detail = { lockId: e.ref, hashlock, source: 'ledger' };
+    ctx.step(owner, tradeId, { event: HTLC_EVENTS.notice, ledger: e.ledger, txId: e.txId, detail });
+  }
+
+  #wake(ctx: SettlementContext, trade: Trade): void {
+    const loop = this.#loops.get(keyOf(trade.owner, trade.tradeId));
+    if (loop) loop.waker.wake();
+    else if (trade.status !== 'received') void this.#drive(ctx, trade.owner, trade.tradeId);
+  }
+
+  /** The trade's loop: started once, shared by every caller. */
+  #drive(ctx: SettlementContext, owner: string, tradeId: string): Promise<void> {
+    const key = keyOf(owner, tradeId);
+    const running = this.#loops.get(key);
+    if (running) {
+      running.waker.wake();
+      return running.done;
+    }
+    if (this.#closed) return Promise.resolve();
+    const waker = new Waker();
+    const done = this.#loop(ctx, owner, tradeId, waker).finally(() => this.#forget(key));
+    this.#loops.set(key, { done, waker });
+    return done;
+  }
+
+  async #loop(ctx: SettlementContext, owner: string, tradeId: string, waker: Waker): Promise<void> {
+    while (!this.#closed) {
+      let next: Next;
+      try {
+        next = await this.#advance(ctx, owner, tradeId);
+      } catch (err) {
+        this.#o.onError?.(err, { owner, tradeId, mode: 'htlc' });
+        next = 'wait';
+      }
+      if (next === 'done') return;
+      if (next === 'wait' && !this.#closed) await waker.wait(this.#o.pollIntervalMs ?? 1000);
+    }
+  }
+
+  #forget(key: string): void {
+    this.#loops.delete(key);
+    this.#preimages.delete(key);
+    for (const [ref, k] of this.#watch) if (k === key) this.#watch.delete(ref);
+  }
+
+  async #advance(ctx: SettlementContext, owner: string, tradeId: string): Promise<Next> {
+    const trade = ctx.trade(owner, tradeId);
+    if (isTerminal(trade.status) || trade.status === 'received') return 'done';
+    if (trade.status !== 'matched' && trade.status !== 'pending') return 'wait';
+    const plan = planOf(this.#o, trade);
+    const p = readProgress(trade, ctx.actions(owner, tradeId), plan);
+    const run: Run = { ctx, trade, plan, p, now: this.#now(), key: keyOf(owner, tradeId) };
+    if (p.ownLock) this.#watch.set(normHex(p.ownLock.lockId), run.key);
+    if (p.unfinishedLock && !p.ownLock) return this.#lock(run, p.unfinishedLock);
+    if (p.lockError !== undefined && !p.ownLock) return this.#fail(run, 'lock_failed', { error: p.lockError });
+    return plan.role === 'leader' ? this.#leader(run) : this.#follower(run);
+  }
+
+  // ---- leader ----
+
+  async #leader(r: Run): Promise<Next> {
+    const mine = r.p.ownLock;
+    if (!mine) return this.#leaderLock(r);
+    if (!r.p.noticeSent) return this.#sendNotice(r, mine);
+    if (!r.p.claimed) {
+      const theirs = await this.#leaderCounterpartyLock(r, mine);
+      if (theirs && r.now < theirs.expiry) return this.#leaderClaim(r, theirs);
+    }
+    const own = await this.#ledger(r, 'mine').readLock(mine.lockId);
+    if (own?.state === 'claimed' && r.p.claimed) return this.#finish(r, HTLC_EVENTS.settled, { lockId: mine.lockId });
+    const reason: HtlcFailure = r.p.claimed ? 'follower_missed_claim' : 'timeout';
+    if (own?.state === 'refunded') return this.#fail(r, reason, { lockId: mine.lockId });
+    if (own?.state === 'locked' && r.now >= mine.request.expiry) return this.#refund(r, mine, reason);
+    return 'wait';
+  }
+
+  async #leaderLock(r: Run): Promise<Next> {
+    const deadline = r.trade.instruction.settlementDeadline;
+    if (r.trade.status === 'matched' && r.now >= deadline) return this.#fail(r, 'timeout', { phase: 'before_lock' });
+    const { hashlock } = this.#o.secrets.secretFor(r.trade.owner, r.trade.tradeId);
+    this.#watch.set(normHex(hashlock), r.key);
+    this.#begin(r, { role: 'leader', hashlock });
+    return this.#lock(r, this.#lockRequest(r, hashlock, r.now + this.#o.timelocks.leaderSeconds));
+  }
+
+  /** The follower's lock, verified on the follower's ledger (once), or undefined. */
+  async #leaderCounterpartyLock(r: Run, mine: OwnLock): Promise<LockView | undefined> {
+    const lockId = r.p.verifiedLockId ?? r.p.notice?.lockId;
+    if (lockId === undefined) return undefined;
+    this.#watch.set(normHex(lockId), r.key);
+    const view = await this.#ledger(r, 'theirs').readLock(lockId);
+    if (!view || r.p.verifiedLockId !== undefined) return view;
+    const check = verifyLock(view, {
+      leg: r.plan.theirs,
+      hashlock: mine.request.hashlock,
+      maxExpiry: mine.request.expiry - this.#o.timelocks.deltaSeconds,
+    });
+    const { ctx, trade } = r;
+    if (!check.ok) {
+      const { field, expected, actual } = check;
+      const detail = { lockId, field, expected, actual };
+      ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.rejected, ledger: r.plan.theirs.ledger, detail });
+      return undefined;
+    }
+    const detail = { lockId, expiry: String(view.expiry) };
+    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.verified, ledger: r.plan.theirs.ledger, detail });
+    return view;
+  }
+
+  /** Claims the follower's lock, revealing the preimage there, then relays it (best effort). */
+  async #leaderClaim(r: Run, theirs: LockView): Promise<Next> {
+    const { preimage } = this.#o.secrets.secretFor(r.trade.owner, r.trade.tradeId);
+    await this.#claim(r, theirs.lockId, preimage);
+    const message = { tradeId: r.trade.tradeId, type: 'preimage' as const, body: { preimage, lockId: theirs.lockId } };
+    await this.#o.messenger.send(r.plan.counterparty, message).catch((err: unknown) => {
+      this.#o.onError?.(err, { tradeId: r.trade.tradeId, message: 'preimage' });
+    });
+    return 'progress';
+  }
+
+  // ---- follower ----
+
+  async #follower(r: Run): Promise<Next> {
+    const mine = r.p.ownLock;
+    if (!mine) return this.#followerLock(r);
+    if (!r.p.noticeSent) return this.#sendNotice(r, mine);
+    if (r.p.claimed) return this.#finish(r, HTLC_EVENTS.settled, { lockId: mine.lockId });
+    const own = await this.#ledger(r, 'mine').readLock(mine.lockId);
+    if (own?.state === 'claimed') return this.#followerClaim(r, mine);
+    if (own?.state === 'refunded') return this.#fail(r, 'timeout', { lockId: mine.lockId });
+    if (own?.state === 'locked' && r.now >= mine.request.expiry) return this.#refund(r, mine, 'timeout');
+    return 'wait';
+  }
+
+  /** Verifies the leader's lock on the leader's ledger, then locks with T_F; refuses on any mismatch. */
+  async #followerLock(r: Run): Promise<Next> {
+    const notice = r.p.notice;
+    if (!notice) return r.now >= r.trade.instruction.settlementDeadline ? this.#fail(r, 'timeout', {}) : 'wait';
+    const view = await this.#ledger(r, 'theirs').readLock(notice.lockId);
+    if (!view) return 'wait'; // announced before it is visible on our node: look again
+    const { followerSeconds, deltaSeconds } = this.#o.timelocks;
+    const expiry = r.now + followerSeconds;
+    const check = verifyLock(view, { leg: r.plan.theirs, hashlock: notice.hashlock, minExpiry: expiry + deltaSeconds });
+    if (!check.ok) {
+      const { reason, field, expected, actual } = check;
+      return this.#fail(r, reason, { lockId: notice.lockId, field, expected, actual });
+    }
+    const { trade, ctx } = r;
+    const detail = { lockId: notice.lockId, expiry: String(view.expiry) };
+    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.verified, ledger: r.plan.theirs.ledger, detail });
+    this.#begin(r, { role: 'follower', hashlock: notice.hashlock });
+    this.#watch.set(normHex(notice.lockId), r.key);
+    return this.#lock(r, this.#lockRequest(r, notice.hashlock, expiry));
+  }
+
+  /** The leader claimed our lock: take the preimage from the claim and claim the leader's lock. */
+  async #followerClaim(r: Run, mine: OwnLock): Promise<Next> {
+    const theirId = r.p.verifiedLockId;
+    if (theirId === undefined) throw new Error(`trade ${r.trade.tradeId}: locked without a verified leader lock`);
+    const preimage = await this.#revealed(r, mine);
+    if (preimage === undefined) return 'wait';
+    const theirs = await this.#ledger(r, 'theirs').readLock(theirId);
+    if (theirs?.state === 'locked' && r.now >= theirs.expiry) {
+      return this.#fail(r, 'claim_window_missed', { lockId: theirId, expiry: String(theirs.expiry) });
+    }
+    await this.#claim(r, theirId, preimage);
+    return 'progress';
+  }
+
+  /** The preimage from an event or relay if it matches, else from the claim on our ledger. */
+  async #revealed(r: Run, mine: OwnLock): Promise<string | undefined> {
+    const matches = (p: string | undefined): boolean =>
+      p !== undefined && normHex(hashlockOf(p)) === normHex(mine.request.hashlock);
+    const cached = this.#preimages.get(r.key);
+    if (matches(cached)) return cached;
+    const read = await this.#ledger(r, 'mine').readPreimage(mine.lockId);
+    return matches(read) ? read : undefined;
+  }
+
+  // ---- shared steps ----
+
+  #ledger(r: Run, leg: 'mine' | 'theirs'): LedgerConnector {
+    return r.ctx.connector(r.plan[leg].ledger);
+  }
+
+  #lockRequest(r: Run, hashlock: string, expiry: number): LockRequest {
+    const { asset, amount, receiver } = r.plan.mine;
+    // Caller-chosen ids (Fabric) are derived from the trade, so a retried lock reuses them.
+    const lockId = `htlc:${r.trade.owner}:${r.trade.tradeId}`;
+    return { lockId, receiver, asset, amount, hashlock, expiry };
+  }
+
+  /** matched → pending before anything is locked, so a two-sided cancel can no longer race a lock. */
+  #begin(r: Run, detail: Readonly<Record<string, string>>): void {
+    if (r.trade.status !== 'matched') return;
+    r.ctx.step(r.trade.owner, r.trade.tradeId, { event: HTLC_EVENTS.started, to: 'pending', detail });
+  }
+
+  async #lock(r: Run, request: LockRequest): Promise<Next> {
+    const { ctx, trade, plan } = r;
+    let out: ActionOutcome;
+    try {
+      out = await ctx.perform(trade.owner, trade.tradeId, plan.mine.ledger, { kind: 'lock', request });
+    } catch (err) {
+      if (!(err instanceof LedgerError) || err.code === 'UNAVAILABLE') throw err;
+      return this.#fail(r, 'lock_failed', { code: err.code });
+    }
+    this.#watch.set(normHex(out.ledgerRef), r.key);
+    const detail = { lockId: out.ledgerRef, hashlock: request.hashlock, expiry: String(request.expiry) };
+    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.locked, ...txOf(out), detail });
+    return 'progress';
+  }
+
+  async #sendNotice(r: Run, mine: OwnLock): Promise<Next> {
+    const body = { lockId: mine.lockId, hashlock: mine.request.hashlock, expiry: String(mine.request.expiry) };
+    await this.#o.messenger.send(r.plan.counterparty, { tradeId: r.trade.tradeId, type: 'lock_notice', body });
+    r.ctx.step(r.trade.owner, r.trade.tradeId, { event: HTLC_EVENTS.noticeSent, detail: { lockId: mine.lockId } });
+    return 'progress';
+  }
+
+  async #claim(r: Run, lockId: string, preimage: string): Promise<void> {
+    const { ctx, trade, plan } = r;
+    const out = await ctx.perform(trade.owner, trade.tradeId, plan.theirs.ledger, { kind: 'claim', lockId, preimage });
+    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.claimed, ...txOf(out), detail: { lockId } });
+  }
+
+  /** Refunds at or after expiry; a refusal because the ledger's clock is behind ours waits. */
+  async #refund(r: Run, mine: OwnLock, reason: HtlcFailure): Promise<Next> {
+    const { ctx, trade, plan } = r;
+    try {
+      const out = await ctx.perform(trade.owner, trade.tradeId, plan.mine.ledger, {
+        kind: 'refund',
+        lockId: mine.lockId,
+      });
+      ctx.step(trade.owner, trade.tradeId, {
+        event: HTLC_EVENTS.refunded,
+        ...txOf(out),
+        detail: { lockId: mine.lockId },
+      });
+    } catch (err) {
+      if (err instanceof LedgerError && err.code === 'LOCK_NOT_EXPIRED') return 'wait';
+      throw err;
+    }
+    return this.#fail(r, reason, { lockId: mine.lockId });
+  }
+
+  #finish(r: Run, event: string, detail: Readonly<Record<string, string>>): Next {
+    r.ctx.step(r.trade.owner, r.trade.tradeId, { event, to: 'settled', detail });
+    return 'done';
+  }
+
+  #fail(r: Run, reason: HtlcFailure, detail: Readonly<Record<string, string>>): Next {
+    r.ctx.step(r.trade.owner, r.trade.tradeId, { event: HTLC_EVENTS.failed, to: 'failed', reason, detail });
+    return 'done';
+  }
+}
+
+/** Ledger, transaction and block of an action, for the timeline. */
+function txOf(out: ActionOutcome): Pick<StepRequest, 'ledger' | 'txId' | 'block'> {
+  return {
+    ledger: out.ledger,
+    ...(out.txId !== undefined && { txId: out.txId }),
+    ...(out.block !== undefined && { block: out.block.toString() }),
+  };
+}
