@@ -24,10 +24,15 @@ export interface FabricConfig {
   readonly networkFile: string;
 }
 
-/** EVM account of the gateway; passed through to the engine. */
+/** EVM account of the gateway and the cash contracts it uses. */
 export interface EvmConfig {
   readonly rpcUrl: string;
+  /** File holding the gateway's EVM private key (`0x` + 64 hex digits); read, never logged. */
   readonly keyFile: string;
+  /** Chain id; the gateway process refuses to start if the node reports another. */
+  readonly chainId?: number;
+  /** Deployed cash contracts (`@dvp/cash-contracts`); required by the gateway process. */
+  readonly contracts?: { readonly token: string; readonly htlc: string; readonly escrow: string };
 }
 
 export interface GatewayConfig {
@@ -70,6 +75,7 @@ export class ConfigError extends Error {
 
 const str = { type: 'string', minLength: 1 } as const;
 const seconds = { type: 'integer', minimum: 1, maximum: 3600 } as const;
+const address = { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' } as const;
 
 const SCHEMA = {
   type: 'object',
@@ -126,7 +132,17 @@ const SCHEMA = {
       type: 'object',
       additionalProperties: false,
       required: ['rpcUrl', 'keyFile'],
-      properties: { rpcUrl: { type: 'string', pattern: '^https?://' }, keyFile: str },
+      properties: {
+        rpcUrl: { type: 'string', pattern: '^https?://' },
+        keyFile: str,
+        chainId: { type: 'integer', minimum: 1 },
+        contracts: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['token', 'htlc', 'escrow'],
+          properties: { token: address, htlc: address, escrow: address },
+        },
+      },
     },
     log: { type: 'object', additionalProperties: false, properties: { level: { enum: LOG_LEVELS } } },
   },
@@ -257,7 +273,7 @@ function resolveFiles(raw: Json, baseDir: string): GatewayConfig {
           },
         }
       : {}),
-    ...(r.evm ? { evm: { rpcUrl: r.evm.rpcUrl, keyFile: abs(r.evm.keyFile) } } : {}),
+    ...(r.evm ? { evm: { ...r.evm, keyFile: abs(r.evm.keyFile) } } : {}),
     log: { level: r.log?.level ?? 'info' },
   };
 }

@@ -1,4 +1,8 @@
-/** Public API of `@dvp/gateway`: factories, config, and the interfaces around them (no classes but errors). */
+/**
+ * Public API of `@dvp/gateway`: the HTTP/identity layer, the durable engine and its store, the
+ * ledger connectors, and the process wiring (`runGateway`). Factories and interfaces only; the
+ * only classes are errors.
+ */
 export { createGateway, startGateway } from './server';
 export type { Gateway, GatewayDependencies } from './server';
 export { loadConfig, ConfigError, ENV_OVERRIDES } from './config';
@@ -12,7 +16,7 @@ export type { ErrorBody, GatewayErrorCode, IdentityErrorCode, RequestErrorCode }
 export { ACCEPTED_MODES, OPERATIONS, openApiDocument } from './openapi';
 export type { OperationId, OperationSpec } from './openapi';
 export { isIsin, isUint256 } from './routes';
-export type { BalanceReader, CashBalance, PartyBalances, SecurityBalance } from './routes';
+export type { BalanceReader, CashBalance, PartyBalances, SecurityBalance, UnavailableLedger } from './routes';
 export type { DirectoryView } from './directory';
 export type { VerifiedIdentity } from './identity';
 export { TradeError } from './trade-service';
@@ -31,3 +35,31 @@ export type {
   TradeService,
   TradeStatus,
 } from './trade-service';
+export { CANCELLED_REASON, createTradeEngine } from './engine';
+export type {
+  CounterpartyNotice,
+  ResumeReport,
+  SettlementContext,
+  SettlementMessage,
+  SettlementModeDriver,
+  StepRequest,
+  TradeEngine,
+  TradeEngineOptions,
+} from './engine';
+export { openStore } from './store';
+export type { GatewayStore, OpenStoreOptions } from './store';
+export { createEvmConnector, LedgerError } from './ledger';
+export type {
+  EvmConnectorOptions,
+  EvmLedgerConnector,
+  LedgerConnector,
+  LedgerErrorCode,
+  LedgerEvent,
+  LedgerName,
+} from './ledger';
+export { createLedgerBalanceReader } from './balances';
+export type { LedgerBalanceOptions } from './balances';
+export { runGateway } from './main';
+export type { RunningGateway } from './main';
+export { gatewayConfigFromNetwork, writeGatewayConfig } from './config-from-network';
+export type { GatewayConfigFromNetworkOptions } from './config-from-network';

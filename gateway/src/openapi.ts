@@ -188,6 +188,11 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
         locked: ref('Amount'),
       }),
     },
+    unavailable: {
+      type: 'array',
+      description: 'Ledgers whose balances could not be read (left out above), with the reason.',
+      items: obj(['ledger', 'reason'], { ledger: { enum: ['fabric', 'evm'] }, reason: { type: 'string' } }),
+    },
   }),
   Health: {
     type: 'object',

@@ -17,9 +17,17 @@ export interface CashBalance {
   readonly locked: bigint;
 }
 
+/** A ledger whose balances could not be read, and why (no numbers are made up for it). */
+export interface UnavailableLedger {
+  readonly ledger: 'fabric' | 'evm';
+  readonly reason: string;
+}
+
 export interface PartyBalances {
   readonly securities: readonly SecurityBalance[];
   readonly cash: readonly CashBalance[];
+  /** Ledgers left out of `securities` / `cash` because they cannot be read. */
+  readonly unavailable?: readonly UnavailableLedger[];
 }
 
 /** Reads a party's balances on both ledgers. Throws TradeError LEDGER_UNAVAILABLE when it cannot. */
@@ -36,6 +44,9 @@ export const getBalances: Handler = async (ctx) => {
       party,
       securities: b.securities.map((s) => ({ isin: s.isin, free: s.free.toString(), locked: s.locked.toString() })),
       cash: b.cash.map((c) => ({ currency: c.currency, free: c.free.toString(), locked: c.locked.toString() })),
+      ...(b.unavailable?.length
+        ? { unavailable: b.unavailable.map((u) => ({ ledger: u.ledger, reason: u.reason })) }
+        : {}),
     },
   };
 };
