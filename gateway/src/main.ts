@@ -20,7 +20,8 @@ import { createTradeEngine, type TradeEngine } from './engine';
 import { createEvmConnector } from './ledger/evm';
 import { createLogger, type Logger } from './log';
 import { createGatewayMetrics } from './metrics';
-import { startGateway, type Gateway } from './server';
+import type { DirectoryView } from './directory';
+import { startGateway } from './server';
 import { openStore, type GatewayStore } from './store';
 import type { Actor } from './trade-service';
 
@@ -134,12 +135,12 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
     followers: store.followers,
   });
   // The directory is loaded by the HTTP layer; the engine and the balance reader ask it late.
-  let gateway: Gateway | undefined;
+  const late: { directory?: DirectoryView } = {};
   const engine = createTradeEngine({
     store,
     systemActor: systemActor(config),
     connectors: { evm: connector },
-    isKnownParty: (party) => gateway?.directory.has(party) ?? false,
+    isKnownParty: (party) => late.directory?.has(party) ?? false,
     onError: (err, context) => logger.error('settlement work failed', { ...context, error: err }),
   });
   const resumed = await engine.resume();
@@ -149,11 +150,11 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
     token: evm.contracts.token,
     currency: p.currency,
     store,
-    evmAddressOf: (party) => gateway?.directory.entry(party)?.evmAddress,
+    evmAddressOf: (party) => late.directory?.entry(party)?.evmAddress,
     securitiesUnavailable: securitiesUnavailable(config),
   });
   const started = await startGateway({ config, trades: engine, balances, logger, metrics: createGatewayMetrics() });
-  gateway = started;
+  late.directory = started.directory;
   return {
     url: started.url,
     engine,

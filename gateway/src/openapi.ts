@@ -183,7 +183,7 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     cash: {
       type: 'array',
       items: obj(['currency', 'free', 'locked'], {
-        currency: ref('Currency'),
+        currency: { type: 'string', description: 'The cash token’s symbol (e.g. `CASH`).' },
         free: ref('Amount'),
         locked: ref('Amount'),
       }),
