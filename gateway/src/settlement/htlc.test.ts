@@ -1,0 +1,303 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { LedgerName } from '../ledger/connector';
+import { actorOf } from '../testing/engine-fakes';
+import type { Trade } from '../trade-service';
+import { GatewayPair, PARTIES, type Party } from './__tests__/gateways';
+import { MemoryChain, type Crash } from './__tests__/memory-htlc';
+import { createHtlcMode } from './htlc';
+import { HTLC_EVENTS } from './progress';
+import { createSecretStore, newSecret } from './secrets';
+import { HtlcConfigError, type HtlcConfig, type TradeSide } from './terms';
+import { openStore } from '../store';
+
+const T_L = 7200;
+const T_F = 3600;
+const DELTA = 600;
+const SHARES = 1_000n;
+const CASH = 10_000_000n;
+const QTY = 100n; // instructionOf: quantity 100, price 12_345
+const AMOUNT = 100n * 12_345n;
+const ISIN = 'US0378331005';
+const SEC = `sec:${ISIN}`;
+const EUR = 'cash:EUR';
+
+const addr = (party: string, ledger: LedgerName): string => `${party.toLowerCase()}@${ledger}`;
+
+/** Both ledgers in memory, a shared clock and the two gateways. */
+class World {
+  t = 1_700_000_000;
+  readonly now = (): number => this.t;
+  readonly fabric = new MemoryChain('fabric', this.now);
+  readonly evm = new MemoryChain('evm', this.now);
+  readonly dir = mkdtempSync(path.join(tmpdir(), 'dvp-htlc-'));
+  readonly pair: GatewayPair;
+
+  constructor(leader: TradeSide) {
+    this.fabric.mint(addr('SELLER', 'fabric'), SEC, SHARES);
+    this.evm.mint(addr('BUYER', 'evm'), EUR, CASH);
+    const config: HtlcConfig = {
+      leader,
+      timelocks: { leaderSeconds: T_L, followerSeconds: T_F, deltaSeconds: DELTA },
+      addressOf: addr,
+      assets: { securities: (isin) => `sec:${isin}`, cash: (ccy) => `cash:${ccy}` },
+    };
+    this.pair = new GatewayPair({
+      config,
+      dir: this.dir,
+      now: this.now,
+      connectorsOf: (p) => ({
+        fabric: this.fabric.connector(addr(p, 'fabric')),
+        evm: this.evm.connector(addr(p, 'evm')),
+      }),
+    });
+    this.fabric.onEvent((e) => this.pair.route(e));
+    this.evm.onEvent((e) => this.pair.route(e));
+  }
+
+  balances(): Record<string, bigint> {
+    return {
+      sellerShares: this.fabric.balanceOf(addr('SELLER', 'fabric'), SEC),
+      buyerShares: this.fabric.balanceOf(addr('BUYER', 'fabric'), SEC),
+      buyerCash: this.evm.balanceOf(addr('BUYER', 'evm'), EUR),
+      sellerCash: this.evm.balanceOf(addr('SELLER', 'evm'), EUR),
+    };
+  }
+
+  /** Conservation on both ledgers, and every lock settled. */
+  expectConserved(): void {
+    expect(this.fabric.supply(SEC)).toBe(SHARES);
+    expect(this.evm.supply(EUR)).toBe(CASH);
+  }
+
+  async expectAuditOk(): Promise<void> {
+    for (const p of PARTIES) expect((await this.pair.gw(p).engine.audit({})).verification.ok).toBe(true);
+  }
+
+  async close(): Promise<void> {
+    await this.pair.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const events = (t: Trade): string[] => t.timeline.map((s) => s.event);
+const SETTLED = { sellerShares: SHARES - QTY, buyerShares: QTY, buyerCash: CASH - AMOUNT, sellerCash: AMOUNT };
+const UNTOUCHED = { sellerShares: SHARES, buyerShares: 0n, buyerCash: CASH, sellerCash: 0n };
+
+describe('HTLC settlement mode', () => {
+  let w: World;
+  afterEach(async () => {
+    await w?.close();
+  });
+
+  describe('configuration', () => {
+    it('rejects T_L < T_F + Δ at start-up, naming the three values', () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'dvp-htlc-cfg-'));
+      const store = openStore(path.join(dir, 'g.sqlite'));
+      const make = (): unknown =>
+        createHtlcMode({
+          leader: 'seller',
+          timelocks: { leaderSeconds: 4199, followerSeconds: 3600, deltaSeconds: 600 },
+          addressOf: addr,
+          assets: { securities: (i) => i, cash: (c) => c },
+          messenger: { send: () => Promise.resolve() },
+          secrets: createSecretStore(store.db),
+        });
+      expect(make).toThrow(HtlcConfigError);
+      expect(make).toThrow('T_L (4199 s) must be at least T_F (3600 s) + Δ (600 s)');
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+  });
+
+  describe('happy path', () => {
+    it.each<TradeSide>(['seller', 'buyer'])('settles both legs exactly once with the %s leading', async (leader) => {
+      w = new World(leader);
+      await w.pair.trade('T-1');
+      const final = await w.pair.final('T-1');
+      expect(final.BUYER).toMatchObject({ status: 'settled' });
+      expect(final.SELLER).toMatchObject({ status: 'settled' });
+      expect(w.balances()).toEqual(SETTLED);
+      expect(w.fabric.broadcasts.map((b) => b.kind)).toEqual(['lock', 'claim']);
+      expect(w.evm.broadcasts.map((b) => b.kind)).toEqual(['lock', 'claim']);
+      const leaderParty: Party = leader === 'seller' ? 'SELLER' : 'BUYER';
+      const followerParty: Party = leader === 'seller' ? 'BUYER' : 'SELLER';
+      // The follower's notice may arrive while the leader is still recording that it sent its own.
+      const leaderEvents = events(final[leaderParty]);
+      expect(leaderEvents.filter((e) => e !== HTLC_EVENTS.noticeSent && e !== HTLC_EVENTS.notice)).toEqual([
+        'received',
+        'matched',
+        HTLC_EVENTS.started,
+        HTLC_EVENTS.locked,
+        HTLC_EVENTS.verified,
+        HTLC_EVENTS.claimed,
+        HTLC_EVENTS.settled,
+      ]);
+      expect(leaderEvents.indexOf(HTLC_EVENTS.notice)).toBeLessThan(leaderEvents.indexOf(HTLC_EVENTS.verified));
+      expect(leaderEvents.filter((e) => e === HTLC_EVENTS.noticeSent)).toHaveLength(1);
+      expect(events(final[followerParty])).toEqual([
+        'received',
+        'matched',
+        HTLC_EVENTS.notice,
+        HTLC_EVENTS.verified,
+        HTLC_EVENTS.started,
+        HTLC_EVENTS.locked,
+        HTLC_EVENTS.noticeSent,
+        HTLC_EVENTS.claimed,
+        HTLC_EVENTS.settled,
+      ]);
+      const locked = final[leaderParty].timeline.find((s) => s.event === HTLC_EVENTS.locked);
+      expect(locked).toMatchObject({ status: 'pending', ledger: leader === 'seller' ? 'fabric' : 'evm' });
+      expect(Number(locked?.detail?.['expiry'])).toBe(w.t + T_L);
+      w.expectConserved();
+      await w.expectAuditOk();
+      const audit = await w.pair.gw('BUYER').engine.audit({ tradeId: 'T-1' });
+      expect(audit.entries.map((e) => e.event)).toEqual(events(final.BUYER).map((e) => `trade.${e}`));
+    });
+
+    it('settles 5 trades concurrently', async () => {
+      w = new World('seller');
+      const ids = ['C-1', 'C-2', 'C-3', 'C-4', 'C-5'];
+      await Promise.all(ids.map((id) => w.pair.trade(id)));
+      const finals = await Promise.all(ids.map((id) => w.pair.final(id)));
+      for (const f of finals) expect([f.BUYER.status, f.SELLER.status]).toEqual(['settled', 'settled']);
+      expect(w.balances()).toEqual({
+        sellerShares: SHARES - 5n * QTY,
+        buyerShares: 5n * QTY,
+        buyerCash: CASH - 5n * AMOUNT,
+        sellerCash: 5n * AMOUNT,
+      });
+      expect([w.fabric.count('lock'), w.fabric.count('claim'), w.evm.count('lock'), w.evm.count('claim')]).toEqual([
+        5, 5, 5, 5,
+      ]);
+    });
+  });
+
+  describe('timeout', () => {
+    it('refunds both legs when the leader never claims (follower after T_F, leader after T_L)', async () => {
+      w = new World('seller');
+      // The leader never learns of the follower's lock: its notices are lost and it sees no events.
+      const seller = w.pair.gw('SELLER').engine;
+      w.pair.hub.register('SELLER', {
+        onMessage: async (m) => (m.type === 'lock_notice' ? undefined : seller.onMessage(m)),
+      });
+      w.pair.eventsTo.delete('SELLER');
+      await w.pair.trade('T-1');
+      await w.pair.until(() => w.evm.count('lock') === 1, 'the follower lock');
+      const start = w.t;
+      w.t = start + T_F - 1;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(w.evm.count('refund')).toBe(0); // not before T_F
+      w.t = start + T_F;
+      await w.pair.until(async () => (await w.pair.gw('BUYER').engine.get('BUYER', 'T-1')).status === 'failed', 'F');
+      expect(w.fabric.count('refund')).toBe(0); // the leader waits for T_L
+      w.t = start + T_L;
+      const final = await w.pair.final('T-1');
+      expect(final.BUYER).toMatchObject({ status: 'failed', reason: 'timeout' });
+      expect(final.SELLER).toMatchObject({ status: 'failed', reason: 'timeout' });
+      expect(w.balances()).toEqual(UNTOUCHED);
+      expect([w.fabric.count('refund'), w.evm.count('refund'), w.fabric.count('claim'), w.evm.count('claim')]).toEqual([
+        1, 1, 0, 0,
+      ]);
+      w.expectConserved();
+      await w.expectAuditOk();
+    });
+  });
+
+  describe('follower verification', () => {
+    const cases: readonly [string, Record<string, unknown>, string, string][] = [
+      ['a wrong amount', { amount: QTY - 1n }, 'lock_mismatch', 'amount'],
+      ['a wrong receiver', { receiver: 'mallory@fabric' }, 'lock_mismatch', 'receiver'],
+      ['a hashlock other than announced', { hashlock: newSecret().hashlock }, 'lock_mismatch', 'hashlock'],
+      ['an expiry shorter than T_F + Δ', { expiry: -1 }, 'timelock_too_short', 'expiry'],
+    ];
+    it.each(cases)('refuses to lock on %s', async (_name, tamper, reason, field) => {
+      w = new World('seller');
+      await w.pair.trade('T-1', {}, ['BUYER']); // the seller's side is played by hand below
+      const { hashlock } = newSecret();
+      const terms = {
+        receiver: addr('BUYER', 'fabric'),
+        asset: SEC,
+        amount: QTY,
+        hashlock,
+        expiry: w.t + T_F + DELTA + 1,
+        ...tamper,
+      };
+      if (terms.expiry === -1) terms.expiry = w.t + T_F + DELTA - 1;
+      const { lockId } = await w.fabric
+        .connector(addr('SELLER', 'fabric'))
+        .lock(terms as typeof terms & { expiry: number });
+      const messenger = w.pair.hub.messengerFor(actorOf('SELLER', 'gateway'));
+      await messenger.send('BUYER', { tradeId: 'T-1', type: 'lock_notice', body: { lockId, hashlock } });
+      await w.pair.until(
+        async () => (await w.pair.gw('BUYER').engine.get('BUYER', 'T-1')).status === 'failed',
+        'refusal',
+      );
+      const trade = await w.pair.gw('BUYER').engine.get('BUYER', 'T-1');
+      expect(trade).toMatchObject({ status: 'failed', reason });
+      expect(trade.timeline.at(-1)).toMatchObject({
+        event: HTLC_EVENTS.failed,
+        detail: expect.objectContaining({ field, lockId }),
+      });
+      expect(w.evm.count('lock')).toBe(0);
+      expect(w.pair.gw('BUYER').store.journal.forTrade('BUYER', 'T-1')).toEqual([]);
+    });
+  });
+
+  describe('restart', () => {
+    it.each<Crash['point']>(['before-prepare', 'after-prepare', 'after-broadcast'])(
+      'resumes a leader killed %s of its lock and settles without locking twice',
+      async (point) => {
+        w = new World('seller');
+        const seller = addr('SELLER', 'fabric');
+        w.fabric.crash = { signer: seller, kind: 'lock', point, then: () => void w.pair.gw('SELLER').mode.close() };
+        await w.pair.trade('T-1');
+        await w.pair.until(() => w.pair.gw('SELLER').store.journal.unfinished().length === 1, 'the journaled lock');
+        await w.pair.restart('SELLER');
+        const final = await w.pair.final('T-1');
+        expect([final.BUYER.status, final.SELLER.status]).toEqual(['settled', 'settled']);
+        expect(w.fabric.count('lock', seller)).toBe(1);
+        expect([w.fabric.count('claim'), w.evm.count('lock'), w.evm.count('claim')]).toEqual([1, 1, 1]);
+        expect(w.balances()).toEqual(SETTLED);
+        await w.expectAuditOk();
+      },
+    );
+
+    it.each<Crash['point']>(['before-prepare', 'after-broadcast'])(
+      'resumes a follower killed %s of its claim, after the reveal, without claiming twice',
+      async (point) => {
+        w = new World('seller');
+        const buyer = addr('BUYER', 'fabric');
+        w.fabric.crash = { signer: buyer, kind: 'claim', point, then: () => void w.pair.gw('BUYER').mode.close() };
+        await w.pair.trade('T-1');
+        await w.pair.until(() => w.pair.gw('BUYER').store.journal.unfinished().length === 1, 'the journaled claim');
+        expect(w.evm.count('claim')).toBe(1); // the preimage is revealed on the cash ledger
+        await w.pair.restart('BUYER');
+        const final = await w.pair.final('T-1');
+        expect([final.BUYER.status, final.SELLER.status]).toEqual(['settled', 'settled']);
+        expect(w.fabric.count('claim', buyer)).toBe(1);
+        expect(w.balances()).toEqual(SETTLED);
+        await w.expectAuditOk();
+      },
+    );
+
+    it('lets a follower that was down during the reveal read the preimage from the ledger and claim', async () => {
+      w = new World('seller');
+      await w.pair.trade('T-1');
+      // The follower goes down as soon as it has told the leader of its lock.
+      const buyerSent = async (): Promise<boolean> =>
+        events(await w.pair.gw('BUYER').engine.get('BUYER', 'T-1')).includes(HTLC_EVENTS.noticeSent);
+      await w.pair.until(buyerSent, 'the follower notice');
+      await w.pair.stop('BUYER');
+      await w.pair.until(() => w.evm.count('claim') === 1, 'the leader claim');
+      await w.pair.restart('BUYER');
+      const final = await w.pair.final('T-1');
+      expect([final.BUYER.status, final.SELLER.status]).toEqual(['settled', 'settled']);
+      expect([w.fabric.count('claim'), w.evm.count('claim'), w.fabric.count('lock'), w.evm.count('lock')]).toEqual([
+        1, 1, 1, 1,
+      ]);
+      expect(w.balances()).toEqual(SETTLED);
+    });
+  });
+});
