@@ -122,8 +122,10 @@ export class FakeLedger implements LedgerConnector {
   readEscrow(): Promise<EscrowView | undefined> {
     return Promise.resolve(undefined);
   }
-  balance(): Promise<bigint> {
-    return Promise.resolve(0n);
+  /** Token balances by `holder/asset`; 0 when absent. */
+  readonly balances = new Map<string, bigint>();
+  balance(holder: string, asset: string): Promise<bigint> {
+    return Promise.resolve(this.balances.get(`${holder}/${asset}`) ?? 0n);
   }
   follow(): EventFollower {
     throw new Error('FakeLedger.follow: not needed by these tests');
