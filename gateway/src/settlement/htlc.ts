@@ -13,7 +13,7 @@
  * refunds at T_F.
  */
 import type { SettlementContext, SettlementMessage, SettlementModeDriver, StepRequest } from '../engine';
-import type { LedgerConnector, LedgerEvent, LockRequest, LockView } from '../ledger/connector';
+import type { LedgerConnector, LedgerEvent, LedgerName, LockRequest, LockView } from '../ledger/connector';
 import { LedgerError } from '../ledger/errors';
 import type { ActionOutcome } from '../ledger/journaled';
 import { isTerminal } from '../state-machine';
@@ -352,7 +352,7 @@ class Htlc implements HtlcMode {
     }
     this.#watch.set(normHex(out.ledgerRef), r.key);
     const detail = { lockId: out.ledgerRef, hashlock: request.hashlock, expiry: String(request.expiry) };
-    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.locked, ...txOf(out), detail });
+    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.locked, ...txOf(plan.mine.ledger, out), detail });
     return 'progress';
   }
 
@@ -366,7 +366,11 @@ class Htlc implements HtlcMode {
   async #claim(r: Run, lockId: string, preimage: string): Promise<void> {
     const { ctx, trade, plan } = r;
     const out = await ctx.perform(trade.owner, trade.tradeId, plan.theirs.ledger, { kind: 'claim', lockId, preimage });
-    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.claimed, ...txOf(out), detail: { lockId } });
+    ctx.step(trade.owner, trade.tradeId, {
+      event: HTLC_EVENTS.claimed,
+      ...txOf(plan.theirs.ledger, out),
+      detail: { lockId },
+    });
   }
 
   /** Refunds at or after expiry; a refusal because the ledger's clock is behind ours waits. */
@@ -379,7 +383,7 @@ class Htlc implements HtlcMode {
       });
       ctx.step(trade.owner, trade.tradeId, {
         event: HTLC_EVENTS.refunded,
-        ...txOf(out),
+        ...txOf(plan.mine.ledger, out),
         detail: { lockId: mine.lockId },
       });
     } catch (err) {
@@ -400,10 +404,10 @@ class Htlc implements HtlcMode {
   }
 }
 
-/** Ledger, transaction and block of an action, for the timeline. */
-function txOf(out: ActionOutcome): Pick<StepRequest, 'ledger' | 'txId' | 'block'> {
+/** Ledger (as the engine names it), transaction and block of an action, for the timeline. */
+function txOf(ledger: LedgerName, out: ActionOutcome): Pick<StepRequest, 'ledger' | 'txId' | 'block'> {
   return {
-    ledger: out.ledger,
+    ledger,
     ...(out.txId !== undefined && { txId: out.txId }),
     ...(out.block !== undefined && { block: out.block.toString() }),
   };

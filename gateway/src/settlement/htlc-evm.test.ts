@@ -1,0 +1,218 @@
+/**
+ * The HTLC mode on a real anvil. Fabric cannot run on this machine, so the securities leg is a
+ * second deployment of the cash contracts (token "SEC", 0 decimals) standing in for the Fabric
+ * securities chaincode: the settlement logic only sees `LedgerConnector`, and this connector is
+ * presented to the engine under the ledger name `fabric`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { cashTokenAbi, deployCashContracts, type CashDeployment } from '@dvp/cash-contracts';
+import { anvilAccount, startAnvil, type Anvil } from '@dvp/cash-contracts/testing';
+import { createPublicClient, createWalletClient, http, type Address, type PublicClient } from 'viem';
+import type { LedgerConnector, LedgerName } from '../ledger/connector';
+import { createEvmConnector } from '../ledger/evm';
+import { GatewayPair, PARTIES, type Party } from './__tests__/gateways';
+import type { HtlcConfig, HtlcTimelocks } from './terms';
+
+const SHARES = 1_000n;
+const CASH = 100_000_000n;
+const QTY = 100n;
+const AMOUNT = 100n * 12_345n; // instructionOf: quantity 100, price 12_345
+
+/** Each party signs on each ledger with its own account (the directory maps party → address per ledger). */
+const ACCOUNTS: Readonly<Record<Party, Readonly<Record<LedgerName, number>>>> = {
+  SELLER: { fabric: 1, evm: 3 },
+  BUYER: { fabric: 2, evm: 4 },
+};
+const addressOf = (party: string, ledger: LedgerName): Address =>
+  anvilAccount(ACCOUNTS[party as Party][ledger]).address;
+
+/** Presents a connector under another ledger name (the EVM stand-in for the Fabric securities leg). */
+function standIn(ledger: LedgerName, connector: LedgerConnector): LedgerConnector {
+  return new Proxy(connector, {
+    get(target, prop) {
+      if (prop === 'ledger') return ledger;
+      const value: unknown = Reflect.get(target, prop);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+let anvil: Anvil;
+let client: PublicClient;
+/** The securities stand-in (for Fabric) and the cash token. */
+let sec: CashDeployment;
+let cash: CashDeployment;
+
+beforeAll(async () => {
+  anvil = await startAnvil();
+  const transport = http(anvil.rpcUrl);
+  client = createPublicClient({ chain: anvil.chain, transport, pollingInterval: 20 });
+  const admin = createWalletClient({ account: anvilAccount(0), chain: anvil.chain, transport, pollingInterval: 20 });
+  sec = await deployCashContracts(admin, { name: 'Securities stand-in (Fabric)', symbol: 'SEC', decimals: 0 });
+  cash = await deployCashContracts(admin);
+  const mint = async (token: Address, to: Address, amount: bigint): Promise<void> => {
+    const hash = await admin.writeContract({
+      address: token,
+      abi: cashTokenAbi,
+      functionName: 'mint',
+      args: [to, amount],
+    });
+    await client.waitForTransactionReceipt({ hash });
+  };
+  await mint(sec.token, addressOf('SELLER', 'fabric'), SHARES);
+  await mint(cash.token, addressOf('BUYER', 'evm'), CASH);
+}, 60_000);
+afterAll(async () => {
+  await anvil?.stop();
+});
+
+function connectorOf(party: Party, ledger: LedgerName): LedgerConnector {
+  const d = ledger === 'fabric' ? sec : cash;
+  const c = createEvmConnector({
+    rpcUrl: anvil.rpcUrl,
+    chain: anvil.chain,
+    account: anvilAccount(ACCOUNTS[party][ledger]),
+    contracts: { htlc: d.htlc, escrow: d.escrow },
+    pollingIntervalMs: 20,
+  });
+  return ledger === 'fabric' ? standIn('fabric', c) : c;
+}
+
+function pairWith(timelocks: HtlcTimelocks): { pair: GatewayPair; dir: string } {
+  const config: HtlcConfig = {
+    leader: 'seller',
+    timelocks,
+    addressOf,
+    assets: { securities: () => sec.token, cash: () => cash.token },
+  };
+  const dir = mkdtempSync(path.join(tmpdir(), 'dvp-htlc-evm-'));
+  const connectorsOf = (p: Party): Record<LedgerName, LedgerConnector> => ({
+    fabric: connectorOf(p, 'fabric'),
+    evm: connectorOf(p, 'evm'),
+  });
+  return { pair: new GatewayPair({ config, dir, connectorsOf, pollIntervalMs: 50 }), dir };
+}
+
+async function balanceOf(token: Address, holder: Address): Promise<bigint> {
+  return client.readContract({ address: token, abi: cashTokenAbi, functionName: 'balanceOf', args: [holder] });
+}
+
+type Snapshot = Readonly<
+  Record<'sellerSec' | 'buyerSec' | 'htlcSec' | 'buyerCash' | 'sellerCash' | 'htlcCash', bigint>
+>;
+
+/** Balances of the four accounts and the HTLC contracts, on both tokens. */
+async function snapshot(): Promise<Snapshot> {
+  return {
+    sellerSec: await balanceOf(sec.token, addressOf('SELLER', 'fabric')),
+    buyerSec: await balanceOf(sec.token, addressOf('BUYER', 'fabric')),
+    htlcSec: await balanceOf(sec.token, sec.htlc),
+    buyerCash: await balanceOf(cash.token, addressOf('BUYER', 'evm')),
+    sellerCash: await balanceOf(cash.token, addressOf('SELLER', 'evm')),
+    htlcCash: await balanceOf(cash.token, cash.htlc),
+  };
+}
+
+/** Conservation: on each token, the holders plus the HTLC hold exactly the total supply. */
+async function expectConserved(s: Snapshot): Promise<void> {
+  const supply = (token: Address): Promise<bigint> =>
+    client.readContract({ address: token, abi: cashTokenAbi, functionName: 'totalSupply' });
+  expect(s.sellerSec + s.buyerSec + s.htlcSec).toBe(await supply(sec.token));
+  expect(s.buyerCash + s.sellerCash + s.htlcCash).toBe(await supply(cash.token));
+}
+
+const sum = (a: Snapshot, d: Snapshot): Snapshot => ({
+  sellerSec: a.sellerSec + d.sellerSec,
+  buyerSec: a.buyerSec + d.buyerSec,
+  htlcSec: a.htlcSec + d.htlcSec,
+  buyerCash: a.buyerCash + d.buyerCash,
+  sellerCash: a.sellerCash + d.sellerCash,
+  htlcCash: a.htlcCash + d.htlcCash,
+});
+
+describe('HTLC settlement on anvil (securities leg: EVM stand-in for Fabric)', () => {
+  let pair: GatewayPair;
+  let dir: string;
+  afterEach(async () => {
+    await pair?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('settles one trade: exact balances on both tokens, audit chains verify', async () => {
+    ({ pair, dir } = pairWith({ leaderSeconds: 7200, followerSeconds: 3600, deltaSeconds: 600 }));
+    const before = await snapshot();
+    await pair.trade('EVM-1');
+    const final = await pair.final('EVM-1', 30_000);
+    expect([final.BUYER.status, final.SELLER.status]).toEqual(['settled', 'settled']);
+    const after = await snapshot();
+    expect(after).toEqual(
+      sum(before, {
+        sellerSec: -QTY,
+        buyerSec: QTY,
+        htlcSec: 0n,
+        buyerCash: -AMOUNT,
+        sellerCash: AMOUNT,
+        htlcCash: 0n,
+      }),
+    );
+    await expectConserved(after);
+    for (const p of PARTIES) {
+      const { verification, entries } = await pair.gw(p).engine.audit({});
+      expect(verification).toEqual({ ok: true, checked: entries.length });
+      expect(pair.gw(p).errors).toEqual([]);
+    }
+    const locked = final.SELLER.timeline.find((s) => s.event === 'htlc_locked');
+    expect(locked).toMatchObject({ ledger: 'fabric', txId: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
+  }, 60_000);
+
+  it('settles 5 trades concurrently', async () => {
+    ({ pair, dir } = pairWith({ leaderSeconds: 7200, followerSeconds: 3600, deltaSeconds: 600 }));
+    const before = await snapshot();
+    const ids = ['EVM-C1', 'EVM-C2', 'EVM-C3', 'EVM-C4', 'EVM-C5'];
+    await Promise.all(ids.map((id) => pair.trade(id)));
+    const finals = await Promise.all(ids.map((id) => pair.final(id, 45_000)));
+    for (const f of finals) expect([f.BUYER.status, f.SELLER.status]).toEqual(['settled', 'settled']);
+    const after = await snapshot();
+    const n = BigInt(ids.length);
+    expect(after).toEqual(
+      sum(before, {
+        sellerSec: -n * QTY,
+        buyerSec: n * QTY,
+        htlcSec: 0n,
+        buyerCash: -n * AMOUNT,
+        sellerCash: n * AMOUNT,
+        htlcCash: 0n,
+      }),
+    );
+    await expectConserved(after);
+  }, 90_000);
+
+  it('refunds both legs after the timelocks when the leader never claims', async () => {
+    ({ pair, dir } = pairWith({ leaderSeconds: 8, followerSeconds: 4, deltaSeconds: 2 }));
+    const seller = pair.gw('SELLER').engine;
+    // The leader never hears of the follower's lock, so it never claims.
+    pair.hub.register('SELLER', {
+      onMessage: async (m) => (m.type === 'lock_notice' ? undefined : seller.onMessage(m)),
+    });
+    const before = await snapshot();
+    await pair.trade('EVM-T');
+    const pendingBoth = async (): Promise<boolean> => {
+      const s = await snapshot();
+      return s.htlcCash === before.htlcCash + AMOUNT && s.htlcSec === before.htlcSec + QTY;
+    };
+    await pair.until(pendingBoth, 'both locks', 20_000);
+    await expectConserved(await snapshot());
+    const final = await pair.final('EVM-T', 30_000);
+    expect(final.BUYER).toMatchObject({ status: 'failed', reason: 'timeout' });
+    expect(final.SELLER).toMatchObject({ status: 'failed', reason: 'timeout' });
+    const after = await snapshot();
+    expect(after).toEqual(before);
+    await expectConserved(after);
+    const refundedAt = (t: typeof final.BUYER): string | undefined =>
+      t.timeline.find((s) => s.event === 'htlc_refunded')?.txId;
+    expect(refundedAt(final.BUYER)).toBeDefined();
+    expect(refundedAt(final.SELLER)).toBeDefined();
+  }, 60_000);
+});
