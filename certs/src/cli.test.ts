@@ -158,6 +158,29 @@ describe('dvp-certs CLI', () => {
       });
       expect(statSync(join(wallet, 'op1', 'key.pem')).mode & 0o777).toBe(0o600);
 
+      const tlsSecret = join(ca.dir, 'tls.secret');
+      await ok([
+        'register',
+        '--registrar',
+        'registrar',
+        '--id',
+        'seller-tls',
+        '--type',
+        'client',
+        '--secret-file',
+        tlsSecret,
+      ]);
+      secrets.push(readFileSync(tlsSecret, 'utf8').trim());
+      const tlsArgs = ['--secret-file', tlsSecret, '--hosts', '127.0.0.1,localhost', '--profile', 'tls'];
+      await ok(['enroll', '--id', 'seller-tls', ...tlsArgs]);
+      const tlsCert = new x509.X509Certificate(readFileSync(join(wallet, 'seller-tls', 'cert.pem'), 'utf8'));
+      expect(tlsCert.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON()).toEqual(
+        expect.arrayContaining([
+          { type: 'ip', value: '127.0.0.1' },
+          { type: 'dns', value: 'localhost' },
+        ]),
+      );
+
       const re = JSON.parse(await ok(['reenroll', '--name', 'op1', '--json']));
       expect(re.serial).not.toBe(identity.serial);
 

@@ -19,6 +19,7 @@ Commands:
             [--role <role>] [--party <party>] [--evm-address <0x...>] [--affiliation <a.b>]
             --secret-file <file>     secret to use if the file exists, else the CA's is written there (0600)
   enroll    --id <enrollment-id> --secret-file <file> [--name <wallet-name>]   (new key made locally)
+            [--hosts <name,ip,...>] [--profile tls]   subject alternative names, signing profile (TLS server)
   reenroll  --name <wallet-name>                                                 (new key, same identity)
   revoke    --registrar <name> (--id <enrollment-id> | --name <wallet-name> | --serial <hex> --aki <hex>)
             [--reason <reason>] [--crl-out <file>]
@@ -62,6 +63,8 @@ const OPTIONS = {
   aki: { type: 'string' },
   reason: { type: 'string' },
   'crl-out': { type: 'string' },
+  hosts: { type: 'string' },
+  profile: { type: 'string' },
   out: { type: 'string' },
   local: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -210,7 +213,17 @@ async function cmdEnroll(ctx: Context): Promise<void> {
   const secretFile = need(ctx.flags, 'secret-file');
   const secret = readPem(secretFile, 'secret file').trim();
   if (!secret) throw new CertsError('invalid_input', `secret file ${secretFile} is empty`);
-  const enrollment = await ctx.ca().enroll({ enrollmentId: id, secret });
+  const hosts = str(ctx.flags, 'hosts')
+    ?.split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  const profile = str(ctx.flags, 'profile');
+  const enrollment = await ctx.ca().enroll({
+    enrollmentId: id,
+    secret,
+    ...(hosts?.length ? { hosts } : {}),
+    ...(profile ? { profile } : {}),
+  });
   const record = saveIdentity(ctx.wallet, name, ctx.mspId, enrollment);
   report(
     ctx,
