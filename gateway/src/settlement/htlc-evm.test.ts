@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { cashTokenAbi, deployCashContracts, type CashDeployment } from '@dvp/cash-contracts';
 import { anvilAccount, startAnvil, type Anvil } from '@dvp/cash-contracts/testing';
 import { createPublicClient, createWalletClient, http, type Address, type PublicClient } from 'viem';
+import type { HDAccount } from 'viem/accounts';
 import type { LedgerConnector, LedgerName } from '../ledger/connector';
 import { createEvmConnector } from '../ledger/evm';
 import { GatewayPair, PARTIES, type Party } from './__tests__/gateways';
@@ -25,8 +26,10 @@ const ACCOUNTS: Readonly<Record<Party, Readonly<Record<LedgerName, number>>>> = 
   SELLER: { fabric: 1, evm: 3 },
   BUYER: { fabric: 2, evm: 4 },
 };
-const addressOf = (party: string, ledger: LedgerName): Address =>
-  anvilAccount(ACCOUNTS[party as Party][ledger]).address;
+/** Derived once: deriving an HD account (PBKDF2) blocks the event loop for tens of milliseconds. */
+const ACCOUNT = Array.from({ length: 5 }, (_, i) => anvilAccount(i));
+const accountOf = (party: Party, ledger: LedgerName): HDAccount => ACCOUNT[ACCOUNTS[party][ledger]] as HDAccount;
+const addressOf = (party: string, ledger: LedgerName): Address => accountOf(party as Party, ledger).address;
 
 /** Presents a connector under another ledger name (the EVM stand-in for the Fabric securities leg). */
 function standIn(ledger: LedgerName, connector: LedgerConnector): LedgerConnector {
@@ -44,12 +47,27 @@ let client: PublicClient;
 /** The securities stand-in (for Fabric) and the cash token. */
 let sec: CashDeployment;
 let cash: CashDeployment;
+/** The gateways' clock follows the chain's: seconds the chain was moved ahead of the wall clock. */
+let skew = 0;
+const now = (): number => Math.floor(Date.now() / 1000) + skew;
+
+/** Test-only time travel: the next block is at `t`, and the gateways' clock jumps with it. */
+async function jumpTo(t: number): Promise<void> {
+  skew = Math.max(skew, t - Math.floor(Date.now() / 1000));
+  await anvil.testClient.setNextBlockTimestamp({ timestamp: BigInt(t) });
+  await anvil.testClient.mine({ blocks: 1 });
+}
 
 beforeAll(async () => {
   anvil = await startAnvil();
   const transport = http(anvil.rpcUrl);
   client = createPublicClient({ chain: anvil.chain, transport, pollingInterval: 20 });
-  const admin = createWalletClient({ account: anvilAccount(0), chain: anvil.chain, transport, pollingInterval: 20 });
+  const admin = createWalletClient({
+    account: ACCOUNT[0] as HDAccount,
+    chain: anvil.chain,
+    transport,
+    pollingInterval: 20,
+  });
   sec = await deployCashContracts(admin, { name: 'Securities stand-in (Fabric)', symbol: 'SEC', decimals: 0 });
   cash = await deployCashContracts(admin);
   const mint = async (token: Address, to: Address, amount: bigint): Promise<void> => {
@@ -73,7 +91,7 @@ function connectorOf(party: Party, ledger: LedgerName): LedgerConnector {
   const c = createEvmConnector({
     rpcUrl: anvil.rpcUrl,
     chain: anvil.chain,
-    account: anvilAccount(ACCOUNTS[party][ledger]),
+    account: accountOf(party, ledger),
     contracts: { htlc: d.htlc, escrow: d.escrow },
     pollingIntervalMs: 20,
   });
@@ -92,7 +110,7 @@ function pairWith(timelocks: HtlcTimelocks): { pair: GatewayPair; dir: string } 
     fabric: connectorOf(p, 'fabric'),
     evm: connectorOf(p, 'evm'),
   });
-  return { pair: new GatewayPair({ config, dir, connectorsOf, pollIntervalMs: 50 }), dir };
+  return { pair: new GatewayPair({ config, dir, now, connectorsOf, pollIntervalMs: 50 }), dir };
 }
 
 async function balanceOf(token: Address, holder: Address): Promise<bigint> {
@@ -123,6 +141,7 @@ async function expectConserved(s: Snapshot): Promise<void> {
   expect(s.buyerCash + s.sellerCash + s.htlcCash).toBe(await supply(cash.token));
 }
 
+const ZERO: Snapshot = { sellerSec: 0n, buyerSec: 0n, htlcSec: 0n, buyerCash: 0n, sellerCash: 0n, htlcCash: 0n };
 const sum = (a: Snapshot, d: Snapshot): Snapshot => ({
   sellerSec: a.sellerSec + d.sellerSec,
   buyerSec: a.buyerSec + d.buyerSec,
@@ -190,7 +209,7 @@ describe('HTLC settlement on anvil (securities leg: EVM stand-in for Fabric)', (
   }, 90_000);
 
   it('refunds both legs after the timelocks when the leader never claims', async () => {
-    ({ pair, dir } = pairWith({ leaderSeconds: 8, followerSeconds: 4, deltaSeconds: 2 }));
+    ({ pair, dir } = pairWith({ leaderSeconds: 600, followerSeconds: 300, deltaSeconds: 60 }));
     const seller = pair.gw('SELLER').engine;
     // The leader never hears of the follower's lock, so it never claims.
     pair.hub.register('SELLER', {
@@ -198,21 +217,32 @@ describe('HTLC settlement on anvil (securities leg: EVM stand-in for Fabric)', (
     });
     const before = await snapshot();
     await pair.trade('EVM-T');
-    const pendingBoth = async (): Promise<boolean> => {
-      const s = await snapshot();
-      return s.htlcCash === before.htlcCash + AMOUNT && s.htlcSec === before.htlcSec + QTY;
+    const lockedAt = async (p: Party): Promise<number | undefined> => {
+      const step = (await pair.gw(p).engine.get(p, 'EVM-T')).timeline.find((s) => s.event === 'htlc_locked');
+      return step ? Number(step.detail?.['expiry']) : undefined;
     };
-    await pair.until(pendingBoth, 'both locks', 20_000);
+    await pair.until(async () => (await lockedAt('BUYER')) !== undefined, 'both locks', 20_000);
+    const [tF, tL] = [(await lockedAt('BUYER')) ?? 0, (await lockedAt('SELLER')) ?? 0];
+    expect(tL - tF).toBeGreaterThanOrEqual(60);
+    expect(await snapshot()).toEqual(
+      sum(before, { ...ZERO, sellerSec: -QTY, htlcSec: QTY, buyerCash: -AMOUNT, htlcCash: AMOUNT }),
+    );
+
+    await jumpTo(tF);
+    await pair.until(async () => (await pair.gw('BUYER').engine.get('BUYER', 'EVM-T')).status === 'failed', 'T_F');
+    expect(await snapshot()).toEqual(sum(before, { ...ZERO, sellerSec: -QTY, htlcSec: QTY }));
     await expectConserved(await snapshot());
+
+    await jumpTo(tL);
     const final = await pair.final('EVM-T', 30_000);
     expect(final.BUYER).toMatchObject({ status: 'failed', reason: 'timeout' });
     expect(final.SELLER).toMatchObject({ status: 'failed', reason: 'timeout' });
     const after = await snapshot();
     expect(after).toEqual(before);
     await expectConserved(after);
-    const refundedAt = (t: typeof final.BUYER): string | undefined =>
-      t.timeline.find((s) => s.event === 'htlc_refunded')?.txId;
-    expect(refundedAt(final.BUYER)).toBeDefined();
-    expect(refundedAt(final.SELLER)).toBeDefined();
+    for (const p of PARTIES) {
+      expect(final[p].timeline.find((s) => s.event === 'htlc_refunded')?.txId).toMatch(/^0x[0-9a-f]{64}$/);
+      expect((await pair.gw(p).engine.audit({})).verification.ok).toBe(true);
+    }
   }, 60_000);
 });

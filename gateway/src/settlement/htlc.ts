@@ -30,7 +30,7 @@ import {
   type HtlcFailure,
   type HtlcPlan,
 } from './terms';
-import { Waker } from './waker';
+import { TradeLoops, type Next } from './loops';
 
 /** Options of {@link createHtlcMode}. */
 export interface HtlcModeOptions extends HtlcConfig {
@@ -60,8 +60,6 @@ export function createHtlcMode(options: Readonly<HtlcModeOptions>): HtlcMode {
   return new Htlc(options);
 }
 
-type Next = 'progress' | 'wait' | 'done';
-
 /** One pass over one trade. */
 interface Run {
   readonly ctx: SettlementContext;
@@ -78,16 +76,20 @@ class Htlc implements HtlcMode {
   readonly mode = 'htlc' as const;
   readonly #o: Readonly<HtlcModeOptions>;
   readonly #now: () => number;
-  readonly #loops = new Map<string, { readonly done: Promise<void>; readonly waker: Waker }>();
+  readonly #loops: TradeLoops;
   /** Ledger refs and hashlocks (normalized) → trade key, for routing ledger events. */
   readonly #watch = new Map<string, string>();
   /** Preimages seen in claim events or relayed, by trade key; always re-checked against the hashlock. */
   readonly #preimages = new Map<string, string>();
-  #closed = false;
 
   constructor(options: Readonly<HtlcModeOptions>) {
     this.#o = options;
     this.#now = options.now ?? ((): number => Math.floor(Date.now() / 1000));
+    this.#loops = new TradeLoops({
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      onError: (err, key) => options.onError?.(err, { trade: key.replace('\u0000', '/'), mode: 'htlc' }),
+      onEnd: (key) => this.#forget(key),
+    });
   }
 
   start(ctx: SettlementContext, trade: Trade): Promise<void> {
@@ -117,22 +119,19 @@ class Htlc implements HtlcMode {
 
   async onLedgerEvent(ctx: SettlementContext, e: LedgerEvent): Promise<void> {
     const key = this.#watch.get(normHex(e.ref)) ?? this.#watch.get(normHex(e.data['hashlock'] ?? '-'));
-    const loop = key === undefined ? undefined : this.#loops.get(key);
-    if (key === undefined || !loop) return;
+    if (key === undefined) return;
     const preimage = e.data['preimage'];
     if (e.kind === 'claimed' && preimage !== undefined) this.#preimages.set(key, preimage);
     if (e.kind === 'locked') this.#noticeFromLedger(ctx, key, e);
-    loop.waker.wake();
+    this.#loops.wake(key);
   }
 
-  async idle(): Promise<void> {
-    while (this.#loops.size > 0) await Promise.allSettled([...this.#loops.values()].map((l) => l.done));
+  idle(): Promise<void> {
+    return this.#loops.idle();
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
-    for (const loop of this.#loops.values()) loop.waker.wake();
-    await this.idle();
+  close(): Promise<void> {
+    return this.#loops.close();
   }
 
   /** A `locked` event with our hashlock, to us, on the counterparty's ledger: the leader's notice. */
@@ -148,42 +147,16 @@ class Htlc implements HtlcMode {
   }
 
   #wake(ctx: SettlementContext, trade: Trade): void {
-    const loop = this.#loops.get(keyOf(trade.owner, trade.tradeId));
-    if (loop) loop.waker.wake();
-    else if (trade.status !== 'received') void this.#drive(ctx, trade.owner, trade.tradeId);
+    const woken = this.#loops.wake(keyOf(trade.owner, trade.tradeId));
+    if (!woken && trade.status !== 'received') void this.#drive(ctx, trade.owner, trade.tradeId);
   }
 
   /** The trade's loop: started once, shared by every caller. */
   #drive(ctx: SettlementContext, owner: string, tradeId: string): Promise<void> {
-    const key = keyOf(owner, tradeId);
-    const running = this.#loops.get(key);
-    if (running) {
-      running.waker.wake();
-      return running.done;
-    }
-    if (this.#closed) return Promise.resolve();
-    const waker = new Waker();
-    const done = this.#loop(ctx, owner, tradeId, waker).finally(() => this.#forget(key));
-    this.#loops.set(key, { done, waker });
-    return done;
-  }
-
-  async #loop(ctx: SettlementContext, owner: string, tradeId: string, waker: Waker): Promise<void> {
-    while (!this.#closed) {
-      let next: Next;
-      try {
-        next = await this.#advance(ctx, owner, tradeId);
-      } catch (err) {
-        this.#o.onError?.(err, { owner, tradeId, mode: 'htlc' });
-        next = 'wait';
-      }
-      if (next === 'done') return;
-      if (next === 'wait' && !this.#closed) await waker.wait(this.#o.pollIntervalMs ?? 1000);
-    }
+    return this.#loops.run(keyOf(owner, tradeId), () => this.#advance(ctx, owner, tradeId));
   }
 
   #forget(key: string): void {
-    this.#loops.delete(key);
     this.#preimages.delete(key);
     for (const [ref, k] of this.#watch) if (k === key) this.#watch.delete(ref);
   }
