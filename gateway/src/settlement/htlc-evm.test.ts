@@ -7,11 +7,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { cashTokenAbi, deployCashContracts, type CashDeployment } from '@dvp/cash-contracts';
+import { cashTokenAbi, deployCashContracts, hashedTimelockAbi, type CashDeployment } from '@dvp/cash-contracts';
 import { anvilAccount, startAnvil, type Anvil } from '@dvp/cash-contracts/testing';
 import { createPublicClient, createWalletClient, http, type Address, type PublicClient } from 'viem';
 import type { HDAccount } from 'viem/accounts';
-import type { LedgerConnector, LedgerName } from '../ledger/connector';
+import type { BeforeSend, LedgerConnector, LedgerName, LockRequest, SendOptions } from '../ledger/connector';
 import { createEvmConnector } from '../ledger/evm';
 import { GatewayPair, PARTIES, type Party } from './__tests__/gateways';
 import type { HtlcConfig, HtlcTimelocks } from './terms';
@@ -36,6 +36,46 @@ function standIn(ledger: LedgerName, connector: LedgerConnector): LedgerConnecto
   return new Proxy(connector, {
     get(target, prop) {
       if (prop === 'ledger') return ledger;
+      const value: unknown = Reflect.get(target, prop);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** A one-shot crash of `party`'s gateway during a `kind` on `ledger` (then the gateway is stopped). */
+interface CrashPlan {
+  readonly party: Party;
+  readonly ledger: LedgerName;
+  readonly kind: 'lock' | 'claim';
+  readonly point: 'after-prepare' | 'after-broadcast';
+}
+let crashPlan: CrashPlan | undefined;
+
+/** Dies like a killed process: after the journal has the signed transaction, or after it is mined. */
+function crashing(c: LedgerConnector, plan: CrashPlan, kill: () => void): LedgerConnector {
+  let armed = true;
+  const die = (): never => {
+    armed = false;
+    kill();
+    throw new Error(`simulated crash ${plan.point} of ${plan.kind}`);
+  };
+  const wrap = async <T>(options: SendOptions | undefined, send: (o: SendOptions) => Promise<T>): Promise<T> => {
+    if (!armed) return send(options ?? {});
+    const beforeSend: BeforeSend = (p) => {
+      options?.beforeSend?.(p);
+      if (plan.point === 'after-prepare') die();
+    };
+    const out = await send({ beforeSend });
+    return plan.point === 'after-broadcast' ? die() : out;
+  };
+  return new Proxy(c, {
+    get(target, prop) {
+      if (prop === plan.kind && plan.kind === 'lock') {
+        return (r: LockRequest, o?: SendOptions) => wrap(o, (opts) => target.lock(r, opts));
+      }
+      if (prop === plan.kind && plan.kind === 'claim') {
+        return (id: string, pre: string, o?: SendOptions) => wrap(o, (opts) => target.claim(id, pre, opts));
+      }
       const value: unknown = Reflect.get(target, prop);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
@@ -106,11 +146,17 @@ function pairWith(timelocks: HtlcTimelocks): { pair: GatewayPair; dir: string } 
     assets: { securities: () => sec.token, cash: () => cash.token },
   };
   const dir = mkdtempSync(path.join(tmpdir(), 'dvp-htlc-evm-'));
-  const connectorsOf = (p: Party): Record<LedgerName, LedgerConnector> => ({
-    fabric: connectorOf(p, 'fabric'),
-    evm: connectorOf(p, 'evm'),
-  });
-  return { pair: new GatewayPair({ config, dir, now, connectorsOf, pollIntervalMs: 50 }), dir };
+  let pair: GatewayPair | undefined;
+  const connectorsOf = (p: Party): Record<LedgerName, LedgerConnector> => {
+    const plan = crashPlan?.party === p ? crashPlan : undefined;
+    crashPlan = undefined;
+    const kill = (): void => void pair?.gw(p).mode.close();
+    const of = (l: LedgerName): LedgerConnector =>
+      plan?.ledger === l ? crashing(connectorOf(p, l), plan, kill) : connectorOf(p, l);
+    return { fabric: of('fabric'), evm: of('evm') };
+  };
+  pair = new GatewayPair({ config, dir, now, connectorsOf, pollIntervalMs: 50 });
+  return { pair, dir };
 }
 
 async function balanceOf(token: Address, holder: Address): Promise<bigint> {
@@ -207,6 +253,50 @@ describe('HTLC settlement on anvil (securities leg: EVM stand-in for Fabric)', (
     );
     await expectConserved(after);
   }, 90_000);
+
+  /** Lock and claim events of one hashlock on one HTLC. */
+  async function htlcEvents(htlc: Address, hashlock: string): Promise<string[]> {
+    const logs = await client.getContractEvents({ address: htlc, abi: hashedTimelockAbi, fromBlock: 0n });
+    return logs
+      .filter((l) => 'hashlock' in l.args && String(l.args.hashlock).toLowerCase() === hashlock.toLowerCase())
+      .map((l) => l.eventName);
+  }
+
+  it.each<[string, CrashPlan]>([
+    [
+      'the leader, its lock signed and journaled but not sent',
+      { party: 'SELLER', ledger: 'fabric', kind: 'lock', point: 'after-prepare' },
+    ],
+    [
+      'the leader, its lock mined but the outcome not journaled',
+      { party: 'SELLER', ledger: 'fabric', kind: 'lock', point: 'after-broadcast' },
+    ],
+    [
+      'the follower, after the reveal, its claim mined but not journaled',
+      { party: 'BUYER', ledger: 'fabric', kind: 'claim', point: 'after-broadcast' },
+    ],
+  ])(
+    'restarts %s, and settles with one lock and one claim per leg',
+    async (_name, plan) => {
+      crashPlan = plan;
+      ({ pair, dir } = pairWith({ leaderSeconds: 7200, followerSeconds: 3600, deltaSeconds: 600 }));
+      const before = await snapshot();
+      const tradeId = `EVM-R-${plan.party}-${plan.kind}-${plan.point}`;
+      await pair.trade(tradeId);
+      const stuck = (): boolean => pair.gw(plan.party).store.journal.unfinished().length === 1;
+      await pair.until(stuck, 'the interrupted action', 20_000);
+      await pair.restart(plan.party);
+      const final = await pair.final(tradeId, 30_000);
+      expect([final.BUYER.status, final.SELLER.status]).toEqual(['settled', 'settled']);
+      const hashlock = final.SELLER.timeline.find((s) => s.event === 'htlc_started')?.detail?.['hashlock'] ?? '';
+      expect(await htlcEvents(sec.htlc, hashlock)).toEqual(['Locked', 'Claimed']);
+      expect(await htlcEvents(cash.htlc, hashlock)).toEqual(['Locked', 'Claimed']);
+      expect(await snapshot()).toEqual(
+        sum(before, { ...ZERO, sellerSec: -QTY, buyerSec: QTY, buyerCash: -AMOUNT, sellerCash: AMOUNT }),
+      );
+    },
+    60_000,
+  );
 
   it('refunds both legs after the timelocks when the leader never claims', async () => {
     ({ pair, dir } = pairWith({ leaderSeconds: 600, followerSeconds: 300, deltaSeconds: 60 }));
