@@ -146,16 +146,17 @@ function pairWith(timelocks: HtlcTimelocks): { pair: GatewayPair; dir: string } 
     assets: { securities: () => sec.token, cash: () => cash.token },
   };
   const dir = mkdtempSync(path.join(tmpdir(), 'dvp-htlc-evm-'));
-  let pair: GatewayPair | undefined;
+  const started: { pair?: GatewayPair } = {};
   const connectorsOf = (p: Party): Record<LedgerName, LedgerConnector> => {
     const plan = crashPlan?.party === p ? crashPlan : undefined;
     crashPlan = undefined;
-    const kill = (): void => void pair?.gw(p).mode.close();
+    const kill = (): void => void started.pair?.gw(p).mode.close();
     const of = (l: LedgerName): LedgerConnector =>
       plan?.ledger === l ? crashing(connectorOf(p, l), plan, kill) : connectorOf(p, l);
     return { fabric: of('fabric'), evm: of('evm') };
   };
-  pair = new GatewayPair({ config, dir, now, connectorsOf, pollIntervalMs: 50 });
+  const pair = new GatewayPair({ config, dir, now, connectorsOf, pollIntervalMs: 50 });
+  started.pair = pair;
   return { pair, dir };
 }
 
