@@ -62,7 +62,10 @@ export async function startAnvil(
       String(cfg.accounts),
       '--balance',
       String(cfg.balanceEth),
+      // No state on disk (anvil never cleans ~/.foundry otherwise); the last 256 block states in
+      // memory, so a read that names a block a few blocks back still answers.
       '--prune-history',
+      '256',
     ],
     log: join(logDir, 'anvil.log'),
   });

@@ -80,7 +80,7 @@ function waitForPort(child: ChildProcess, timeoutMs: number): Promise<number> {
 /** Starts anvil on 127.0.0.1, a free port chosen by the OS, with `--prune-history`. */
 export async function startAnvil(options: Readonly<AnvilOptions> = {}): Promise<Anvil> {
   const chainId = options.chainId ?? 31337;
-  const args = ['--host', '127.0.0.1', '--port', '0', '--chain-id', String(chainId), '--prune-history'];
+  const args = ['--host', '127.0.0.1', '--port', '0', '--chain-id', String(chainId), '--prune-history', '256'];
   args.push('--hardfork', options.hardfork ?? 'prague');
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
