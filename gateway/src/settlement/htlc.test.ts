@@ -56,6 +56,10 @@ class World {
     this.evm.onEvent((e) => this.pair.route(e));
   }
 
+  broadcasts(): string[] {
+    return [...this.fabric.broadcasts, ...this.evm.broadcasts].map((b) => `${b.kind}:${b.signer}`);
+  }
+
   balances(): Record<string, bigint> {
     return {
       sellerShares: this.fabric.balanceOf(addr('SELLER', 'fabric'), SEC),
@@ -175,34 +179,42 @@ describe('HTLC settlement mode', () => {
   });
 
   describe('timeout', () => {
-    it('refunds both legs when the leader never claims (follower after T_F, leader after T_L)', async () => {
-      w = new World('seller');
-      // The leader never learns of the follower's lock: its notices are lost and it sees no events.
-      const seller = w.pair.gw('SELLER').engine;
-      w.pair.hub.register('SELLER', {
-        onMessage: async (m) => (m.type === 'lock_notice' ? undefined : seller.onMessage(m)),
-      });
-      w.pair.eventsTo.delete('SELLER');
-      await w.pair.trade('T-1');
-      await w.pair.until(() => w.evm.count('lock') === 1, 'the follower lock');
-      const start = w.t;
-      w.t = start + T_F - 1;
-      await new Promise((r) => setTimeout(r, 50));
-      expect(w.evm.count('refund')).toBe(0); // not before T_F
-      w.t = start + T_F;
-      await w.pair.until(async () => (await w.pair.gw('BUYER').engine.get('BUYER', 'T-1')).status === 'failed', 'F');
-      expect(w.fabric.count('refund')).toBe(0); // the leader waits for T_L
-      w.t = start + T_L;
-      const final = await w.pair.final('T-1');
-      expect(final.BUYER).toMatchObject({ status: 'failed', reason: 'timeout' });
-      expect(final.SELLER).toMatchObject({ status: 'failed', reason: 'timeout' });
-      expect(w.balances()).toEqual(UNTOUCHED);
-      expect([w.fabric.count('refund'), w.evm.count('refund'), w.fabric.count('claim'), w.evm.count('claim')]).toEqual([
-        1, 1, 0, 0,
-      ]);
-      w.expectConserved();
-      await w.expectAuditOk();
-    });
+    it.each(['loses every lock notice', 'is unreachable'])(
+      'refunds both legs when the leader never claims because its gateway %s',
+      async (how) => {
+        w = new World('seller');
+        // The leader never learns of the follower's lock: its notices are lost and it sees no events.
+        const seller = w.pair.gw('SELLER').engine;
+        const unreachable = (): Promise<void> => Promise.reject(new Error('SELLER unreachable'));
+        w.pair.hub.register('SELLER', {
+          onMessage: async (m) =>
+            how === 'is unreachable' ? unreachable() : m.type === 'lock_notice' ? undefined : seller.onMessage(m),
+        });
+        w.pair.eventsTo.delete('SELLER');
+        await w.pair.trade('T-1');
+        await w.pair.until(() => w.evm.count('lock') === 1, 'the follower lock');
+        const start = w.t;
+        w.t = start + T_F - 1;
+        await new Promise((r) => setTimeout(r, 50));
+        expect(w.evm.count('refund')).toBe(0); // not before T_F
+        w.t = start + T_F;
+        await w.pair.until(async () => (await w.pair.gw('BUYER').engine.get('BUYER', 'T-1')).status === 'failed', 'F');
+        expect(w.fabric.count('refund')).toBe(0); // the leader waits for T_L
+        w.t = start + T_L;
+        const final = await w.pair.final('T-1');
+        expect(final.BUYER).toMatchObject({ status: 'failed', reason: 'timeout' });
+        expect(final.SELLER).toMatchObject({ status: 'failed', reason: 'timeout' });
+        expect(w.balances()).toEqual(UNTOUCHED);
+        expect([
+          w.fabric.count('refund'),
+          w.evm.count('refund'),
+          w.fabric.count('claim'),
+          w.evm.count('claim'),
+        ]).toEqual([1, 1, 0, 0]);
+        w.expectConserved();
+        await w.expectAuditOk();
+      },
+    );
   });
 
   describe('follower verification', () => {
@@ -242,6 +254,55 @@ describe('HTLC settlement mode', () => {
       });
       expect(w.evm.count('lock')).toBe(0);
       expect(w.pair.gw('BUYER').store.journal.forTrade('BUYER', 'T-1')).toEqual([]);
+    });
+  });
+
+  describe('leader verification', () => {
+    it('does not reveal the secret for a follower lock with wrong terms, and refunds at T_L', async () => {
+      w = new World('seller');
+      await w.pair.trade('T-1', {}, ['SELLER']); // the buyer's side is played by hand below
+      const leaderLocked = (): boolean => w.fabric.count('lock') === 1;
+      await w.pair.until(leaderLocked, 'the leader lock');
+      const { hashlock } = [...w.fabric.locks.values()][0] ?? { hashlock: '' };
+      const buyerCash = w.evm.connector(addr('BUYER', 'evm'));
+      const terms = { receiver: addr('SELLER', 'evm'), asset: EUR, amount: AMOUNT - 1n, hashlock, expiry: w.t + T_F };
+      const { lockId } = await buyerCash.lock(terms);
+      const messenger = w.pair.hub.messengerFor(actorOf('BUYER', 'gateway'));
+      await messenger.send('SELLER', { tradeId: 'T-1', type: 'lock_notice', body: { lockId, hashlock } });
+      const seller = (): Promise<Trade> => w.pair.gw('SELLER').engine.get('SELLER', 'T-1');
+      await w.pair.until(async () => events(await seller()).includes(HTLC_EVENTS.rejected), 'the rejection');
+      expect((await seller()).timeline.at(-1)?.detail).toMatchObject({ lockId, field: 'amount' });
+      w.t += T_L;
+      await w.pair.until(async () => (await seller()).status === 'failed', 'the refund');
+      expect(await seller()).toMatchObject({ status: 'failed', reason: 'timeout' });
+      expect([w.evm.count('claim'), w.fabric.count('refund')]).toEqual([0, 1]);
+      expect(w.evm.locks.get(lockId)?.state).toBe('locked'); // the buyer refunds its own lock at T_F
+    });
+
+    it('ignores settlement messages from anyone but the counterparty', async () => {
+      w = new World('seller');
+      await w.pair.trade('T-1', {}, ['BUYER']);
+      const mallory = w.pair.hub.messengerFor(actorOf('MALLORY', 'gateway'));
+      await mallory.send('BUYER', { tradeId: 'T-1', type: 'lock_notice', body: { lockId: 'x', hashlock: 'y' } });
+      expect(events(await w.pair.gw('BUYER').engine.get('BUYER', 'T-1'))).toEqual(['received', 'matched']);
+    });
+  });
+
+  describe('lock failure', () => {
+    it('fails the leader whose lock the ledger refuses, and the follower at the deadline without locking', async () => {
+      w = new World('buyer');
+      const deadline = w.t + 100;
+      await w.pair.trade('T-1', { quantity: 1_000_000n, settlementDeadline: deadline }); // more cash than the buyer has
+      const trade = (p: Party): Promise<Trade> => w.pair.gw(p).engine.get(p, 'T-1');
+      await w.pair.until(async () => (await trade('BUYER')).status === 'failed', 'the leader failure');
+      expect(await trade('BUYER')).toMatchObject({ reason: 'lock_failed' });
+      expect((await trade('BUYER')).timeline.at(-1)?.detail).toEqual({ code: 'INSUFFICIENT_BALANCE' });
+      expect((await trade('SELLER')).status).toBe('matched');
+      w.t = deadline;
+      await w.pair.until(async () => (await trade('SELLER')).status === 'failed', 'the follower deadline');
+      expect(await trade('SELLER')).toMatchObject({ reason: 'timeout' });
+      expect(w.broadcasts()).toEqual([]);
+      expect(w.balances()).toEqual(UNTOUCHED);
     });
   });
 

@@ -179,7 +179,7 @@ class Htlc implements HtlcMode {
   async #leader(r: Run): Promise<Next> {
     const mine = r.p.ownLock;
     if (!mine) return this.#leaderLock(r);
-    if (!r.p.noticeSent) return this.#sendNotice(r, mine);
+    if (!r.p.noticeSent) await this.#sendNotice(r, mine);
     if (!r.p.claimed) {
       const theirs = await this.#leaderCounterpartyLock(r, mine);
       if (theirs && r.now < theirs.expiry) return this.#leaderClaim(r, theirs);
@@ -241,7 +241,7 @@ class Htlc implements HtlcMode {
   async #follower(r: Run): Promise<Next> {
     const mine = r.p.ownLock;
     if (!mine) return this.#followerLock(r);
-    if (!r.p.noticeSent) return this.#sendNotice(r, mine);
+    if (!r.p.noticeSent) await this.#sendNotice(r, mine);
     if (r.p.claimed) return this.#finish(r, HTLC_EVENTS.settled, { lockId: mine.lockId });
     const own = await this.#ledger(r, 'mine').readLock(mine.lockId);
     if (own?.state === 'claimed') return this.#followerClaim(r, mine);
@@ -329,11 +329,19 @@ class Htlc implements HtlcMode {
     return 'progress';
   }
 
-  async #sendNotice(r: Run, mine: OwnLock): Promise<Next> {
+  /**
+   * Tells the counterparty of our lock. An undelivered notice is retried at the next pass but
+   * blocks nothing: claims, and refunds at expiry, must go on while the other gateway is down.
+   */
+  async #sendNotice(r: Run, mine: OwnLock): Promise<void> {
     const body = { lockId: mine.lockId, hashlock: mine.request.hashlock, expiry: String(mine.request.expiry) };
-    await this.#o.messenger.send(r.plan.counterparty, { tradeId: r.trade.tradeId, type: 'lock_notice', body });
+    try {
+      await this.#o.messenger.send(r.plan.counterparty, { tradeId: r.trade.tradeId, type: 'lock_notice', body });
+    } catch (err) {
+      this.#o.onError?.(err, { tradeId: r.trade.tradeId, message: 'lock_notice' });
+      return;
+    }
     r.ctx.step(r.trade.owner, r.trade.tradeId, { event: HTLC_EVENTS.noticeSent, detail: { lockId: mine.lockId } });
-    return 'progress';
   }
 
   async #claim(r: Run, lockId: string, preimage: string): Promise<void> {
