@@ -319,6 +319,7 @@ describe('HTLC settlement mode', () => {
         const final = await w.pair.final('T-1');
         expect([final.BUYER.status, final.SELLER.status]).toEqual(['settled', 'settled']);
         expect(w.fabric.count('lock', seller)).toBe(1);
+        expect(events(final.SELLER).filter((e) => e === HTLC_EVENTS.locked)).toHaveLength(1);
         expect([w.fabric.count('claim'), w.evm.count('lock'), w.evm.count('claim')]).toEqual([1, 1, 1]);
         expect(w.balances()).toEqual(SETTLED);
         await w.expectAuditOk();

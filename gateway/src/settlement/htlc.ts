@@ -169,6 +169,7 @@ class Htlc implements HtlcMode {
     const p = readProgress(trade, ctx.actions(owner, tradeId), plan);
     const run: Run = { ctx, trade, plan, p, now: this.#now(), key: keyOf(owner, tradeId) };
     if (p.ownLock) this.#watch.set(normHex(p.ownLock.lockId), run.key);
+    if (p.ownLock && !p.lockRecorded) this.#recordLock(run, p.ownLock);
     if (p.unfinishedLock && !p.ownLock) return this.#lock(run, p.unfinishedLock);
     if (p.lockError !== undefined && !p.ownLock) return this.#fail(run, 'lock_failed', { error: p.lockError });
     return plan.role === 'leader' ? this.#leader(run) : this.#follower(run);
@@ -324,9 +325,23 @@ class Htlc implements HtlcMode {
       return this.#fail(r, 'lock_failed', { code: err.code });
     }
     this.#watch.set(normHex(out.ledgerRef), r.key);
-    const detail = { lockId: out.ledgerRef, hashlock: request.hashlock, expiry: String(request.expiry) };
-    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.locked, ...txOf(plan.mine.ledger, out), detail });
+    const landed = txOf(plan.mine.ledger, out);
+    const { txId, block } = landed;
+    this.#recordLock(r, { lockId: out.ledgerRef, request, ...(txId && { txId }), ...(block && { block }) });
     return 'progress';
+  }
+
+  /** The `htlc_locked` step (also written on resume when a crash came between the lock and it). */
+  #recordLock(r: Run, lock: OwnLock): void {
+    const { hashlock, expiry } = lock.request;
+    const detail = { lockId: lock.lockId, hashlock, expiry: String(expiry) };
+    const at = { ...(lock.txId && { txId: lock.txId }), ...(lock.block && { block: lock.block }) };
+    r.ctx.step(r.trade.owner, r.trade.tradeId, {
+      event: HTLC_EVENTS.locked,
+      ledger: r.plan.mine.ledger,
+      ...at,
+      detail,
+    });
   }
 
   /**

@@ -27,6 +27,9 @@ export const HTLC_EVENTS = {
 export interface OwnLock {
   readonly lockId: string;
   readonly request: LockRequest;
+  /** Where it landed, when the journal knows. */
+  readonly txId?: string;
+  readonly block?: string;
 }
 
 /** A counterparty's lock as announced (message or ledger event); not trusted until verified. */
@@ -44,6 +47,8 @@ export interface HtlcProgress {
   /** Error of a lock action the ledger refused (and no lock done). */
   readonly lockError?: string;
   readonly noticeSent: boolean;
+  /** The timeline has the `htlc_locked` step (it may lack it after a crash right after the lock). */
+  readonly lockRecorded: boolean;
   /** The latest counterparty notice not yet rejected. */
   readonly notice?: LockNotice;
   /** The counterparty lock id this gateway verified on its ledger. */
@@ -60,7 +65,11 @@ function lockProgress(actions: readonly JournalAction[], plan: HtlcPlan): Partia
     if (spec.kind !== 'lock') throw new Error(`journal action ${a.id} is not a lock`);
     return spec.request;
   };
-  if (done?.ledgerRef !== undefined) return { ownLock: { lockId: done.ledgerRef, request: request(done) } };
+  if (done?.ledgerRef !== undefined) {
+    const { txId, block } = done.result ?? {};
+    const landed = { ...(txId !== undefined && { txId }), ...(block !== undefined && { block }) };
+    return { ownLock: { lockId: done.ledgerRef, request: request(done), ...landed } };
+  }
   const open = locks.find((a) => a.state === 'intent' || a.state === 'prepared');
   if (open) return { unfinishedLock: request(open) };
   const failed = locks.find((a) => a.state === 'failed');
@@ -90,6 +99,7 @@ export function readProgress(trade: Trade, actions: readonly JournalAction[], pl
     ...lockProgress(actions, plan),
     ...noticeProgress(trade),
     noticeSent: trade.timeline.some((s) => s.event === HTLC_EVENTS.noticeSent),
+    lockRecorded: trade.timeline.some((s) => s.event === HTLC_EVENTS.locked),
     claimed,
   };
 }
