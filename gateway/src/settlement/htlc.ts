@@ -12,25 +12,18 @@
  * trusting the message), locks with T_F, claims the leader's lock with the revealed preimage;
  * refunds at T_F.
  */
-import type { SettlementContext, SettlementMessage, SettlementModeDriver, StepRequest } from '../engine';
-import type { LedgerConnector, LedgerEvent, LedgerName, LockRequest, LockView } from '../ledger/connector';
+import type { SettlementContext, SettlementMessage, SettlementModeDriver } from '../engine';
+import type { LedgerConnector, LedgerEvent, LockRequest, LockView } from '../ledger/connector';
 import { LedgerError } from '../ledger/errors';
 import type { ActionOutcome } from '../ledger/journaled';
 import { isTerminal } from '../state-machine';
 import type { Trade } from '../trade-service';
 import type { SettlementMessenger } from './messenger';
-import { hasNotice, HTLC_EVENTS, readProgress, type HtlcProgress, type OwnLock } from './progress';
+import { hasNotice, HTLC_EVENTS, readProgress, type OwnLock } from './progress';
 import { hashlockOf, type SecretStore } from './secrets';
-import {
-  assertTimelocks,
-  normHex,
-  planOf,
-  verifyLock,
-  type HtlcConfig,
-  type HtlcFailure,
-  type HtlcPlan,
-} from './terms';
 import { TradeLoops, type Next } from './loops';
+import { begin, fail, finish, lockRequestOf, recordLock, txOf, type Run } from './steps';
+import { assertTimelocks, normHex, planOf, verifyLock, type HtlcConfig, type HtlcFailure } from './terms';
 
 /** Options of {@link createHtlcMode}. */
 export interface HtlcModeOptions extends HtlcConfig {
@@ -58,16 +51,6 @@ export interface HtlcMode extends SettlementModeDriver {
 export function createHtlcMode(options: Readonly<HtlcModeOptions>): HtlcMode {
   assertTimelocks(options.timelocks);
   return new Htlc(options);
-}
-
-/** One pass over one trade. */
-interface Run {
-  readonly ctx: SettlementContext;
-  readonly trade: Trade;
-  readonly plan: HtlcPlan;
-  readonly p: HtlcProgress;
-  readonly now: number;
-  readonly key: string;
 }
 
 const keyOf = (owner: string, tradeId: string): string => `${owner}\u0000${tradeId}`;
@@ -169,9 +152,9 @@ class Htlc implements HtlcMode {
     const p = readProgress(trade, ctx.actions(owner, tradeId), plan);
     const run: Run = { ctx, trade, plan, p, now: this.#now(), key: keyOf(owner, tradeId) };
     if (p.ownLock) this.#watch.set(normHex(p.ownLock.lockId), run.key);
-    if (p.ownLock && !p.lockRecorded) this.#recordLock(run, p.ownLock);
+    if (p.ownLock && !p.lockRecorded) recordLock(run, p.ownLock);
     if (p.unfinishedLock && !p.ownLock) return this.#lock(run, p.unfinishedLock);
-    if (p.lockError !== undefined && !p.ownLock) return this.#fail(run, 'lock_failed', { error: p.lockError });
+    if (p.lockError !== undefined && !p.ownLock) return fail(run, 'lock_failed', { error: p.lockError });
     return plan.role === 'leader' ? this.#leader(run) : this.#follower(run);
   }
 
@@ -186,20 +169,20 @@ class Htlc implements HtlcMode {
       if (theirs && r.now < theirs.expiry) return this.#leaderClaim(r, theirs);
     }
     const own = await this.#ledger(r, 'mine').readLock(mine.lockId);
-    if (own?.state === 'claimed' && r.p.claimed) return this.#finish(r, HTLC_EVENTS.settled, { lockId: mine.lockId });
+    if (own?.state === 'claimed' && r.p.claimed) return finish(r, HTLC_EVENTS.settled, { lockId: mine.lockId });
     const reason: HtlcFailure = r.p.claimed ? 'follower_missed_claim' : 'timeout';
-    if (own?.state === 'refunded') return this.#fail(r, reason, { lockId: mine.lockId });
+    if (own?.state === 'refunded') return fail(r, reason, { lockId: mine.lockId });
     if (own?.state === 'locked' && r.now >= mine.request.expiry) return this.#refund(r, mine, reason);
     return 'wait';
   }
 
   async #leaderLock(r: Run): Promise<Next> {
     const deadline = r.trade.instruction.settlementDeadline;
-    if (r.trade.status === 'matched' && r.now >= deadline) return this.#fail(r, 'timeout', { phase: 'before_lock' });
+    if (r.trade.status === 'matched' && r.now >= deadline) return fail(r, 'timeout', { phase: 'before_lock' });
     const { hashlock } = this.#o.secrets.secretFor(r.trade.owner, r.trade.tradeId);
     this.#watch.set(normHex(hashlock), r.key);
-    this.#begin(r, { role: 'leader', hashlock });
-    return this.#lock(r, this.#lockRequest(r, hashlock, r.now + this.#o.timelocks.leaderSeconds));
+    begin(r, { role: 'leader', hashlock });
+    return this.#lock(r, lockRequestOf(r, hashlock, r.now + this.#o.timelocks.leaderSeconds));
   }
 
   /** The follower's lock, verified on the follower's ledger (once), or undefined. */
@@ -243,10 +226,10 @@ class Htlc implements HtlcMode {
     const mine = r.p.ownLock;
     if (!mine) return this.#followerLock(r);
     if (!r.p.noticeSent) await this.#sendNotice(r, mine);
-    if (r.p.claimed) return this.#finish(r, HTLC_EVENTS.settled, { lockId: mine.lockId });
+    if (r.p.claimed) return finish(r, HTLC_EVENTS.settled, { lockId: mine.lockId });
     const own = await this.#ledger(r, 'mine').readLock(mine.lockId);
     if (own?.state === 'claimed') return this.#followerClaim(r, mine);
-    if (own?.state === 'refunded') return this.#fail(r, 'timeout', { lockId: mine.lockId });
+    if (own?.state === 'refunded') return fail(r, 'timeout', { lockId: mine.lockId });
     if (own?.state === 'locked' && r.now >= mine.request.expiry) return this.#refund(r, mine, 'timeout');
     return 'wait';
   }
@@ -254,7 +237,7 @@ class Htlc implements HtlcMode {
   /** Verifies the leader's lock on the leader's ledger, then locks with T_F; refuses on any mismatch. */
   async #followerLock(r: Run): Promise<Next> {
     const notice = r.p.notice;
-    if (!notice) return r.now >= r.trade.instruction.settlementDeadline ? this.#fail(r, 'timeout', {}) : 'wait';
+    if (!notice) return r.now >= r.trade.instruction.settlementDeadline ? fail(r, 'timeout', {}) : 'wait';
     const view = await this.#ledger(r, 'theirs').readLock(notice.lockId);
     if (!view) return 'wait'; // announced before it is visible on our node: look again
     const { followerSeconds, deltaSeconds } = this.#o.timelocks;
@@ -262,14 +245,14 @@ class Htlc implements HtlcMode {
     const check = verifyLock(view, { leg: r.plan.theirs, hashlock: notice.hashlock, minExpiry: expiry + deltaSeconds });
     if (!check.ok) {
       const { reason, field, expected, actual } = check;
-      return this.#fail(r, reason, { lockId: notice.lockId, field, expected, actual });
+      return fail(r, reason, { lockId: notice.lockId, field, expected, actual });
     }
     const { trade, ctx } = r;
     const detail = { lockId: notice.lockId, expiry: String(view.expiry) };
     ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.verified, ledger: r.plan.theirs.ledger, detail });
-    this.#begin(r, { role: 'follower', hashlock: notice.hashlock });
+    begin(r, { role: 'follower', hashlock: notice.hashlock });
     this.#watch.set(normHex(notice.lockId), r.key);
-    return this.#lock(r, this.#lockRequest(r, notice.hashlock, expiry));
+    return this.#lock(r, lockRequestOf(r, notice.hashlock, expiry));
   }
 
   /** The leader claimed our lock: take the preimage from the claim and claim the leader's lock. */
@@ -280,7 +263,7 @@ class Htlc implements HtlcMode {
     if (preimage === undefined) return 'wait';
     const theirs = await this.#ledger(r, 'theirs').readLock(theirId);
     if (theirs?.state === 'locked' && r.now >= theirs.expiry) {
-      return this.#fail(r, 'claim_window_missed', { lockId: theirId, expiry: String(theirs.expiry) });
+      return fail(r, 'claim_window_missed', { lockId: theirId, expiry: String(theirs.expiry) });
     }
     await this.#claim(r, theirId, preimage);
     return 'progress';
@@ -302,19 +285,6 @@ class Htlc implements HtlcMode {
     return r.ctx.connector(r.plan[leg].ledger);
   }
 
-  #lockRequest(r: Run, hashlock: string, expiry: number): LockRequest {
-    const { asset, amount, receiver } = r.plan.mine;
-    // Caller-chosen ids (Fabric) are derived from the trade, so a retried lock reuses them.
-    const lockId = `htlc:${r.trade.owner}:${r.trade.tradeId}`;
-    return { lockId, receiver, asset, amount, hashlock, expiry };
-  }
-
-  /** matched → pending before anything is locked, so a two-sided cancel can no longer race a lock. */
-  #begin(r: Run, detail: Readonly<Record<string, string>>): void {
-    if (r.trade.status !== 'matched') return;
-    r.ctx.step(r.trade.owner, r.trade.tradeId, { event: HTLC_EVENTS.started, to: 'pending', detail });
-  }
-
   async #lock(r: Run, request: LockRequest): Promise<Next> {
     const { ctx, trade, plan } = r;
     let out: ActionOutcome;
@@ -322,26 +292,13 @@ class Htlc implements HtlcMode {
       out = await ctx.perform(trade.owner, trade.tradeId, plan.mine.ledger, { kind: 'lock', request });
     } catch (err) {
       if (!(err instanceof LedgerError) || err.code === 'UNAVAILABLE') throw err;
-      return this.#fail(r, 'lock_failed', { code: err.code });
+      return fail(r, 'lock_failed', { code: err.code });
     }
     this.#watch.set(normHex(out.ledgerRef), r.key);
     const landed = txOf(plan.mine.ledger, out);
     const { txId, block } = landed;
-    this.#recordLock(r, { lockId: out.ledgerRef, request, ...(txId && { txId }), ...(block && { block }) });
+    recordLock(r, { lockId: out.ledgerRef, request, ...(txId && { txId }), ...(block && { block }) });
     return 'progress';
-  }
-
-  /** The `htlc_locked` step (also written on resume when a crash came between the lock and it). */
-  #recordLock(r: Run, lock: OwnLock): void {
-    const { hashlock, expiry } = lock.request;
-    const detail = { lockId: lock.lockId, hashlock, expiry: String(expiry) };
-    const at = { ...(lock.txId && { txId: lock.txId }), ...(lock.block && { block: lock.block }) };
-    r.ctx.step(r.trade.owner, r.trade.tradeId, {
-      event: HTLC_EVENTS.locked,
-      ledger: r.plan.mine.ledger,
-      ...at,
-      detail,
-    });
   }
 
   /**
@@ -386,25 +343,6 @@ class Htlc implements HtlcMode {
       if (err instanceof LedgerError && err.code === 'LOCK_NOT_EXPIRED') return 'wait';
       throw err;
     }
-    return this.#fail(r, reason, { lockId: mine.lockId });
+    return fail(r, reason, { lockId: mine.lockId });
   }
-
-  #finish(r: Run, event: string, detail: Readonly<Record<string, string>>): Next {
-    r.ctx.step(r.trade.owner, r.trade.tradeId, { event, to: 'settled', detail });
-    return 'done';
-  }
-
-  #fail(r: Run, reason: HtlcFailure, detail: Readonly<Record<string, string>>): Next {
-    r.ctx.step(r.trade.owner, r.trade.tradeId, { event: HTLC_EVENTS.failed, to: 'failed', reason, detail });
-    return 'done';
-  }
-}
-
-/** Ledger (as the engine names it), transaction and block of an action, for the timeline. */
-function txOf(ledger: LedgerName, out: ActionOutcome): Pick<StepRequest, 'ledger' | 'txId' | 'block'> {
-  return {
-    ledger,
-    ...(out.txId !== undefined && { txId: out.txId }),
-    ...(out.block !== undefined && { block: out.block.toString() }),
-  };
 }
