@@ -16,7 +16,7 @@ import { createEvmConnector } from '../ledger/evm';
 import { GatewayPair, PARTIES, type Party } from './__tests__/gateways';
 import type { HtlcConfig, HtlcTimelocks } from './terms';
 
-const SHARES = 1_000n;
+const SHARES = 100_000n;
 const CASH = 100_000_000n;
 const QTY = 100n;
 const AMOUNT = 100n * 12_345n; // instructionOf: quantity 100, price 12_345
@@ -254,6 +254,32 @@ describe('HTLC settlement on anvil (securities leg: EVM stand-in for Fabric)', (
     );
     await expectConserved(after);
   }, 90_000);
+
+  it('lets the leader find the follower lock in the cash ledger events when every lock notice is lost', async () => {
+    ({ pair, dir } = pairWith({ leaderSeconds: 7200, followerSeconds: 3600, deltaSeconds: 600 }));
+    const seller = pair.gw('SELLER');
+    pair.hub.register('SELLER', {
+      onMessage: async (m) => (m.type === 'lock_notice' ? undefined : seller.engine.onMessage(m)),
+    });
+    const cashEvents = createEvmConnector({
+      rpcUrl: anvil.rpcUrl,
+      chain: anvil.chain,
+      account: accountOf('SELLER', 'evm'),
+      contracts: { htlc: cash.htlc, escrow: cash.escrow },
+      followers: seller.store.followers,
+      pollingIntervalMs: 20,
+    }).follow('htlc', (e) => seller.engine.onLedgerEvent(e));
+    cashEvents.start(50, (err) => seller.errors.push(err));
+    try {
+      await pair.trade('EVM-E');
+      const final = await pair.final('EVM-E', 30_000);
+      expect([final.BUYER.status, final.SELLER.status]).toEqual(['settled', 'settled']);
+      const notice = final.SELLER.timeline.find((s) => s.event === 'htlc_counterparty_lock');
+      expect(notice).toMatchObject({ ledger: 'evm', detail: expect.objectContaining({ source: 'ledger' }) });
+    } finally {
+      await cashEvents.stop();
+    }
+  }, 60_000);
 
   /** Lock and claim events of one hashlock on one HTLC. */
   async function htlcEvents(htlc: Address, hashlock: string): Promise<string[]> {

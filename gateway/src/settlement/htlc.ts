@@ -151,7 +151,10 @@ class Htlc implements HtlcMode {
     const plan = planOf(this.#o, trade);
     const p = readProgress(trade, ctx.actions(owner, tradeId), plan);
     const run: Run = { ctx, trade, plan, p, now: this.#now(), key: keyOf(owner, tradeId) };
-    if (p.ownLock) this.#watch.set(normHex(p.ownLock.lockId), run.key);
+    if (p.ownLock) {
+      this.#watch.set(normHex(p.ownLock.lockId), run.key);
+      this.#watch.set(normHex(p.ownLock.request.hashlock), run.key); // the counterparty's lock shares it
+    }
     if (p.ownLock && !p.lockRecorded) recordLock(run, p.ownLock);
     if (p.unfinishedLock && !p.ownLock) return this.#lock(run, p.unfinishedLock);
     if (p.lockError !== undefined && !p.ownLock) return fail(run, 'lock_failed', { error: p.lockError });
