@@ -89,6 +89,29 @@ const events = (t: Trade): string[] => t.timeline.map((s) => s.event);
 const SETTLED = { sellerShares: SHARES - QTY, buyerShares: QTY, buyerCash: CASH - AMOUNT, sellerCash: AMOUNT };
 const UNTOUCHED = { sellerShares: SHARES, buyerShares: 0n, buyerCash: CASH, sellerCash: 0n };
 
+/**
+ * Runs a trade until the follower (BUYER) has locked, stops the follower, and only then lets the
+ * leader hear of its lock, so the leader reveals the preimage while the follower is down.
+ */
+async function revealWhileFollowerDown(w: World): Promise<void> {
+  const seller = w.pair.gw('SELLER').engine;
+  w.pair.hub.register('SELLER', {
+    onMessage: async (m) => (m.type === 'lock_notice' ? undefined : seller.onMessage(m)),
+  });
+  w.pair.eventsTo.delete('SELLER');
+  await w.pair.trade('T-1');
+  const buyerLock = async (): Promise<Readonly<Record<string, string>> | undefined> =>
+    (await w.pair.gw('BUYER').engine.get('BUYER', 'T-1')).timeline.find((s) => s.event === HTLC_EVENTS.locked)?.detail;
+  await w.pair.until(async () => (await buyerLock()) !== undefined, 'the follower lock');
+  const { lockId = '', hashlock = '' } = (await buyerLock()) ?? {};
+  await w.pair.stop('BUYER');
+  w.pair.hub.register('SELLER', seller);
+  w.pair.eventsTo.add('SELLER');
+  const buyerGateway = w.pair.hub.messengerFor(actorOf('BUYER', 'gateway'));
+  await buyerGateway.send('SELLER', { tradeId: 'T-1', type: 'lock_notice', body: { lockId, hashlock } });
+  await w.pair.until(() => w.evm.count('claim') === 1, 'the leader claim');
+}
+
 describe('HTLC settlement mode', () => {
   let w: World;
   afterEach(async () => {
@@ -288,6 +311,22 @@ describe('HTLC settlement mode', () => {
     });
   });
 
+  describe('follower liveness', () => {
+    it('records the loss of a follower that stays down past T_L (the known weakness of HTLC)', async () => {
+      w = new World('seller');
+      await revealWhileFollowerDown(w);
+      w.t += T_L;
+      const seller = (): Promise<Trade> => w.pair.gw('SELLER').engine.get('SELLER', 'T-1');
+      await w.pair.until(async () => (await seller()).status === 'failed', 'the leader refund');
+      expect(await seller()).toMatchObject({ reason: 'follower_missed_claim' });
+      await w.pair.restart('BUYER');
+      const final = await w.pair.final('T-1');
+      expect(final.BUYER).toMatchObject({ status: 'failed', reason: 'claim_window_missed' });
+      expect(w.balances()).toEqual({ ...UNTOUCHED, buyerCash: CASH - AMOUNT, sellerCash: AMOUNT });
+      w.expectConserved();
+    });
+  });
+
   describe('lock failure', () => {
     it('fails the leader whose lock the ledger refuses, and the follower at the deadline without locking', async () => {
       w = new World('buyer');
@@ -346,13 +385,8 @@ describe('HTLC settlement mode', () => {
 
     it('lets a follower that was down during the reveal read the preimage from the ledger and claim', async () => {
       w = new World('seller');
-      await w.pair.trade('T-1');
-      // The follower goes down as soon as it has told the leader of its lock.
-      const buyerSent = async (): Promise<boolean> =>
-        events(await w.pair.gw('BUYER').engine.get('BUYER', 'T-1')).includes(HTLC_EVENTS.noticeSent);
-      await w.pair.until(buyerSent, 'the follower notice');
-      await w.pair.stop('BUYER');
-      await w.pair.until(() => w.evm.count('claim') === 1, 'the leader claim');
+      await revealWhileFollowerDown(w);
+      expect(w.fabric.count('claim')).toBe(0);
       await w.pair.restart('BUYER');
       const final = await w.pair.final('T-1');
       expect([final.BUYER.status, final.SELLER.status]).toEqual(['settled', 'settled']);

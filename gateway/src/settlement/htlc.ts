@@ -265,7 +265,8 @@ class Htlc implements HtlcMode {
     const preimage = await this.#revealed(r, mine);
     if (preimage === undefined) return 'wait';
     const theirs = await this.#ledger(r, 'theirs').readLock(theirId);
-    if (theirs?.state === 'locked' && r.now >= theirs.expiry) {
+    // Expired, or refunded: the leader's asset can no longer be claimed (the follower's liveness risk).
+    if (theirs?.state === 'refunded' || (theirs?.state === 'locked' && r.now >= theirs.expiry)) {
       return fail(r, 'claim_window_missed', { lockId: theirId, expiry: String(theirs.expiry) });
     }
     await this.#claim(r, theirId, preimage);
