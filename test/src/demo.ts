@@ -175,10 +175,12 @@ async function timesOut(securities: LedgerDriver): Promise<void> {
     }),
   );
   step(trade, 'buyer', `refunds its ${cash} cents after T_F`, `${CASH} ${txRef(refund)}`);
-  // The in-memory stub's transaction time is set explicitly (a peer would take it from the proposal).
-  await securities.setTime(tL);
+  step(trade, 'seller', 'waiting for T_L to refund its securities');
+  while (BigInt(Math.floor(Date.now() / 1000)) < tL) await new Promise((r) => setTimeout(r, 250));
+  // The in-memory stub takes the transaction time it is given (a peer takes it from the proposal).
+  await securities.setTime(BigInt(Math.floor(Date.now() / 1000)));
   await securities.refund('alice', secLock);
-  step(trade, 'seller', `refunds its ${quantity} shares at T_L`, SECURITIES);
+  step(trade, 'seller', `refunds its ${quantity} shares after T_L`, SECURITIES);
   console.log(`  => ${trade} failed (reason: timeout): both legs returned`);
 }
 
