@@ -1,4 +1,4 @@
 import { createChaincodeDriver } from './chaincode-driver';
-import { describeLedgerScenarios } from './table';
+import { describeLedgerScenarios } from './run';
 
 describeLedgerScenarios(createChaincodeDriver, undefined, 'securities chaincode (in-memory peer)');

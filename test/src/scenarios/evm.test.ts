@@ -1,4 +1,4 @@
 import { closeEvmDriver, createEvmDriver } from './evm-driver';
-import { describeLedgerScenarios } from './table';
+import { describeLedgerScenarios } from './run';
 
 describeLedgerScenarios(createEvmDriver, closeEvmDriver, 'cash contracts (Solidity on anvil)');
