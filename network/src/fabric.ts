@@ -3,7 +3,7 @@
  * come from `make fabric-bin`; while the Go module proxy refuses the pinned Fabric module they
  * cannot be built here, and this module reports why instead of starting anything.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** The project's git-ignored folder of native binaries. */
@@ -11,13 +11,22 @@ export const binDir = resolve(__dirname, '..', '..', '.bin');
 
 const required = ['peer', 'orderer', 'configtxgen', 'osnadmin', 'ccaas_builder/bin/build'];
 
-/** Undefined when every Fabric binary is built; otherwise a sentence saying what is missing and why. */
-export function fabricUnavailableReason(): string | undefined {
+/** One pin from `network/versions.env` (the single file of native versions). */
+function pin(name: string): string {
+  const text = readFileSync(resolve(__dirname, '..', 'versions.env'), 'utf8');
+  const match = new RegExp(`^${name}=(.*)$`, 'm').exec(text);
+  return match?.[1]?.replace(/^"|"$/g, '') ?? `(${name} not pinned)`;
+}
+
+/** Why Fabric is not started: a sentence naming what is missing and why. */
+export function fabricUnavailableReason(): string {
   const missing = required.filter((b) => !existsSync(join(binDir, b)));
-  if (missing.length === 0) return undefined;
+  if (missing.length === 0) {
+    return 'binaries are built, but starting the orderer, peers and chaincode is not implemented yet';
+  }
   return (
     `binaries not built (${missing.join(', ')}): the Go module proxy refuses ` +
-    'github.com/hyperledger/fabric@86c1172bec37e6590c6b1ae6f847833df48d65fc (403, "This module version is not available"); ' +
+    `${pin('FABRIC_MODULE')}@${pin('FABRIC_COMMIT')} (403, "This module version is not available"); ` +
     'see README "Blocked: Fabric peer and orderer"'
   );
 }

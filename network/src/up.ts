@@ -79,7 +79,7 @@ export async function networkUp(
     );
 
     const fabricReason = fabricUnavailableReason();
-    if (fabricReason) log(`network-up: Fabric peer/orderer not started: ${fabricReason}`);
+    log(`network-up: Fabric peer/orderer not started: ${fabricReason}`);
 
     const state: NetworkState = {
       schemaVersion: 1,
@@ -95,9 +95,7 @@ export async function networkUp(
         abis: cash.abis,
       },
       fabricCa: { orgs: caStates },
-      fabric: fabricReason
-        ? { status: 'unavailable', reason: fabricReason }
-        : { status: 'unavailable', reason: 'not implemented' },
+      fabric: { status: 'unavailable', reason: fabricReason },
       directory,
       processes: registry.records,
     };
