@@ -1,13 +1,8 @@
-import { decodeEventLog, sha256, type Hex, type TransactionReceipt } from 'viem';
+import { decodeEventLog, encodeFunctionData, sha256, type Hex, type TransactionReceipt } from 'viem';
 import { cashTokenAbi, hashedTimelockAbi, lockState } from '.';
+import { reentrantTokenAbi } from './testing';
 import {
-  feeOnTransferTokenAbi,
-  feeOnTransferTokenBytecode,
-  reentrantTokenAbi,
-  reentrantTokenBytecode,
-} from './testing';
-import { encodeFunctionData, getAddress } from 'viem';
-import {
+  deployMisbehavingToken,
   expectRevert,
   fund,
   isolateEachTest,
@@ -153,23 +148,7 @@ describe('HashedTimelock', () => {
     });
 
     it('rejects a fee-on-transfer token by balance delta', async () => {
-      const hash = await f.wallets.alice.deployContract({
-        abi: feeOnTransferTokenAbi,
-        bytecode: feeOnTransferTokenBytecode,
-      });
-      const fee = getAddress((await f.client.waitForTransactionReceipt({ hash })).contractAddress!);
-      await f.send('alice', {
-        address: fee,
-        abi: feeOnTransferTokenAbi,
-        functionName: 'mint',
-        args: [f.addr.alice, 100n],
-      });
-      await f.send('alice', {
-        address: fee,
-        abi: feeOnTransferTokenAbi,
-        functionName: 'approve',
-        args: [f.deployment.htlc, 100n],
-      });
+      const fee = await deployMisbehavingToken(f, 'fee-on-transfer', f.deployment.htlc, 100n);
       const expiry = (await f.now()) + 3600n;
       const call = f.send('alice', {
         address: f.deployment.htlc,
@@ -262,20 +241,7 @@ describe('HashedTimelock', () => {
     });
 
     it('is protected against re-entrancy from the token', async () => {
-      const hash = await f.wallets.alice.deployContract({ abi: reentrantTokenAbi, bytecode: reentrantTokenBytecode });
-      const evil = getAddress((await f.client.waitForTransactionReceipt({ hash })).contractAddress!);
-      await f.send('alice', {
-        address: evil,
-        abi: reentrantTokenAbi,
-        functionName: 'mint',
-        args: [f.addr.alice, 100n],
-      });
-      await f.send('alice', {
-        address: evil,
-        abi: reentrantTokenAbi,
-        functionName: 'approve',
-        args: [f.deployment.htlc, 100n],
-      });
+      const evil = await deployMisbehavingToken(f, 'reentrant', f.deployment.htlc, 100n);
       const expiry = (await f.now()) + 60n;
       const receipt = await f.send('alice', {
         address: f.deployment.htlc,

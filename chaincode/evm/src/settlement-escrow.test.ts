@@ -1,7 +1,6 @@
 import {
   decodeEventLog,
   encodeFunctionData,
-  getAddress,
   hashTypedData,
   keccak256,
   sha256,
@@ -12,6 +11,7 @@ import {
 } from 'viem';
 import { cashTokenAbi, escrowState, releaseApprovalTypedData, settlementEscrowAbi } from '.';
 import {
+  deployMisbehavingToken,
   expectRevert,
   fund,
   isolateEachTest,
@@ -21,12 +21,7 @@ import {
   type Fixture,
   type Role,
 } from './__tests__/fixture';
-import {
-  feeOnTransferTokenAbi,
-  feeOnTransferTokenBytecode,
-  reentrantTokenAbi,
-  reentrantTokenBytecode,
-} from './testing';
+import { reentrantTokenAbi } from './testing';
 
 let f: Fixture;
 beforeAll(async () => {
@@ -164,23 +159,7 @@ describe('SettlementEscrow', () => {
     });
 
     it('rejects a fee-on-transfer token by balance delta', async () => {
-      const hash = await f.wallets.alice.deployContract({
-        abi: feeOnTransferTokenAbi,
-        bytecode: feeOnTransferTokenBytecode,
-      });
-      const fee = getAddress((await f.client.waitForTransactionReceipt({ hash })).contractAddress!);
-      await f.send('alice', {
-        address: fee,
-        abi: feeOnTransferTokenAbi,
-        functionName: 'mint',
-        args: [f.addr.alice, 100n],
-      });
-      await f.send('alice', {
-        address: fee,
-        abi: feeOnTransferTokenAbi,
-        functionName: 'approve',
-        args: [f.deployment.escrow, 100n],
-      });
+      const fee = await deployMisbehavingToken(f, 'fee-on-transfer', f.deployment.escrow, 100n);
       const expiry = (await f.now()) + 3600n;
       const call = f.send('alice', {
         address: f.deployment.escrow,
@@ -372,20 +351,7 @@ describe('SettlementEscrow', () => {
     });
 
     it('is protected against re-entrancy from the token', async () => {
-      const hash = await f.wallets.alice.deployContract({ abi: reentrantTokenAbi, bytecode: reentrantTokenBytecode });
-      const evil = getAddress((await f.client.waitForTransactionReceipt({ hash })).contractAddress!);
-      await f.send('alice', {
-        address: evil,
-        abi: reentrantTokenAbi,
-        functionName: 'mint',
-        args: [f.addr.alice, 100n],
-      });
-      await f.send('alice', {
-        address: evil,
-        abi: reentrantTokenAbi,
-        functionName: 'approve',
-        args: [f.deployment.escrow, 100n],
-      });
+      const evil = await deployMisbehavingToken(f, 'reentrant', f.deployment.escrow, 100n);
       const expiry = (await f.now()) + 60n;
       await f.send('alice', {
         address: f.deployment.escrow,

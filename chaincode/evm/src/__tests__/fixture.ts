@@ -4,6 +4,7 @@
  */
 import {
   createPublicClient,
+  getAddress,
   createWalletClient,
   http,
   type Abi,
@@ -19,7 +20,15 @@ import {
   type WalletClient,
 } from 'viem';
 import { cashTokenAbi, decodeCashRevert, deployCashContracts, type CashDeployment, type CashErrorName } from '..';
-import { anvilAccount, startAnvil, type Anvil } from '../testing';
+import {
+  anvilAccount,
+  feeOnTransferTokenAbi,
+  feeOnTransferTokenBytecode,
+  reentrantTokenAbi,
+  reentrantTokenBytecode,
+  startAnvil,
+  type Anvil,
+} from '../testing';
 
 export type Role = 'admin' | 'alice' | 'bob' | 'carol' | 'notary';
 /** anvil mines instantly; poll fast so receipts return at once and no timer outlives the tests. */
@@ -102,6 +111,28 @@ export async function fund(f: Fixture, holders: Partial<Record<Role, bigint>>): 
       await f.send(who, { address: token, abi: cashTokenAbi, functionName: 'approve', args: [spender, 2n ** 255n] });
     }
   }
+}
+
+/**
+ * Deploys one of the misbehaving test tokens from alice, mints `amount` to her and approves
+ * `spender` for it. Returns the token's address.
+ */
+export async function deployMisbehavingToken(
+  f: Fixture,
+  kind: 'fee-on-transfer' | 'reentrant',
+  spender: Address,
+  amount: bigint,
+): Promise<Address> {
+  const { abi, bytecode } =
+    kind === 'fee-on-transfer'
+      ? { abi: feeOnTransferTokenAbi, bytecode: feeOnTransferTokenBytecode }
+      : { abi: reentrantTokenAbi, bytecode: reentrantTokenBytecode };
+  const hash = await f.wallets.alice.deployContract({ abi, bytecode });
+  const address = getAddress((await f.client.waitForTransactionReceipt({ hash })).contractAddress!);
+  // Both mocks share the ERC-20 mint/approve surface, so one ABI serves for these two calls.
+  await f.send('alice', { address, abi: reentrantTokenAbi, functionName: 'mint', args: [f.addr.alice, amount] });
+  await f.send('alice', { address, abi: reentrantTokenAbi, functionName: 'approve', args: [spender, amount] });
+  return address;
 }
 
 /** Runs each test against a clean copy of the chain as it was after `beforeAll`. */
