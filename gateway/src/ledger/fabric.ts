@@ -1,0 +1,432 @@
+/**
+ * The Fabric implementation of {@link LedgerConnector} over `@hyperledger/fabric-gateway`, for the
+ * securities chaincode (`chaincode/fabric`: LockHTLC, ClaimHTLC, RefundHTLC, EscrowDeposit,
+ * EscrowRelease, EscrowReturn, GetHTLC, GetEscrow, BalanceOf). Assets are ISINs, accounts are
+ * `<mspId>:<subject>` or explicit account ids, amounts go as decimal strings.
+ *
+ * Sending: a proposal is endorsed, the endorsed transaction is signed here (the SDK's off-line
+ * signing flow), its transaction id and signed bytes go to the journal (`beforeSend`), then it is
+ * submitted and its commit status awaited. Chaincode rejections happen at endorsement, before
+ * anything is journaled, so `resolvePrepared` never reports `reverted`: a journaled transaction
+ * is either committed valid, or invalid / never ordered (`dropped`: redo it).
+ *
+ * Idempotency: the caller chooses lock ids (else one is derived from the terms, see
+ * {@link FabricLedgerConnector.lockIdOf}); a lock or deposit whose id exists with the same terms
+ * is a no-op, with other terms a `MISMATCH`. Claim, refund, release and return read the state
+ * first and are no-ops when already done. Two concurrent identical transactions cannot both
+ * commit: the second fails endorsement or is invalidated by Fabric's MVCC check.
+ *
+ * Not verified against a real peer (none can run here): the tests drive the real chaincode through
+ * an in-process fake of the fabric-gateway surface below (`__tests__/fabric-fake.ts`).
+ */
+import type { CallOptions } from '@grpc/grpc-js';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import {
+  GatewayError,
+  StatusCode,
+  type ChaincodeEvent,
+  type ChaincodeEventsOptions,
+  type CloseableAsyncIterable,
+  type Identity,
+  type ProposalOptions,
+  type Signer,
+  type Status,
+} from '@hyperledger/fabric-gateway';
+import { createHash, X509Certificate } from 'node:crypto';
+import type { FollowerStore } from '../store/followers';
+import type {
+  BeforeSend,
+  EscrowDepositRequest,
+  EscrowView,
+  EventFollower,
+  LedgerConnector,
+  LedgerEventHandler,
+  LockOutcome,
+  LockRequest,
+  LockView,
+  PreparedResolution,
+  PreparedTx,
+  SendOptions,
+  TxOutcome,
+} from './connector';
+import { LedgerError } from './errors';
+import { toFabricLedgerError } from './fabric-errors';
+import { createFabricFollower, FABRIC_STREAMS } from './fabric-follower';
+import { commitStatusRequestBytes } from './fabric-wire';
+
+/** The commit status of one transaction (fabric-gateway `Commit`). */
+export interface FabricCommit {
+  getStatus(options?: CallOptions): Promise<Status>;
+  getTransactionId(): string;
+}
+/** An endorsed transaction (fabric-gateway `Transaction`). */
+export interface FabricTransaction {
+  getBytes(): Uint8Array;
+  getDigest(): Uint8Array;
+  getTransactionId(): string;
+  submit(options?: CallOptions): Promise<FabricCommit>;
+}
+/** A transaction proposal (fabric-gateway `Proposal`). */
+export interface FabricProposal {
+  getTransactionId(): string;
+  endorse(options?: CallOptions): Promise<FabricTransaction>;
+}
+/** A chaincode (fabric-gateway `Contract`). */
+export interface FabricContract {
+  newProposal(transactionName: string, options?: ProposalOptions): FabricProposal;
+  evaluateTransaction(name: string, ...args: string[]): Promise<Uint8Array>;
+}
+/** A channel (fabric-gateway `Network`). */
+export interface FabricNetwork {
+  getName(): string;
+  getContract(chaincodeName: string): FabricContract;
+  getChaincodeEvents(
+    chaincodeName: string,
+    options?: ChaincodeEventsOptions,
+  ): Promise<CloseableAsyncIterable<ChaincodeEvent>>;
+}
+/** The part of a fabric-gateway `Gateway` (from `connect()`) the connector uses. */
+export interface FabricGateway {
+  getNetwork(channelName: string): FabricNetwork;
+  newSignedTransaction(bytes: Uint8Array, signature: Uint8Array): FabricTransaction;
+  newTransaction(bytes: Uint8Array): FabricTransaction;
+  newCommit(bytes: Uint8Array): FabricCommit;
+}
+
+/** Options of {@link createFabricConnector}. */
+export interface FabricConnectorOptions {
+  /** A connected gateway (`connect({ client, identity, signer, hash })`). */
+  readonly gateway: FabricGateway;
+  /** The identity the gateway was connected with. */
+  readonly identity: Identity;
+  /** The signer the gateway was connected with; signs endorsed transactions before journaling. */
+  readonly signer: Signer;
+  readonly channel: string;
+  readonly chaincode: string;
+  /** The chaincode's account of this identity; default `<mspId>:<subject>` from the certificate. */
+  readonly account?: string;
+  /** Checkpoints and inbox for {@link LedgerConnector.follow}. */
+  readonly followers?: FollowerStore;
+  /** First block of followers without a checkpoint; default 0. */
+  readonly fromBlock?: bigint;
+  /** How long `resolvePrepared` waits for the commit of a transaction the peer does not know; default 10 s. */
+  readonly statusWaitMs?: number;
+  /** How long a quiet event stream is taken as caught up; default 1 s. */
+  readonly eventIdleMs?: number;
+}
+
+/** The Fabric connector: {@link LedgerConnector} plus the lock id it uses. */
+export interface FabricLedgerConnector extends LedgerConnector {
+  readonly ledger: 'fabric';
+  /** `request.lockId`, or an id derived from this signer and the terms (known before sending). */
+  lockIdOf(request: LockRequest): string;
+}
+
+/** The chaincode's identity-bound account of `identity`: `<mspId>:/OU=../CN=..` (subject in certificate order). */
+export function fabricAccountOf(identity: Identity): string {
+  const subject = new X509Certificate(Buffer.from(identity.credentials)).subject;
+  return `${identity.mspId}:/${subject.split('\n').join('/')}`;
+}
+
+/** Creates the connector. Followers need `followers`. */
+export function createFabricConnector(options: Readonly<FabricConnectorOptions>): FabricLedgerConnector {
+  return new FabricConnector(options);
+}
+
+const LOCK_STATES = { LOCKED: 'locked', CLAIMED: 'claimed', REFUNDED: 'refunded' } as const;
+const ESCROW_STATES = { OPEN: 'held', RELEASED: 'released', RETURNED: 'returned' } as const;
+const STATUS_NAMES = new Map<number, string>(Object.entries(StatusCode).map(([name, code]) => [code, name]));
+
+const bare = (hex: string): string => hex.toLowerCase().replace(/^0x/, '');
+const utf8 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
+
+interface Sent {
+  readonly txId: string;
+  readonly block: bigint;
+}
+
+class FabricConnector implements FabricLedgerConnector {
+  readonly ledger = 'fabric' as const;
+  readonly signer: string;
+  readonly #o: Readonly<FabricConnectorOptions>;
+  readonly #network: FabricNetwork;
+  readonly #contract: FabricContract;
+  readonly #pendingLocks = new Map<string, Promise<LockOutcome>>();
+
+  constructor(options: Readonly<FabricConnectorOptions>) {
+    this.#o = options;
+    this.signer = options.account ?? fabricAccountOf(options.identity);
+    this.#network = options.gateway.getNetwork(options.channel);
+    this.#contract = this.#network.getContract(options.chaincode);
+  }
+
+  lockIdOf(request: LockRequest): string {
+    if (request.lockId !== undefined) return request.lockId;
+    const terms = [
+      this.signer,
+      request.receiver,
+      request.asset,
+      request.amount,
+      bare(request.hashlock),
+      request.expiry,
+    ];
+    return createHash('sha256')
+      .update(JSON.stringify(terms.map(String)))
+      .digest('hex');
+  }
+
+  async lock(request: LockRequest, options: SendOptions = {}): Promise<LockOutcome> {
+    const lockId = this.lockIdOf(request);
+    const pending = this.#pendingLocks.get(lockId);
+    // The same lock in flight in this process: share the first call's outcome.
+    if (pending) return { ...(await pending), alreadyDone: true };
+    const work = this.#lockOnce(lockId, request, options).finally(() => this.#pendingLocks.delete(lockId));
+    this.#pendingLocks.set(lockId, work);
+    return work;
+  }
+
+  async #lockOnce(lockId: string, request: LockRequest, options: SendOptions): Promise<LockOutcome> {
+    const existing = await this.readLock(lockId);
+    if (existing) return this.#sameLock(existing, request);
+    const { asset, amount, receiver, hashlock, expiry } = request;
+    const args = [lockId, asset, amount.toString(), receiver, bare(hashlock), String(expiry)];
+    try {
+      const sent = await this.#send('LockHTLC', args, lockId, { lockId }, options.beforeSend);
+      return { ledger: 'fabric', lockId, ...sent, alreadyDone: false };
+    } catch (err) {
+      // Raced by the same lock from another process: refused at endorsement or at commit.
+      const raced = err instanceof LedgerError && (err.code === 'ALREADY_EXISTS' || 'validationCode' in err.context);
+      const now = raced ? await this.readLock(lockId) : undefined;
+      if (now) return this.#sameLock(now, request);
+      throw err;
+    }
+  }
+
+  #sameLock(lock: LockView, request: LockRequest): LockOutcome {
+    const same =
+      lock.sender === this.signer &&
+      lock.receiver === request.receiver &&
+      lock.asset === request.asset &&
+      lock.amount === request.amount &&
+      lock.hashlock === bare(request.hashlock) &&
+      lock.expiry === request.expiry;
+    if (same) return { ledger: 'fabric', lockId: lock.lockId, alreadyDone: true };
+    throw new LedgerError('MISMATCH', 'fabric', `lock ${lock.lockId} exists with other terms`, { lockId: lock.lockId });
+  }
+
+  async claim(lockId: string, preimage: string, options: SendOptions = {}): Promise<TxOutcome> {
+    return this.#settleLock(lockId, 'claimed', 'ClaimHTLC', [lockId, bare(preimage)], options);
+  }
+
+  async refund(lockId: string, options: SendOptions = {}): Promise<TxOutcome> {
+    return this.#settleLock(lockId, 'refunded', 'RefundHTLC', [lockId], options);
+  }
+
+  async #settleLock(
+    lockId: string,
+    target: LockView['state'],
+    fn: string,
+    args: string[],
+    options: SendOptions,
+  ): Promise<TxOutcome> {
+    const lock = await this.readLock(lockId);
+    if (!lock) throw new LedgerError('NOT_FOUND', 'fabric', `no lock ${lockId}`, { lockId });
+    if (lock.state === target) return { ledger: 'fabric', alreadyDone: true };
+    const sent = await this.#send(fn, args, lockId, { lockId }, options.beforeSend);
+    return { ledger: 'fabric', ...sent, alreadyDone: false };
+  }
+
+  async readLock(lockId: string): Promise<LockView | undefined> {
+    const l = await this.#read('GetHTLC', lockId);
+    if (l === undefined) return undefined;
+    return {
+      lockId: String(l['lockId']),
+      sender: String(l['sender']),
+      receiver: String(l['receiver']),
+      asset: String(l['isin']),
+      amount: BigInt(String(l['quantity'])),
+      hashlock: String(l['hashlock']),
+      expiry: Number(l['expiry']),
+      state: LOCK_STATES[String(l['status']) as keyof typeof LOCK_STATES],
+    };
+  }
+
+  async readPreimage(lockId: string): Promise<string | undefined> {
+    // The claimed lock keeps the preimage (also in its HTLCClaimed event).
+    const preimage = (await this.#read('GetHTLC', lockId))?.['preimage'];
+    return typeof preimage === 'string' && preimage !== '' ? `0x${preimage}` : undefined;
+  }
+
+  async deposit(request: EscrowDepositRequest, options: SendOptions = {}): Promise<TxOutcome> {
+    const { escrowId, tradeId } = request;
+    if (request.notary !== undefined)
+      throw new LedgerError('INVALID_ARGUMENT', 'fabric', 'the securities chaincode has no notary approval', {
+        escrowId,
+        tradeId,
+      });
+    const existing = await this.readEscrow(escrowId);
+    if (existing) return this.#sameEscrow(existing, request);
+    const { asset, amount, beneficiary, controller, expiry, hashlock } = request;
+    const args = [escrowId, tradeId, asset, amount.toString(), beneficiary, controller, String(expiry)];
+    args.push(hashlock === undefined ? '' : bare(hashlock));
+    try {
+      const sent = await this.#send('EscrowDeposit', args, escrowId, { escrowId, tradeId }, options.beforeSend);
+      return { ledger: 'fabric', ...sent, alreadyDone: false };
+    } catch (err) {
+      const raced = err instanceof LedgerError && (err.code === 'ALREADY_EXISTS' || 'validationCode' in err.context);
+      const now = raced ? await this.readEscrow(escrowId) : undefined;
+      if (now) return this.#sameEscrow(now, request);
+      throw err;
+    }
+  }
+
+  #sameEscrow(e: EscrowView, request: EscrowDepositRequest): TxOutcome {
+    const same =
+      e.depositor === this.signer &&
+      e.beneficiary === request.beneficiary &&
+      e.controller === request.controller &&
+      e.asset === request.asset &&
+      e.amount === request.amount;
+    if (same) return { ledger: 'fabric', alreadyDone: true };
+    const context = { escrowId: e.escrowId, tradeId: request.tradeId };
+    throw new LedgerError('MISMATCH', 'fabric', `escrow ${e.escrowId} exists with other terms`, context);
+  }
+
+  async release(escrowId: string, amount: bigint, approval?: string, options: SendOptions = {}): Promise<TxOutcome> {
+    if (approval !== undefined)
+      throw new LedgerError('INVALID_ARGUMENT', 'fabric', 'the securities chaincode takes no notary approval', {
+        escrowId,
+      });
+    if ((await this.readEscrow(escrowId))?.state === 'released') return { ledger: 'fabric', alreadyDone: true };
+    const args = [escrowId, amount.toString(), ''];
+    const sent = await this.#send('EscrowRelease', args, escrowId, { escrowId }, options.beforeSend);
+    return { ledger: 'fabric', ...sent, alreadyDone: false };
+  }
+
+  async returnEscrow(escrowId: string, options: SendOptions = {}): Promise<TxOutcome> {
+    if ((await this.readEscrow(escrowId))?.state === 'returned') return { ledger: 'fabric', alreadyDone: true };
+    const sent = await this.#send('EscrowReturn', [escrowId], escrowId, { escrowId }, options.beforeSend);
+    return { ledger: 'fabric', ...sent, alreadyDone: false };
+  }
+
+  async readEscrow(escrowId: string): Promise<EscrowView | undefined> {
+    const e = await this.#read('GetEscrow', escrowId);
+    if (e === undefined) return undefined;
+    return {
+      escrowId: String(e['escrowId']),
+      depositor: String(e['depositor']),
+      beneficiary: String(e['beneficiary']),
+      controller: String(e['controller']),
+      asset: String(e['isin']),
+      amount: BigInt(String(e['quantity'])),
+      released: BigInt(String(e['released'])),
+      expiry: Number(e['expiry']),
+      state: ESCROW_STATES[String(e['status']) as keyof typeof ESCROW_STATES],
+    };
+  }
+
+  async balance(holder: string, asset: string): Promise<bigint> {
+    return BigInt(await this.#evaluate('BalanceOf', asset, holder));
+  }
+
+  async resolvePrepared(prepared: PreparedTx): Promise<PreparedResolution> {
+    const { txId, ledgerRef } = prepared;
+    let status = await this.#statusIfKnown(txId, ledgerRef);
+    if (status === undefined && prepared.payload !== undefined) {
+      // Never ordered (or lost): submit the journaled signed bytes; the same transaction id can
+      // commit at most once, and stale endorsements are invalidated by the MVCC check.
+      const tx = this.#o.gateway.newTransaction(Buffer.from(prepared.payload, 'base64'));
+      status = await this.#commit(tx, 'resubmit', { txId, ledgerRef });
+    }
+    if (status === undefined || !status.successful) return { status: 'dropped' };
+    const outcome: TxOutcome = { ledger: 'fabric', txId, block: status.blockNumber, alreadyDone: false };
+    return { status: 'confirmed', ledgerRef, outcome };
+  }
+
+  /** The commit status of `txId`, or undefined when the peer sees no commit within `statusWaitMs`. */
+  async #statusIfKnown(txId: string, ledgerRef: string): Promise<Status | undefined> {
+    const { gateway, channel, identity } = this.#o;
+    const commit = gateway.newCommit(commitStatusRequestBytes(txId, channel, identity));
+    try {
+      return await commit.getStatus({ deadline: Date.now() + (this.#o.statusWaitMs ?? 10_000) });
+    } catch (err) {
+      if (err instanceof GatewayError && err.code === grpcStatus.DEADLINE_EXCEEDED) return undefined;
+      throw toFabricLedgerError(err, 'commit status', { txId, ledgerRef });
+    }
+  }
+
+  follow(stream: string, handler: LedgerEventHandler): EventFollower {
+    const followers = this.#o.followers;
+    if (!followers) throw new LedgerError('INVALID_ARGUMENT', 'fabric', 'follow() needs the followers store');
+    if (FABRIC_STREAMS[stream] === undefined)
+      throw new LedgerError('INVALID_ARGUMENT', 'fabric', `unknown stream ${stream} (htlc or escrow)`);
+    return createFabricFollower({
+      network: this.#network,
+      chaincode: this.#o.chaincode,
+      store: followers,
+      name: stream,
+      handler,
+      fromBlock: this.#o.fromBlock ?? 0n,
+      idleMs: this.#o.eventIdleMs ?? 1000,
+    });
+  }
+
+  /** Endorses, signs, journals (`beforeSend`), submits and waits for a valid commit. */
+  async #send(
+    fn: string,
+    args: string[],
+    ledgerRef: string,
+    context: Readonly<Record<string, string>>,
+    beforeSend: BeforeSend | undefined,
+  ): Promise<Sent> {
+    const proposal = this.#contract.newProposal(fn, { arguments: args });
+    const txId = proposal.getTransactionId();
+    const ctx = { ...context, txId };
+    let signed: FabricTransaction;
+    try {
+      const endorsed = await proposal.endorse();
+      signed = this.#o.gateway.newSignedTransaction(endorsed.getBytes(), await this.#o.signer(endorsed.getDigest()));
+    } catch (err) {
+      throw toFabricLedgerError(err, fn, ctx);
+    }
+    beforeSend?.({ ledgerRef, txId, payload: Buffer.from(signed.getBytes()).toString('base64') });
+    const status = await this.#commit(signed, fn, ctx);
+    if (!status.successful) {
+      const validationCode = STATUS_NAMES.get(status.code) ?? String(status.code);
+      const block = status.blockNumber.toString();
+      // Invalidated (e.g. MVCC_READ_CONFLICT): nothing was applied, a later retry may succeed.
+      throw new LedgerError('UNAVAILABLE', 'fabric', `${fn} ${txId} invalid: ${validationCode}`, {
+        ...ctx,
+        validationCode,
+        block,
+      });
+    }
+    return { txId, block: status.blockNumber };
+  }
+
+  async #commit(tx: FabricTransaction, action: string, ctx: Readonly<Record<string, string>>): Promise<Status> {
+    try {
+      return await (await tx.submit()).getStatus();
+    } catch (err) {
+      throw toFabricLedgerError(err, action, ctx);
+    }
+  }
+
+  async #evaluate(fn: string, ...args: string[]): Promise<string> {
+    try {
+      return utf8(await this.#contract.evaluateTransaction(fn, ...args));
+    } catch (err) {
+      throw toFabricLedgerError(err, fn, {});
+    }
+  }
+
+  /** A chaincode record as JSON, undefined when the chaincode says NOT_FOUND. */
+  async #read(fn: string, id: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return JSON.parse(await this.#evaluate(fn, id)) as Record<string, unknown>;
+    } catch (err) {
+      if (err instanceof LedgerError && err.code === 'NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+}
