@@ -77,7 +77,8 @@ function authenticate(opts: Readonly<AppOptions>, id: OperationId, op: Operation
   return async (req, res, next) => {
     state(res).route = op.path;
     if (op.roles === 'public') return next();
-    const identity = await opts.identity.verify(peerCertificate(req));
+    const verify = op.caller === 'peer' ? opts.identity.verifyPeer : opts.identity.verify;
+    const identity = await verify(peerCertificate(req));
     state(res).identity = identity;
     requireRole(identity.actor, op.roles, `${op.method.toUpperCase()} ${op.path} (${id})`);
     next();

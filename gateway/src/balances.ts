@@ -2,11 +2,12 @@
  * The {@link BalanceReader} of the gateway process. Cash comes from the EVM ledger: `free` is the
  * token balance of the party's EVM address (from the directory); `locked` is what the ledger still
  * holds in the HTLC locks and escrows this gateway made for the party (their ids come from the
- * action journal, their state and amounts are read from the ledger). Securities are reported as
- * unavailable, with the reason, while there is no Fabric connector: no number is made up.
+ * action journal, their state and amounts are read from the ledger). Securities held as ERC-20
+ * tokens on the EVM network (`securityTokens`) are read the same way, one token per ISIN;
+ * otherwise they are reported as unavailable, with the reason: no number is made up.
  */
 import type { LedgerConnector } from './ledger/connector';
-import type { BalanceReader, CashBalance, PartyBalances, UnavailableLedger } from './routes';
+import type { BalanceReader, CashBalance, PartyBalances, SecurityBalance, UnavailableLedger } from './routes';
 import type { GatewayStore } from './store';
 import { TradeError } from './trade-service';
 
@@ -23,22 +24,29 @@ export interface LedgerBalanceOptions {
   readonly evmAddressOf: (party: string) => string | undefined;
   /** Why securities cannot be read (Fabric connector missing or Fabric down). */
   readonly securitiesUnavailable: string;
+  /** ISIN → ERC-20 token on the EVM network, when securities are held there. */
+  readonly securityTokens?: Readonly<Record<string, string>>;
 }
 
 const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
-/** Amount the ledger still holds for `holder` in the journaled locks and escrows of `party`. */
-async function lockedCash(o: Readonly<LedgerBalanceOptions>, party: string, holder: string): Promise<bigint> {
+/** Amount of `token` the ledger still holds for `holder` in the journaled locks and escrows of `party`. */
+async function lockedOf(
+  o: Readonly<LedgerBalanceOptions>,
+  party: string,
+  holder: string,
+  token: string,
+): Promise<bigint> {
   let locked = 0n;
   for (const trade of o.store.trades.list(party, {})) {
     for (const action of o.store.journal.forTrade(party, trade.tradeId)) {
-      if (action.ledger !== 'evm' || action.state !== 'done' || action.ledgerRef === undefined) continue;
+      if (action.state !== 'done' || action.ledgerRef === undefined) continue;
       if (action.kind === 'lock') {
         const lock = await o.evm.readLock(action.ledgerRef);
-        if (lock?.state === 'locked' && same(lock.sender, holder) && same(lock.asset, o.token)) locked += lock.amount;
+        if (lock?.state === 'locked' && same(lock.sender, holder) && same(lock.asset, token)) locked += lock.amount;
       } else if (action.kind === 'deposit') {
         const escrow = await o.evm.readEscrow(action.ledgerRef);
-        if (escrow?.state === 'held' && same(escrow.depositor, holder) && same(escrow.asset, o.token)) {
+        if (escrow?.state === 'held' && same(escrow.depositor, holder) && same(escrow.asset, token)) {
           locked += escrow.amount - escrow.released;
         }
       }
@@ -51,15 +59,27 @@ async function lockedCash(o: Readonly<LedgerBalanceOptions>, party: string, hold
 export function createLedgerBalanceReader(options: Readonly<LedgerBalanceOptions>): BalanceReader {
   return {
     async balances(party: string): Promise<PartyBalances> {
-      const unavailable: UnavailableLedger[] = [{ ledger: 'fabric', reason: options.securitiesUnavailable }];
+      const tokens = Object.entries(options.securityTokens ?? {});
+      const unavailable: UnavailableLedger[] = tokens.length
+        ? []
+        : [{ ledger: 'fabric', reason: options.securitiesUnavailable }];
       const cash: CashBalance[] = [];
+      const securities: SecurityBalance[] = [];
       const holder = options.evmAddressOf(party);
       if (holder === undefined) {
         unavailable.push({ ledger: 'evm', reason: `party '${party}' has no EVM address in the directory` });
       } else {
         try {
           const free = await options.evm.balance(holder, options.token);
-          cash.push({ currency: options.currency, free, locked: await lockedCash(options, party, holder) });
+          cash.push({
+            currency: options.currency,
+            free,
+            locked: await lockedOf(options, party, holder, options.token),
+          });
+          for (const [isin, token] of tokens) {
+            const held = await options.evm.balance(holder, token);
+            securities.push({ isin, free: held, locked: await lockedOf(options, party, holder, token) });
+          }
         } catch (err) {
           unavailable.push({ ledger: 'evm', reason: `the EVM ledger did not answer: ${(err as Error).message}` });
         }
@@ -69,7 +89,7 @@ export function createLedgerBalanceReader(options: Readonly<LedgerBalanceOptions
           party,
         });
       }
-      return { securities: [], cash, unavailable };
+      return { securities, cash, unavailable };
     },
   };
 }

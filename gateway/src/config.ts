@@ -35,6 +35,39 @@ export interface EvmConfig {
   readonly contracts?: { readonly token: string; readonly htlc: string; readonly escrow: string };
 }
 
+/** Gateway-to-gateway messaging: this gateway's client identity (also its message-signing key). */
+export interface PeersConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** Gateway URL per party, overriding the directory's; default none. */
+  readonly urls: Readonly<Record<string, string>>;
+  /** Per delivery attempt; default 10. */
+  readonly requestTimeoutSeconds: number;
+  /** How often undelivered messages are retried; default 2. */
+  readonly retryIntervalSeconds: number;
+}
+
+/** HTLC settlement (DESIGN.md 3.1); both gateways of a trade must agree on the leader. */
+export interface SettlementConfig {
+  readonly leader: 'buyer' | 'seller';
+  readonly leaderSeconds: number;
+  readonly followerSeconds: number;
+  readonly deltaSeconds: number;
+  /** How often a waiting trade re-reads its ledgers; default 1000. */
+  readonly pollIntervalMs: number;
+}
+
+/**
+ * Where securities are held. `evm`: tokenized securities as ERC-20 tokens (one per ISIN) on the
+ * EVM network, locked in the same HashedTimelock as cash: for networks without a reachable
+ * Fabric network (this repository's tests and demo, where no Fabric peer can be built).
+ */
+export interface SecuritiesConfig {
+  readonly ledger: 'evm';
+  /** ISIN → token address. */
+  readonly instruments: Readonly<Record<string, string>>;
+}
+
 export interface GatewayConfig {
   /** The party (directory key) this gateway acts for. */
   readonly partyId: string;
@@ -62,6 +95,9 @@ export interface GatewayConfig {
   readonly sqlitePath: string;
   readonly fabric?: FabricConfig;
   readonly evm?: EvmConfig;
+  readonly peers?: PeersConfig;
+  readonly settlement?: SettlementConfig;
+  readonly securities?: SecuritiesConfig;
   readonly log: { readonly level: LogLevel };
 }
 
@@ -141,6 +177,47 @@ const SCHEMA = {
           additionalProperties: false,
           required: ['token', 'htlc', 'escrow'],
           properties: { token: address, htlc: address, escrow: address },
+        },
+      },
+    },
+    peers: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['certFile', 'keyFile'],
+      properties: {
+        certFile: str,
+        keyFile: str,
+        urls: {
+          type: 'object',
+          propertyNames: { pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+          additionalProperties: { type: 'string', pattern: '^https://' },
+        },
+        requestTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 120 },
+        retryIntervalSeconds: { type: 'integer', minimum: 1, maximum: 300 },
+      },
+    },
+    settlement: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['leader', 'leaderSeconds', 'followerSeconds', 'deltaSeconds'],
+      properties: {
+        leader: { enum: ['buyer', 'seller'] },
+        leaderSeconds: { type: 'integer', minimum: 1, maximum: 31_536_000 },
+        followerSeconds: { type: 'integer', minimum: 1, maximum: 31_536_000 },
+        deltaSeconds: { type: 'integer', minimum: 0, maximum: 31_536_000 },
+        pollIntervalMs: { type: 'integer', minimum: 10, maximum: 60_000 },
+      },
+    },
+    securities: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['ledger', 'instruments'],
+      properties: {
+        ledger: { const: 'evm' },
+        instruments: {
+          type: 'object',
+          propertyNames: { pattern: '^[A-Z]{2}[A-Z0-9]{9}[0-9]$' },
+          additionalProperties: address,
         },
       },
     },
@@ -239,6 +316,35 @@ function fileFields(c: GatewayConfig): [string, string][] {
         ] as [string, string][])
       : []),
     ...(c.evm ? ([['evm.keyFile', c.evm.keyFile]] as [string, string][]) : []),
+    ...(c.peers
+      ? ([
+          ['peers.certFile', c.peers.certFile],
+          ['peers.keyFile', c.peers.keyFile],
+        ] as [string, string][])
+      : []),
+  ];
+}
+
+function peersOf(
+  p: Partial<PeersConfig> & { certFile: string; keyFile: string },
+  abs: (f: string) => string,
+): PeersConfig {
+  return {
+    certFile: abs(p.certFile),
+    keyFile: abs(p.keyFile),
+    urls: p.urls ?? {},
+    requestTimeoutSeconds: p.requestTimeoutSeconds ?? 10,
+    retryIntervalSeconds: p.retryIntervalSeconds ?? 2,
+  };
+}
+
+/** What the schema cannot say: T_L ≥ T_F + Δ. */
+function settlementProblems(raw: Json): string[] {
+  const s = raw['settlement'] as Partial<SettlementConfig> | undefined;
+  if (!s || s.leaderSeconds === undefined || s.followerSeconds === undefined || s.deltaSeconds === undefined) return [];
+  if (s.leaderSeconds >= s.followerSeconds + s.deltaSeconds) return [];
+  return [
+    `settlement.leaderSeconds: T_L (${s.leaderSeconds}) must be at least followerSeconds (${s.followerSeconds}) + deltaSeconds (${s.deltaSeconds})`,
   ];
 }
 
@@ -274,6 +380,9 @@ function resolveFiles(raw: Json, baseDir: string): GatewayConfig {
         }
       : {}),
     ...(r.evm ? { evm: { ...r.evm, keyFile: abs(r.evm.keyFile) } } : {}),
+    ...(r.peers ? { peers: peersOf(r.peers, abs) } : {}),
+    ...(r.settlement ? { settlement: { ...r.settlement, pollIntervalMs: r.settlement.pollIntervalMs ?? 1000 } } : {}),
+    ...(r.securities ? { securities: r.securities } : {}),
     log: { level: r.log?.level ?? 'info' },
   };
 }
@@ -290,6 +399,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
   const problems: string[] = [];
   applyEnv(raw, env, problems);
   problems.push(...schemaProblems(raw));
+  if (!problems.length) problems.push(...settlementProblems(raw));
   if (problems.length) throw new ConfigError(problems);
   const config = resolveFiles(raw, dirname(path));
   const missing = fileFields(config)

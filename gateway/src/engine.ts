@@ -28,6 +28,9 @@ import {
 /** Reason code of a cancellation (sese.024 `CANC`). */
 export const CANCELLED_REASON = 'CANC';
 
+/** Reason code of an instruction that found no match before its settlement deadline. */
+export const UNMATCHED_REASON = 'unmatched';
+
 /** What a counterparty's gateway told us about a trade (delivered by gateway messaging). */
 export interface CounterpartyNotice {
   /** Our party (the owner of the trade record). */
@@ -108,6 +111,10 @@ export interface ResumeReport {
 export interface TradeEngine extends TradeService {
   /** Applies a counterparty's `matched` / `cancel` notice; the actor must be that counterparty. */
   counterpartyNotice(actor: Actor, notice: CounterpartyNotice): Promise<Trade>;
+  /** Adds a timeline step (and audit entry) without changing the status, attributed to `actor`. */
+  annotate(actor: Actor, owner: string, tradeId: string, request: Omit<StepRequest, 'to' | 'reason'>): Trade;
+  /** Fails every trade still `received` (unmatched) at its settlement deadline; returns their ids. */
+  expireUnmatched(nowSeconds: number): readonly string[];
   /** Routes a followed ledger event to every settlement mode. */
   onLedgerEvent(event: LedgerEvent): Promise<void>;
   /** Routes a settlement message to the trade's mode. */
@@ -198,6 +205,29 @@ class Engine implements TradeEngine {
     );
     this.#startSettlement(matched);
     return matched;
+  }
+
+  annotate(actor: Actor, owner: string, tradeId: string, request: Omit<StepRequest, 'to' | 'reason'>): Trade {
+    return this.#o.store.transaction(() => this.#apply(actor, owner, tradeId, request));
+  }
+
+  expireUnmatched(nowSeconds: number): readonly string[] {
+    const expired: string[] = [];
+    for (const t of this.#o.store.trades.active()) {
+      if (t.status !== 'received' || t.instruction.settlementDeadline > nowSeconds) continue;
+      this.#o.store.transaction(() => {
+        if (this.#o.store.trades.require(t.owner, t.tradeId).status !== 'received') return;
+        const detail = { settlementDeadline: String(t.instruction.settlementDeadline) };
+        this.#apply(this.#o.systemActor, t.owner, t.tradeId, {
+          event: 'unmatched_at_deadline',
+          to: 'failed',
+          reason: UNMATCHED_REASON,
+          detail,
+        });
+        expired.push(t.tradeId);
+      });
+    }
+    return expired;
   }
 
   async onLedgerEvent(event: LedgerEvent): Promise<void> {

@@ -30,8 +30,17 @@ export type RequestErrorCode =
   | 'ROUTE_NOT_FOUND'
   | 'INTERNAL';
 
+/** Why a message from another gateway was refused (gateway-to-gateway route). */
+export type PeerErrorCode =
+  | 'MESSAGE_MISADDRESSED'
+  | 'MESSAGE_SIGNATURE_INVALID'
+  | 'MESSAGE_SENDER_MISMATCH'
+  | 'MESSAGE_REPLAYED'
+  | 'MESSAGE_OUT_OF_ORDER'
+  | 'PEER_MESSAGING_DISABLED';
+
 /** Every code an error body can carry. */
-export type GatewayErrorCode = TradeErrorCode | IdentityErrorCode | RequestErrorCode;
+export type GatewayErrorCode = TradeErrorCode | IdentityErrorCode | RequestErrorCode | PeerErrorCode;
 
 /** HTTP status and a short default message per code. */
 export const ERROR_HTTP: Readonly<Record<GatewayErrorCode, { readonly status: number; readonly title: string }>> = {
@@ -61,12 +70,18 @@ export const ERROR_HTTP: Readonly<Record<GatewayErrorCode, { readonly status: nu
   PAYLOAD_TOO_LARGE: { status: 413, title: 'the request body is too large' },
   ROUTE_NOT_FOUND: { status: 404, title: 'no such route' },
   INTERNAL: { status: 500, title: 'internal error' },
+  MESSAGE_MISADDRESSED: { status: 400, title: 'the message is addressed to another party' },
+  MESSAGE_SIGNATURE_INVALID: { status: 401, title: 'the message signature does not verify' },
+  MESSAGE_SENDER_MISMATCH: { status: 403, title: 'the message was not signed by the sending party’s gateway' },
+  MESSAGE_REPLAYED: { status: 409, title: 'this message was accepted before' },
+  MESSAGE_OUT_OF_ORDER: { status: 409, title: 'the message is not the next link of its chain' },
+  PEER_MESSAGING_DISABLED: { status: 503, title: 'this gateway does not accept gateway messages' },
 };
 
 /** An error raised by the HTTP layer itself (identity, validation). */
 export class GatewayError extends Error {
   constructor(
-    readonly code: IdentityErrorCode | RequestErrorCode | TradeErrorCode,
+    readonly code: GatewayErrorCode,
     message: string,
     readonly details?: Readonly<Record<string, unknown>>,
     options?: ErrorOptions,

@@ -31,7 +31,10 @@ export interface VerifiedIdentity {
 
 /** Verifies a DER client certificate; throws {@link GatewayError} with an identity code. */
 export interface IdentityVerifier {
+  /** A caller of the party this gateway serves (operators, traders, auditors). */
   verify(der: Uint8Array | undefined): Promise<VerifiedIdentity>;
+  /** Another party's gateway: every check of {@link verify}, but the party must be another one. */
+  verifyPeer(der: Uint8Array | undefined): Promise<VerifiedIdentity>;
 }
 
 export interface IdentityVerifierOptions {
@@ -160,28 +163,30 @@ function partyOf(directory: DirectoryView, pem: string, anchor: TrustAnchor): st
 /** Builds the per-request certificate verifier. */
 export function createIdentityVerifier(opts: Readonly<IdentityVerifierOptions>): IdentityVerifier {
   const now = opts.now ?? (() => new Date());
-  return {
-    async verify(der) {
-      const cert = parse(der);
-      const at = now();
-      const anchor = await findAnchor(cert, opts.anchors, at);
-      checkDates(cert, at);
-      const pem = cert.toString('pem');
-      await checkRevoked(opts.revocation, pem, anchor, at);
-      checkUsage(cert);
-      const claims = claimsOf(cert);
-      const party = partyOf(opts.directory, pem, anchor);
-      if (party !== opts.servedParty) {
-        throw new GatewayError('PARTY_NOT_SERVED', `this gateway acts for '${opts.servedParty}', not for '${party}'`);
-      }
-      const fingerprint = createHash('sha256').update(Buffer.from(cert.rawData)).digest('hex');
-      return {
-        actor: { party, subject: cert.subject, role: claims.role ?? '', fingerprint },
-        mspId: anchor.mspId,
-        enrollmentId: claims.enrollmentId,
-      };
-    },
+  const check = async (der: Uint8Array | undefined, scope: 'own' | 'peer'): Promise<VerifiedIdentity> => {
+    const cert = parse(der);
+    const at = now();
+    const anchor = await findAnchor(cert, opts.anchors, at);
+    checkDates(cert, at);
+    const pem = cert.toString('pem');
+    await checkRevoked(opts.revocation, pem, anchor, at);
+    checkUsage(cert);
+    const claims = claimsOf(cert);
+    const party = partyOf(opts.directory, pem, anchor);
+    if (scope === 'own' && party !== opts.servedParty) {
+      throw new GatewayError('PARTY_NOT_SERVED', `this gateway acts for '${opts.servedParty}', not for '${party}'`);
+    }
+    if (scope === 'peer' && party === opts.servedParty) {
+      throw new GatewayError('PARTY_NOT_SERVED', `gateway messages must come from another party than '${party}'`);
+    }
+    const fingerprint = createHash('sha256').update(Buffer.from(cert.rawData)).digest('hex');
+    return {
+      actor: { party, subject: cert.subject, role: claims.role ?? '', fingerprint },
+      mspId: anchor.mspId,
+      enrollmentId: claims.enrollmentId,
+    };
   };
+  return { verify: (der) => check(der, 'own'), verifyPeer: (der) => check(der, 'peer') };
 }
 
 /** Throws ROLE_FORBIDDEN unless the actor's role is one of `roles`. */

@@ -24,6 +24,10 @@ import type { DirectoryView } from './directory';
 import { startGateway } from './server';
 import { openStore, type GatewayStore } from './store';
 import type { Actor } from './trade-service';
+import { createTradeCoordinator } from './peer/coordinator';
+import type { ReceivedMessage } from './peer/inbox';
+import { PeerStore } from './peer/store';
+import { connectorsOf, htlcMode, peerOutbox } from './wiring';
 
 /** A started gateway process (without the signal handling of {@link main}). */
 export interface RunningGateway {
@@ -134,17 +138,36 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
     contracts: { htlc: getAddress(evm.contracts.htlc) as Address, escrow: getAddress(evm.contracts.escrow) as Address },
     followers: store.followers,
   });
-  // The directory is loaded by the HTTP layer; the engine and the balance reader ask it late.
+  // The directory is loaded by the HTTP layer; everything below asks for it late.
   const late: { directory?: DirectoryView } = {};
+  const directory = (): DirectoryView | undefined => late.directory;
+  const peers = new PeerStore(store.db);
+  const outbox = config.peers && peerOutbox({ ...config, peers: config.peers }, { store, peers, directory, logger });
+  if (!outbox) logger.warn('gateway messaging is off (no "peers" section): trades stay unmatched');
+  const cash = { token: evm.contracts.token, currency: p.currency };
+  const htlc =
+    config.settlement &&
+    outbox &&
+    htlcMode(config, config.settlement, { store, messenger: outbox, directory, cash, logger });
   const engine = createTradeEngine({
     store,
     systemActor: systemActor(config),
-    connectors: { evm: connector },
+    modes: htlc ? [htlc] : [],
+    connectors: connectorsOf(config, connector),
     isKnownParty: (party) => late.directory?.has(party) ?? false,
     onError: (err, context) => logger.error('settlement work failed', { ...context, error: err }),
   });
   const resumed = await engine.resume();
   logger.info('engine resumed', { ...resumed, sqlitePath: config.sqlitePath, evmSigner: connector.signer });
+  const coordinator =
+    outbox &&
+    createTradeCoordinator({
+      self: config.partyId,
+      engine,
+      store: peers,
+      outbox,
+      onError: (err, c) => logger.warn('trade messaging failed', { ...c, error: err }),
+    });
   const balances = createLedgerBalanceReader({
     evm: connector,
     token: evm.contracts.token,
@@ -152,14 +175,30 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
     store,
     evmAddressOf: (party) => late.directory?.entry(party)?.evmAddress,
     securitiesUnavailable: securitiesUnavailable(config),
+    ...(config.securities && { securityTokens: config.securities.instruments }),
   });
-  const started = await startGateway({ config, trades: engine, balances, logger, metrics: createGatewayMetrics() });
+  const started = await startGateway({
+    config,
+    trades: coordinator ?? engine,
+    balances,
+    logger,
+    metrics: createGatewayMetrics(),
+    ...(coordinator && { peer: { store: peers, handle: (m: ReceivedMessage) => coordinator.handle(m) } }),
+  });
   late.directory = started.directory;
+  outbox?.start();
+  await coordinator?.start();
+  const follower = connector.follow('htlc', (event) => engine.onLedgerEvent(event));
+  follower.start(1000, (err) => logger.warn('ledger event follower failed; retrying', { error: err }));
   return {
     url: started.url,
     engine,
     close: async () => {
       await started.close();
+      await follower.stop();
+      await coordinator?.close();
+      await htlc?.close();
+      await outbox?.close();
       await engine.idle();
       store.close();
     },

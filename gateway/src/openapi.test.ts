@@ -56,7 +56,10 @@ function resolvePointer(pointer: string): unknown {
 function testApp() {
   const directory = directoryView(() => ({ version: 1, issuedAt: 1, parties: {} }));
   return createApp({
-    identity: { verify: () => Promise.reject(new Error('not used')) },
+    identity: {
+      verify: () => Promise.reject(new Error('not used')),
+      verifyPeer: () => Promise.reject(new Error('not used')),
+    },
     logger: silentLogger,
     deps: {
       servedParty: 'BANKA',

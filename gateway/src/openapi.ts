@@ -6,6 +6,7 @@
  */
 import type { Role } from '@dvp/certs';
 import { ERROR_HTTP, type GatewayErrorCode } from './errors';
+import { PEER_MESSAGE_TYPES } from './peer/envelope';
 import type { SettlementMode, TradeStatus } from './trade-service';
 
 /** A JSON Schema (2020-12) object, as used inside OpenAPI 3.1. */
@@ -19,6 +20,7 @@ export type OperationId =
   | 'cancelTrade'
   | 'getAudit'
   | 'getBalances'
+  | 'receivePeerMessage'
   | 'getHealth'
   | 'getMetrics'
   | 'getOpenApi';
@@ -31,6 +33,8 @@ export interface OperationSpec {
   readonly summary: string;
   /** Roles allowed to call it; `public` needs TLS but no client certificate. */
   readonly roles: readonly Role[] | 'public';
+  /** Whose certificates are accepted: the served party's (default) or other parties' gateways. */
+  readonly caller?: 'own' | 'peer';
   readonly pathParams?: Readonly<Record<string, JsonSchema>>;
   readonly query?: Readonly<Record<string, JsonSchema>>;
   /** Header name (lower case) → schema and whether it is required. */
@@ -204,6 +208,33 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       crls: { type: 'array' },
     },
   },
+  PeerEnvelope: {
+    ...obj(['v', 'id', 'from', 'to', 'tradeId', 'type', 'seq', 'prev', 'sentAt', 'body', 'signer', 'signature'], {
+      v: { const: 1 },
+      id: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' },
+      from: ref('PartyId'),
+      to: ref('PartyId'),
+      tradeId: ref('TradeId'),
+      type: { enum: [...PEER_MESSAGE_TYPES] },
+      seq: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+      prev: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      sentAt: { type: 'string', format: 'date-time' },
+      body: {
+        type: 'object',
+        maxProperties: 32,
+        propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9]{0,63}$' },
+        additionalProperties: { type: 'string', maxLength: 1024 },
+      },
+      signer: { type: 'string', minLength: 1, maxLength: 8192 },
+      signature: { type: 'string', pattern: '^[A-Za-z0-9+/]{1,600}={0,2}$' },
+    }),
+    description: 'A message from another bank’s gateway, signed by it (see gateway/src/peer/envelope.ts).',
+  },
+  PeerAck: obj(['accepted', 'seq', 'hash'], {
+    accepted: { const: true },
+    seq: { type: 'integer' },
+    hash: { type: 'string' },
+  }),
   Error: obj(['error'], {
     error: {
       type: 'object',
@@ -294,6 +325,21 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
       '503': { description: 'Ledger unavailable', schema: 'Error' },
     },
   },
+  receivePeerMessage: {
+    method: 'post',
+    path: '/v1/peer/messages',
+    summary: 'Gateway to gateway: a signed message of a trade (proposal, affirmation, cancel, lock notice, preimage)',
+    roles: ['gateway'],
+    caller: 'peer',
+    body: 'PeerEnvelope',
+    responses: {
+      '202': { description: 'Accepted and acted on', schema: 'PeerAck' },
+      ...errors,
+      '404': { description: 'The message concerns a trade this gateway does not hold', schema: 'Error' },
+      '409': { description: 'Replayed, or not the next message of its chain', schema: 'Error' },
+      '503': { description: 'Gateway messaging is not configured', schema: 'Error' },
+    },
+  },
   getHealth: {
     method: 'get',
     path: '/healthz',
@@ -357,6 +403,7 @@ function operationObject(id: OperationId, op: OperationSpec): JsonSchema {
     operationId: id,
     summary: op.summary,
     'x-roles': op.roles,
+    ...(op.caller === 'peer' && { 'x-caller': 'another party’s gateway' }),
     security: op.roles === 'public' ? [] : [{ clientCertificate: [] }],
     ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(op.body) } } } } : {}),
     parameters: parameters(op),

@@ -16,6 +16,8 @@ import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { openApiDocument } from './openapi';
 import { createRevocationStore, type RevocationStore } from './revocation';
 import type { BalanceReader } from './routes';
+import { createPeerInbox, type ReceivedMessage } from './peer/inbox';
+import type { PeerStore } from './peer/store';
 import type { TradeService } from './trade-service';
 
 /** What the gateway needs besides its config: the engine and the balance reader. */
@@ -29,11 +31,15 @@ export interface GatewayDependencies {
   readonly metrics?: GatewayMetrics;
   /** Clock for certificate and deadline checks; default the system clock. */
   readonly now?: () => Date;
+  /** Gateway messaging: where accepted chains are kept and who acts on a message. */
+  readonly peer?: { readonly store: PeerStore; readonly handle: (message: ReceivedMessage) => Promise<void> };
 }
 
 /** A gateway built but not necessarily listening. */
 export interface Gateway {
   readonly metrics: GatewayMetrics;
+  /** Verified trust anchors (PEM), e.g. for checking other gateways' server certificates. */
+  readonly anchorsPem: readonly string[];
   readonly directory: DirectoryView;
   /** Re-reads CRLs and directory now (the timers do it periodically anyway). */
   reload(): Promise<void>;
@@ -107,6 +113,15 @@ export async function createGateway(deps: Readonly<GatewayDependencies>): Promis
   const anchors = loadAnchors(config);
   const { revocation, directory } = await loadStores(config, anchors, logger);
   const identity = createIdentityVerifier({ anchors, revocation, directory, servedParty: config.partyId, now });
+  const peer =
+    deps.peer &&
+    createPeerInbox({
+      self: config.partyId,
+      store: deps.peer.store,
+      verifyPeer: identity.verifyPeer,
+      handle: deps.peer.handle,
+      now,
+    });
   const app = createApp({
     identity,
     logger,
@@ -119,11 +134,13 @@ export async function createGateway(deps: Readonly<GatewayDependencies>): Promis
       openapi: openApiDocument(config.partyId),
       health: () => ({ directoryIssuedAt: directory.current().issuedAt, crls: revocation.loaded() }),
       now,
+      ...(peer && { peer }),
     },
   });
   const server = httpsServer(config, anchors, app);
   return {
     metrics,
+    anchorsPem: anchors.map((a) => a.pem),
     directory,
     reload: async () => {
       directory.reload();

@@ -4,6 +4,7 @@
  */
 import type { DirectoryView } from '../directory';
 import type { GatewayMetrics } from '../metrics';
+import type { PeerInbox } from '../peer/inbox';
 import type { Actor, TradeService } from '../trade-service';
 import type { BalanceReader } from './balances';
 import type { ValidatedRequest } from './validate';
@@ -24,6 +25,8 @@ export interface RouteDeps {
   readonly openapi: unknown;
   readonly health: () => HealthInfo;
   readonly now: () => Date;
+  /** Receives other gateways' messages; absent when gateway messaging is not configured. */
+  readonly peer?: PeerInbox;
 }
 
 /** One request, after identity and validation. `actor` is absent only on public routes. */

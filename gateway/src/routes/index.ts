@@ -5,7 +5,9 @@
 import type { OperationId } from '../openapi';
 import type { AuditQuery } from '../trade-service';
 import { getBalances } from './balances';
-import type { Handler } from './context';
+import { GatewayError } from '../errors';
+import type { PeerEnvelope } from '../peer/envelope';
+import { actorOf, type Handler } from './context';
 import { cancelTrade, getTrade, listTrades, submitTrade } from './trades';
 
 const getAudit: Handler = async (ctx) => {
@@ -17,6 +19,13 @@ const getAudit: Handler = async (ctx) => {
     ...(q['to'] !== undefined ? { to: q['to'] } : {}),
   };
   return { status: 200, json: await ctx.deps.trades.audit(query) };
+};
+
+const receivePeerMessage: Handler = async (ctx) => {
+  const inbox = ctx.deps.peer;
+  if (!inbox) throw new GatewayError('PEER_MESSAGING_DISABLED', 'this gateway is not configured for gateway messaging');
+  const { seq, hash } = await inbox.receive(actorOf(ctx), ctx.body as PeerEnvelope);
+  return { status: 202, json: { accepted: true, seq, hash } };
 };
 
 const getHealth: Handler = async (ctx) => {
@@ -43,6 +52,7 @@ export const HANDLERS: Readonly<Record<OperationId, Handler>> = {
   cancelTrade,
   getAudit,
   getBalances,
+  receivePeerMessage,
   getHealth,
   getMetrics,
   getOpenApi,

@@ -13,6 +13,7 @@ import { createPublicClient, createWalletClient, http, type Address, type Public
 import type { HDAccount } from 'viem/accounts';
 import type { BeforeSend, LedgerConnector, LedgerName, LockRequest, SendOptions } from '../ledger/connector';
 import { createEvmConnector } from '../ledger/evm';
+import { asLedger } from '../ledger/renamed';
 import { GatewayPair, PARTIES, type Party } from './__tests__/gateways';
 import type { HtlcConfig, HtlcTimelocks } from './terms';
 
@@ -30,17 +31,6 @@ const ACCOUNTS: Readonly<Record<Party, Readonly<Record<LedgerName, number>>>> = 
 const ACCOUNT = Array.from({ length: 5 }, (_, i) => anvilAccount(i));
 const accountOf = (party: Party, ledger: LedgerName): HDAccount => ACCOUNT[ACCOUNTS[party][ledger]] as HDAccount;
 const addressOf = (party: string, ledger: LedgerName): Address => accountOf(party as Party, ledger).address;
-
-/** Presents a connector under another ledger name (the EVM stand-in for the Fabric securities leg). */
-function standIn(ledger: LedgerName, connector: LedgerConnector): LedgerConnector {
-  return new Proxy(connector, {
-    get(target, prop) {
-      if (prop === 'ledger') return ledger;
-      const value: unknown = Reflect.get(target, prop);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 /** A one-shot crash of `party`'s gateway during a `kind` on `ledger` (then the gateway is stopped). */
 interface CrashPlan {
@@ -135,7 +125,7 @@ function connectorOf(party: Party, ledger: LedgerName): LedgerConnector {
     contracts: { htlc: d.htlc, escrow: d.escrow },
     pollingIntervalMs: 20,
   });
-  return ledger === 'fabric' ? standIn('fabric', c) : c;
+  return ledger === 'fabric' ? asLedger('fabric', c) : c;
 }
 
 function pairWith(timelocks: HtlcTimelocks): { pair: GatewayPair; dir: string } {

@@ -109,7 +109,53 @@ CREATE TABLE ledger_events (
 CREATE INDEX ledger_events_unhandled ON ledger_events (ledger, stream, id) WHERE handled_at IS NULL;
 `;
 
+const v2 = `
+CREATE TABLE peer_outbox (
+  owner TEXT NOT NULL,
+  to_party TEXT NOT NULL,
+  trade_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  content_key TEXT NOT NULL,
+  envelope TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  created_at TEXT NOT NULL,
+  delivered_at TEXT,
+  PRIMARY KEY (owner, to_party, trade_id, seq),
+  UNIQUE (owner, to_party, trade_id, content_key)
+) STRICT;
+CREATE INDEX peer_outbox_pending ON peer_outbox (state, owner, to_party, trade_id, seq) WHERE state = 'pending';
+
+CREATE TABLE peer_inbox (
+  owner TEXT NOT NULL,
+  from_party TEXT NOT NULL,
+  trade_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  signer_fingerprint TEXT NOT NULL,
+  envelope TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  PRIMARY KEY (owner, from_party, trade_id, seq)
+) STRICT;
+
+CREATE TABLE counterparty_terms (
+  owner TEXT NOT NULL,
+  trade_id TEXT NOT NULL,
+  from_party TEXT NOT NULL,
+  terms TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('active', 'withdrawn')),
+  received_at TEXT NOT NULL,
+  PRIMARY KEY (owner, trade_id)
+) STRICT;
+`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'trades, timeline, idempotency, audit log, ledger journal, followers', sql: v1 },
+  { version: 2, description: 'gateway messaging: outbox, inbox chains, counterparty terms', sql: v2 },
 ];

@@ -1,0 +1,241 @@
+/**
+ * Trades between two gateways: the {@link TradeService} the HTTP layer calls, wrapping the
+ * engine with gateway messaging.
+ *
+ * - Submit: the instruction is recorded (`received`) and its matching terms are queued as a
+ *   `proposal` to the counterparty's gateway (signed, durable, retried until delivered).
+ * - Matching: when this gateway holds both its operator's instruction and the counterparty's
+ *   proposal, it compares them (matching.ts). Equal: the trade becomes `matched` (settlement
+ *   starts) and an `affirmation` carrying the hash of the matched terms goes back. Different:
+ *   a `match_failed` step names the fields, and the instruction stays `received` (a corrected
+ *   proposal can still match) until its deadline, when it fails `unmatched`.
+ * - Cancel: before matching either side cancels alone (its proposal is withdrawn on the other
+ *   side); once matched, both operators must cancel (engine.ts) and each side's request travels
+ *   as a `cancel` message. A cancel that arrives after settlement started is refused and noted.
+ * - `lock_notice` and `preimage` go to the trade's settlement mode (engine.onMessage).
+ */
+import { CANCELLABLE } from '../state-machine';
+import { canonicalHash } from '../store/canonical';
+import type { TradeEngine } from '../engine';
+import { matchingTerms, mismatches, type MatchingTerms } from '../matching';
+import { TradeError, type Actor, type SubmitResult, type Trade, type TradeService } from '../trade-service';
+import type { ReceivedMessage } from './inbox';
+import type { PeerOutbox } from './outbox';
+import type { PeerStore } from './store';
+
+/** Options of {@link createTradeCoordinator}. */
+export interface TradeCoordinatorOptions {
+  /** The party this gateway acts for. */
+  readonly self: string;
+  readonly engine: TradeEngine;
+  readonly store: PeerStore;
+  readonly outbox: PeerOutbox;
+  /** How often unmatched instructions are checked against their deadline; default 5000 ms. */
+  readonly sweepIntervalMs?: number;
+  readonly onError?: (err: unknown, context: Readonly<Record<string, string>>) => void;
+  /** Unix seconds; default the system clock. */
+  readonly now?: () => number;
+}
+
+/** The trade service plus the handler of incoming messages. */
+export interface TradeCoordinator extends TradeService {
+  /** Acts on a verified message (the inbox's `handle`). */
+  handle(message: ReceivedMessage): Promise<void>;
+  /** Queues proposals missing after a crash, tries pending matches, starts the timers. */
+  start(): Promise<void>;
+  /** Resolves when no matching or cancel work is running. */
+  idle(): Promise<void>;
+  /** Stops the timers and waits for running work (the outbox is closed by its owner). */
+  close(): Promise<void>;
+}
+
+export const MATCH_EVENTS = {
+  failed: 'match_failed',
+  affirmed: 'counterparty_affirmed',
+  cancelRefused: 'counterparty_cancel_refused',
+} as const;
+
+/** Creates the coordinator. */
+export function createTradeCoordinator(options: Readonly<TradeCoordinatorOptions>): TradeCoordinator {
+  return new Coordinator(options);
+}
+
+class Coordinator implements TradeCoordinator {
+  readonly #o: Readonly<TradeCoordinatorOptions>;
+  readonly #serial = new Map<string, Promise<unknown>>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: Readonly<TradeCoordinatorOptions>) {
+    this.#o = options;
+  }
+
+  async submit(actor: Actor, idempotencyKey: string, instruction: Trade['instruction']): Promise<SubmitResult> {
+    const result = await this.#o.engine.submit(actor, idempotencyKey, instruction);
+    if (result.trade.status === 'received') await this.#propose(result.trade);
+    return result;
+  }
+
+  get(party: string, tradeId: string): Promise<Trade> {
+    return this.#o.engine.get(party, tradeId);
+  }
+
+  list(...args: Parameters<TradeService['list']>): ReturnType<TradeService['list']> {
+    return this.#o.engine.list(...args);
+  }
+
+  audit(...args: Parameters<TradeService['audit']>): ReturnType<TradeService['audit']> {
+    return this.#o.engine.audit(...args);
+  }
+
+  async cancel(actor: Actor, tradeId: string): Promise<Trade> {
+    const trade = await this.#o.engine.cancel(actor, tradeId);
+    this.#send(trade.instruction.counterparty, tradeId, 'cancel', {});
+    return trade;
+  }
+
+  handle(m: ReceivedMessage): Promise<void> {
+    const { envelope: e, signer } = m;
+    switch (e.type) {
+      case 'proposal':
+        this.#o.store.putTerms(
+          { owner: this.#o.self, tradeId: e.tradeId, from: e.from, terms: e.body, actor: signer },
+          e.sentAt,
+        );
+        return this.#tryMatch(e.tradeId);
+      case 'affirmation':
+        return this.#affirmed(m);
+      case 'cancel':
+        return this.#counterpartyCancel(m);
+      case 'lock_notice':
+      case 'preimage':
+        return this.#o.engine.onMessage({
+          owner: this.#o.self,
+          tradeId: e.tradeId,
+          from: signer,
+          type: e.type,
+          body: e.body,
+        });
+    }
+  }
+
+  async start(): Promise<void> {
+    for (const trade of await this.#o.engine.list(this.#o.self, { status: 'received' })) await this.#propose(trade);
+    await this.#sweep();
+    this.#timer = setInterval(() => void this.#sweep(), this.#o.sweepIntervalMs ?? 5000);
+    this.#timer.unref();
+  }
+
+  async idle(): Promise<void> {
+    while (this.#serial.size > 0) await Promise.allSettled([...this.#serial.values()]);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.idle();
+  }
+
+  #now(): number {
+    return this.#o.now?.() ?? Math.floor(Date.now() / 1000);
+  }
+
+  async #sweep(): Promise<void> {
+    try {
+      for (const tradeId of this.#o.engine.expireUnmatched(this.#now())) {
+        const trade = await this.#o.engine.get(this.#o.self, tradeId);
+        this.#send(trade.instruction.counterparty, tradeId, 'cancel', { reason: 'unmatched' });
+      }
+    } catch (err) {
+      this.#o.onError?.(err, { task: 'unmatched sweep' });
+    }
+  }
+
+  /** Queues a message and delivers it in the background (the outbox retries on failure). */
+  #send(to: string, tradeId: string, type: 'proposal' | 'affirmation' | 'cancel', body: Record<string, string>): void {
+    this.#o.outbox.queue(to, tradeId, type, body);
+    void this.#o.outbox.flush(to, tradeId).catch((err: unknown) => this.#o.onError?.(err, { tradeId, type }));
+  }
+
+  async #propose(trade: Trade): Promise<void> {
+    const terms = matchingTerms(trade.owner, trade.instruction);
+    this.#send(trade.instruction.counterparty, trade.tradeId, 'proposal', { ...terms });
+    await this.#tryMatch(trade.tradeId);
+  }
+
+  /** Runs `fn` after every earlier call for the same trade (matching and cancel never interleave). */
+  #serialized<T>(tradeId: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.#serial.get(tradeId) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(fn);
+    this.#serial.set(tradeId, run);
+    void run
+      .finally(() => {
+        if (this.#serial.get(tradeId) === run) this.#serial.delete(tradeId);
+      })
+      .catch(() => undefined);
+    return run;
+  }
+
+  async #find(tradeId: string): Promise<Trade | undefined> {
+    return this.#o.engine.get(this.#o.self, tradeId).catch((err: unknown) => {
+      if (err instanceof TradeError && err.code === 'TRADE_NOT_FOUND') return undefined;
+      throw err;
+    });
+  }
+
+  #tryMatch(tradeId: string): Promise<void> {
+    return this.#serialized(tradeId, async () => {
+      const trade = await this.#find(tradeId);
+      const theirs = this.#o.store.terms(this.#o.self, tradeId);
+      if (!trade || trade.status !== 'received' || !theirs || theirs.state !== 'active') return;
+      if (theirs.from !== trade.instruction.counterparty) return; // proposed by a party not in our instruction
+      const ours: MatchingTerms = matchingTerms(trade.owner, trade.instruction);
+      const diff = mismatches(ours, theirs.terms);
+      const { engine } = this.#o;
+      if (diff.length > 0) {
+        const detail = Object.fromEntries(diff.map((d) => [d.field, `ours=${d.ours} theirs=${d.theirs}`]));
+        const last = trade.timeline[trade.timeline.length - 1];
+        if (last?.event !== MATCH_EVENTS.failed || canonicalHash(last.detail) !== canonicalHash(detail)) {
+          engine.annotate(theirs.actor, trade.owner, tradeId, { event: MATCH_EVENTS.failed, detail });
+        }
+        return;
+      }
+      await engine.counterpartyNotice(theirs.actor, { owner: trade.owner, tradeId, kind: 'matched' });
+      this.#send(theirs.from, tradeId, 'affirmation', { termsHash: canonicalHash(ours) });
+    });
+  }
+
+  #affirmed(m: ReceivedMessage): Promise<void> {
+    const { tradeId } = m.envelope;
+    return this.#serialized(tradeId, async () => {
+      const trade = await this.#find(tradeId);
+      if (!trade || trade.timeline.some((s) => s.event === MATCH_EVENTS.affirmed)) return;
+      const detail = { termsHash: m.envelope.body['termsHash'] ?? '' };
+      this.#o.engine.annotate(m.signer, trade.owner, tradeId, { event: MATCH_EVENTS.affirmed, detail });
+    });
+  }
+
+  #counterpartyCancel(m: ReceivedMessage): Promise<void> {
+    const { tradeId } = m.envelope;
+    return this.#serialized(tradeId, async () => {
+      this.#o.store.withdrawTerms(this.#o.self, tradeId);
+      const trade = await this.#find(tradeId);
+      if (!trade || trade.status === 'received' || trade.status === 'cancelled') return;
+      if (CANCELLABLE.includes(trade.status)) {
+        await this.#o.engine
+          .counterpartyNotice(m.signer, { owner: trade.owner, tradeId, kind: 'cancel' })
+          .catch((err: unknown) => {
+            if (!(err instanceof TradeError && err.code === 'INVALID_TRANSITION')) throw err;
+            this.#refused(m, trade);
+          });
+        return;
+      }
+      this.#refused(m, trade);
+    });
+  }
+
+  /** Settlement already started (or ended): the counterparty's cancel cannot apply; noted once. */
+  #refused(m: ReceivedMessage, trade: Trade): void {
+    if (trade.timeline.some((s) => s.event === MATCH_EVENTS.cancelRefused)) return;
+    const detail = { status: trade.status };
+    this.#o.engine.annotate(m.signer, trade.owner, trade.tradeId, { event: MATCH_EVENTS.cancelRefused, detail });
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Builds the gateway process's settlement parts from its config: the outbox of gateway messaging
+ * (signed with the `peers` identity, delivered over mutual TLS), the HTLC mode with the legs'
+ * ledgers, assets and parties' ledger addresses, and the connectors by ledger name. Kept apart
+ * from main.ts so the process file only orders start-up and shutdown.
+ */
+import { readFileSync } from 'node:fs';
+import type { GatewayConfig, PeersConfig, SettlementConfig } from './config';
+import type { DirectoryView } from './directory';
+import type { LedgerConnector, LedgerName } from './ledger/connector';
+import { asLedger } from './ledger/renamed';
+import type { Logger } from './log';
+import { peerSigner } from './peer/envelope';
+import { createPeerOutbox, type PeerOutbox } from './peer/outbox';
+import type { PeerStore } from './peer/store';
+import { httpsPeerTransport } from './peer/transport';
+import { createHtlcMode, type HtlcMode } from './settlement/htlc';
+import { createSecretStore } from './settlement/secrets';
+import type { GatewayStore } from './store';
+
+/** The directory as known once the HTTP layer has loaded it. */
+export type LateDirectory = () => DirectoryView | undefined;
+
+/** The outbox of gateway messaging over HTTPS with mutual TLS. */
+export function peerOutbox(
+  config: GatewayConfig & { readonly peers: PeersConfig },
+  parts: {
+    readonly store: GatewayStore;
+    readonly peers: PeerStore;
+    readonly directory: LateDirectory;
+    readonly logger: Logger;
+  },
+): PeerOutbox {
+  const { peers } = config;
+  const cert = readFileSync(peers.certFile, 'utf8');
+  const key = readFileSync(peers.keyFile, 'utf8');
+  return createPeerOutbox({
+    self: config.partyId,
+    store: parts.peers,
+    transaction: parts.store.transaction,
+    signer: peerSigner(cert, key),
+    transport: httpsPeerTransport({
+      urlOf: (party) => peers.urls[party] ?? parts.directory()?.entry(party)?.gatewayUrl,
+      cert,
+      key,
+      ca: config.trustAnchors.map((a) => readFileSync(a.certFile, 'utf8')),
+      timeoutMs: peers.requestTimeoutSeconds * 1000,
+    }),
+    retryIntervalMs: peers.retryIntervalSeconds * 1000,
+    onError: (err, context) => parts.logger.warn('gateway message not delivered yet', { ...context, error: err }),
+  });
+}
+
+/** The connectors by ledger name: cash on the EVM, securities where `config.securities` says. */
+export function connectorsOf(
+  config: GatewayConfig,
+  evm: LedgerConnector,
+): Partial<Record<LedgerName, LedgerConnector>> {
+  return { evm, ...(config.securities?.ledger === 'evm' ? { fabric: asLedger('fabric', evm) } : {}) };
+}
+
+/** What the HTLC mode needs besides its config. */
+export interface HtlcParts {
+  readonly store: GatewayStore;
+  readonly messenger: PeerOutbox;
+  readonly directory: LateDirectory;
+  /** Cash token address and the currency (token symbol) it stands for. */
+  readonly cash: { readonly token: string; readonly currency: string };
+  readonly logger: Logger;
+}
+
+/** The HTLC settlement mode (throws on T_L < T_F + Δ, which loadConfig already refuses). */
+export function htlcMode(config: GatewayConfig, settlement: SettlementConfig, parts: HtlcParts): HtlcMode {
+  const instruments = config.securities?.instruments ?? {};
+  return createHtlcMode({
+    leader: settlement.leader,
+    timelocks: {
+      leaderSeconds: settlement.leaderSeconds,
+      followerSeconds: settlement.followerSeconds,
+      deltaSeconds: settlement.deltaSeconds,
+    },
+    addressOf: (party, ledger) => {
+      const address = parts.directory()?.entry(party)?.evmAddress;
+      if (address === undefined) throw new Error(`party '${party}' has no address in the directory`);
+      if (ledger === 'fabric' && config.securities?.ledger !== 'evm') {
+        throw new Error('securities on Fabric need a Fabric connector, which this gateway does not have');
+      }
+      return address;
+    },
+    assets: {
+      securities: (isin) => {
+        const token = instruments[isin];
+        if (token === undefined) throw new Error(`no securities token is configured for ISIN ${isin}`);
+        return token;
+      },
+      cash: (currency) => {
+        if (currency !== parts.cash.currency) throw new Error(`no cash token for currency ${currency}`);
+        return parts.cash.token;
+      },
+    },
+    messenger: parts.messenger,
+    secrets: createSecretStore(parts.store.db),
+    pollIntervalMs: settlement.pollIntervalMs,
+    onError: (err, context) => parts.logger.warn('settlement step failed; retrying', { ...context, error: err }),
+  });
+}
