@@ -14,25 +14,16 @@
  * {@link FabricLedgerConnector.lockIdOf}); a lock or deposit whose id exists with the same terms
  * is a no-op, with other terms a `MISMATCH`. Claim, refund, release and return read the state
  * first and are no-ops when already done. Two concurrent identical transactions cannot both
- * commit: the second fails endorsement or is invalidated by Fabric's MVCC check.
+ * commit: the second fails endorsement or is invalidated by Fabric's MVCC check. An operation
+ * whose transaction lost an MVCC race (also two different transactions of one account in one
+ * block: both read its balance) is re-run from its reads, at most three times in all.
  *
  * Not verified against a real peer (none can run here): the tests drive the real chaincode through
  * an in-process fake of the fabric-gateway surface below (`__tests__/fabric-fake.ts`).
  */
-import type { CallOptions } from '@grpc/grpc-js';
 import { status as grpcStatus } from '@grpc/grpc-js';
-import {
-  GatewayError,
-  StatusCode,
-  type ChaincodeEvent,
-  type ChaincodeEventsOptions,
-  type CloseableAsyncIterable,
-  type Identity,
-  type ProposalOptions,
-  type Signer,
-  type Status,
-} from '@hyperledger/fabric-gateway';
-import { createHash, X509Certificate } from 'node:crypto';
+import { GatewayError, StatusCode, type Identity, type Signer, type Status } from '@hyperledger/fabric-gateway';
+import { createHash } from 'node:crypto';
 import type { FollowerStore } from '../store/followers';
 import type {
   BeforeSend,
@@ -52,46 +43,24 @@ import type {
 import { LedgerError } from './errors';
 import { toFabricLedgerError } from './fabric-errors';
 import { createFabricFollower, FABRIC_STREAMS } from './fabric-follower';
+import {
+  fabricAccountOf,
+  type FabricContract,
+  type FabricGateway,
+  type FabricNetwork,
+  type FabricTransaction,
+} from './fabric-surface';
 import { commitStatusRequestBytes } from './fabric-wire';
 
-/** The commit status of one transaction (fabric-gateway `Commit`). */
-export interface FabricCommit {
-  getStatus(options?: CallOptions): Promise<Status>;
-  getTransactionId(): string;
-}
-/** An endorsed transaction (fabric-gateway `Transaction`). */
-export interface FabricTransaction {
-  getBytes(): Uint8Array;
-  getDigest(): Uint8Array;
-  getTransactionId(): string;
-  submit(options?: CallOptions): Promise<FabricCommit>;
-}
-/** A transaction proposal (fabric-gateway `Proposal`). */
-export interface FabricProposal {
-  getTransactionId(): string;
-  endorse(options?: CallOptions): Promise<FabricTransaction>;
-}
-/** A chaincode (fabric-gateway `Contract`). */
-export interface FabricContract {
-  newProposal(transactionName: string, options?: ProposalOptions): FabricProposal;
-  evaluateTransaction(name: string, ...args: string[]): Promise<Uint8Array>;
-}
-/** A channel (fabric-gateway `Network`). */
-export interface FabricNetwork {
-  getName(): string;
-  getContract(chaincodeName: string): FabricContract;
-  getChaincodeEvents(
-    chaincodeName: string,
-    options?: ChaincodeEventsOptions,
-  ): Promise<CloseableAsyncIterable<ChaincodeEvent>>;
-}
-/** The part of a fabric-gateway `Gateway` (from `connect()`) the connector uses. */
-export interface FabricGateway {
-  getNetwork(channelName: string): FabricNetwork;
-  newSignedTransaction(bytes: Uint8Array, signature: Uint8Array): FabricTransaction;
-  newTransaction(bytes: Uint8Array): FabricTransaction;
-  newCommit(bytes: Uint8Array): FabricCommit;
-}
+export {
+  fabricAccountOf,
+  type FabricCommit,
+  type FabricContract,
+  type FabricGateway,
+  type FabricNetwork,
+  type FabricProposal,
+  type FabricTransaction,
+} from './fabric-surface';
 
 /** Options of {@link createFabricConnector}. */
 export interface FabricConnectorOptions {
@@ -122,12 +91,6 @@ export interface FabricLedgerConnector extends LedgerConnector {
   lockIdOf(request: LockRequest): string;
 }
 
-/** The chaincode's identity-bound account of `identity`: `<mspId>:/OU=../CN=..` (subject in certificate order). */
-export function fabricAccountOf(identity: Identity): string {
-  const subject = new X509Certificate(Buffer.from(identity.credentials)).subject;
-  return `${identity.mspId}:/${subject.split('\n').join('/')}`;
-}
-
 /** Creates the connector. Followers need `followers`. */
 export function createFabricConnector(options: Readonly<FabricConnectorOptions>): FabricLedgerConnector {
   return new FabricConnector(options);
@@ -136,6 +99,9 @@ export function createFabricConnector(options: Readonly<FabricConnectorOptions>)
 const LOCK_STATES = { LOCKED: 'locked', CLAIMED: 'claimed', REFUNDED: 'refunded' } as const;
 const ESCROW_STATES = { OPEN: 'held', RELEASED: 'released', RETURNED: 'returned' } as const;
 const STATUS_NAMES = new Map<number, string>(Object.entries(StatusCode).map(([name, code]) => [code, name]));
+
+const RETRYABLE: ReadonlySet<string> = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT']);
+const MAX_ATTEMPTS = 3;
 
 const bare = (hex: string): string => hex.toLowerCase().replace(/^0x/, '');
 const utf8 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
@@ -180,7 +146,9 @@ class FabricConnector implements FabricLedgerConnector {
     const pending = this.#pendingLocks.get(lockId);
     // The same lock in flight in this process: share the first call's outcome.
     if (pending) return { ...(await pending), alreadyDone: true };
-    const work = this.#lockOnce(lockId, request, options).finally(() => this.#pendingLocks.delete(lockId));
+    const work = this.#retry(() => this.#lockOnce(lockId, request, options)).finally(() =>
+      this.#pendingLocks.delete(lockId),
+    );
     this.#pendingLocks.set(lockId, work);
     return work;
   }
@@ -194,9 +162,8 @@ class FabricConnector implements FabricLedgerConnector {
       const sent = await this.#send('LockHTLC', args, lockId, { lockId }, options.beforeSend);
       return { ledger: 'fabric', lockId, ...sent, alreadyDone: false };
     } catch (err) {
-      // Raced by the same lock from another process: refused at endorsement or at commit.
-      const raced = err instanceof LedgerError && (err.code === 'ALREADY_EXISTS' || 'validationCode' in err.context);
-      const now = raced ? await this.readLock(lockId) : undefined;
+      // Raced by the same lock from another process (a lost MVCC race is retried by #retry).
+      const now = err instanceof LedgerError && err.code === 'ALREADY_EXISTS' ? await this.readLock(lockId) : undefined;
       if (now) return this.#sameLock(now, request);
       throw err;
     }
@@ -215,11 +182,11 @@ class FabricConnector implements FabricLedgerConnector {
   }
 
   async claim(lockId: string, preimage: string, options: SendOptions = {}): Promise<TxOutcome> {
-    return this.#settleLock(lockId, 'claimed', 'ClaimHTLC', [lockId, bare(preimage)], options);
+    return this.#retry(() => this.#settleLock(lockId, 'claimed', 'ClaimHTLC', [lockId, bare(preimage)], options));
   }
 
   async refund(lockId: string, options: SendOptions = {}): Promise<TxOutcome> {
-    return this.#settleLock(lockId, 'refunded', 'RefundHTLC', [lockId], options);
+    return this.#retry(() => this.#settleLock(lockId, 'refunded', 'RefundHTLC', [lockId], options));
   }
 
   async #settleLock(
@@ -264,6 +231,11 @@ class FabricConnector implements FabricLedgerConnector {
         escrowId,
         tradeId,
       });
+    return this.#retry(() => this.#depositOnce(request, options));
+  }
+
+  async #depositOnce(request: EscrowDepositRequest, options: SendOptions): Promise<TxOutcome> {
+    const { escrowId, tradeId } = request;
     const existing = await this.readEscrow(escrowId);
     if (existing) return this.#sameEscrow(existing, request);
     const { asset, amount, beneficiary, controller, expiry, hashlock } = request;
@@ -273,8 +245,8 @@ class FabricConnector implements FabricLedgerConnector {
       const sent = await this.#send('EscrowDeposit', args, escrowId, { escrowId, tradeId }, options.beforeSend);
       return { ledger: 'fabric', ...sent, alreadyDone: false };
     } catch (err) {
-      const raced = err instanceof LedgerError && (err.code === 'ALREADY_EXISTS' || 'validationCode' in err.context);
-      const now = raced ? await this.readEscrow(escrowId) : undefined;
+      const now =
+        err instanceof LedgerError && err.code === 'ALREADY_EXISTS' ? await this.readEscrow(escrowId) : undefined;
       if (now) return this.#sameEscrow(now, request);
       throw err;
     }
@@ -297,16 +269,20 @@ class FabricConnector implements FabricLedgerConnector {
       throw new LedgerError('INVALID_ARGUMENT', 'fabric', 'the securities chaincode takes no notary approval', {
         escrowId,
       });
-    if ((await this.readEscrow(escrowId))?.state === 'released') return { ledger: 'fabric', alreadyDone: true };
-    const args = [escrowId, amount.toString(), ''];
-    const sent = await this.#send('EscrowRelease', args, escrowId, { escrowId }, options.beforeSend);
-    return { ledger: 'fabric', ...sent, alreadyDone: false };
+    return this.#retry(async () => {
+      if ((await this.readEscrow(escrowId))?.state === 'released') return { ledger: 'fabric', alreadyDone: true };
+      const args = [escrowId, amount.toString(), ''];
+      const sent = await this.#send('EscrowRelease', args, escrowId, { escrowId }, options.beforeSend);
+      return { ledger: 'fabric', ...sent, alreadyDone: false };
+    });
   }
 
   async returnEscrow(escrowId: string, options: SendOptions = {}): Promise<TxOutcome> {
-    if ((await this.readEscrow(escrowId))?.state === 'returned') return { ledger: 'fabric', alreadyDone: true };
-    const sent = await this.#send('EscrowReturn', [escrowId], escrowId, { escrowId }, options.beforeSend);
-    return { ledger: 'fabric', ...sent, alreadyDone: false };
+    return this.#retry(async () => {
+      if ((await this.readEscrow(escrowId))?.state === 'returned') return { ledger: 'fabric', alreadyDone: true };
+      const sent = await this.#send('EscrowReturn', [escrowId], escrowId, { escrowId }, options.beforeSend);
+      return { ledger: 'fabric', ...sent, alreadyDone: false };
+    });
   }
 
   async readEscrow(escrowId: string): Promise<EscrowView | undefined> {
@@ -369,6 +345,22 @@ class FabricConnector implements FabricLedgerConnector {
       fromBlock: this.#o.fromBlock ?? 0n,
       idleMs: this.#o.eventIdleMs ?? 1000,
     });
+  }
+
+  /**
+   * Runs `op` again, reading the state afresh, when its transaction lost an MVCC race (another
+   * transaction changed a key it read, e.g. the same account's balance, in the same block):
+   * nothing of it was applied, and `beforeSend` journals the new transaction id over the old.
+   */
+  async #retry<T>(op: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await op();
+      } catch (err) {
+        const conflict = err instanceof LedgerError && RETRYABLE.has(err.context['validationCode'] ?? '');
+        if (!conflict || attempt >= MAX_ATTEMPTS) throw err;
+      }
+    }
   }
 
   /** Endorses, signs, journals (`beforeSend`), submits and waits for a valid commit. */
