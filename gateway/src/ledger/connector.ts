@@ -4,12 +4,13 @@
  * strings (hex with `0x` on the EVM), amounts are bigint in the asset's smallest unit, times are
  * unix seconds.
  *
- * Implementations: `evm.ts` (viem). A Fabric connector (fabric-gateway) is not written yet: no
- * peer can run here. It plugs in the same way: the caller chooses lock ids (`LockRequest.lockId`),
- * `beforeSend` receives the proposal's transaction id and signed envelope before `submit`,
- * `resolvePrepared` asks the peer for the commit status of that transaction id, and `follow`
- * reads chaincode events from a block checkpoint kept in the same follower store. It must pass
- * the shared behaviour suite in `__tests__/connector-suite.ts`.
+ * Implementations: `evm.ts` (viem) and `fabric.ts` (fabric-gateway). In the Fabric connector the
+ * caller chooses lock ids (`LockRequest.lockId`), `beforeSend` receives the proposal's transaction
+ * id and signed envelope before `submit`, `resolvePrepared` asks the peer for the commit status of
+ * that transaction id, and `follow` reads chaincode events from a block checkpoint kept in the
+ * same follower store. Both pass the shared behaviour suite in `__tests__/connector-suite.ts`; the
+ * Fabric one only against an in-process fake of fabric-gateway running the real chaincode
+ * (`__tests__/fabric-fake.ts`), never against a real peer (none can run here).
  */
 
 /** The two ledgers a gateway talks to. */

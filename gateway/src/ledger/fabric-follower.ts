@@ -10,23 +10,12 @@
  * harmless: the inbox is unique per (block, index), and an event's index is its position among
  * this chaincode's events in its block, which does not depend on where reading started.
  */
-import type { ChaincodeEvent, ChaincodeEventsOptions, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
+import type { ChaincodeEvent } from '@hyperledger/fabric-gateway';
 import type { FollowerStore } from '../store/followers';
 import type { EventFollower, LedgerEvent, LedgerEventHandler } from './connector';
 import { toFabricLedgerError } from './fabric-errors';
+import type { FabricNetwork } from './fabric-surface';
 import { chainHeight } from './fabric-wire';
-
-/** The part of a fabric-gateway `Network` the follower uses. */
-export interface FabricEventSource {
-  getChaincodeEvents(
-    chaincodeName: string,
-    options?: ChaincodeEventsOptions,
-  ): Promise<CloseableAsyncIterable<ChaincodeEvent>>;
-  getContract(chaincodeName: string): {
-    evaluateTransaction(name: string, ...args: string[]): Promise<Uint8Array>;
-  };
-  getName(): string;
-}
 
 /** Event names of each stream and the kind they become. */
 export const FABRIC_STREAMS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
@@ -36,7 +25,7 @@ export const FABRIC_STREAMS: Readonly<Record<string, Readonly<Record<string, str
 
 /** Options of {@link createFabricFollower}. */
 export interface FabricFollowerOptions {
-  readonly network: FabricEventSource;
+  readonly network: FabricNetwork;
   readonly chaincode: string;
   readonly store: FollowerStore;
   /** `htlc` or `escrow` (see {@link FABRIC_STREAMS}). */
