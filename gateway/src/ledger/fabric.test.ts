@@ -7,7 +7,8 @@ import { tempDbFile } from '../testing/engine-fakes';
 import type { LedgerEvent, PreparedTx } from './connector';
 import { LedgerError } from './errors';
 import { describeLedgerConnector } from './__tests__/connector-suite';
-import { fabricAccountOf } from './fabric';
+import { fabricAccountOf, type FabricContract, type FabricGateway } from './fabric';
+import { fakeGateway } from './__tests__/fabric-fake';
 import {
   fabricConnector,
   fabricLockRequest,
@@ -251,6 +252,44 @@ describe('Fabric connector', () => {
         [block, 0, a.lockId],
         [block, 1, b.lockId],
       ]);
+    });
+
+    it('stops at the first event beyond the tip it saw, checkpointing exactly that tip', async () => {
+      const [early, late] = [fabricLockRequest(w, 16n), fabricLockRequest(w, 17n)];
+      const from = w.ledger.height;
+      await fabricConnector(w, store).lock(early);
+      const base = fakeGateway(w.ledger, w.seller);
+      // The chain moves on right after the follower asked qscc for the height.
+      const moving: FabricGateway = {
+        ...base,
+        getNetwork: (name) => {
+          const n = base.getNetwork(name);
+          const qscc = n.getContract('qscc');
+          const evaluateTransaction = async (fn: string, ...args: string[]): Promise<Uint8Array> => {
+            const info = await qscc.evaluateTransaction(fn, ...args);
+            await fabricConnector(w, store).lock(late);
+            return info;
+          };
+          const getContract = (cc: string): FabricContract =>
+            cc === 'qscc' ? { newProposal: (t, o) => qscc.newProposal(t, o), evaluateTransaction } : n.getContract(cc);
+          return {
+            getName: () => n.getName(),
+            getChaincodeEvents: (cc, o) => n.getChaincodeEvents(cc, o),
+            getContract,
+          };
+        },
+      };
+      const s = openStore(`${tmp.file}-tip`);
+      const seen: string[] = [];
+      const follower = fabricConnector(w, s, w.seller, { gateway: moving, fromBlock: from }).follow(
+        'htlc',
+        (e) => void seen.push(e.ref),
+      );
+      expect(await follower.syncOnce()).toBe(1);
+      expect(s.followers.checkpoint('fabric', follower.stream)).toBe(from);
+      expect(await follower.syncOnce()).toBe(1);
+      expect(seen).toEqual([early.lockId, late.lockId]);
+      s.close();
     });
 
     it('refuses an unknown stream and a connector without a follower store', () => {

@@ -23,7 +23,6 @@
  */
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { GatewayError, StatusCode, type Identity, type Signer, type Status } from '@hyperledger/fabric-gateway';
-import { createHash } from 'node:crypto';
 import type { FollowerStore } from '../store/followers';
 import type {
   BeforeSend,
@@ -50,6 +49,7 @@ import {
   type FabricNetwork,
   type FabricTransaction,
 } from './fabric-surface';
+import { bare, derivedLockId, toEscrowView, toLockView } from './fabric-views';
 import { commitStatusRequestBytes } from './fabric-wire';
 
 export {
@@ -96,14 +96,11 @@ export function createFabricConnector(options: Readonly<FabricConnectorOptions>)
   return new FabricConnector(options);
 }
 
-const LOCK_STATES = { LOCKED: 'locked', CLAIMED: 'claimed', REFUNDED: 'refunded' } as const;
-const ESCROW_STATES = { OPEN: 'held', RELEASED: 'released', RETURNED: 'returned' } as const;
 const STATUS_NAMES = new Map<number, string>(Object.entries(StatusCode).map(([name, code]) => [code, name]));
 
 const RETRYABLE: ReadonlySet<string> = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT']);
 const MAX_ATTEMPTS = 3;
 
-const bare = (hex: string): string => hex.toLowerCase().replace(/^0x/, '');
 const utf8 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
 
 interface Sent {
@@ -127,18 +124,7 @@ class FabricConnector implements FabricLedgerConnector {
   }
 
   lockIdOf(request: LockRequest): string {
-    if (request.lockId !== undefined) return request.lockId;
-    const terms = [
-      this.signer,
-      request.receiver,
-      request.asset,
-      request.amount,
-      bare(request.hashlock),
-      request.expiry,
-    ];
-    return createHash('sha256')
-      .update(JSON.stringify(terms.map(String)))
-      .digest('hex');
+    return request.lockId ?? derivedLockId(this.signer, request);
   }
 
   async lock(request: LockRequest, options: SendOptions = {}): Promise<LockOutcome> {
@@ -205,17 +191,7 @@ class FabricConnector implements FabricLedgerConnector {
 
   async readLock(lockId: string): Promise<LockView | undefined> {
     const l = await this.#read('GetHTLC', lockId);
-    if (l === undefined) return undefined;
-    return {
-      lockId: String(l['lockId']),
-      sender: String(l['sender']),
-      receiver: String(l['receiver']),
-      asset: String(l['isin']),
-      amount: BigInt(String(l['quantity'])),
-      hashlock: String(l['hashlock']),
-      expiry: Number(l['expiry']),
-      state: LOCK_STATES[String(l['status']) as keyof typeof LOCK_STATES],
-    };
+    return l && toLockView(l);
   }
 
   async readPreimage(lockId: string): Promise<string | undefined> {
@@ -287,18 +263,7 @@ class FabricConnector implements FabricLedgerConnector {
 
   async readEscrow(escrowId: string): Promise<EscrowView | undefined> {
     const e = await this.#read('GetEscrow', escrowId);
-    if (e === undefined) return undefined;
-    return {
-      escrowId: String(e['escrowId']),
-      depositor: String(e['depositor']),
-      beneficiary: String(e['beneficiary']),
-      controller: String(e['controller']),
-      asset: String(e['isin']),
-      amount: BigInt(String(e['quantity'])),
-      released: BigInt(String(e['released'])),
-      expiry: Number(e['expiry']),
-      state: ESCROW_STATES[String(e['status']) as keyof typeof ESCROW_STATES],
-    };
+    return e && toEscrowView(e);
   }
 
   async balance(holder: string, asset: string): Promise<bigint> {
