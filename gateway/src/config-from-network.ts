@@ -5,16 +5,18 @@
  * authority's public key, the SQLite path `<state>/gateways/<bank>/gateway.sqlite`, the listen port
  * of the directory's gateway URL (`gatewayPort` of network.config.json, shifted like every port),
  * the gateway's Fabric identity, and the EVM node, contracts and the bank's EVM key (derived
- * from the network mnemonic, written 0600 beside the config).
+ * from the network mnemonic, written 0600 beside the config), the gateway-messaging identity
+ * (`gateway` in the wallet) and the HTLC settlement terms.
  *
  * CLI: `npx tsx gateway/src/config-from-network.ts --party seller [--network <network.json>]
- * [--out <file>]`; prints the path of the config it wrote.
+ * [--out <file>] [--security <ISIN>=<token>]`; prints the path of the config it wrote.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { SignedDirectory } from '@dvp/certs';
 import { bytesToHex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
+import type { SettlementConfig } from './config';
 
 /** The parts of `network/.state/network.json` (network/src/state.ts) read here. */
 interface NetworkFile {
@@ -45,7 +47,25 @@ export interface GatewayConfigFromNetworkOptions {
   readonly party: string;
   /** Default `<state>/gateways/<party>/gateway.json`. */
   readonly out?: string;
+  /** ISIN → ERC-20 token on the EVM network, when securities are held there (no Fabric reachable). */
+  readonly securities?: Readonly<Record<string, string>>;
+  /** HTLC settlement; default: the seller leads, T_L 3600 s, T_F 1800 s, Δ 600 s. */
+  readonly settlement?: Partial<SettlementConfig>;
+  /** Gateway URL per party, overriding the directory's (e.g. gateways on other ports). */
+  readonly peerUrls?: Readonly<Record<string, string>>;
 }
+
+/** The currency the local network's cash token (symbol CASH) stands for. */
+export const LOCAL_CURRENCY = 'EUR';
+
+/** Settlement defaults: timelocks long enough for a human to look; tests and the demo pass short ones. */
+export const DEFAULT_SETTLEMENT: SettlementConfig = {
+  leader: 'seller',
+  leaderSeconds: 3600,
+  followerSeconds: 1800,
+  deltaSeconds: 600,
+  pollIntervalMs: 1000,
+};
 
 function fail(message: string): never {
   throw new Error(`gateway config: ${message}`);
@@ -71,6 +91,7 @@ export function gatewayConfigFromNetwork(
   net: NetworkFile,
   networkFile: string,
   party: string,
+  extra: Pick<GatewayConfigFromNetworkOptions, 'securities' | 'settlement' | 'peerUrls'> = {},
 ): { readonly config: Record<string, unknown>; readonly evmKey: `0x${string}`; readonly dir: string } {
   const signed = JSON.parse(readFileSync(net.directory.file, 'utf8')) as SignedDirectory;
   const parties = signed.directory.parties;
@@ -102,12 +123,20 @@ export function gatewayConfigFromNetwork(
       rpcUrl: net.evm.rpcUrl,
       keyFile: join(dir, 'evm.key'),
       chainId: net.evm.chainId,
+      currency: LOCAL_CURRENCY,
       contracts: {
         token: contract('CashToken'),
         htlc: contract('HashedTimelock'),
         escrow: contract('SettlementEscrow'),
       },
     },
+    peers: {
+      certFile: join(own.wallet, 'gateway', 'cert.pem'),
+      keyFile: join(own.wallet, 'gateway', 'key.pem'),
+      ...(extra.peerUrls && { urls: extra.peerUrls }),
+    },
+    settlement: { ...DEFAULT_SETTLEMENT, ...extra.settlement },
+    ...(extra.securities && { securities: { ledger: 'evm', instruments: extra.securities } }),
     log: { level: 'info' },
   };
   return { config, evmKey: bytesToHex(hd.privateKey), dir };
@@ -117,7 +146,7 @@ export function gatewayConfigFromNetwork(
 export function writeGatewayConfig(options: Readonly<GatewayConfigFromNetworkOptions>): string {
   const networkFile = resolve(options.networkFile);
   const net = JSON.parse(readFileSync(networkFile, 'utf8')) as NetworkFile;
-  const { config, evmKey, dir } = gatewayConfigFromNetwork(net, networkFile, options.party);
+  const { config, evmKey, dir } = gatewayConfigFromNetwork(net, networkFile, options.party, options);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeAtomic(join(dir, 'evm.key'), `${evmKey}\n`, 0o600);
   const out = resolve(options.out ?? join(dir, 'gateway.json'));
@@ -126,18 +155,27 @@ export function writeGatewayConfig(options: Readonly<GatewayConfigFromNetworkOpt
   return out;
 }
 
+const USAGE =
+  'config-from-network --party <bank> [--network <network.json>] [--out <file>] [--security <ISIN>=<token address>]';
+
 function parseArgs(argv: readonly string[]): Record<string, string> {
   const args: Record<string, string> = {};
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i] ?? '';
     const value = argv[i + 1];
-    if (!/^--(party|network|out)$/.test(name) || value === undefined) {
-      throw new Error(`usage: config-from-network --party <bank> [--network <network.json>] [--out <file>]`);
+    if (!/^--(party|network|out|security)$/.test(name) || value === undefined) {
+      throw new Error(`usage: ${USAGE}`);
     }
     args[name.slice(2)] = value;
   }
-  if (!args['party']) throw new Error('usage: config-from-network --party <bank> (--party is required)');
+  if (!args['party']) throw new Error(`usage: ${USAGE} (--party is required)`);
   return args;
+}
+
+function securityArg(value: string): Record<string, string> {
+  const m = /^([A-Z]{2}[A-Z0-9]{9}[0-9])=(0x[0-9a-fA-F]{40})$/.exec(value);
+  if (!m) throw new Error(`--security: '${value}' is not <ISIN>=<0x token address>`);
+  return { [m[1] as string]: m[2] as string };
 }
 
 if (require.main === module) {
@@ -147,6 +185,7 @@ if (require.main === module) {
       networkFile: args['network'] ?? defaultNetworkFile(process.env),
       party: args['party'] as string,
       ...(args['out'] ? { out: args['out'] } : {}),
+      ...(args['security'] ? { securities: securityArg(args['security']) } : {}),
     });
     process.stdout.write(`${file}\n`);
   } catch (err) {

@@ -33,6 +33,8 @@ export interface EvmConfig {
   readonly chainId?: number;
   /** Deployed cash contracts (`@dvp/cash-contracts`); required by the gateway process. */
   readonly contracts?: { readonly token: string; readonly htlc: string; readonly escrow: string };
+  /** ISO 4217 code the cash token stands for; default the token's symbol. */
+  readonly currency?: string;
 }
 
 /** Gateway-to-gateway messaging: this gateway's client identity (also its message-signing key). */
@@ -172,6 +174,7 @@ const SCHEMA = {
         rpcUrl: { type: 'string', pattern: '^https?://' },
         keyFile: str,
         chainId: { type: 'integer', minimum: 1 },
+        currency: { type: 'string', pattern: '^[A-Z]{3}$' },
         contracts: {
           type: 'object',
           additionalProperties: false,

@@ -110,7 +110,8 @@ export async function runGateway(env: Readonly<Record<string, string | undefined
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
     rpcUrls: { default: { http: [evm.rpcUrl] } },
   });
-  const currency = await probeChain(evm, chain);
+  const currency = evm.currency ?? (await probeChain(evm, chain));
+  if (evm.currency !== undefined) await probeChain(evm, chain);
   mkdirSync(dirname(config.sqlitePath), { recursive: true, mode: 0o700 });
   const store = openStore(config.sqlitePath);
   try {

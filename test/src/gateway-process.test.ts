@@ -163,7 +163,7 @@ describe('the seller bank’s gateway process on the local network', () => {
   it('reads cash from the EVM ledger and says why securities are unavailable', async () => {
     const res = await call(trader, 'GET', '/v1/balances');
     expect(res.status).toBe(200);
-    expect(res.json['cash']).toEqual([{ currency: 'CASH', free: expect.stringMatching(/^\d+$/), locked: '0' }]);
+    expect(res.json['cash']).toEqual([{ currency: 'EUR', free: expect.stringMatching(/^\d+$/), locked: '0' }]);
     expect(res.json['securities']).toEqual([]);
     expect(res.json['unavailable']).toEqual([{ ledger: 'fabric', reason: expect.stringMatching(/Fabric/) }]);
   });

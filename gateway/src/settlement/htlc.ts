@@ -18,7 +18,7 @@ import { LedgerError } from '../ledger/errors';
 import type { ActionOutcome } from '../ledger/journaled';
 import { isTerminal } from '../state-machine';
 import type { Trade } from '../trade-service';
-import type { SettlementMessenger } from './messenger';
+import type { OutgoingMessage, SettlementMessenger } from './messenger';
 import { hasNotice, HTLC_EVENTS, readProgress, type OwnLock } from './progress';
 import { hashlockOf, type SecretStore } from './secrets';
 import { TradeLoops, type Next } from './loops';
@@ -64,6 +64,8 @@ class Htlc implements HtlcMode {
   readonly #watch = new Map<string, string>();
   /** Preimages seen in claim events or relayed, by trade key; always re-checked against the hashlock. */
   readonly #preimages = new Map<string, string>();
+  /** Messages being delivered, by trade key and type: a slow or hung counterparty never blocks a loop. */
+  readonly #sending = new Map<string, Promise<void>>();
 
   constructor(options: Readonly<HtlcModeOptions>) {
     this.#o = options;
@@ -109,12 +111,14 @@ class Htlc implements HtlcMode {
     this.#loops.wake(key);
   }
 
-  idle(): Promise<void> {
-    return this.#loops.idle();
+  async idle(): Promise<void> {
+    await this.#loops.idle();
+    await Promise.allSettled([...this.#sending.values()]);
   }
 
-  close(): Promise<void> {
-    return this.#loops.close();
+  async close(): Promise<void> {
+    await this.#loops.close();
+    await Promise.allSettled([...this.#sending.values()]);
   }
 
   /** A `locked` event with our hashlock, to us, on the counterparty's ledger: the leader's notice. */
@@ -166,7 +170,7 @@ class Htlc implements HtlcMode {
   async #leader(r: Run): Promise<Next> {
     const mine = r.p.ownLock;
     if (!mine) return this.#leaderLock(r);
-    if (!r.p.noticeSent) await this.#sendNotice(r, mine);
+    if (!r.p.noticeSent) this.#sendNotice(r, mine);
     if (!r.p.claimed) {
       const theirs = await this.#leaderCounterpartyLock(r, mine);
       if (theirs && r.now < theirs.expiry) return this.#leaderClaim(r, theirs);
@@ -216,10 +220,7 @@ class Htlc implements HtlcMode {
   async #leaderClaim(r: Run, theirs: LockView): Promise<Next> {
     const { preimage } = this.#o.secrets.secretFor(r.trade.owner, r.trade.tradeId);
     await this.#claim(r, theirs.lockId, preimage);
-    const message = { tradeId: r.trade.tradeId, type: 'preimage' as const, body: { preimage, lockId: theirs.lockId } };
-    await this.#o.messenger.send(r.plan.counterparty, message).catch((err: unknown) => {
-      this.#o.onError?.(err, { tradeId: r.trade.tradeId, message: 'preimage' });
-    });
+    this.#send(r, { tradeId: r.trade.tradeId, type: 'preimage', body: { preimage, lockId: theirs.lockId } });
     return 'progress';
   }
 
@@ -228,7 +229,7 @@ class Htlc implements HtlcMode {
   async #follower(r: Run): Promise<Next> {
     const mine = r.p.ownLock;
     if (!mine) return this.#followerLock(r);
-    if (!r.p.noticeSent) await this.#sendNotice(r, mine);
+    if (!r.p.noticeSent) this.#sendNotice(r, mine);
     if (r.p.claimed) return finish(r, HTLC_EVENTS.settled, { lockId: mine.lockId });
     const own = await this.#ledger(r, 'mine').readLock(mine.lockId);
     if (own?.state === 'claimed') return this.#followerClaim(r, mine);
@@ -306,18 +307,29 @@ class Htlc implements HtlcMode {
   }
 
   /**
-   * Tells the counterparty of our lock. An undelivered notice is retried at the next pass but
-   * blocks nothing: claims, and refunds at expiry, must go on while the other gateway is down.
+   * Tells the counterparty of our lock. Delivery runs beside the loop and blocks nothing: claims,
+   * and refunds at expiry, must go on while the other gateway is down or hung. The messenger
+   * keeps an undelivered message and retries it; the step is recorded once it is delivered.
    */
-  async #sendNotice(r: Run, mine: OwnLock): Promise<void> {
+  #sendNotice(r: Run, mine: OwnLock): void {
     const body = { lockId: mine.lockId, hashlock: mine.request.hashlock, expiry: String(mine.request.expiry) };
-    try {
-      await this.#o.messenger.send(r.plan.counterparty, { tradeId: r.trade.tradeId, type: 'lock_notice', body });
-    } catch (err) {
-      this.#o.onError?.(err, { tradeId: r.trade.tradeId, message: 'lock_notice' });
-      return;
-    }
-    r.ctx.step(r.trade.owner, r.trade.tradeId, { event: HTLC_EVENTS.noticeSent, detail: { lockId: mine.lockId } });
+    const { ctx, trade } = r;
+    this.#send(r, { tradeId: trade.tradeId, type: 'lock_notice', body }, () => {
+      ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.noticeSent, detail: { lockId: mine.lockId } });
+    });
+  }
+
+  /** Sends in the background, once at a time per trade and type; `delivered` runs after delivery. */
+  #send(r: Run, message: OutgoingMessage, delivered?: () => void): void {
+    const key = `${r.key}\u0000${message.type}`;
+    if (this.#sending.has(key)) return;
+    const context = { tradeId: message.tradeId, message: message.type };
+    const work = this.#o.messenger
+      .send(r.plan.counterparty, message)
+      .then(() => delivered?.())
+      .catch((err: unknown) => this.#o.onError?.(err, context))
+      .finally(() => this.#sending.delete(key));
+    this.#sending.set(key, work);
   }
 
   async #claim(r: Run, lockId: string, preimage: string): Promise<void> {

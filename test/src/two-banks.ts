@@ -1,0 +1,251 @@
+/**
+ * Two banks' gateways as real processes on the shared local network, for the two-gateway tests
+ * and `make demo`: configs generated from network.json, callers' certificates from the banks'
+ * wallets, and the ledgers prepared with tokens.
+ *
+ * Securities: no Fabric peer can be built on this machine (README, "Blocked"), so the securities
+ * leg is an ERC-20 token deployed on the local anvil (symbol SEC, 0 decimals), one per ISIN, and
+ * each gateway is configured with `securities.ledger = "evm"`. Everything else (gateway messaging
+ * over mutual TLS, matching, HTLC with real timelocks, crash recovery) is what runs in production.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { cashTokenAbi, cashTokenBytecode } from '@dvp/cash-contracts';
+import { createPublicClient, createWalletClient, defineChain, getAddress, http, type Address } from 'viem';
+import { mnemonicToAccount } from 'viem/accounts';
+import { writeGatewayConfig } from '../../gateway/src/config-from-network';
+import type { SettlementConfig } from '../../gateway/src/config';
+import { networkPaths, type NetworkState } from '../../network/src/state';
+
+const ROOT = resolve(__dirname, '..', '..');
+export const BANKS = ['seller', 'buyer'] as const;
+export type Bank = (typeof BANKS)[number];
+
+/** A PEM certificate and key from a wallet. */
+export interface Pem {
+  readonly cert: string;
+  readonly key: string;
+}
+export interface Res {
+  readonly status: number;
+  readonly json: Record<string, unknown>;
+}
+
+export const walletPem = (net: NetworkState, bank: Bank, name: string): Pem => {
+  const wallet = (net.fabricCa.orgs[bank] as { wallet: string }).wallet;
+  return {
+    cert: readFileSync(join(wallet, name, 'cert.pem'), 'utf8'),
+    key: readFileSync(join(wallet, name, 'key.pem'), 'utf8'),
+  };
+};
+
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? ok(addr.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// ---- ledgers ----
+
+function clients(net: NetworkState) {
+  const chain = defineChain({
+    id: net.evm.chainId,
+    name: 'local',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [net.evm.rpcUrl] } },
+  });
+  const transport = http(net.evm.rpcUrl);
+  const admin = createWalletClient({ account: mnemonicToAccount(net.evm.mnemonic), chain, transport });
+  return { public: createPublicClient({ chain, transport, pollingInterval: 100 }), admin };
+}
+
+/** The EVM address the directory gives a bank. */
+export const addressOf = (net: NetworkState, bank: Bank): Address =>
+  getAddress(net.evm.accounts[bank === 'seller' ? 1 : 2] as string);
+
+/**
+ * The securities token of `isin` on the local anvil: deployed once per network (remembered in
+ * `<state>/securities-<isin>.json`), administered by the network's first account.
+ */
+export async function securitiesToken(net: NetworkState, isin: string): Promise<Address> {
+  const file = join(net.stateDir, `securities-${isin}.json`);
+  const c = clients(net);
+  if (existsSync(file)) {
+    const known = (JSON.parse(readFileSync(file, 'utf8')) as { token: Address }).token;
+    if ((await c.public.getCode({ address: known }))?.length) return known;
+  }
+  const hash = await c.admin.deployContract({
+    abi: cashTokenAbi,
+    bytecode: cashTokenBytecode,
+    args: [`Security ${isin} (EVM stand-in for Fabric)`, 'SEC', 0, c.admin.account.address, false],
+  });
+  const receipt = await c.public.waitForTransactionReceipt({ hash });
+  if (!receipt.contractAddress) throw new Error(`deploying the ${isin} token failed`);
+  const token = getAddress(receipt.contractAddress);
+  writeFileSync(file, `${JSON.stringify({ isin, token }, null, 2)}\n`);
+  return token;
+}
+
+/** Issues `amount` of `token` to `to` (the network's first account is every token's issuer). */
+export async function issue(net: NetworkState, token: Address, to: Address, amount: bigint): Promise<void> {
+  const c = clients(net);
+  const hash = await c.admin.writeContract({
+    address: token,
+    abi: cashTokenAbi,
+    functionName: 'mint',
+    args: [to, amount],
+  });
+  const receipt = await c.public.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success') throw new Error(`mint on ${token} reverted`);
+}
+
+export async function balanceOf(net: NetworkState, token: Address, holder: Address): Promise<bigint> {
+  return clients(net).public.readContract({
+    address: token,
+    abi: cashTokenAbi,
+    functionName: 'balanceOf',
+    args: [holder],
+  });
+}
+
+/** Sum of every HTLC-locked amount still held by the HashedTimelock, per token (for conservation). */
+export async function heldByHtlc(net: NetworkState, token: Address): Promise<bigint> {
+  return balanceOf(net, token, getAddress(net.evm.contracts['HashedTimelock'] as string));
+}
+
+// ---- gateway processes ----
+
+/** Options of {@link gatewayProcess}. */
+export interface GatewayProcessOptions {
+  readonly net: NetworkState;
+  readonly bank: Bank;
+  /** Folder for the config and database. */
+  readonly dir: string;
+  readonly port: number;
+  /** The other bank's gateway URL (overrides the directory's, since ports are chosen per run). */
+  readonly peerUrl: string;
+  readonly securities: Readonly<Record<string, string>>;
+  readonly settlement: Partial<SettlementConfig>;
+}
+
+/** A gateway process that can be started, killed, paused and called. */
+export class GatewayProcess {
+  readonly url: string;
+  readonly #o: GatewayProcessOptions;
+  readonly #ca: string[];
+  #child: ChildProcess | undefined;
+  #output = '';
+
+  constructor(options: GatewayProcessOptions) {
+    this.#o = options;
+    this.url = `https://127.0.0.1:${options.port}`;
+    this.#ca = BANKS.map((b) =>
+      readFileSync((options.net.fabricCa.orgs[b] as { caCertFile: string }).caCertFile, 'utf8'),
+    );
+    mkdirSync(options.dir, { recursive: true });
+    writeGatewayConfig({
+      networkFile: networkPaths().stateFile,
+      party: options.bank,
+      out: join(options.dir, 'gateway.json'),
+      securities: options.securities,
+      settlement: options.settlement,
+      peerUrls: { [options.bank === 'seller' ? 'buyer' : 'seller']: options.peerUrl },
+    });
+  }
+
+  get output(): string {
+    return this.#output;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Starts the process and waits for /healthz (20 s). */
+  async start(): Promise<void> {
+    const env = {
+      ...process.env,
+      DVP_GATEWAY_CONFIG: join(this.#o.dir, 'gateway.json'),
+      DVP_GATEWAY_PORT: String(this.#o.port),
+      DVP_GATEWAY_SQLITE_PATH: join(this.#o.dir, 'gateway.sqlite'),
+    };
+    // One process (tsx as a loader, not a wrapper), so signals hit the gateway itself.
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], { cwd: ROOT, env });
+    this.#child = proc;
+    proc.stdout.on('data', (c: Buffer) => (this.#output += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (this.#output += c.toString()));
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(100)) {
+      if (proc.exitCode !== null)
+        throw new Error(`${this.#o.bank} gateway exited with ${proc.exitCode}:\n${this.#output}`);
+      const health = await this.call(undefined, 'GET', '/healthz').catch(() => undefined);
+      if (health?.status === 200) return;
+    }
+    throw new Error(`${this.#o.bank} gateway not healthy within 20 s:\n${this.#output}`);
+  }
+
+  /** SIGKILL, and wait for the exit. */
+  async kill9(): Promise<void> {
+    const proc = this.#child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGCONT');
+    proc.kill('SIGKILL');
+    await exited;
+  }
+
+  /** SIGTERM (clean shutdown); resolves with the exit code. */
+  async stop(): Promise<number | null> {
+    const proc = this.#child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return proc?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    proc.kill('SIGCONT');
+    proc.kill('SIGTERM');
+    return exited;
+  }
+
+  /** Freezes the process (SIGSTOP): it holds its sockets but does nothing, like a hung gateway. */
+  pause(): void {
+    this.#child?.kill('SIGSTOP');
+  }
+
+  /** Lets a paused process go on (SIGCONT). */
+  resume(): void {
+    this.#child?.kill('SIGCONT');
+  }
+
+  call(
+    who: Pem | undefined,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Res> {
+    return new Promise<Res>((ok, fail) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = request(
+        new URL(path, this.url),
+        { method, ca: this.#ca, agent: false, timeout: 10_000, ...(who ?? {}) },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () =>
+            ok({ status: res.statusCode ?? 0, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} }),
+          );
+        },
+      );
+      if (payload !== undefined) req.setHeader('content-type', 'application/json');
+      for (const [k, v] of Object.entries(headers)) req.setHeader(k, v);
+      req.on('timeout', () => req.destroy(new Error(`no answer from ${this.url}${path}`)));
+      req.on('error', fail);
+      req.end(payload);
+    });
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * The seller's and the buyer's gateways as two real processes on the shared local network,
+ * talking to each other over mutual TLS with signed messages: both operators instruct, the
+ * gateways match the instructions, and the HTLC settles on the ledgers with real timelocks.
+ * Securities are an ERC-20 token on the anvil standing in for Fabric (two-banks.ts says why).
+ *
+ * Timelocks: T_L 36 s, T_F 18 s, Δ 9 s; the seller leads. Covered: a trade that settles (exact
+ * balances on both legs, audit chains verified), the leader killed -9 around its lock and
+ * restarted (settles), the follower killed after the preimage is revealed and before it claims
+ * (it claims in time after a restart), the leader frozen after locking so it never claims (both
+ * sides refund, failed with a reason), a mismatched instruction (stays received with the fields
+ * named), a cancel before matching, and the peer route refusing operators' certificates.
+ * Two-sided cancel of a matched trade is covered in gateway/src/peer/peer.test.ts: here the HTLC
+ * leader starts as soon as the trade matches, leaving no matched-but-unlocked window to test.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Address } from 'viem';
+import { sharedNetwork } from './network';
+import {
+  addressOf,
+  balanceOf,
+  freePort,
+  GatewayProcess,
+  heldByHtlc,
+  issue,
+  securitiesToken,
+  sleep,
+  walletPem,
+  type Bank,
+  type Res,
+} from './two-banks';
+
+jest.setTimeout(150_000);
+
+const net = sharedNetwork();
+const ISIN = 'US0378331005';
+const QTY = 10n;
+const PRICE = 1_500n;
+const CASH_TOKEN = net.evm.contracts['CashToken'] as Address;
+const SELLER = addressOf(net, 'seller');
+const BUYER = addressOf(net, 'buyer');
+const trader = { seller: walletPem(net, 'seller', 'trader'), buyer: walletPem(net, 'buyer', 'trader') };
+const auditor = { seller: walletPem(net, 'seller', 'auditor'), buyer: walletPem(net, 'buyer', 'auditor') };
+const run = `${process.pid}-${Date.now()}`;
+
+const dir = mkdtempSync(join(tmpdir(), 'dvp-two-gateways-'));
+let sec: Address;
+let gw: Record<Bank, GatewayProcess>;
+
+interface Wire {
+  readonly status: string;
+  readonly reason?: string;
+  readonly timeline: readonly { readonly event: string; readonly txId?: string; readonly ledger?: string }[];
+}
+
+function instruction(bank: Bank, tradeId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    tradeId,
+    side: bank === 'seller' ? 'sell' : 'buy',
+    counterparty: bank === 'seller' ? 'buyer' : 'seller',
+    isin: ISIN,
+    quantity: QTY.toString(),
+    price: PRICE.toString(),
+    currency: 'EUR',
+    mode: 'htlc',
+    settlementDeadline: Math.floor(Date.now() / 1000) + 600,
+    partial: 'NPAR',
+    ...overrides,
+  };
+}
+
+async function instruct(bank: Bank, tradeId: string, overrides: Record<string, unknown> = {}): Promise<Res> {
+  const res = await gw[bank].call(trader[bank], 'POST', '/v1/trades', instruction(bank, tradeId, overrides), {
+    'idempotency-key': `${tradeId}-${bank}`,
+  });
+  expect(res.status).toBe(201);
+  return res;
+}
+
+async function trade(bank: Bank, tradeId: string): Promise<Wire> {
+  const res = await gw[bank].call(trader[bank], 'GET', `/v1/trades/${tradeId}`);
+  if (res.status !== 200) throw new Error(`GET ${tradeId} at ${bank}: ${res.status} ${JSON.stringify(res.json)}`);
+  return res.json as unknown as Wire;
+}
+
+/** Polls until `predicate` holds on `bank`'s record of the trade. */
+async function until(bank: Bank, tradeId: string, what: string, predicate: (t: Wire) => boolean, ms = 60_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const t = await trade(bank, tradeId).catch(() => undefined);
+    if (t && predicate(t)) return t;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${bank} ${tradeId}: no ${what} within ${ms} ms; last ${JSON.stringify(t)}\n${logTail(bank)}`,
+      );
+    }
+    await sleep(50);
+  }
+}
+
+/** The gateway's log without request lines (the polling above writes many). */
+const logTail = (bank: Bank): string =>
+  gw[bank].output
+    .split('\n')
+    .filter((l) => !l.includes('"msg":"request"'))
+    .slice(-40)
+    .join('\n');
+
+const final = (t: Wire) => ['settled', 'failed', 'cancelled'].includes(t.status);
+const has = (event: string) => (t: Wire) => t.timeline.some((s) => s.event === event);
+
+async function balances() {
+  return {
+    sec: {
+      seller: await balanceOf(net, sec, SELLER),
+      buyer: await balanceOf(net, sec, BUYER),
+      htlc: await heldByHtlc(net, sec),
+    },
+    cash: {
+      seller: await balanceOf(net, CASH_TOKEN, SELLER),
+      buyer: await balanceOf(net, CASH_TOKEN, BUYER),
+      htlc: await heldByHtlc(net, CASH_TOKEN),
+    },
+  };
+}
+
+type Balances = Awaited<ReturnType<typeof balances>>;
+
+/** Exact movements since `before`: this file is the only user of the SEC token and of the banks' cash. */
+async function expectMoved(before: Balances, settled: boolean): Promise<void> {
+  const after = await balances();
+  const q = settled ? QTY : 0n;
+  const c = settled ? QTY * PRICE : 0n;
+  expect({
+    sec: {
+      seller: after.sec.seller - before.sec.seller,
+      buyer: after.sec.buyer - before.sec.buyer,
+      htlc: after.sec.htlc - before.sec.htlc,
+    },
+    cash: {
+      seller: after.cash.seller - before.cash.seller,
+      buyer: after.cash.buyer - before.cash.buyer,
+      htlc: after.cash.htlc - before.cash.htlc,
+    },
+  }).toEqual({ sec: { seller: -q, buyer: q, htlc: 0n }, cash: { seller: c, buyer: -c, htlc: 0n } });
+}
+
+beforeAll(async () => {
+  sec = await securitiesToken(net, ISIN);
+  await issue(net, sec, SELLER, 1_000n);
+  await issue(net, CASH_TOKEN, BUYER, 1_000_000n);
+  const ports = { seller: await freePort(), buyer: await freePort() };
+  const settlement = {
+    leader: 'seller' as const,
+    leaderSeconds: 36,
+    followerSeconds: 18,
+    deltaSeconds: 9,
+    pollIntervalMs: 200,
+  };
+  const make = (bank: Bank, other: Bank) =>
+    new GatewayProcess({
+      net,
+      bank,
+      dir: join(dir, bank),
+      port: ports[bank],
+      peerUrl: `https://127.0.0.1:${ports[other]}`,
+      securities: { [ISIN]: sec },
+      settlement,
+    });
+  gw = { seller: make('seller', 'buyer'), buyer: make('buyer', 'seller') };
+  await Promise.all([gw.seller.start(), gw.buyer.start()]);
+});
+
+afterAll(async () => {
+  await Promise.all([gw?.seller.kill9(), gw?.buyer.kill9()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('settles a matched trade: exact balances on both ledgers, audit chains verified on both sides', async () => {
+  const id = `OK-${run}`;
+  const before = await balances();
+  await instruct('seller', id);
+  await instruct('buyer', id);
+  const [s, b] = await Promise.all([until('seller', id, 'final', final), until('buyer', id, 'final', final)]);
+  expect([s.status, b.status]).toEqual(['settled', 'settled']);
+  await expectMoved(before, true);
+  for (const [bank, t] of [
+    ['seller', s],
+    ['buyer', b],
+  ] as const) {
+    expect(t.timeline.map((x) => x.event)).toEqual(
+      expect.arrayContaining([
+        'received',
+        'matched',
+        'counterparty_affirmed',
+        'htlc_locked',
+        'htlc_claimed',
+        'htlc_settled',
+      ]),
+    );
+    expect(t.timeline.find((x) => x.event === 'htlc_locked')).toMatchObject({
+      ledger: expect.any(String),
+      txId: expect.stringMatching(/^0x/),
+    });
+    const audit = await gw[bank].call(auditor[bank], 'GET', `/v1/audit?tradeId=${id}`);
+    expect(audit.json['verification']).toMatchObject({ ok: true });
+  }
+});
+
+it('refuses an instruction that does not match: both stay received, the differing fields named', async () => {
+  const id = `MISMATCH-${run}`;
+  await instruct('seller', id);
+  await instruct('buyer', id, { quantity: '11' });
+  const s = await until('seller', id, 'match_failed', has('match_failed'), 20_000);
+  expect(s.status).toBe('received');
+  const step = s.timeline.find((x) => x.event === 'match_failed') as unknown as { detail: Record<string, string> };
+  expect(Object.keys(step.detail).sort()).toEqual(['amount', 'quantity']);
+  expect((await trade('buyer', id)).status).toBe('received');
+});
+
+it('cancels an unmatched instruction alone; the counterparty’s proposal is withdrawn, so nothing matches', async () => {
+  const id = `CANCEL-${run}`;
+  await instruct('buyer', id);
+  const res = await gw.buyer.call(trader.buyer, 'POST', `/v1/trades/${id}/cancel`);
+  expect(res.status).toBe(200);
+  expect((res.json as unknown as Wire).status).toBe('cancelled');
+  await sleep(1000); // the buyer's proposal and its cancel reach the seller's gateway
+  await instruct('seller', id);
+  await sleep(1500);
+  expect((await trade('seller', id)).status).toBe('received');
+});
+
+it('settles after the leader is killed -9 as it locks, and restarted', async () => {
+  const id = `LEADERCRASH-${run}`;
+  const before = await balances();
+  await instruct('seller', id);
+  await instruct('buyer', id);
+  await until('seller', id, 'pending', (t) => t.status === 'pending', 20_000);
+  await gw.seller.kill9();
+  await gw.seller.start();
+  const [s, b] = await Promise.all([until('seller', id, 'final', final), until('buyer', id, 'final', final)]);
+  expect([s.status, b.status]).toEqual(['settled', 'settled']);
+  expect(s.timeline.filter((x) => x.event === 'htlc_locked')).toHaveLength(1);
+  await expectMoved(before, true);
+});
+
+it('the follower, killed after the preimage is revealed and before it claims, claims in time after a restart', async () => {
+  const id = `FOLLOWERCRASH-${run}`;
+  const before = await balances();
+  await instruct('seller', id);
+  await instruct('buyer', id);
+  await until('buyer', id, 'its lock', has('htlc_locked'), 20_000);
+  gw.buyer.pause();
+  await until('seller', id, 'the claim of the cash', has('htlc_claimed'), 20_000);
+  await gw.buyer.kill9();
+  await gw.buyer.start();
+  const b = await until('buyer', id, 'final', final);
+  expect(b.status).toBe('settled');
+  expect((await until('seller', id, 'final', final)).status).toBe('settled');
+  await expectMoved(before, true);
+});
+
+it('refunds both legs when the leader never claims (frozen after locking): failed with a reason', async () => {
+  const id = `TIMEOUT-${run}`;
+  const before = await balances();
+  await instruct('seller', id);
+  await instruct('buyer', id);
+  await until('seller', id, 'the lock notice', has('htlc_lock_notice_sent'), 20_000);
+  gw.seller.pause();
+  try {
+    const b = await until('buyer', id, 'final', final, 60_000);
+    expect([b.status, b.reason]).toEqual(['failed', 'timeout']);
+    expect(b.timeline.map((x) => x.event)).toEqual(expect.arrayContaining(['htlc_locked', 'htlc_refunded']));
+  } finally {
+    gw.seller.resume();
+  }
+  const s = await until('seller', id, 'final', final, 60_000);
+  expect([s.status, s.reason]).toEqual(['failed', 'timeout']);
+  expect(s.timeline.map((x) => x.event)).toEqual(expect.arrayContaining(['htlc_locked', 'htlc_refunded']));
+  expect(s.timeline.some((x) => x.event === 'htlc_claimed')).toBe(false);
+  await expectMoved(before, false);
+});
+
+it('refuses an operator certificate on the gateway-to-gateway route', async () => {
+  const res = await gw.seller.call(trader.buyer, 'POST', '/v1/peer/messages', {});
+  expect(res.status).toBe(403);
+  expect(res.json).toMatchObject({ error: { code: 'ROLE_FORBIDDEN' } });
+  const own = await gw.seller.call(trader.seller, 'POST', '/v1/peer/messages', {});
+  expect(own.status).toBe(403);
+  expect(own.json).toMatchObject({ error: { code: 'PARTY_NOT_SERVED' } });
+});
