@@ -4,7 +4,7 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 .PHONY: help tools deps fabric-bin fabric-ca-bin contracts build network-up network-down network-status \
-        chaincode-upgrade test test-unit demo lint typecheck format clean
+        chaincode-upgrade test test-unit demo demo-chaincode lint typecheck format clean
 
 ROOT := $(CURDIR)
 TSX := $(ROOT)/node_modules/.bin/tsx
@@ -96,10 +96,14 @@ test-unit: deps contracts ## only the tests that need no running network
 	$(JEST) --selectProjects securities-chaincode cash-contracts certs gateway
 
 # --- demo ----------------------------------------------------------------------------------------
-demo: deps contracts fabric-ca-bin ## bring the ledgers up and settle trades, printing what happened
+demo: deps contracts fabric-ca-bin ## bring the ledgers up, start both banks' gateways, settle two trades
+	$(TSX) network/src/cli.ts up
+	$(TSX) test/src/demo.ts
+
+demo-chaincode: deps contracts fabric-ca-bin ## the HTLC steps by hand against the real chaincode (no gateways)
 	$(TSX) network/src/cli.ts up
 	npx tsc -p test/tsconfig.demo.json
-	node test/.demo-build/test/src/demo.js
+	node test/.demo-build/test/src/demo-chaincode.js
 
 clean: ## stop the network and delete build output (keeps the Go build cache and .bin/)
 	-$(TSX) network/src/cli.ts down

@@ -1,228 +1,229 @@
 /**
- * `make demo`: two HTLC DvP trades, printed as timelines with balances before and after.
+ * `make demo`: the seller's bank and the buyer's bank each run their gateway as a separate
+ * process on the local network; their traders instruct two trades over the REST API, the
+ * gateways match them and settle by HTLC over signed gateway-to-gateway messages, and every
+ * balance printed is read from the ledgers.
  *
- * The cash leg runs on the real anvil of the local network (network.json). The securities leg
- * runs the real securities chaincode through fabric-contract-api's dispatch over an in-memory
- * stub, because a Fabric peer cannot be built on this machine (README, "Blocked"): it is labelled
- * as such in every line it prints. One SHA-256 preimage opens both sides.
+ *   1. settles: the seller's gateway (leader) locks the securities with T_L, the buyer's locks the
+ *      cash with T_F, the seller's claims the cash (revealing the preimage), the buyer's claims the
+ *      securities with it.
+ *   2. times out: the seller's gateway freezes (SIGSTOP) right after locking, so the leader never
+ *      claims; after T_F the buyer's gateway refunds the cash; the seller's, let go again, refunds
+ *      the securities after T_L. Both trades end `failed`, reason `timeout`.
  *
- *   1. completes: the seller (leader) locks securities with the longer timelock, the buyer locks
- *      cash with the shorter one, the seller claims the cash (revealing the preimage on the EVM
- *      ledger), the buyer reads it from the Claimed event and claims the securities.
- *   2. times out: the leader never claims; after T_F the buyer refunds its cash, after T_L the
- *      seller refunds its securities.
+ * Securities are an ERC-20 token on the local anvil standing in for Fabric (no Fabric peer can be
+ * built here: README, "Blocked"); every line that shows them says so. The network and both
+ * gateways stay up afterwards (`make network-down` stops everything).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { cashTokenAbi, hashedTimelockAbi } from '@dvp/cash-contracts';
-import {
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  http,
-  parseEventLogs,
-  type Address,
-  type Hex,
-  type WalletClient,
-} from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SignedDirectory } from '@dvp/certs';
+import type { Address } from 'viem';
+import { ProcessRegistry } from '../../network/src/registry';
 import { sharedNetwork } from './network';
-import { createChaincodeDriver } from './scenarios/chaincode-driver';
-import type { LedgerDriver } from './scenarios/driver';
+import {
+  addressOf,
+  balanceOf,
+  BANKS,
+  freezeLeaderBeforeItCanClaim,
+  GatewayProcess,
+  issue,
+  securitiesToken,
+  sleep,
+  walletPem,
+  type Bank,
+  type Res,
+} from './two-banks';
 
-// fabric-shim's logger swallows uncaught exceptions (and exits 0), so fail loudly here ourselves.
-const net = (() => {
-  try {
-    return sharedNetwork();
-  } catch (err) {
-    console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
+const net = sharedNetwork();
+const ISIN = 'US0378331005';
+const SETTLEMENT = {
+  leader: 'seller' as const,
+  leaderSeconds: 30,
+  followerSeconds: 15,
+  deltaSeconds: 8,
+  pollIntervalMs: 250,
+};
+const CASH = net.evm.contracts['CashToken'] as Address;
+const trader = { seller: walletPem(net, 'seller', 'trader'), buyer: walletPem(net, 'buyer', 'trader') };
+const say = (line = ''): void => void process.stdout.write(`${line}\n`);
+
+interface Step {
+  readonly at: string;
+  readonly actor: string;
+  readonly event: string;
+  readonly status: string;
+  readonly ledger?: string;
+  readonly txId?: string;
+  readonly block?: string;
+}
+interface Wire {
+  readonly status: string;
+  readonly reason?: string;
+  readonly timeline: readonly Step[];
+}
+
+/** The port of a bank's gateway URL in the signed directory (the other gateway finds it there). */
+function directoryPort(bank: Bank): number {
+  const signed = JSON.parse(readFileSync(net.directory.file, 'utf8')) as SignedDirectory;
+  const url = signed.directory.parties[bank]?.gatewayUrl;
+  if (url === undefined) throw new Error(`the directory has no gateway URL for ${bank}`);
+  return Number(new URL(url).port);
+}
+
+async function gateways(): Promise<Record<Bank, GatewayProcess>> {
+  const registry = new ProcessRegistry(join(net.stateDir, 'processes.json'));
+  const ports = { seller: directoryPort('seller'), buyer: directoryPort('buyer') };
+  const make = (bank: Bank): GatewayProcess =>
+    new GatewayProcess({
+      net,
+      bank,
+      dir: join(net.stateDir, 'gateways', bank),
+      port: ports[bank],
+      peerUrl: `https://127.0.0.1:${ports[bank === 'seller' ? 'buyer' : 'seller']}`,
+      securities: { [ISIN]: sec },
+      settlement: SETTLEMENT,
+      logFile: join(net.logDir, `gateway-${bank}.log`),
+    });
+  const gw = { seller: make('seller'), buyer: make('buyer') };
+  for (const bank of BANKS) {
+    const up = await gw[bank].call(undefined, 'GET', '/healthz').catch(() => undefined);
+    if (up?.status === 200)
+      throw new Error(`a ${bank} gateway already listens on ${gw[bank].url}: run "make network-down" first`);
+    await gw[bank].start();
+    registry.add({
+      name: `gateway-${bank}`,
+      pid: gw[bank].pid as number,
+      log: join(net.logDir, `gateway-${bank}.log`),
+      ports: [ports[bank]],
+    });
+    say(`  ${bank}'s gateway: ${gw[bank].url} (pid ${gw[bank].pid}, log ${net.logDir}/gateway-${bank}.log)`);
   }
-})();
-const chain = defineChain({
-  id: net.evm.chainId,
-  name: 'local',
-  nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-  rpcUrls: { default: { http: [net.evm.rpcUrl] } },
-});
-const evm = createPublicClient({ chain, transport: http() });
-const wallet = (index: number) =>
-  createWalletClient({
-    account: mnemonicToAccount(net.evm.mnemonic, { addressIndex: index }),
-    chain,
-    transport: http(),
-  });
-const issuer = wallet(0);
-const seller = wallet(1);
-const buyer = wallet(2);
-const token = net.evm.contracts['CashToken'] as Address;
-const htlc = net.evm.contracts['HashedTimelock'] as Address;
-
-const SECURITIES = '[securities: chaincode, in-memory stub]';
-const CASH = '[cash: anvil]';
-const started = Date.now();
-const step = (trade: string, actor: string, what: string, where = '') =>
-  console.log(
-    `  +${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s  ${trade}  ${actor.padEnd(7)} ${what} ${where}`,
-  );
-
-async function mined(hash: Hex) {
-  const receipt = await evm.waitForTransactionReceipt({ hash });
-  if (receipt.status !== 'success') throw new Error(`transaction ${hash} reverted`);
-  return receipt;
+  return gw;
 }
 
-const txRef = (r: { transactionHash: Hex; blockNumber: bigint }) =>
-  `tx ${r.transactionHash.slice(0, 12)}… block ${r.blockNumber}`;
+let sec: Address;
 
-async function cashOf(who: WalletClient): Promise<bigint> {
-  const account = who.account?.address as Address;
-  return evm.readContract({ address: token, abi: cashTokenAbi, functionName: 'balanceOf', args: [account] });
-}
-
-async function balances(title: string, securities: LedgerDriver): Promise<void> {
-  console.log(`\n${title}`);
-  console.log(
-    `  seller: ${await securities.freeBalance('alice')} shares ${SECURITIES}, ${await cashOf(seller)} cents ${CASH}`,
-  );
-  console.log(
-    `  buyer:  ${await securities.freeBalance('bob')} shares ${SECURITIES}, ${await cashOf(buyer)} cents ${CASH}`,
-  );
-}
-
-async function lockCash(amount: bigint, hashlock: Hex, expiry: bigint): Promise<{ lockId: Hex; ref: string }> {
-  await mined(
-    await buyer.writeContract({ address: token, abi: cashTokenAbi, functionName: 'approve', args: [htlc, amount] }),
-  );
-  const receipt = await mined(
-    await buyer.writeContract({
-      address: htlc,
-      abi: hashedTimelockAbi,
-      functionName: 'lock',
-      args: [seller.account!.address, token, amount, hashlock, expiry],
-    }),
-  );
-  const [locked] = parseEventLogs({ abi: hashedTimelockAbi, eventName: 'Locked', logs: receipt.logs });
-  if (!locked) throw new Error('no Locked event');
-  return { lockId: locked.args.lockId, ref: txRef(receipt) };
-}
-
-async function settles(securities: LedgerDriver): Promise<void> {
-  const trade = 'T1';
-  const quantity = 100n;
-  const cash = quantity * 2_500n; // 100 shares at 25.00
-  const preimage = randomBytes(32);
-  const hashlock = `0x${createHash('sha256').update(preimage).digest('hex')}` as Hex;
-  const now = BigInt(Math.floor(Date.now() / 1000));
-  const tL = now + 600n;
-  const tF = now + 300n; // T_L >= T_F + delta (delta = 300 s here)
-  console.log(`\n${trade}: seller sells ${quantity} shares for ${cash} cents; the seller leads (holds the secret)`);
-
-  const secLock = await securities.lock('alice', { receiver: 'bob', amount: quantity, hashlock, expiry: tL });
-  step(trade, 'seller', `locks ${quantity} shares for the buyer until T_L=${tL}`, SECURITIES);
-  const cashLock = await lockCash(cash, hashlock, tF);
-  step(
-    trade,
-    'buyer',
-    `checks the seller's lock, locks ${cash} cents for the seller until T_F=${tF}`,
-    `${CASH} ${cashLock.ref}`,
-  );
-  const claim = await mined(
-    await seller.writeContract({
-      address: htlc,
-      abi: hashedTimelockAbi,
-      functionName: 'claim',
-      args: [cashLock.lockId, `0x${preimage.toString('hex')}`],
-    }),
-  );
-  step(trade, 'seller', 'claims the cash, revealing the preimage', `${CASH} ${txRef(claim)}`);
-  const [claimed] = await evm.getContractEvents({
-    address: htlc,
-    abi: hashedTimelockAbi,
-    eventName: 'Claimed',
-    args: { lockId: cashLock.lockId },
-    fromBlock: claim.blockNumber,
-  });
-  if (!claimed) throw new Error('no Claimed event');
-  await securities.claim('bob', secLock, claimed.args.preimage as Hex);
-  step(trade, 'buyer', `reads the preimage from the Claimed event, claims the ${quantity} shares`, SECURITIES);
-  console.log(`  => ${trade} settled: both legs delivered`);
-}
-
-async function timesOut(securities: LedgerDriver): Promise<void> {
-  const trade = 'T2';
-  const quantity = 40n;
-  const cash = quantity * 2_500n;
-  const hashlock = `0x${createHash('sha256').update(randomBytes(32)).digest('hex')}` as Hex;
-  const now = BigInt(Math.floor(Date.now() / 1000));
-  const tF = now + 4n;
-  const tL = now + 8n;
-  console.log(
-    `\n${trade}: seller sells ${quantity} shares for ${cash} cents; the leader never claims (timelocks 4 s / 8 s)`,
-  );
-  const secLock = await securities.lock('alice', { receiver: 'bob', amount: quantity, hashlock, expiry: tL });
-  step(trade, 'seller', `locks ${quantity} shares until T_L=${tL}`, SECURITIES);
-  const cashLock = await lockCash(cash, hashlock, tF);
-  step(trade, 'buyer', `locks ${cash} cents until T_F=${tF}`, `${CASH} ${cashLock.ref}`);
-  step(trade, 'seller', 'does not claim; waiting for T_F (refund is allowed only at or after expiry)');
-  // Blocks carry wall-clock time on this ledger; wait for it rather than changing it.
-  while (BigInt(Math.floor(Date.now() / 1000)) < tF + 1n) await new Promise((r) => setTimeout(r, 250));
-  const refund = await mined(
-    await buyer.writeContract({
-      address: htlc,
-      abi: hashedTimelockAbi,
-      functionName: 'refund',
-      args: [cashLock.lockId],
-    }),
-  );
-  step(trade, 'buyer', `refunds its ${cash} cents after T_F`, `${CASH} ${txRef(refund)}`);
-  step(trade, 'seller', 'waiting for T_L to refund its securities');
-  while (BigInt(Math.floor(Date.now() / 1000)) < tL) await new Promise((r) => setTimeout(r, 250));
-  // The in-memory stub takes the transaction time it is given (a peer takes it from the proposal).
-  await securities.setTime(BigInt(Math.floor(Date.now() / 1000)));
-  await securities.refund('alice', secLock);
-  step(trade, 'seller', `refunds its ${quantity} shares after T_L`, SECURITIES);
-  console.log(`  => ${trade} failed (reason: timeout): both legs returned`);
-}
-
-async function main(): Promise<void> {
-  console.log('DvP demo: HTLC between a securities ledger and a cash ledger');
-  console.log(
-    `  cash ledger: anvil ${net.evm.rpcUrl} chain ${net.evm.chainId}, CashToken ${token}, HashedTimelock ${htlc}`,
-  );
-  console.log(
-    `  securities ledger: ${net.fabric.status === 'up' ? 'Fabric' : `Fabric peer not available here (README, "Blocked"); using ${SECURITIES}`}`,
-  );
-  const securities = await createChaincodeDriver();
-  await securities.reset(1_000n); // the seller ('alice') holds 1,000 shares of the test ISIN
-  await securities.setTime(BigInt(Math.floor(Date.now() / 1000)));
-  // The buyer's settlement bank funds it with cash (fresh each run: top up to 1,000,000 cents).
-  const buyerCash = await cashOf(buyer);
-  if (buyerCash < 1_000_000n) {
-    await mined(
-      await issuer.writeContract({
-        address: token,
-        abi: cashTokenAbi,
-        functionName: 'mint',
-        args: [buyer.account.address, 1_000_000n - buyerCash],
-      }),
+async function balances(title: string): Promise<void> {
+  say(`\n${title} (read from the ledgers)`);
+  for (const bank of BANKS) {
+    const who = addressOf(net, bank);
+    const s = await balanceOf(net, sec, who);
+    const c = await balanceOf(net, CASH, who);
+    say(
+      `  ${bank.padEnd(6)}  ${ISIN}: ${String(s).padStart(6)} [securities: EVM stand-in for Fabric]   EUR cents: ${String(c).padStart(9)} [cash: EVM]`,
     );
   }
-  await balances('Balances before:', securities);
-  await settles(securities);
-  await timesOut(securities);
-  await balances('Balances after:', securities);
-  console.log('\nInspect more:');
-  console.log(`  cat ${net.stateDir}/network.json`);
-  console.log(
-    `  curl -s -X POST ${net.evm.rpcUrl} -H 'content-type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}'`,
-  );
-  console.log('The network stays up after the demo; stop it with: make network-down');
+}
+
+function timeline(bank: Bank, t: Wire): void {
+  say(`  ${bank}'s gateway: ${t.status}${t.reason ? ` (reason: ${t.reason})` : ''}`);
+  for (const s of t.timeline) {
+    const leg = s.ledger === 'fabric' ? 'securities' : 'cash';
+    const where = s.txId ? ` ${leg} tx ${s.txId.slice(0, 18)}… block ${s.block ?? '?'}` : s.ledger ? ` (${leg})` : '';
+    const actor = /CN=([^,+]+)/.exec(s.actor)?.[1] ?? s.actor;
+    say(`    ${s.at.slice(11, 23)}  ${s.event.padEnd(32)} ${actor.padEnd(8)}${where}`);
+  }
+}
+
+async function instruct(gw: Record<Bank, GatewayProcess>, tradeId: string, deadline: number): Promise<void> {
+  for (const bank of BANKS) {
+    const body = {
+      tradeId,
+      side: bank === 'seller' ? 'sell' : 'buy',
+      counterparty: bank === 'seller' ? 'buyer' : 'seller',
+      isin: ISIN,
+      quantity: '10',
+      price: '1500',
+      currency: 'EUR',
+      mode: 'htlc',
+      settlementDeadline: deadline,
+      partial: 'NPAR',
+    };
+    const res: Res = await gw[bank].call(trader[bank], 'POST', '/v1/trades', body, {
+      'idempotency-key': `${tradeId}-${bank}`,
+    });
+    if (res.status !== 201) throw new Error(`POST /v1/trades at ${bank}: ${res.status} ${JSON.stringify(res.json)}`);
+    say(
+      `  ${bank}'s trader instructs ${body.side} 10 × ${ISIN} at 15.00 EUR → ${res.status} ${(res.json as unknown as Wire).status}`,
+    );
+  }
+}
+
+async function waitFor(
+  gw: GatewayProcess,
+  bank: Bank,
+  tradeId: string,
+  what: string,
+  done: (t: Wire) => boolean,
+): Promise<Wire> {
+  const started = Date.now();
+  let said = started;
+  for (;;) {
+    const res = await gw.call(trader[bank], 'GET', `/v1/trades/${tradeId}`);
+    const t = res.json as unknown as Wire;
+    if (res.status === 200 && done(t)) return t;
+    if (Date.now() - started > 120_000)
+      throw new Error(`${bank}: no ${what} for ${tradeId} within 120 s (status ${t.status})`);
+    if (Date.now() - said >= 5_000) {
+      said = Date.now();
+      say(
+        `    … waiting for ${what} at the ${bank}'s gateway (${Math.round((said - started) / 1000)} s, status ${t.status})`,
+      );
+    }
+    await sleep(250);
+  }
+}
+
+const final = (t: Wire): boolean => ['settled', 'failed', 'cancelled'].includes(t.status);
+
+async function main(): Promise<void> {
+  say('DvP demo: two banks’ gateways settle by HTLC (seller leads; T_L 30 s, T_F 15 s, Δ 8 s)');
+  sec = await securitiesToken(net, ISIN);
+  await issue(net, sec, addressOf(net, 'seller'), 100n);
+  await issue(net, CASH, addressOf(net, 'buyer'), 100_000n);
+  say(`  issued 100 × ${ISIN} to the seller (token ${sec}) and 1,000.00 EUR to the buyer (token ${CASH})`);
+  const gw = await gateways();
+  await balances('Balances before');
+  const run = Date.now().toString(36);
+  const deadline = Math.floor(Date.now() / 1000) + 600;
+
+  const ok = `DEMO-OK-${run}`;
+  say(`\n${ok}: a trade that settles`);
+  await instruct(gw, ok, deadline);
+  for (const bank of BANKS) timeline(bank, await waitFor(gw[bank], bank, ok, 'the end of settlement', final));
+
+  const late = `DEMO-TIMEOUT-${run}`;
+  say(`\n${late}: the seller's gateway freezes after locking, so the leader never claims`);
+  const frozen = freezeLeaderBeforeItCanClaim(net, gw.seller, addressOf(net, 'buyer'));
+  await instruct(gw, late, deadline);
+  try {
+    await frozen;
+    say('  the seller’s gateway froze (SIGSTOP) once its lock was mined and before the buyer’s was:');
+    say('  it holds the secret and will not claim (the demo mines block by block to choose that moment)');
+    timeline('buyer', await waitFor(gw.buyer, 'buyer', late, 'the buyer’s refund after T_F', final));
+  } finally {
+    gw.seller.resume();
+  }
+  say('  the seller’s gateway is let go (SIGCONT): the buyer’s lock has expired, it can only refund after T_L');
+  timeline('seller', await waitFor(gw.seller, 'seller', late, 'the seller’s refund after T_L', final));
+
+  await balances('Balances after');
+  const ca = (bank: Bank): string => (net.fabricCa.orgs[bank] as { caCertFile: string }).caCertFile;
+  const wallet = (bank: Bank): string => (net.fabricCa.orgs[bank] as { wallet: string }).wallet;
+  const curl = (bank: Bank, who: string, path: string): string =>
+    `curl --cacert ${ca(bank)} --cert ${wallet(bank)}/${who}/cert.pem --key ${wallet(bank)}/${who}/key.pem ${gw[bank].url}${path}`;
+  say('\nInspect more (both gateways and the network stay up; "make network-down" stops everything):');
+  say(`  ${curl('seller', 'trader', `/v1/trades/${ok}`)}`);
+  say(`  ${curl('buyer', 'trader', '/v1/balances')}`);
+  say(`  ${curl('seller', 'auditor', `/v1/audit?tradeId=${late}`)}`);
+  say(`  curl --cacert ${ca('seller')} ${gw.seller.url}/openapi.json`);
 }
 
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   },
 );

@@ -9,7 +9,7 @@
  * over mutual TLS, matching, HTLC with real timelocks, crash recovery) is what runs in production.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -134,6 +134,8 @@ export interface GatewayProcessOptions {
   readonly peerUrl: string;
   readonly securities: Readonly<Record<string, string>>;
   readonly settlement: Partial<SettlementConfig>;
+  /** Write the process's output to this file and let it outlive the caller (demo); default piped. */
+  readonly logFile?: string;
 }
 
 /** A gateway process that can be started, killed, paused and called. */
@@ -162,7 +164,9 @@ export class GatewayProcess {
   }
 
   get output(): string {
-    return this.#output;
+    return this.#o.logFile !== undefined && existsSync(this.#o.logFile)
+      ? readFileSync(this.#o.logFile, 'utf8')
+      : this.#output;
   }
 
   get pid(): number | undefined {
@@ -178,17 +182,27 @@ export class GatewayProcess {
       DVP_GATEWAY_SQLITE_PATH: join(this.#o.dir, 'gateway.sqlite'),
     };
     // One process (tsx as a loader, not a wrapper), so signals hit the gateway itself.
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], { cwd: ROOT, env });
+    const args = ['--import', 'tsx', 'gateway/src/main.ts'];
+    const logFile = this.#o.logFile;
+    let proc: ChildProcess;
+    if (logFile !== undefined) {
+      const fd = openSync(logFile, 'a');
+      proc = spawn(process.execPath, args, { cwd: ROOT, env, detached: true, stdio: ['ignore', fd, fd] });
+      closeSync(fd);
+      proc.unref();
+    } else {
+      proc = spawn(process.execPath, args, { cwd: ROOT, env });
+      proc.stdout?.on('data', (c: Buffer) => (this.#output += c.toString()));
+      proc.stderr?.on('data', (c: Buffer) => (this.#output += c.toString()));
+    }
     this.#child = proc;
-    proc.stdout.on('data', (c: Buffer) => (this.#output += c.toString()));
-    proc.stderr.on('data', (c: Buffer) => (this.#output += c.toString()));
     for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(100)) {
       if (proc.exitCode !== null)
-        throw new Error(`${this.#o.bank} gateway exited with ${proc.exitCode}:\n${this.#output}`);
+        throw new Error(`${this.#o.bank} gateway exited with ${proc.exitCode}:\n${this.output}`);
       const health = await this.call(undefined, 'GET', '/healthz').catch(() => undefined);
       if (health?.status === 200) return;
     }
-    throw new Error(`${this.#o.bank} gateway not healthy within 20 s:\n${this.#output}`);
+    throw new Error(`${this.#o.bank} gateway not healthy within 20 s:\n${this.output}`);
   }
 
   /** SIGKILL, and wait for the exit. */
@@ -247,5 +261,59 @@ export class GatewayProcess {
       req.on('error', fail);
       req.end(payload);
     });
+  }
+}
+
+// ---- holding the leader back (anvil-only RPC: tests and the demo, never product code) ----
+
+async function anvilRpc<T>(net: NetworkState, method: string, params: unknown[] = []): Promise<T> {
+  const res = await fetch(net.evm.rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = (await res.json()) as { result?: T; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result as T;
+}
+
+interface PoolTx {
+  readonly from: string;
+  readonly to: string | null;
+}
+
+async function pendingTxs(net: NetworkState): Promise<PoolTx[]> {
+  const pool = await anvilRpc<{ pending: Record<string, Record<string, PoolTx>> }>(net, 'txpool_content');
+  return Object.values(pool.pending).flatMap((byNonce) => Object.values(byNonce));
+}
+
+/**
+ * Makes "the leader never claims" happen deterministically: with automine off, every pending
+ * transaction is mined one block at a time until the follower's lock (a transaction from the
+ * follower to the HashedTimelock) is waiting in the pool; then the leader's gateway is frozen
+ * (SIGSTOP) before that block is mined, so it can never see the follower's lock in time. Automine
+ * is back on afterwards. Start it before the trade is instructed.
+ */
+export async function freezeLeaderBeforeItCanClaim(
+  net: NetworkState,
+  leader: GatewayProcess,
+  follower: Address,
+  withinMs = 60_000,
+): Promise<void> {
+  const htlc = (net.evm.contracts['HashedTimelock'] as string).toLowerCase();
+  await anvilRpc(net, 'evm_setAutomine', [false]);
+  try {
+    for (const deadline = Date.now() + withinMs; Date.now() < deadline; await sleep(20)) {
+      const pending = await pendingTxs(net);
+      if (pending.some((tx) => tx.from.toLowerCase() === follower.toLowerCase() && tx.to?.toLowerCase() === htlc)) {
+        leader.pause();
+        await anvilRpc(net, 'evm_mine');
+        return;
+      }
+      if (pending.length > 0) await anvilRpc(net, 'evm_mine');
+    }
+    throw new Error(`the follower's lock did not reach the pool within ${withinMs} ms`);
+  } finally {
+    await anvilRpc(net, 'evm_setAutomine', [true]);
   }
 }

@@ -23,6 +23,7 @@ import {
   balanceOf,
   freePort,
   GatewayProcess,
+  freezeLeaderBeforeItCanClaim,
   heldByHtlc,
   issue,
   securitiesToken,
@@ -92,9 +93,7 @@ async function until(bank: Bank, tradeId: string, what: string, predicate: (t: W
     const t = await trade(bank, tradeId).catch(() => undefined);
     if (t && predicate(t)) return t;
     if (Date.now() > deadline) {
-      throw new Error(
-        `${bank} ${tradeId}: no ${what} within ${ms} ms; last ${JSON.stringify(t)}\n${logTail(bank)}`,
-      );
+      throw new Error(`${bank} ${tradeId}: no ${what} within ${ms} ms; last ${JSON.stringify(t)}\n${logTail(bank)}`);
     }
     await sleep(50);
   }
@@ -265,11 +264,11 @@ it('the follower, killed after the preimage is revealed and before it claims, cl
 it('refunds both legs when the leader never claims (frozen after locking): failed with a reason', async () => {
   const id = `TIMEOUT-${run}`;
   const before = await balances();
+  const frozen = freezeLeaderBeforeItCanClaim(net, gw.seller, BUYER);
   await instruct('seller', id);
   await instruct('buyer', id);
-  await until('seller', id, 'the lock notice', has('htlc_lock_notice_sent'), 20_000);
-  gw.seller.pause();
   try {
+    await frozen;
     const b = await until('buyer', id, 'final', final, 60_000);
     expect([b.status, b.reason]).toEqual(['failed', 'timeout']);
     expect(b.timeline.map((x) => x.event)).toEqual(expect.arrayContaining(['htlc_locked', 'htlc_refunded']));
