@@ -5,7 +5,7 @@
  * Securities are an ERC-20 token on the anvil standing in for Fabric (two-banks.ts says why).
  *
  * Timelocks: T_L 36 s, T_F 18 s, Δ 9 s; the seller leads. Covered: a trade that settles (exact
- * balances on both legs, audit chains verified), the leader killed -9 around its lock and
+ * balances on both legs, audit chains verified), five trades settling concurrently, the leader killed -9 around its lock and
  * restarted (settles), the follower killed after the preimage is revealed and before it claims
  * (it claims in time after a restart), the leader frozen after locking so it never claims (both
  * sides refund, failed with a reason), a mismatched instruction (stays received with the fields
@@ -45,6 +45,8 @@ const BUYER = addressOf(net, 'buyer');
 const trader = { seller: walletPem(net, 'seller', 'trader'), buyer: walletPem(net, 'buyer', 'trader') };
 const auditor = { seller: walletPem(net, 'seller', 'auditor'), buyer: walletPem(net, 'buyer', 'auditor') };
 const run = `${process.pid}-${Date.now()}`;
+/** One deadline for every instruction, so both sides' instructions carry the same one. */
+const DEADLINE = Math.floor(Date.now() / 1000) + 1800;
 
 const dir = mkdtempSync(join(tmpdir(), 'dvp-two-gateways-'));
 let sec: Address;
@@ -66,7 +68,7 @@ function instruction(bank: Bank, tradeId: string, overrides: Record<string, unkn
     price: PRICE.toString(),
     currency: 'EUR',
     mode: 'htlc',
-    settlementDeadline: Math.floor(Date.now() / 1000) + 600,
+    settlementDeadline: DEADLINE,
     partial: 'NPAR',
     ...overrides,
   };
@@ -206,6 +208,20 @@ it('settles a matched trade: exact balances on both ledgers, audit chains verifi
     const audit = await gw[bank].call(auditor[bank], 'GET', `/v1/audit?tradeId=${id}`);
     expect(audit.json['verification']).toMatchObject({ ok: true });
   }
+});
+
+it('settles five trades instructed at the same time (concurrent locks and claims from one account per bank)', async () => {
+  const ids = Array.from({ length: 5 }, (_, i) => `MANY-${i}-${run}`);
+  const before = await balances();
+  await Promise.all(ids.flatMap((id) => [instruct('seller', id), instruct('buyer', id)]));
+  const ends = await Promise.all(
+    ids.flatMap((id) => [until('seller', id, 'final', final), until('buyer', id, 'final', final)]),
+  );
+  expect(ends.map((t) => t.status)).toEqual(Array(10).fill('settled'));
+  const after = await balances();
+  expect(after.sec.buyer - before.sec.buyer).toBe(5n * QTY);
+  expect(after.cash.seller - before.cash.seller).toBe(5n * QTY * PRICE);
+  expect([after.sec.htlc - before.sec.htlc, after.cash.htlc - before.cash.htlc]).toEqual([0n, 0n]);
 });
 
 it('refuses an instruction that does not match: both stay received, the differing fields named', async () => {
