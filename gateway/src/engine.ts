@@ -9,7 +9,8 @@ import type { CancelSide } from './store/trades';
 import type { JournalAction } from './store/journal';
 import type { LedgerConnector, LedgerEvent, LedgerName } from './ledger/connector';
 import { performAction, resumeActions, type ActionOutcome, type ActionSpec } from './ledger/journaled';
-import { CANCELLABLE } from './state-machine';
+import type { GatewayMetrics } from './metrics';
+import { CANCELLABLE, TRANSITIONS } from './state-machine';
 import {
   TradeError,
   type Actor,
@@ -93,11 +94,15 @@ export interface TradeEngineOptions {
   readonly systemActor: Actor;
   readonly modes?: readonly SettlementModeDriver[];
   readonly connectors?: Partial<Readonly<Record<LedgerName, LedgerConnector>>>;
+  /** Why this gateway could not settle an instruction (unknown ISIN, other currency), or undefined. */
+  readonly cannotSettle?: (instruction: TradeInstruction) => string | undefined;
   /** Directory check for `UNKNOWN_COUNTERPARTY`; default accepts every party. */
   readonly isKnownParty?: (party: string) => boolean;
   /** Receives errors of background settlement work; default ignores them. */
   readonly onError?: (err: unknown, context: Readonly<Record<string, string>>) => void;
   readonly now?: () => Date;
+  /** Trades by status (read at each scrape), settlement latency, failed ledger actions. */
+  readonly metrics?: Pick<GatewayMetrics, 'registry' | 'tradesByStatus' | 'settlementLatency' | 'ledgerCallErrors'>;
 }
 
 /** Summary of {@link TradeEngine.resume}. */
@@ -148,6 +153,13 @@ class Engine implements TradeEngine {
     this.#now = options.now ?? ((): Date => new Date());
     for (const m of options.modes ?? []) this.#modes.set(m.mode, m);
     this.#ctx = this.#context();
+    const metrics = options.metrics;
+    metrics?.registry.onCollect(() => {
+      const counts = options.store.trades.countByStatus();
+      for (const status of Object.keys(TRANSITIONS) as TradeStatus[]) {
+        metrics.tradesByStatus.set({ status }, counts[status] ?? 0);
+      }
+    });
   }
 
   async submit(actor: Actor, idempotencyKey: string, instruction: TradeInstruction): Promise<SubmitResult> {
@@ -166,6 +178,10 @@ class Engine implements TradeEngine {
         return { trade: publicTrade(trades.require(owner, seen.tradeId)), replayed: true };
       }
       this.#checkCounterparty(owner, instruction);
+      const why = this.#o.cannotSettle?.(instruction);
+      if (why !== undefined) {
+        throw new TradeError('UNSUPPORTED_INSTRUCTION', why, { tradeId: instruction.tradeId, isin: instruction.isin });
+      }
       const at = this.#now().toISOString();
       trades.insert(owner, instruction, at);
       trades.recordKey(owner, idempotencyKey, { bodyHash, tradeId: instruction.tradeId }, at);
@@ -297,8 +313,12 @@ class Engine implements TradeEngine {
   /** Status (optional), timeline and audit for one step; call inside a store transaction. */
   #apply(actor: Actor, owner: string, tradeId: string, request: StepRequest): Trade {
     const { trades } = this.#o.store;
-    const at = this.#now().toISOString();
-    if (request.to !== undefined) trades.setStatus(owner, tradeId, request.to, at, request.reason);
+    const now = this.#now();
+    const at = now.toISOString();
+    if (request.to !== undefined) {
+      trades.setStatus(owner, tradeId, request.to, at, request.reason);
+      if (request.to === 'settled' || request.to === 'failed') this.#observeLatency(trades.require(owner, tradeId), now);
+    }
     const { to: _to, reason: _reason, ...step } = request;
     this.#record(actor, owner, tradeId, request.event, at, step);
     return publicTrade(trades.require(owner, tradeId));
@@ -316,6 +336,12 @@ class Engine implements TradeEngine {
     const status = trades.require(owner, tradeId).status;
     trades.addStep(owner, tradeId, { ...extra, at, actor: actor.subject, event, status });
     audit.append({ actor: actor.fingerprint, party: actor.party, event: `trade.${event}`, tradeId, at });
+  }
+
+  /** Seconds from instruction to its final status, by mode. */
+  #observeLatency(trade: StoredTrade, end: Date): void {
+    const seconds = (end.getTime() - Date.parse(trade.createdAt)) / 1000;
+    this.#o.metrics?.settlementLatency.observe({ mode: trade.instruction.mode }, Math.max(0, seconds));
   }
 
   #startSettlement(trade: Trade): void {
@@ -340,7 +366,10 @@ class Engine implements TradeEngine {
       step: (owner, tradeId, request) =>
         store.transaction(() => this.#apply(this.#o.systemActor, owner, tradeId, request)),
       perform: (owner, tradeId, ledger, spec) =>
-        performAction(store.journal, connector(ledger), { owner, tradeId }, spec),
+        performAction(store.journal, connector(ledger), { owner, tradeId }, spec).catch((err: unknown) => {
+          this.#o.metrics?.ledgerCallErrors.inc({ ledger, operation: spec.kind });
+          throw err;
+        }),
       connector,
       actions: (owner, tradeId) => store.journal.forTrade(owner, tradeId),
     };

@@ -49,6 +49,7 @@ export const ERROR_HTTP: Readonly<Record<GatewayErrorCode, { readonly status: nu
   IDEMPOTENCY_CONFLICT: { status: 409, title: 'idempotency key reused with a different request' },
   INVALID_TRANSITION: { status: 409, title: 'the trade cannot make this transition in its current status' },
   UNKNOWN_COUNTERPARTY: { status: 400, title: 'counterparty is not in the directory' },
+  UNSUPPORTED_INSTRUCTION: { status: 400, title: 'this gateway cannot settle the instrument or currency' },
   FORBIDDEN_PARTY: { status: 403, title: 'the caller may not act for this party' },
   LEDGER_UNAVAILABLE: { status: 503, title: 'a ledger is unavailable' },
   CLIENT_CERT_REQUIRED: { status: 401, title: 'a client certificate is required' },

@@ -27,7 +27,7 @@ import type { Actor } from './trade-service';
 import { createTradeCoordinator } from './peer/coordinator';
 import type { ReceivedMessage } from './peer/inbox';
 import { PeerStore } from './peer/store';
-import { connectorsOf, htlcMode, peerOutbox } from './wiring';
+import { cannotSettle, connectorsOf, htlcMode, peerOutbox } from './wiring';
 
 /** A started gateway process (without the signal handling of {@link main}). */
 export interface RunningGateway {
@@ -150,8 +150,11 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
     config.settlement &&
     outbox &&
     htlcMode(config, config.settlement, { store, messenger: outbox, directory, cash, logger });
+  const metrics = createGatewayMetrics();
   const engine = createTradeEngine({
     store,
+    metrics,
+    cannotSettle: cannotSettle(config, p.currency),
     systemActor: systemActor(config),
     modes: htlc ? [htlc] : [],
     connectors: connectorsOf(config, connector),
@@ -183,7 +186,7 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
     trades: coordinator ?? engine,
     balances,
     logger,
-    metrics: createGatewayMetrics(),
+    metrics,
     ...(coordinator && { peer: { store: peers, handle: (m: ReceivedMessage) => coordinator.handle(m) } }),
   });
   late.directory = started.directory;

@@ -26,6 +26,8 @@ export interface MetricsRegistry {
   counter(name: string, help: string, labelNames?: readonly string[]): Counter;
   gauge(name: string, help: string, labelNames?: readonly string[]): Gauge;
   histogram(name: string, help: string, buckets: readonly number[], labelNames?: readonly string[]): Histogram;
+  /** Runs `collect` at every render, before the text is made (for values read on demand). */
+  onCollect(collect: () => void): void;
   /** Prometheus text format, ending with a newline. */
   render(): string;
 }
@@ -110,6 +112,7 @@ function histogramFamily(name: string, help: string, buckets: readonly number[],
 /** Creates an empty registry. */
 export function createMetricsRegistry(): MetricsRegistry {
   const families = new Map<string, Family>();
+  const collectors: (() => void)[] = [];
   const register = (name: string, labelNames: readonly string[], family: Family): void => {
     if (!NAME.test(name)) throw new Error(`invalid metric name '${name}'`);
     const bad = labelNames.find((l) => !LABEL.test(l) || l === 'le');
@@ -142,7 +145,11 @@ export function createMetricsRegistry(): MetricsRegistry {
       register(name, labelNames, m.family);
       return { observe: m.observe };
     },
+    onCollect(collect) {
+      collectors.push(collect);
+    },
     render() {
+      for (const collect of collectors) collect();
       return [...families.values()].map((f) => [f.header, ...f.lines()].join('\n')).join('\n') + '\n';
     },
   };

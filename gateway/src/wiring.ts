@@ -17,6 +17,7 @@ import { httpsPeerTransport } from './peer/transport';
 import { createHtlcMode, type HtlcMode } from './settlement/htlc';
 import { createSecretStore } from './settlement/secrets';
 import type { GatewayStore } from './store';
+import type { TradeInstruction } from './trade-service';
 
 /** The directory as known once the HTTP layer has loaded it. */
 export type LateDirectory = () => DirectoryView | undefined;
@@ -57,6 +58,19 @@ export function connectorsOf(
   evm: LedgerConnector,
 ): Partial<Record<LedgerName, LedgerConnector>> {
   return { evm, ...(config.securities?.ledger === 'evm' ? { fabric: asLedger('fabric', evm) } : {}) };
+}
+
+/**
+ * Why an instruction could not settle here: a currency other than the cash token's, or (when
+ * securities are held as EVM tokens) an ISIN without a configured token.
+ */
+export function cannotSettle(config: GatewayConfig, currency: string): (i: TradeInstruction) => string | undefined {
+  return (i) => {
+    if (i.currency !== currency) return `currency ${i.currency} cannot settle here: the cash token stands for ${currency}`;
+    const instruments = config.securities?.instruments;
+    if (instruments && instruments[i.isin] === undefined) return `no securities token is configured for ISIN ${i.isin}`;
+    return undefined;
+  };
 }
 
 /** What the HTLC mode needs besides its config. */

@@ -13,7 +13,8 @@
  * Two-sided cancel of a matched trade is covered in gateway/src/peer/peer.test.ts: here the HTLC
  * leader starts as soon as the trade matches, leaving no matched-but-unlocked window to test.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Address } from 'viem';
@@ -21,6 +22,7 @@ import { sharedNetwork } from './network';
 import {
   addressOf,
   balanceOf,
+  BANKS,
   freePort,
   GatewayProcess,
   freezeLeaderBeforeItCanClaim,
@@ -305,4 +307,35 @@ it('refuses an operator certificate on the gateway-to-gateway route', async () =
   const own = await gw.seller.call(trader.seller, 'POST', '/v1/peer/messages', {});
   expect(own.status).toBe(403);
   expect(own.json).toMatchObject({ error: { code: 'PARTY_NOT_SERVED' } });
+});
+
+it('refuses an instruction in another currency, or for an ISIN without a token here: 400 with the reason', async () => {
+  const post = (overrides: Record<string, unknown>, key: string) =>
+    gw.seller.call(trader.seller, 'POST', '/v1/trades', instruction('seller', `BAD-${key}-${run}`, overrides), {
+      'idempotency-key': `bad-${key}-${run}`,
+    });
+  expect(await post({ currency: 'USD' }, 'ccy')).toMatchObject({
+    status: 400,
+    json: { error: { code: 'UNSUPPORTED_INSTRUCTION', message: expect.stringMatching(/USD.*EUR/) } },
+  });
+  expect(await post({ isin: 'US5949181045' }, 'isin')).toMatchObject({
+    status: 400,
+    json: { error: { code: 'UNSUPPORTED_INSTRUCTION', message: expect.stringMatching(/US5949181045/) } },
+  });
+});
+
+it('reports trades by status and settlement latency on /metrics', async () => {
+  const ca = BANKS.map((b) => readFileSync((net.fabricCa.orgs[b] as { caCertFile: string }).caCertFile, 'utf8'));
+  const res = await new Promise<string>((ok, fail) => {
+    const req = request(new URL('/metrics', gw.buyer.url), { ca, agent: false, ...auditor.buyer }, (r) => {
+      let text = '';
+      r.on('data', (c: Buffer) => (text += c.toString()));
+      r.on('end', () => ok(text));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+  expect(res).toMatch(/^dvp_trades\{status="settled"\} [1-9]\d*$/m);
+  expect(res).toMatch(/^dvp_trades\{status="failed"\} [1-9]\d*$/m);
+  expect(res).toMatch(/^dvp_settlement_latency_seconds_count\{mode="htlc"\} [1-9]\d*$/m);
 });

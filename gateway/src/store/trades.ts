@@ -119,6 +119,14 @@ export class TradeStore {
       .map((row) => this.#hydrate(row));
   }
 
+  /** Number of trades per status (statuses without trades are absent). */
+  countByStatus(): Partial<Record<TradeStatus, number>> {
+    const rows = this.#db
+      .prepare<[], { status: TradeStatus; n: number }>('SELECT status, COUNT(*) AS n FROM trades GROUP BY status')
+      .all();
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
   /** Trades of every owner that are not in a terminal status, oldest first (for resuming). */
   active(): readonly StoredTrade[] {
     return this.#db
