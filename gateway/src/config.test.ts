@@ -107,6 +107,63 @@ describe('loadConfig', () => {
     expect(found).toEqual([`trustAnchors.0.certFile: file '${file('missing.pem')}' does not exist`]);
   });
 
+  it('reads the messaging, settlement and securities sections with their defaults', () => {
+    const config = loadConfig(
+      write({
+        ...base,
+        peers: { certFile: 'tls/server.pem', keyFile: 'tls/server.key' },
+        settlement: { leader: 'seller', leaderSeconds: 30, followerSeconds: 15, deltaSeconds: 8 },
+        securities: { ledger: 'evm', instruments: { US0378331005: `0x${'ab'.repeat(20)}` } },
+      }),
+    );
+    expect(config.peers).toEqual({
+      certFile: file('tls/server.pem'),
+      keyFile: file('tls/server.key'),
+      urls: {},
+      requestTimeoutSeconds: 10,
+      retryIntervalSeconds: 2,
+    });
+    expect(config.settlement).toEqual({
+      leader: 'seller',
+      leaderSeconds: 30,
+      followerSeconds: 15,
+      deltaSeconds: 8,
+      pollIntervalMs: 1000,
+    });
+    expect(config.securities?.instruments).toEqual({ US0378331005: `0x${'ab'.repeat(20)}` });
+  });
+
+  it('refuses T_L < T_F + Δ, a bad ISIN key, a non-https peer URL and a missing peer key file', () => {
+    const found = problems(() =>
+      loadConfig(
+        write({
+          ...base,
+          peers: { certFile: 'tls/server.pem', keyFile: 'tls/server.key', urls: { BANKB: 'http://b:1' } },
+          settlement: { leader: 'seller', leaderSeconds: 20, followerSeconds: 15, deltaSeconds: 8 },
+          securities: { ledger: 'evm', instruments: { NOTANISIN: `0x${'ab'.repeat(20)}` } },
+        }),
+      ),
+    );
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^peers\.urls\.BANKB: must match pattern/),
+        expect.stringMatching(/^securities\.instruments/),
+      ]),
+    );
+    const timelocks = problems(() =>
+      loadConfig(
+        write({ ...base, settlement: { leader: 'buyer', leaderSeconds: 20, followerSeconds: 15, deltaSeconds: 8 } }),
+      ),
+    );
+    expect(timelocks).toEqual([
+      'settlement.leaderSeconds: T_L (20) must be at least followerSeconds (15) + deltaSeconds (8)',
+    ]);
+    const missing = problems(() =>
+      loadConfig(write({ ...base, peers: { certFile: 'tls/server.pem', keyFile: 'nope.key' } })),
+    );
+    expect(missing).toEqual([`peers.keyFile: file '${file('nope.key')}' does not exist`]);
+  });
+
   it('refuses a config file that is not a JSON object', () => {
     writeFileSync(file('bad.json'), '[1,2');
     expect(problems(() => loadConfig({ DVP_GATEWAY_CONFIG: file('bad.json') }))[0]).toMatch(/is not a JSON object/);
