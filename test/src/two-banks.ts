@@ -130,10 +130,17 @@ export interface GatewayProcessOptions {
   /** Folder for the config and database. */
   readonly dir: string;
   readonly port: number;
-  /** The other bank's gateway URL (overrides the directory's, since ports are chosen per run). */
-  readonly peerUrl: string;
-  readonly securities: Readonly<Record<string, string>>;
-  readonly settlement: Partial<SettlementConfig>;
+  /**
+   * The other bank's gateway URL (overrides the directory's, since ports are chosen per run);
+   * omitted: the directory's.
+   */
+  readonly peerUrl?: string;
+  /** ISIN → securities token on the anvil; omitted: no securities ledger (balances say "unavailable"). */
+  readonly securities?: Readonly<Record<string, string>>;
+  /** Omitted: the settlement defaults of `writeGatewayConfig`. */
+  readonly settlement?: Partial<SettlementConfig>;
+  /** Banks whose CA certificates {@link GatewayProcess.call} trusts for the server; default both. */
+  readonly trust?: readonly Bank[];
   /** Write the process's output to this file and let it outlive the caller (demo); default piped. */
   readonly logFile?: string;
 }
@@ -144,12 +151,14 @@ export class GatewayProcess {
   readonly #o: GatewayProcessOptions;
   readonly #ca: string[];
   #child: ChildProcess | undefined;
+  #exit: Promise<number | null> | undefined;
   #output = '';
+  #stderr = '';
 
   constructor(options: GatewayProcessOptions) {
     this.#o = options;
     this.url = `https://127.0.0.1:${options.port}`;
-    this.#ca = BANKS.map((b) =>
+    this.#ca = (options.trust ?? BANKS).map((b) =>
       readFileSync((options.net.fabricCa.orgs[b] as { caCertFile: string }).caCertFile, 'utf8'),
     );
     mkdirSync(options.dir, { recursive: true });
@@ -157,10 +166,17 @@ export class GatewayProcess {
       networkFile: networkPaths().stateFile,
       party: options.bank,
       out: join(options.dir, 'gateway.json'),
-      securities: options.securities,
-      settlement: options.settlement,
-      peerUrls: { [options.bank === 'seller' ? 'buyer' : 'seller']: options.peerUrl },
+      ...(options.securities !== undefined && { securities: options.securities }),
+      ...(options.settlement !== undefined && { settlement: options.settlement }),
+      ...(options.peerUrl !== undefined && {
+        peerUrls: { [options.bank === 'seller' ? 'buyer' : 'seller']: options.peerUrl },
+      }),
     });
+  }
+
+  /** The configuration file the constructor wrote (`DVP_GATEWAY_CONFIG` of the process). */
+  get configFile(): string {
+    return join(this.#o.dir, 'gateway.json');
   }
 
   get output(): string {
@@ -169,18 +185,56 @@ export class GatewayProcess {
       : this.#output;
   }
 
+  /** What the process wrote to stderr (piped output only; with `logFile` it is in {@link output}). */
+  get stderr(): string {
+    return this.#stderr;
+  }
+
   get pid(): number | undefined {
     return this.#child?.pid;
   }
 
+  /** The last process's exit code: `null` while it runs (or when a signal ended it). */
+  get exitCode(): number | null | undefined {
+    return this.#child?.exitCode;
+  }
+
   /** Starts the process and waits for /healthz (20 s). */
   async start(): Promise<void> {
-    const env = {
+    const proc = this.launch();
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(100)) {
+      if (proc.exitCode !== null)
+        throw new Error(`${this.#o.bank} gateway exited with ${proc.exitCode}:\n${this.output}`);
+      const health = await this.call(undefined, 'GET', '/healthz').catch(() => undefined);
+      if (health?.status === 200) return;
+    }
+    throw new Error(`${this.#o.bank} gateway not healthy within 20 s:\n${this.output}`);
+  }
+
+  /**
+   * Starts the process without waiting for it to be healthy; `env` overrides its environment
+   * (e.g. a bad `DVP_GATEWAY_PORT`). See {@link exited}.
+   */
+  launch(env: Readonly<Record<string, string>> = {}): ChildProcess {
+    const proc = this.#spawn({
       ...process.env,
-      DVP_GATEWAY_CONFIG: join(this.#o.dir, 'gateway.json'),
+      DVP_GATEWAY_CONFIG: this.configFile,
       DVP_GATEWAY_PORT: String(this.#o.port),
       DVP_GATEWAY_SQLITE_PATH: join(this.#o.dir, 'gateway.sqlite'),
-    };
+      ...env,
+    });
+    this.#child = proc;
+    this.#exit = new Promise((r) => proc.once('exit', (code) => r(code)));
+    return proc;
+  }
+
+  /** Resolves with the exit code of the last started process once it has exited. */
+  async exited(): Promise<number | null> {
+    if (!this.#exit) throw new Error(`${this.#o.bank} gateway was never started`);
+    return this.#exit;
+  }
+
+  #spawn(env: NodeJS.ProcessEnv): ChildProcess {
     // One process (tsx as a loader, not a wrapper), so signals hit the gateway itself.
     const args = ['--import', 'tsx', 'gateway/src/main.ts'];
     const logFile = this.#o.logFile;
@@ -193,16 +247,12 @@ export class GatewayProcess {
     } else {
       proc = spawn(process.execPath, args, { cwd: ROOT, env });
       proc.stdout?.on('data', (c: Buffer) => (this.#output += c.toString()));
-      proc.stderr?.on('data', (c: Buffer) => (this.#output += c.toString()));
+      proc.stderr?.on('data', (c: Buffer) => {
+        this.#output += c.toString();
+        this.#stderr += c.toString();
+      });
     }
-    this.#child = proc;
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(100)) {
-      if (proc.exitCode !== null)
-        throw new Error(`${this.#o.bank} gateway exited with ${proc.exitCode}:\n${this.output}`);
-      const health = await this.call(undefined, 'GET', '/healthz').catch(() => undefined);
-      if (health?.status === 200) return;
-    }
-    throw new Error(`${this.#o.bank} gateway not healthy within 20 s:\n${this.output}`);
+    return proc;
   }
 
   /** SIGKILL, and wait for the exit. */
