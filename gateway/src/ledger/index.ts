@@ -1,5 +1,6 @@
 /**
- * Ledger connectors: one interface over both ledgers, the EVM implementation, and journaled
+ * Ledger connectors: one interface over both ledgers, the EVM and Fabric implementations (the
+ * Fabric one verified only against an in-process fake: no peer can run here), and journaled
  * (exactly-once across restarts) ledger actions.
  */
 export type {
@@ -21,6 +22,8 @@ export type {
 } from './connector';
 export { LedgerError, type LedgerErrorCode } from './errors';
 export { createEvmConnector, type EvmConnectorOptions, type EvmLedgerConnector } from './evm';
+export { createFabricConnector, type FabricConnectorOptions, type FabricLedgerConnector } from './fabric';
+export { asLedger } from './renamed';
 export {
   decodeSpec,
   encodeSpec,
