@@ -118,6 +118,7 @@ describe('trade engine', () => {
       await engine.submit(BUYER, 'k1', instructionOf());
       const trade = await engine.cancel(BUYER, 'T-1');
       expect(trade).toMatchObject({ status: 'cancelled', reason: 'CANC' });
+      expect(await engine.cancel(BUYER, 'T-1')).toEqual(trade); // a retried cancel answers the same
     });
 
     it('cancels a matched trade only when both sides have asked', async () => {
@@ -134,6 +135,10 @@ describe('trade engine', () => {
         'cancel_counterparty',
       ]);
       expect((await engine.audit({ tradeId: 'T-1' })).entries).toHaveLength(4);
+      expect(await engine.cancel(BUYER, 'T-1')).toEqual(done);
+      await expect(
+        engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'cancel' }),
+      ).resolves.toEqual(done);
     });
 
     it('refuses to cancel once settlement has started', async () => {

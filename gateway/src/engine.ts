@@ -285,11 +285,16 @@ class Engine implements TradeEngine {
 
   /**
    * Cancel before any lock. Unmatched: the owner cancels alone. Matched/held: each side sets
-   * its flag; the trade becomes `cancelled` when both have. Repeating a side's request is a no-op.
+   * its flag; the trade becomes `cancelled` when both have. Repeating a side's request is a no-op,
+   * also once the trade is cancelled (a retried request answers with the trade, not an error).
    */
   #cancelSide(actor: Actor, owner: string, tradeId: string, side: CancelSide): Trade {
     return this.#o.store.transaction(() => {
       const trade = this.#o.store.trades.require(owner, tradeId);
+      // A retried request of a side that already asked (and maybe already cancelled) is a no-op.
+      if (trade.cancelRequested[side] && (trade.status === 'cancelled' || CANCELLABLE.includes(trade.status))) {
+        return publicTrade(trade);
+      }
       const locked = this.#o.store.journal.forTrade(owner, tradeId).length > 0;
       const unilateral = trade.status === 'received' && side === 'own';
       if (!CANCELLABLE.includes(trade.status) || locked || (trade.status === 'received' && !unilateral)) {
@@ -299,7 +304,6 @@ class Engine implements TradeEngine {
           side,
         });
       }
-      if (trade.cancelRequested[side]) return publicTrade(trade);
       const other = side === 'own' ? trade.cancelRequested.counterparty : trade.cancelRequested.own;
       const done = unilateral || other;
       const request: StepRequest = done
@@ -317,7 +321,8 @@ class Engine implements TradeEngine {
     const at = now.toISOString();
     if (request.to !== undefined) {
       trades.setStatus(owner, tradeId, request.to, at, request.reason);
-      if (request.to === 'settled' || request.to === 'failed') this.#observeLatency(trades.require(owner, tradeId), now);
+      if (request.to === 'settled' || request.to === 'failed')
+        this.#observeLatency(trades.require(owner, tradeId), now);
     }
     const { to: _to, reason: _reason, ...step } = request;
     this.#record(actor, owner, tradeId, request.event, at, step);
