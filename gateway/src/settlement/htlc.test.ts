@@ -1,89 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { LedgerName } from '../ledger/connector';
 import { actorOf } from '../testing/engine-fakes';
 import type { Trade } from '../trade-service';
-import { GatewayPair, PARTIES, type Party } from './__tests__/gateways';
-import { MemoryChain, type Crash } from './__tests__/memory-htlc';
+import type { Party } from './__tests__/gateways';
+import type { Crash } from './__tests__/memory-htlc';
+import { addr, AMOUNT, CASH, EUR, QTY, SEC, SHARES, T_F, T_L, DELTA, World } from './__tests__/world';
 import { createHtlcMode } from './htlc';
 import { HTLC_EVENTS } from './progress';
 import { createSecretStore, newSecret } from './secrets';
-import { HtlcConfigError, type HtlcConfig, type TradeSide } from './terms';
+import { HtlcConfigError, type TradeSide } from './terms';
 import { openStore } from '../store';
-
-const T_L = 7200;
-const T_F = 3600;
-const DELTA = 600;
-const SHARES = 1_000n;
-const CASH = 10_000_000n;
-const QTY = 100n; // instructionOf: quantity 100, price 12_345
-const AMOUNT = 100n * 12_345n;
-const ISIN = 'US0378331005';
-const SEC = `sec:${ISIN}`;
-const EUR = 'cash:EUR';
-
-const addr = (party: string, ledger: LedgerName): string => `${party.toLowerCase()}@${ledger}`;
-
-/** Both ledgers in memory, a shared clock and the two gateways. */
-class World {
-  t = 1_700_000_000;
-  readonly now = (): number => this.t;
-  readonly fabric = new MemoryChain('fabric', this.now);
-  readonly evm = new MemoryChain('evm', this.now);
-  readonly dir = mkdtempSync(path.join(tmpdir(), 'dvp-htlc-'));
-  readonly pair: GatewayPair;
-
-  constructor(leader: TradeSide) {
-    this.fabric.mint(addr('SELLER', 'fabric'), SEC, SHARES);
-    this.evm.mint(addr('BUYER', 'evm'), EUR, CASH);
-    const config: HtlcConfig = {
-      leader,
-      timelocks: { leaderSeconds: T_L, followerSeconds: T_F, deltaSeconds: DELTA },
-      addressOf: addr,
-      assets: { securities: (isin) => `sec:${isin}`, cash: (ccy) => `cash:${ccy}` },
-    };
-    this.pair = new GatewayPair({
-      config,
-      dir: this.dir,
-      now: this.now,
-      connectorsOf: (p) => ({
-        fabric: this.fabric.connector(addr(p, 'fabric')),
-        evm: this.evm.connector(addr(p, 'evm')),
-      }),
-    });
-    this.fabric.onEvent((e) => this.pair.route(e));
-    this.evm.onEvent((e) => this.pair.route(e));
-  }
-
-  broadcasts(): string[] {
-    return [...this.fabric.broadcasts, ...this.evm.broadcasts].map((b) => `${b.kind}:${b.signer}`);
-  }
-
-  balances(): Record<string, bigint> {
-    return {
-      sellerShares: this.fabric.balanceOf(addr('SELLER', 'fabric'), SEC),
-      buyerShares: this.fabric.balanceOf(addr('BUYER', 'fabric'), SEC),
-      buyerCash: this.evm.balanceOf(addr('BUYER', 'evm'), EUR),
-      sellerCash: this.evm.balanceOf(addr('SELLER', 'evm'), EUR),
-    };
-  }
-
-  /** Conservation on both ledgers, and every lock settled. */
-  expectConserved(): void {
-    expect(this.fabric.supply(SEC)).toBe(SHARES);
-    expect(this.evm.supply(EUR)).toBe(CASH);
-  }
-
-  async expectAuditOk(): Promise<void> {
-    for (const p of PARTIES) expect((await this.pair.gw(p).engine.audit({})).verification.ok).toBe(true);
-  }
-
-  async close(): Promise<void> {
-    await this.pair.close();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
 
 const events = (t: Trade): string[] => t.timeline.map((s) => s.event);
 const SETTLED = { sellerShares: SHARES - QTY, buyerShares: QTY, buyerCash: CASH - AMOUNT, sellerCash: AMOUNT };

@@ -40,6 +40,9 @@ export interface Broadcast {
 
 const sha = (s: string): string => `0x${createHash('sha256').update(s).digest('hex')}`;
 const norm = (s: string): string => s.toLowerCase().replace(/^0x/, '');
+const HEX32 = /^(0x)?[0-9a-fA-F]{64}$/;
+/** Lock ids each real ledger accepts: the EVM contract's bytes32, the chaincode's `requireId`. */
+const LOCK_ID: Readonly<Record<LedgerName, RegExp>> = { evm: HEX32, fabric: /^[A-Za-z0-9._:-]{1,128}$/ };
 
 /** The ledger. */
 export class MemoryChain {
@@ -51,6 +54,8 @@ export class MemoryChain {
   #seq = 0;
   /** One-shot crash injection. */
   crash: Crash | undefined;
+  /** When set and it returns an error, `readLock` of that signer throws it (an unreachable node). */
+  readFault: ((signer: string, lockId: string) => LedgerError | undefined) | undefined;
 
   constructor(
     readonly ledger: LedgerName,
@@ -89,6 +94,11 @@ export class MemoryChain {
 
   error(code: LedgerErrorCode, message: string, lockId: string): LedgerError {
     return new LedgerError(code, this.ledger, message, { lockId });
+  }
+
+  /** INVALID_ARGUMENT for a lock id the real ledger would refuse to look up. */
+  checkLockId(lockId: string): void {
+    if (!LOCK_ID[this.ledger].test(lockId)) throw this.error('INVALID_ARGUMENT', 'malformed lock id', lockId);
   }
 
   #add(holder: string, asset: string, amount: bigint): void {
@@ -166,6 +176,8 @@ class MemoryConnector implements LedgerConnector {
 
   async claim(lockId: string, preimage: string, options: SendOptions = {}): Promise<TxOutcome> {
     const c = this.chain;
+    // The preimage's shape first, like both real ledgers (32 bytes of hex, else INVALID_ARGUMENT).
+    if (!HEX32.test(preimage)) throw c.error('INVALID_ARGUMENT', 'preimage is not 32 bytes of hex', lockId);
     const l = this.#open(lockId, 'claimed');
     if (!l) return { ledger: this.ledger, alreadyDone: true };
     if (c.now() >= l.expiry) throw c.error('LOCK_EXPIRED', 'expired', lockId);
@@ -191,6 +203,7 @@ class MemoryConnector implements LedgerConnector {
 
   /** The open lock, undefined if already in `target`; ledger errors otherwise. */
   #open(lockId: string, target: LockView['state']): LockView | undefined {
+    this.chain.checkLockId(lockId);
     const l = this.chain.locks.get(lockId);
     if (!l) throw this.chain.error('NOT_FOUND', 'no such lock', lockId);
     if (l.state === target) return undefined;
@@ -199,6 +212,9 @@ class MemoryConnector implements LedgerConnector {
   }
 
   async readLock(lockId: string): Promise<LockView | undefined> {
+    this.chain.checkLockId(lockId);
+    const fault = this.chain.readFault?.(this.signer, lockId);
+    if (fault) throw fault;
     const l = this.chain.locks.get(lockId);
     if (!l) return undefined;
     const { preimage: _secret, ...view } = l;
