@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectCa, saveIdentity, startCaServer, type EnrollRequest, type RegisterRequest } from '@dvp/certs';
-import type { OrgConfig } from './config';
+import { orgAffiliation, type OrgConfig } from './config';
 import type { CaState, ProcessRecord } from './state';
 
 /** Names (DNS or IP) of the gateway's TLS server certificate: it listens on loopback only. */
@@ -63,7 +63,7 @@ export async function startOrgCa(
   const server = await startCaServer({
     homeDir: home,
     caName,
-    org: org.key,
+    org: orgAffiliation(org),
     port: org.caPort,
     registrar: { id: 'registrar', secret: readFileSync(secretFile, 'utf8') },
     subject: { commonName: caName, organization: org.name },

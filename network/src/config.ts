@@ -10,6 +10,12 @@ export interface OrgConfig {
   readonly name: string;
   readonly mspId: string;
   readonly domain: string;
+  /**
+   * Root affiliation on the org's CA (default: `key`). Fabric CA writes each affiliation part as an
+   * OU beside the identity type, and a Fabric MSP with NodeOUs rejects a certificate carrying two
+   * of client/peer/admin/orderer, so the affiliation must not be one of those words.
+   */
+  readonly affiliation?: string;
   readonly caPort: number;
   readonly peerPort?: number;
   /** HTTPS port of the bank's gateway (peer orgs). */
@@ -32,6 +38,21 @@ export interface NetworkConfig {
   };
 }
 
+/** OU values NodeOUs classify on; no affiliation part may equal one (see {@link OrgConfig.affiliation}). */
+export const NODE_OU_NAMES: readonly string[] = ['client', 'peer', 'admin', 'orderer'];
+
+/** The org's root affiliation on its CA, checked against the NodeOU names. */
+export function orgAffiliation(org: OrgConfig): string {
+  const affiliation = org.affiliation ?? org.key;
+  const clash = affiliation.split('.').find((part) => NODE_OU_NAMES.includes(part));
+  if (clash !== undefined)
+    throw new Error(
+      `org "${org.key}": affiliation "${affiliation}" contains "${clash}", a NodeOU name; its certificates ` +
+        `would carry two role OUs and a Fabric MSP would reject them (set "affiliation" in network.config.json)`,
+    );
+  return affiliation;
+}
+
 export function loadNetworkConfig(env: NodeJS.ProcessEnv = process.env): NetworkConfig {
   const file = env['DVP_NETWORK_CONFIG'] ?? join(__dirname, '..', 'network.config.json');
   const raw = JSON.parse(readFileSync(file, 'utf8')) as NetworkConfig & { ordererOrg: OrgConfig };
@@ -45,6 +66,7 @@ export function loadNetworkConfig(env: NodeJS.ProcessEnv = process.env): Network
     ...(org.peerPort === undefined ? {} : { peerPort: org.peerPort + offset }),
     ...(org.gatewayPort === undefined ? {} : { gatewayPort: org.gatewayPort + offset }),
   });
+  for (const org of [raw.ordererOrg, ...raw.peerOrgs]) orgAffiliation(org);
   return {
     channel: raw.channel,
     chaincode: raw.chaincode,

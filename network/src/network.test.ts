@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { isAlive, portOpen } from './process';
 import type { NetworkState } from './state';
+import { expectOrgMsp } from './__tests__/msp-checks';
 
 const run = promisify(execFile);
 const root = resolve(__dirname, '..', '..');
@@ -73,6 +74,13 @@ describe('network scripts', () => {
       }
       expect(readFileSync(ca?.crlFile ?? '', 'utf8')).toMatch(/^-----BEGIN X509 CRL-----/);
     }
+    expect(first.out).toMatch(/network-up: Fabric MSP: .* done in \d+\.\d s/);
+    expect(Object.keys(state.fabricMsp.orgs).sort()).toEqual(['buyer', 'orderer', 'seller']);
+    for (const [org, msp] of Object.entries(state.fabricMsp.orgs)) {
+      expect(msp.root).toBe(join(dir, 'state', 'fabric', 'organizations', org));
+      expectOrgMsp(msp, state.fabricCa.orgs[org]?.caCertFile ?? '');
+    }
+    expect(state.fabric.status).toBe('unavailable');
 
     const second = await cli(dir, 'up');
     expect(second.code).toBe(0);

@@ -43,6 +43,37 @@ export interface CaState {
   readonly crlFile: string;
 }
 
+/** A peer or orderer: its enrolled signing MSP and its TLS server/client certificate. */
+export interface FabricNodeMsp {
+  /** `peer0.<domain>` / `orderer0.<domain>`: folder name and TLS host name. */
+  readonly host: string;
+  readonly enrollmentId: string;
+  /** The registered identity type, which Fabric CA writes as the certificate's OU. */
+  readonly type: 'peer' | 'orderer';
+  /** `signcerts/cert.pem`, `keystore/key_sk` (0600), `cacerts/`, `tlscacerts/`, `config.yaml`. */
+  readonly mspDir: string;
+  /** `server.crt` (CA `tls` profile), `server.key` (0600), `ca.crt`. */
+  readonly tlsDir: string;
+  /** Subject alternative names requested for `tls/server.crt`. */
+  readonly tlsHosts: readonly string[];
+}
+
+/**
+ * One org's Fabric MSP and TLS material, enrolled from its CA at network-up (see msp.ts). Not yet
+ * loaded by any peer or orderer: none can run here (README, "Blocked").
+ */
+export interface FabricOrgMsp {
+  readonly mspId: string;
+  /** `<state>/fabric/organizations/<org>`. */
+  readonly root: string;
+  /** The org's verifying MSP: `cacerts/`, `tlscacerts/`, `config.yaml` (NodeOUs); no key. */
+  readonly mspDir: string;
+  /** `peer0` for a bank, `orderer0` for the orderer org. */
+  readonly node: FabricNodeMsp;
+  /** The org admin (identity type `admin`): `users/Admin@<domain>/msp`. */
+  readonly admin: { readonly enrollmentId: string; readonly mspDir: string };
+}
+
 /** Fabric peer/orderer/channel/chaincode, or why they are not running. */
 export type FabricState =
   | { readonly status: 'up'; readonly [key: string]: unknown }
@@ -55,6 +86,8 @@ export interface NetworkState {
   readonly logDir: string;
   readonly evm: EvmState;
   readonly fabricCa: { readonly orgs: Readonly<Record<string, CaState>> };
+  /** Fabric MSP/TLS folders per org (present even though `fabric.status` is `unavailable`). */
+  readonly fabricMsp: { readonly orgs: Readonly<Record<string, FabricOrgMsp>> };
   readonly fabric: FabricState;
   /** The signed party directory and its authority's public key. */
   readonly directory: { readonly file: string; readonly authorityPublicKeyFile: string };

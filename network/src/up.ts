@@ -11,6 +11,7 @@ import { networkDown } from './down';
 import { writeDirectory } from './directory';
 import { deployCash } from './evm-deploy';
 import { fabricUnavailableReason } from './fabric';
+import { buildOrgMsp } from './msp';
 import { isAlive } from './process';
 import { ProcessRegistry } from './registry';
 import { readState, writeState, type NetworkPaths, type NetworkState } from './state';
@@ -22,8 +23,9 @@ export interface UpOptions {
 /** True when every recorded process is alive and the ledgers answer. */
 async function healthy(state: NetworkState): Promise<boolean> {
   if (!state.processes.every((p) => isAlive(p.pid))) return false;
-  // A state written by an older network-up (no published CRLs) is restarted, not reused.
+  // A state written by an older network-up (no published CRLs, no Fabric MSPs) is restarted, not reused.
   if (!Object.values(state.fabricCa.orgs).every((ca) => ca.crlFile && existsSync(ca.crlFile))) return false;
+  if (!state.fabricMsp || !Object.values(state.fabricMsp.orgs).every((o) => existsSync(o.node.tlsDir))) return false;
   const id = await rpc<string>(state.evm.rpcUrl, 'eth_chainId').catch(() => undefined);
   if (id === undefined || Number(id) !== state.evm.chainId) return false;
   const cas = await Promise.all(Object.values(state.fabricCa.orgs).map(caAnswers));
@@ -74,6 +76,10 @@ export async function networkUp(
     );
 
     const caStates = Object.fromEntries(cas.map((ca) => [ca.org, ca]));
+    // Enrolled now so the layout is ready, but no peer/orderer reads it yet: none can run here.
+    const msps = await phase(log, 'Fabric MSP: orderer0, peer0 per bank and org admins enrolled (TLS too)', () =>
+      Promise.all(cas.map((ca, i) => buildOrgMsp(orgs[i]!.org, orgs[i]!.isPeerOrg, ca, paths.stateDir))),
+    );
     const directory = await phase(log, 'directory: signed party directory', async () =>
       writeDirectory(cfg, caStates, anvil.accounts, paths.stateDir),
     );
@@ -95,6 +101,7 @@ export async function networkUp(
         abis: cash.abis,
       },
       fabricCa: { orgs: caStates },
+      fabricMsp: { orgs: Object.fromEntries(cas.map((ca, i) => [ca.org, msps[i]!])) },
       fabric: { status: 'unavailable', reason: fabricReason },
       directory,
       processes: registry.records,

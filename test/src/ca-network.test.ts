@@ -2,14 +2,17 @@
  * The Fabric CAs and the signed party directory of the shared local network (`make network-up`).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   connectCa,
+  listWallet,
   loadIdentity,
   parseCertificateClaims,
   partyOfCertificate,
   verifyDirectory,
   type SignedDirectory,
 } from '@dvp/certs';
+import { expectNodeOu, expectOrgMsp } from '../../network/src/__tests__/msp-checks';
 import { sharedNetwork } from './network';
 
 const net = sharedNetwork();
@@ -58,6 +61,35 @@ describe('the shared network’s Fabric CAs', () => {
       role: 'operator',
       party: 'seller',
     });
+  });
+});
+
+// Written by network-up for a Fabric peer/orderer that cannot run here (README, "Blocked"): these
+// tests check the files and certificates, not that a Fabric process accepts them.
+describe('the shared network’s Fabric MSP material', () => {
+  it('has one MSP per org, enrolled from that org’s CA, while Fabric itself stays unavailable', () => {
+    expect(Object.keys(net.fabricMsp.orgs).sort()).toEqual(['buyer', 'orderer', 'seller']);
+    expect(net.fabric.status).toBe('unavailable');
+    for (const [org, msp] of Object.entries(net.fabricMsp.orgs)) {
+      expect(msp.mspId).toBe(net.fabricCa.orgs[org]?.mspId);
+      expectOrgMsp(msp, net.fabricCa.orgs[org]!.caCertFile);
+    }
+  });
+
+  it('has orderer0 for the orderer org and peer0 for each bank', () => {
+    expect(net.fabricMsp.orgs['orderer']?.node).toMatchObject({ enrollmentId: 'orderer0', type: 'orderer' });
+    for (const org of ['seller', 'buyer']) {
+      expect(net.fabricMsp.orgs[org]?.node).toMatchObject({ enrollmentId: 'peer0', type: 'peer' });
+    }
+  });
+
+  it('gives every wallet identity of every org exactly one NodeOU, so an MSP with NodeOUs accepts it', () => {
+    const expected: Record<string, string> = { registrar: 'admin', admin: 'admin' };
+    for (const ca of Object.values(net.fabricCa.orgs)) {
+      for (const name of listWallet(ca.wallet)) {
+        expectNodeOu(join(ca.wallet, name, 'cert.pem'), expected[name] ?? 'client');
+      }
+    }
   });
 });
 

@@ -1,0 +1,153 @@
+/**
+ * Fabric MSP and TLS material, enrolled from each org's Fabric CA (no cryptogen, no self-made
+ * certificates). For every org, under `<state>/fabric/organizations/<org>/`:
+ *
+ *   msp/                          the org's verifying MSP (what a channel config would carry)
+ *     cacerts/ca-cert.pem         the org CA's root
+ *     tlscacerts/tlsca-cert.pem   the root of the nodes' TLS certificates (the same CA, see below)
+ *     config.yaml                 NodeOUs enabled: client, peer, admin, orderer from the cert's OU
+ *   peers/peer0.<domain>/         (bank orgs) or  orderers/orderer0.<domain>/  (the orderer org)
+ *     msp/{signcerts/cert.pem, keystore/key_sk (0600), cacerts/, tlscacerts/, config.yaml}
+ *     tls/{server.crt, server.key (0600), ca.crt}
+ *   users/Admin@<domain>/msp/     the org admin (identity type `admin`, so OU=admin)
+ *
+ * Fabric CA writes the registered identity type as an OU of every certificate it issues, which is
+ * what NodeOUs classify on. The node TLS certificates come from the same CA through its `tls`
+ * signing profile (serverAuth + clientAuth), so their root is the CA certificate and that is what
+ * `tlscacerts/` and `tls/ca.crt` hold. The CA server's own HTTPS certificate (`CaState.tlsCertFile`,
+ * self-signed) is the root of no node certificate and does not belong in an MSP.
+ *
+ * NOT YET USED BY ANY PEER OR ORDERER: their binaries cannot be built here (README, "Blocked").
+ * The layout follows what `peer`/`orderer` read (CORE_PEER_MSPCONFIGPATH, CORE_PEER_TLS_*,
+ * ORDERER_GENERAL_LOCALMSPDIR, ORDERER_GENERAL_TLS_*), but no Fabric process has loaded it.
+ */
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  connectCa,
+  loadIdentity,
+  nodeOusConfig,
+  type CaClient,
+  type Enrollment,
+  type IdentityType,
+  type Signer,
+} from '@dvp/certs';
+import type { OrgConfig } from './config';
+import type { CaState, FabricNodeMsp, FabricOrgMsp } from './state';
+
+/** File names inside every MSP folder this module writes (relative to the MSP folder). */
+export const MSP_FILES = {
+  caCert: 'cacerts/ca-cert.pem',
+  tlsCaCert: 'tlscacerts/tlsca-cert.pem',
+  config: 'config.yaml',
+  signCert: 'signcerts/cert.pem',
+  key: 'keystore/key_sk',
+} as const;
+
+/** File names inside a node's `tls/` folder (the names fabric-samples use). */
+export const TLS_FILES = { cert: 'server.crt', key: 'server.key', ca: 'ca.crt' } as const;
+
+/** Enrollment id of each org's Fabric admin (type `admin`); distinct from the banks' `admin` operator. */
+export const ORG_ADMIN_ID = 'orgadmin';
+
+/** Loopback names every node TLS certificate carries besides the node's own host name. */
+export const NODE_TLS_LOOPBACK: readonly string[] = ['127.0.0.1', 'localhost'];
+
+/** The org's CA, the registrar that registers on it, and its root certificate (PEM). */
+interface OrgContext {
+  readonly client: CaClient;
+  readonly registrar: Signer;
+  readonly caCert: string;
+}
+
+function writeFile(file: string, data: string, mode: number): void {
+  mkdirSync(join(file, '..'), { recursive: true, mode: 0o755 });
+  writeFileSync(file, data, { mode });
+  chmodSync(file, mode);
+}
+
+const keyPem = (e: Enrollment): string => e.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+/** cacerts, tlscacerts and config.yaml: the part every MSP folder of the org shares. */
+function writeVerifyingMsp(dir: string, caCert: string): void {
+  writeFile(join(dir, MSP_FILES.caCert), caCert, 0o644);
+  writeFile(join(dir, MSP_FILES.tlsCaCert), caCert, 0o644);
+  writeFile(join(dir, MSP_FILES.config), nodeOusConfig(MSP_FILES.caCert), 0o644);
+}
+
+/** A signing MSP: the verifying part plus signcerts/ and keystore/ (0700, the key 0600). */
+function writeSigningMsp(dir: string, caCert: string, enrollment: Enrollment): void {
+  writeVerifyingMsp(dir, caCert);
+  writeFile(join(dir, MSP_FILES.signCert), enrollment.certificate, 0o644);
+  mkdirSync(join(dir, 'keystore'), { recursive: true, mode: 0o700 });
+  writeFile(join(dir, MSP_FILES.key), keyPem(enrollment), 0o600);
+}
+
+/** Registers an identity with a fresh CA-generated secret. No role or party: Fabric roles are OUs. */
+async function register(ctx: OrgContext, enrollmentId: string, type: IdentityType): Promise<string> {
+  return (await ctx.client.register(ctx.registrar, { enrollmentId, type })).secret;
+}
+
+/** Registers and enrolls a peer or orderer twice: once for its MSP, once with the `tls` profile. */
+async function enrollNode(ctx: OrgContext, node: FabricNodeMsp): Promise<void> {
+  const secret = await register(ctx, node.enrollmentId, node.type);
+  const [signing, tls] = await Promise.all([
+    ctx.client.enroll({ enrollmentId: node.enrollmentId, secret }),
+    ctx.client.enroll({ enrollmentId: node.enrollmentId, secret, hosts: node.tlsHosts, profile: 'tls' }),
+  ]);
+  writeSigningMsp(node.mspDir, ctx.caCert, signing);
+  writeFile(join(node.tlsDir, TLS_FILES.cert), tls.certificate, 0o644);
+  writeFile(join(node.tlsDir, TLS_FILES.key), keyPem(tls), 0o600);
+  writeFile(join(node.tlsDir, TLS_FILES.ca), ctx.caCert, 0o644);
+}
+
+async function enrollAdmin(ctx: OrgContext, mspDir: string): Promise<void> {
+  const secret = await register(ctx, ORG_ADMIN_ID, 'admin');
+  writeSigningMsp(mspDir, ctx.caCert, await ctx.client.enroll({ enrollmentId: ORG_ADMIN_ID, secret }));
+}
+
+/** The paths {@link buildOrgMsp} writes for an org, without touching the disk. */
+export function orgMspLayout(org: OrgConfig, isPeerOrg: boolean, stateDir: string): FabricOrgMsp {
+  const root = join(stateDir, 'fabric', 'organizations', org.key);
+  const type = isPeerOrg ? 'peer' : 'orderer';
+  const enrollmentId = `${type}0`;
+  const host = `${enrollmentId}.${org.domain}`;
+  const nodeDir = join(root, `${type}s`, host);
+  return {
+    mspId: org.mspId,
+    root,
+    mspDir: join(root, 'msp'),
+    node: {
+      host,
+      enrollmentId,
+      type,
+      mspDir: join(nodeDir, 'msp'),
+      tlsDir: join(nodeDir, 'tls'),
+      tlsHosts: [...NODE_TLS_LOOPBACK, host],
+    },
+    admin: { enrollmentId: ORG_ADMIN_ID, mspDir: join(root, 'users', `Admin@${org.domain}`, 'msp') },
+  };
+}
+
+/**
+ * Enrolls the org's node (peer0 or orderer0) and its admin from the org's running CA, through the
+ * registrar in the org's wallet, and writes the layout above (replacing any previous one). Needs
+ * the CA to be fresh for these enrollment ids: network-up always starts from an empty state.
+ */
+export async function buildOrgMsp(
+  org: OrgConfig,
+  isPeerOrg: boolean,
+  ca: CaState,
+  stateDir: string,
+): Promise<FabricOrgMsp> {
+  const layout = orgMspLayout(org, isPeerOrg, stateDir);
+  rmSync(layout.root, { recursive: true, force: true });
+  const ctx: OrgContext = {
+    client: connectCa({ url: ca.url, tlsTrustedCert: readFileSync(ca.tlsCertFile, 'utf8'), caName: ca.caName }),
+    registrar: loadIdentity(ca.wallet, 'registrar'),
+    caCert: readFileSync(ca.caCertFile, 'utf8'),
+  };
+  writeVerifyingMsp(layout.mspDir, ctx.caCert);
+  await Promise.all([enrollNode(ctx, layout.node), enrollAdmin(ctx, layout.admin.mspDir)]);
+  return layout;
+}
