@@ -20,7 +20,7 @@ import { isTerminal } from '../state-machine';
 import type { Trade } from '../trade-service';
 import type { OutgoingMessage, SettlementMessenger } from './messenger';
 import { hasNotice, HTLC_EVENTS, readProgress, type OwnLock } from './progress';
-import { hashlockOf, type SecretStore } from './secrets';
+import { isPreimageOf, type SecretStore } from './secrets';
 import { TradeLoops, type Next } from './loops';
 import { begin, fail, finish, lockRequestOf, recordLock, txOf, type Run } from './steps';
 import { assertTimelocks, normHex, planOf, verifyLock, type HtlcConfig, type HtlcFailure } from './terms';
@@ -62,7 +62,7 @@ class Htlc implements HtlcMode {
   readonly #loops: TradeLoops;
   /** Ledger refs and hashlocks (normalized) → trade key, for routing ledger events. */
   readonly #watch = new Map<string, string>();
-  /** Preimages seen in claim events or relayed, by trade key; always re-checked against the hashlock. */
+  /** Preimages from claim events or relays, by trade key: only ones that hash to the trade's hashlock. */
   readonly #preimages = new Map<string, string>();
   /** Messages being delivered, by trade key and type: a slow or hung counterparty never blocks a loop. */
   readonly #sending = new Map<string, Promise<void>>();
@@ -88,7 +88,6 @@ class Htlc implements HtlcMode {
   async onMessage(ctx: SettlementContext, m: SettlementMessage): Promise<void> {
     const trade = ctx.trade(m.owner, m.tradeId);
     if (m.from.party !== trade.instruction.counterparty || isTerminal(trade.status)) return;
-    const key = keyOf(m.owner, m.tradeId);
     const { lockId, hashlock, preimage } = m.body;
     if (m.type === 'lock_notice' && lockId !== undefined && hashlock !== undefined && !hasNotice(trade, lockId)) {
       const ledger = planOf(this.#o, trade).theirs.ledger;
@@ -98,7 +97,7 @@ class Htlc implements HtlcMode {
         detail: { lockId, hashlock, source: 'message' },
       });
     }
-    if (m.type === 'preimage' && preimage !== undefined) this.#preimages.set(key, preimage);
+    if (m.type === 'preimage' && preimage !== undefined) this.#keepPreimage(ctx, trade, preimage);
     this.#wake(ctx, trade);
   }
 
@@ -106,7 +105,10 @@ class Htlc implements HtlcMode {
     const key = this.#watch.get(normHex(e.ref)) ?? this.#watch.get(normHex(e.data['hashlock'] ?? '-'));
     if (key === undefined) return;
     const preimage = e.data['preimage'];
-    if (e.kind === 'claimed' && preimage !== undefined) this.#preimages.set(key, preimage);
+    if (e.kind === 'claimed' && preimage !== undefined) {
+      const [owner = '', tradeId = ''] = key.split('\u0000');
+      this.#keepPreimage(ctx, ctx.trade(owner, tradeId), preimage);
+    }
     if (e.kind === 'locked') this.#noticeFromLedger(ctx, key, e);
     this.#loops.wake(key);
   }
@@ -131,6 +133,18 @@ class Htlc implements HtlcMode {
     if (plan.role !== 'leader' || !toUs || hashlock === undefined || hasNotice(trade, e.ref)) return;
     const detail = { lockId: e.ref, hashlock, source: 'ledger' };
     ctx.step(owner, tradeId, { event: HTLC_EVENTS.notice, ledger: e.ledger, txId: e.txId, detail });
+  }
+
+  /**
+   * Caches a preimage (relayed, or from a claim event) only if it opens this trade's own lock, and
+   * never over one that does: a malformed relay must not stand in for the real preimage.
+   */
+  #keepPreimage(ctx: SettlementContext, trade: Trade, preimage: string): void {
+    const key = keyOf(trade.owner, trade.tradeId);
+    if (this.#preimages.has(key)) return;
+    const plan = planOf(this.#o, trade);
+    const mine = readProgress(trade, ctx.actions(trade.owner, trade.tradeId), plan).ownLock;
+    if (mine && isPreimageOf(preimage, mine.request.hashlock)) this.#preimages.set(key, preimage);
   }
 
   #wake(ctx: SettlementContext, trade: Trade): void {
@@ -274,14 +288,16 @@ class Htlc implements HtlcMode {
     return 'progress';
   }
 
-  /** The preimage from an event or relay if it matches, else from the claim on our ledger. */
+  /** The preimage from an event or relay if it opens our lock, else from the claim on our ledger. */
   async #revealed(r: Run, mine: OwnLock): Promise<string | undefined> {
-    const matches = (p: string | undefined): boolean =>
-      p !== undefined && normHex(hashlockOf(p)) === normHex(mine.request.hashlock);
+    const opens = (p: string | undefined): p is string => p !== undefined && isPreimageOf(p, mine.request.hashlock);
     const cached = this.#preimages.get(r.key);
-    if (matches(cached)) return cached;
+    if (opens(cached)) return cached;
+    this.#preimages.delete(r.key);
     const read = await this.#ledger(r, 'mine').readPreimage(mine.lockId);
-    return matches(read) ? read : undefined;
+    if (!opens(read)) return undefined;
+    this.#preimages.set(r.key, read);
+    return read;
   }
 
   // ---- shared steps ----

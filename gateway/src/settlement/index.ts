@@ -9,7 +9,7 @@ export {
   type SettlementMessenger,
 } from './messenger';
 export { HTLC_EVENTS, readProgress, type HtlcProgress, type LockNotice, type OwnLock } from './progress';
-export { createSecretStore, hashlockOf, newSecret, type HtlcSecret, type SecretStore } from './secrets';
+export { createSecretStore, hashlockOf, isPreimageOf, newSecret, type HtlcSecret, type SecretStore } from './secrets';
 export {
   assertTimelocks,
   HtlcConfigError,

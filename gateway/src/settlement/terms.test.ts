@@ -5,7 +5,7 @@ import type { LockView } from '../ledger/connector';
 import { openStore } from '../store';
 import { instructionOf } from '../testing/engine-fakes';
 import type { Trade } from '../trade-service';
-import { createSecretStore, hashlockOf } from './secrets';
+import { createSecretStore, hashlockOf, isPreimageOf } from './secrets';
 import { assertTimelocks, HtlcConfigError, planOf, verifyLock, type HtlcConfig } from './terms';
 
 const config: HtlcConfig = {
@@ -116,5 +116,17 @@ describe('HTLC terms', () => {
       store.close();
       rmSync(dir, { recursive: true, force: true });
     });
+
+    it.each(['zz', '0', '00', ' '])(
+      "refuses to hash a preimage with '%s' appended (hex decoding would stop there)",
+      (tail) => {
+        const preimage = `0x${'ab'.repeat(32)}`;
+        expect(() => hashlockOf(`${preimage}${tail}`)).toThrow(
+          new TypeError('an HTLC preimage must be exactly 32 bytes of hex'),
+        );
+        expect(isPreimageOf(`${preimage}${tail}`, hashlockOf(preimage))).toBe(false);
+        expect(isPreimageOf(preimage.slice(2).toUpperCase(), hashlockOf(preimage).toUpperCase())).toBe(true);
+      },
+    );
   });
 });

@@ -21,7 +21,7 @@ import type {
 } from '../../ledger/connector';
 import { LedgerError, type LedgerErrorCode } from '../../ledger/errors';
 import type { ActionKind } from '../../store/journal';
-import { hashlockOf } from '../secrets';
+import { isPreimageOf } from '../secrets';
 
 /** Where a send dies, like a killed process; `then` runs first (e.g. stops the gateway). */
 export interface Crash {
@@ -181,7 +181,7 @@ class MemoryConnector implements LedgerConnector {
     const l = this.#open(lockId, 'claimed');
     if (!l) return { ledger: this.ledger, alreadyDone: true };
     if (c.now() >= l.expiry) throw c.error('LOCK_EXPIRED', 'expired', lockId);
-    if (norm(hashlockOf(preimage)) !== norm(l.hashlock)) throw c.error('BAD_PREIMAGE', 'preimage', lockId);
+    if (!isPreimageOf(preimage, l.hashlock)) throw c.error('BAD_PREIMAGE', 'preimage', lockId);
     return c.send(this.signer, { kind: 'claim', signer: this.signer, lockId }, options, () => {
       c.move(undefined, l.receiver, l.asset, l.amount);
       c.locks.set(lockId, { ...l, state: 'claimed', preimage });
