@@ -1,13 +1,16 @@
 import type { SettlementMessage } from '../engine';
+import { LedgerError } from '../ledger/errors';
 import { actorOf } from '../testing/engine-fakes';
 import type { Trade } from '../trade-service';
 import type { Party } from './__tests__/gateways';
-import { AMOUNT, CASH, QTY, SHARES, World } from './__tests__/world';
+import { addr, AMOUNT, CASH, QTY, SHARES, T_L, World } from './__tests__/world';
 import { HTLC_EVENTS } from './progress';
 import { createSecretStore } from './secrets';
 
 const SETTLED = { sellerShares: SHARES - QTY, buyerShares: QTY, buyerCash: CASH - AMOUNT, sellerCash: AMOUNT };
 
+const events = (t: Trade): string[] => t.timeline.map((s) => s.event);
+const isDone = (t: Trade): boolean => t.status === 'settled' || t.status === 'failed';
 const trade = (w: World, p: Party, tradeId = 'T-1'): Promise<Trade> => w.pair.gw(p).engine.get(p, tradeId);
 
 /** The detail of the party's own `htlc_locked` step, once it has one. */
@@ -76,5 +79,42 @@ describe('HTLC settlement mode against a hostile or faulty counterparty', () => 
         w.expectConserved();
       },
     );
+  });
+
+  describe('leader refund', () => {
+    const hex32 = `0x${'ab'.repeat(32)}`;
+    const notices: readonly [string, (hashlock: string) => Record<string, string>][] = [
+      ['a lock id that is not an EVM id', (hashlock) => ({ lockId: 'zz', hashlock })],
+      ['an over-long lock id', (hashlock) => ({ lockId: `0x${'ab'.repeat(100)}`, hashlock })],
+      ['a malformed hashlock', () => ({ lockId: hex32, hashlock: `${hex32}zz` })],
+    ];
+    it.each(notices)('drops a lock notice with %s unrecorded, and refunds at T_L', async (_name, bodyOf) => {
+      w = new World('seller');
+      await w.pair.trade('T-1', {}, ['SELLER']); // the buyer's side is played by hand below
+      const { hashlock = '' } = await ownLock(w, 'SELLER');
+      const buyerGateway = w.pair.hub.messengerFor(actorOf('BUYER', 'gateway'));
+      await buyerGateway.send('SELLER', { tradeId: 'T-1', type: 'lock_notice', body: bodyOf(hashlock) });
+      expect(events(await trade(w, 'SELLER'))).not.toContain(HTLC_EVENTS.notice);
+      w.t += T_L;
+      await w.pair.until(async () => isDone(await trade(w, 'SELLER')), 'the leader refund', 2_000);
+      expect(await trade(w, 'SELLER')).toMatchObject({ status: 'failed', reason: 'timeout' });
+      expect([w.fabric.count('refund'), w.evm.count('claim')]).toEqual([1, 0]);
+    });
+
+    it("refunds at T_L while the follower's ledger refuses every read of the follower's lock", async () => {
+      w = new World('seller');
+      const down = new LedgerError('UNAVAILABLE', 'evm', 'node unreachable');
+      w.evm.readFault = (signer) => (signer === addr('SELLER', 'evm') ? down : undefined);
+      await w.pair.trade('T-1');
+      const hasNotice = async (): Promise<boolean> => events(await trade(w, 'SELLER')).includes(HTLC_EVENTS.notice);
+      await w.pair.until(hasNotice, "the follower's notice");
+      w.t += T_L;
+      await w.pair.until(async () => isDone(await trade(w, 'SELLER')), 'the leader refund', 2_000);
+      expect(await trade(w, 'SELLER')).toMatchObject({ status: 'failed', reason: 'timeout' });
+      await w.pair.final('T-1');
+      expect([w.fabric.count('refund'), w.evm.count('refund'), w.evm.count('claim')]).toEqual([1, 1, 0]);
+      expect(w.pair.gw('SELLER').errors).toContainEqual(down); // reported, not swallowed
+      w.expectConserved();
+    });
   });
 });

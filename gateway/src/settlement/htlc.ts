@@ -23,7 +23,15 @@ import { hasNotice, HTLC_EVENTS, readProgress, type OwnLock } from './progress';
 import { isPreimageOf, type SecretStore } from './secrets';
 import { TradeLoops, type Next } from './loops';
 import { begin, fail, finish, lockRequestOf, recordLock, txOf, type Run } from './steps';
-import { assertTimelocks, normHex, planOf, verifyLock, type HtlcConfig, type HtlcFailure } from './terms';
+import {
+  assertTimelocks,
+  isWellFormedNotice,
+  normHex,
+  planOf,
+  verifyLock,
+  type HtlcConfig,
+  type HtlcFailure,
+} from './terms';
 
 /** Options of {@link createHtlcMode}. */
 export interface HtlcModeOptions extends HtlcConfig {
@@ -89,8 +97,9 @@ class Htlc implements HtlcMode {
     const trade = ctx.trade(m.owner, m.tradeId);
     if (m.from.party !== trade.instruction.counterparty || isTerminal(trade.status)) return;
     const { lockId, hashlock, preimage } = m.body;
-    if (m.type === 'lock_notice' && lockId !== undefined && hashlock !== undefined && !hasNotice(trade, lockId)) {
-      const ledger = planOf(this.#o, trade).theirs.ledger;
+    const ledger = planOf(this.#o, trade).theirs.ledger;
+    const wellFormed = lockId !== undefined && hashlock !== undefined && isWellFormedNotice(ledger, lockId, hashlock);
+    if (m.type === 'lock_notice' && wellFormed && !hasNotice(trade, lockId)) {
       ctx.step(m.owner, m.tradeId, {
         event: HTLC_EVENTS.notice,
         ledger,
@@ -131,6 +140,7 @@ class Htlc implements HtlcMode {
     const { receiver = '', hashlock } = e.data;
     const toUs = normHex(receiver) === normHex(plan.theirs.receiver) && e.ledger === plan.theirs.ledger;
     if (plan.role !== 'leader' || !toUs || hashlock === undefined || hasNotice(trade, e.ref)) return;
+    if (!isWellFormedNotice(e.ledger, e.ref, hashlock)) return;
     const detail = { lockId: e.ref, hashlock, source: 'ledger' };
     ctx.step(owner, tradeId, { event: HTLC_EVENTS.notice, ledger: e.ledger, txId: e.txId, detail });
   }
@@ -185,7 +195,8 @@ class Htlc implements HtlcMode {
     const mine = r.p.ownLock;
     if (!mine) return this.#leaderLock(r);
     if (!r.p.noticeSent) this.#sendNotice(r, mine);
-    if (!r.p.claimed) {
+    // From our expiry on, the follower's lock (expiry ≤ ours − Δ) can no longer be claimed: refund.
+    if (!r.p.claimed && r.now < mine.request.expiry) {
       const theirs = await this.#leaderCounterpartyLock(r, mine);
       if (theirs && r.now < theirs.expiry) return this.#leaderClaim(r, theirs);
     }
@@ -206,12 +217,21 @@ class Htlc implements HtlcMode {
     return this.#lock(r, lockRequestOf(r, hashlock, r.now + this.#o.timelocks.leaderSeconds));
   }
 
-  /** The follower's lock, verified on the follower's ledger (once), or undefined. */
+  /**
+   * The follower's lock, verified on the follower's ledger (once), or undefined. A failed read is
+   * reported and gives undefined: it must never hold up the leader's own refund.
+   */
   async #leaderCounterpartyLock(r: Run, mine: OwnLock): Promise<LockView | undefined> {
     const lockId = r.p.verifiedLockId ?? r.p.notice?.lockId;
     if (lockId === undefined) return undefined;
     this.#watch.set(normHex(lockId), r.key);
-    const view = await this.#ledger(r, 'theirs').readLock(lockId);
+    let view: LockView | undefined;
+    try {
+      view = await this.#ledger(r, 'theirs').readLock(lockId);
+    } catch (err) {
+      this.#o.onError?.(err, { trade: `${r.trade.owner}/${r.trade.tradeId}`, mode: 'htlc', lockId });
+      return undefined;
+    }
     if (!view || r.p.verifiedLockId !== undefined) return view;
     const check = verifyLock(view, {
       leg: r.plan.theirs,

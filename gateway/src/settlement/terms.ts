@@ -4,6 +4,7 @@
  */
 import type { LedgerName, LockView } from '../ledger/connector';
 import type { Trade } from '../trade-service';
+import { isHex32 } from './secrets';
 
 /** A side of a trade. */
 export type TradeSide = 'buyer' | 'seller';
@@ -128,6 +129,18 @@ export function planOf(config: HtlcConfig, trade: Trade): HtlcPlan {
 /** Lower-case hex without `0x`, for comparing hashes and EVM addresses. */
 export function normHex(value: string): string {
   return value.toLowerCase().replace(/^0x/, '');
+}
+
+/** Lock ids as the chaincode's `requireId` accepts them (callers choose them, e.g. `htlc:<owner>:<trade>`). */
+const FABRIC_LOCK_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * True when a counterparty's lock notice is well-formed for the ledger its lock is on: a 32-byte hex
+ * hashlock, and a lock id that ledger can hold (EVM: 32 bytes of hex; Fabric: 1–128 characters of
+ * `[A-Za-z0-9._:-]`). A notice is a hint, but a malformed one must not reach a ledger read.
+ */
+export function isWellFormedNotice(ledger: LedgerName, lockId: string, hashlock: string): boolean {
+  return isHex32(hashlock) && (ledger === 'evm' ? isHex32(lockId) : FABRIC_LOCK_ID.test(lockId));
 }
 
 /** What a counterparty's lock must be; expiry bounds are inclusive. */
