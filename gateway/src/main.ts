@@ -170,6 +170,8 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
       engine,
       store: peers,
       outbox,
+      // Both gateways must agree on who holds the secret: compared like a matching field.
+      extraTerms: (i) => (i.mode === 'htlc' && config.settlement ? { htlcLeader: config.settlement.leader } : {}),
       onError: (err, c) => logger.warn('trade messaging failed', { ...c, error: err }),
     });
   const balances = createLedgerBalanceReader({

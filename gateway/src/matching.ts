@@ -22,19 +22,26 @@ export const MATCHING_FIELDS = [
 ] as const;
 export type MatchingField = (typeof MATCHING_FIELDS)[number];
 
-/** One side's view of a trade, as strings (the body of a `proposal` message). */
-export type MatchingTerms = Readonly<Record<MatchingField, string>>;
+/**
+ * One side's view of a trade, as strings (the body of a `proposal` message): the matching fields
+ * plus any settlement terms both gateways must share (e.g. `htlcLeader`, who holds the secret).
+ */
+export type MatchingTerms = Readonly<Record<MatchingField, string>> & Readonly<Record<string, string>>;
 
 /** A field on which the two views differ. */
 export interface Mismatch {
-  readonly field: MatchingField;
+  readonly field: string;
   readonly ours: string;
   /** `(missing)` when the counterparty's proposal lacks the field. */
   readonly theirs: string;
 }
 
-/** The matching terms of `owner`'s instruction. */
-export function matchingTerms(owner: string, i: TradeInstruction): MatchingTerms {
+/** The matching terms of `owner`'s instruction, with `extra` settlement terms. */
+export function matchingTerms(
+  owner: string,
+  i: TradeInstruction,
+  extra: Readonly<Record<string, string>> = {},
+): MatchingTerms {
   const buyer = i.side === 'buy' ? owner : i.counterparty;
   const seller = i.side === 'sell' ? owner : i.counterparty;
   return {
@@ -48,14 +55,17 @@ export function matchingTerms(owner: string, i: TradeInstruction): MatchingTerms
     settlementDeadline: String(i.settlementDeadline),
     mode: i.mode,
     partial: i.partial,
+    ...extra,
   };
 }
 
-/** Every field on which `theirs` differs from `ours` (empty: the instructions match). */
+/**
+ * Every field on which `theirs` differs from `ours`, and any field only one side has (empty: the
+ * instructions match).
+ */
 export function mismatches(ours: MatchingTerms, theirs: Readonly<Record<string, string>>): readonly Mismatch[] {
-  return MATCHING_FIELDS.filter((f) => theirs[f] !== ours[f]).map((field) => ({
-    field,
-    ours: ours[field],
-    theirs: theirs[field] ?? '(missing)',
-  }));
+  const fields = [...new Set([...MATCHING_FIELDS, ...Object.keys(ours), ...Object.keys(theirs)])];
+  return fields
+    .filter((f) => theirs[f] !== ours[f])
+    .map((field) => ({ field, ours: ours[field] ?? '(missing)', theirs: theirs[field] ?? '(missing)' }));
 }

@@ -35,6 +35,7 @@ export function peerOutbox(
   const { peers } = config;
   const cert = readFileSync(peers.certFile, 'utf8');
   const key = readFileSync(peers.keyFile, 'utf8');
+  const anchors = config.trustAnchors.map((a) => ({ mspId: a.mspId, pem: readFileSync(a.certFile, 'utf8') }));
   return createPeerOutbox({
     self: config.partyId,
     store: parts.peers,
@@ -44,7 +45,11 @@ export function peerOutbox(
       urlOf: (party) => peers.urls[party] ?? parts.directory()?.entry(party)?.gatewayUrl,
       cert,
       key,
-      ca: config.trustAnchors.map((a) => readFileSync(a.certFile, 'utf8')),
+      caOf: (party) => {
+        const mspId = parts.directory()?.entry(party)?.mspId;
+        const pems = anchors.filter((a) => a.mspId === mspId).map((a) => a.pem);
+        return mspId === undefined ? undefined : pems;
+      },
       timeoutMs: peers.requestTimeoutSeconds * 1000,
     }),
     retryIntervalMs: peers.retryIntervalSeconds * 1000,
@@ -66,7 +71,8 @@ export function connectorsOf(
  */
 export function cannotSettle(config: GatewayConfig, currency: string): (i: TradeInstruction) => string | undefined {
   return (i) => {
-    if (i.currency !== currency) return `currency ${i.currency} cannot settle here: the cash token stands for ${currency}`;
+    if (i.currency !== currency)
+      return `currency ${i.currency} cannot settle here: the cash token stands for ${currency}`;
     const instruments = config.securities?.instruments;
     if (instruments && instruments[i.isin] === undefined) return `no securities token is configured for ISIN ${i.isin}`;
     return undefined;

@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SignedDirectory } from '@dvp/certs';
 import type { Address } from 'viem';
+import { isAlive, stopPid } from '../../network/src/process';
 import { ProcessRegistry } from '../../network/src/registry';
 import { sharedNetwork } from './network';
 import {
@@ -71,6 +72,15 @@ function directoryPort(bank: Bank): number {
   return Number(new URL(url).port);
 }
 
+/** Stops the bank's gateway a previous `make demo` left running (recorded in the PID registry). */
+async function stopEarlierGateway(registry: ProcessRegistry, bank: Bank): Promise<void> {
+  for (const rec of registry.records.filter((r) => r.name === `gateway-${bank}`)) {
+    if (!isAlive(rec.pid)) continue;
+    say(`  stopping the ${bank}'s gateway of an earlier demo (pid ${rec.pid}); its database is kept`);
+    await stopPid(rec.pid);
+  }
+}
+
 async function gateways(): Promise<Record<Bank, GatewayProcess>> {
   const registry = new ProcessRegistry(join(net.stateDir, 'processes.json'));
   const ports = { seller: directoryPort('seller'), buyer: directoryPort('buyer') };
@@ -87,9 +97,9 @@ async function gateways(): Promise<Record<Bank, GatewayProcess>> {
     });
   const gw = { seller: make('seller'), buyer: make('buyer') };
   for (const bank of BANKS) {
+    await stopEarlierGateway(registry, bank);
     const up = await gw[bank].call(undefined, 'GET', '/healthz').catch(() => undefined);
-    if (up?.status === 200)
-      throw new Error(`a ${bank} gateway already listens on ${gw[bank].url}: run "make network-down" first`);
+    if (up?.status === 200) throw new Error(`something else already serves ${gw[bank].url}: stop it first`);
     await gw[bank].start();
     registry.add({
       name: `gateway-${bank}`,

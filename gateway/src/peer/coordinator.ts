@@ -16,7 +16,7 @@
  */
 import { CANCELLABLE } from '../state-machine';
 import { canonicalHash } from '../store/canonical';
-import type { TradeEngine } from '../engine';
+import { UNMATCHED_REASON, type TradeEngine } from '../engine';
 import { matchingTerms, mismatches, type MatchingTerms } from '../matching';
 import { TradeError, type Actor, type SubmitResult, type Trade, type TradeService } from '../trade-service';
 import type { ReceivedMessage } from './inbox';
@@ -30,6 +30,8 @@ export interface TradeCoordinatorOptions {
   readonly engine: TradeEngine;
   readonly store: PeerStore;
   readonly outbox: PeerOutbox;
+  /** Settlement terms both sides must share, compared like the matching fields (e.g. the HTLC leader). */
+  readonly extraTerms?: (instruction: Trade['instruction']) => Readonly<Record<string, string>>;
   /** How often unmatched instructions are checked against their deadline; default 5000 ms. */
   readonly sweepIntervalMs?: number;
   readonly onError?: (err: unknown, context: Readonly<Record<string, string>>) => void;
@@ -93,15 +95,22 @@ class Coordinator implements TradeCoordinator {
     return trade;
   }
 
-  handle(m: ReceivedMessage): Promise<void> {
+  async handle(m: ReceivedMessage): Promise<void> {
     const { envelope: e, signer } = m;
+    if (e.type === 'proposal') {
+      const at = new Date().toISOString();
+      this.#o.store.putTerms(
+        { owner: this.#o.self, tradeId: e.tradeId, from: e.from, terms: e.body, actor: signer },
+        at,
+      );
+      return this.#tryMatch(e.tradeId);
+    }
+    if (e.type === 'cancel') this.#o.store.withdrawTerms(this.#o.self, e.tradeId, e.from);
+    // Anything else concerns our trade only if it comes from that trade's counterparty; other
+    // senders learn nothing (accepted, no effect), not even whether the trade exists.
+    const trade = await this.#find(e.tradeId);
+    if (!trade || trade.instruction.counterparty !== signer.party) return;
     switch (e.type) {
-      case 'proposal':
-        this.#o.store.putTerms(
-          { owner: this.#o.self, tradeId: e.tradeId, from: e.from, terms: e.body, actor: signer },
-          e.sentAt,
-        );
-        return this.#tryMatch(e.tradeId);
       case 'affirmation':
         return this.#affirmed(m);
       case 'cancel':
@@ -118,8 +127,18 @@ class Coordinator implements TradeCoordinator {
     }
   }
 
+  /**
+   * Messages are queued just after the state change they report; a crash in between is repaired
+   * here: proposals of unmatched trades, affirmations of matched ones, cancels of cancelled and
+   * unmatched-expired ones (queuing the same content again is a no-op).
+   */
   async start(): Promise<void> {
-    for (const trade of await this.#o.engine.list(this.#o.self, { status: 'received' })) await this.#propose(trade);
+    for (const trade of await this.#o.engine.list(this.#o.self, {})) {
+      if (trade.status === 'received') await this.#propose(trade);
+      else if (trade.status === 'cancelled') this.#send(trade.instruction.counterparty, trade.tradeId, 'cancel', {});
+      else if (trade.reason === UNMATCHED_REASON) this.#sendUnmatched(trade);
+      else if (trade.timeline.some((s) => s.event === 'matched')) this.#affirm(trade);
+    }
     await this.#sweep();
     this.#timer = setInterval(() => void this.#sweep(), this.#o.sweepIntervalMs ?? 5000);
     this.#timer.unref();
@@ -141,8 +160,7 @@ class Coordinator implements TradeCoordinator {
   async #sweep(): Promise<void> {
     try {
       for (const tradeId of this.#o.engine.expireUnmatched(this.#now())) {
-        const trade = await this.#o.engine.get(this.#o.self, tradeId);
-        this.#send(trade.instruction.counterparty, tradeId, 'cancel', { reason: 'unmatched' });
+        this.#sendUnmatched(await this.#o.engine.get(this.#o.self, tradeId));
       }
     } catch (err) {
       this.#o.onError?.(err, { task: 'unmatched sweep' });
@@ -155,8 +173,22 @@ class Coordinator implements TradeCoordinator {
     void this.#o.outbox.flush(to, tradeId).catch((err: unknown) => this.#o.onError?.(err, { tradeId, type }));
   }
 
+  #sendUnmatched(trade: Trade): void {
+    this.#send(trade.instruction.counterparty, trade.tradeId, 'cancel', { reason: UNMATCHED_REASON });
+  }
+
+  #terms(trade: Trade): MatchingTerms {
+    return matchingTerms(trade.owner, trade.instruction, this.#o.extraTerms?.(trade.instruction));
+  }
+
+  #affirm(trade: Trade): void {
+    this.#send(trade.instruction.counterparty, trade.tradeId, 'affirmation', {
+      termsHash: canonicalHash(this.#terms(trade)),
+    });
+  }
+
   async #propose(trade: Trade): Promise<void> {
-    const terms = matchingTerms(trade.owner, trade.instruction);
+    const terms = this.#terms(trade);
     this.#send(trade.instruction.counterparty, trade.tradeId, 'proposal', { ...terms });
     await this.#tryMatch(trade.tradeId);
   }
@@ -184,10 +216,10 @@ class Coordinator implements TradeCoordinator {
   #tryMatch(tradeId: string): Promise<void> {
     return this.#serialized(tradeId, async () => {
       const trade = await this.#find(tradeId);
-      const theirs = this.#o.store.terms(this.#o.self, tradeId);
-      if (!trade || trade.status !== 'received' || !theirs || theirs.state !== 'active') return;
-      if (theirs.from !== trade.instruction.counterparty) return; // proposed by a party not in our instruction
-      const ours: MatchingTerms = matchingTerms(trade.owner, trade.instruction);
+      if (!trade || trade.status !== 'received') return;
+      const theirs = this.#o.store.terms(this.#o.self, tradeId, trade.instruction.counterparty);
+      if (!theirs || theirs.state !== 'active') return;
+      const ours = this.#terms(trade);
       const diff = mismatches(ours, theirs.terms);
       const { engine } = this.#o;
       if (diff.length > 0) {
@@ -199,7 +231,7 @@ class Coordinator implements TradeCoordinator {
         return;
       }
       await engine.counterpartyNotice(theirs.actor, { owner: trade.owner, tradeId, kind: 'matched' });
-      this.#send(theirs.from, tradeId, 'affirmation', { termsHash: canonicalHash(ours) });
+      this.#affirm(trade);
     });
   }
 
@@ -216,7 +248,6 @@ class Coordinator implements TradeCoordinator {
   #counterpartyCancel(m: ReceivedMessage): Promise<void> {
     const { tradeId } = m.envelope;
     return this.#serialized(tradeId, async () => {
-      this.#o.store.withdrawTerms(this.#o.self, tradeId);
       const trade = await this.#find(tradeId);
       if (!trade || trade.status === 'received' || trade.status === 'cancelled') return;
       if (CANCELLABLE.includes(trade.status)) {

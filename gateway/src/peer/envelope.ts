@@ -8,7 +8,7 @@
  * of the sender's previous message of that trade (64 zeros for the first). The receiver accepts
  * exactly the next link, so a replayed, reordered or forged-into-the-middle message is refused.
  */
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { canonicalJson } from '../store/canonical';
 
 /** Message types between gateways. */
@@ -72,11 +72,27 @@ export function signEnvelope(e: Omit<UnsignedEnvelope, 'signer'>, s: PeerSigner)
   return { ...unsigned, signature };
 }
 
-/** True when the signature verifies with the public key of `e.signer`. */
-export function signatureValid(e: PeerEnvelope): boolean {
+/**
+ * The signing certificate: `signer` must be exactly one PEM certificate and nothing else, so the
+ * key that verifies the signature is the key of the certificate the identity checks see.
+ */
+export function signerCertificate(e: Pick<UnsignedEnvelope, 'signer'>): X509Certificate | undefined {
+  const text = e.signer.trim();
+  const blocks = text.match(/-----BEGIN [A-Z0-9 ]+-----/g) ?? [];
+  if (blocks.length !== 1 || !text.startsWith('-----BEGIN CERTIFICATE-----')) return undefined;
+  if (!text.endsWith('-----END CERTIFICATE-----')) return undefined;
   try {
-    const key = createPublicKey(e.signer);
-    return verify('sha256', signedBytes(e), key, Buffer.from(e.signature, 'base64'));
+    return new X509Certificate(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the signature verifies with the public key of the signing certificate. */
+export function signatureValid(e: PeerEnvelope, certificate = signerCertificate(e)): boolean {
+  if (!certificate) return false;
+  try {
+    return verify('sha256', signedBytes(e), certificate.publicKey, Buffer.from(e.signature, 'base64'));
   } catch {
     return false;
   }

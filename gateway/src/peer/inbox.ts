@@ -8,11 +8,10 @@
  * and only then is the message recorded: a crash in between makes the sender resend it, and
  * handlers are idempotent. Messages of one chain are handled one at a time.
  */
-import { X509Certificate } from 'node:crypto';
 import { GatewayError } from '../errors';
 import type { VerifiedIdentity } from '../identity';
 import type { Actor } from '../trade-service';
-import { envelopeHash, signatureValid, type PeerEnvelope } from './envelope';
+import { envelopeHash, signatureValid, signerCertificate, type PeerEnvelope } from './envelope';
 import type { PeerStore } from './store';
 
 /** A message that passed every check, with its verified signer. */
@@ -39,21 +38,6 @@ export interface PeerInbox {
   receive(caller: Actor, envelope: PeerEnvelope): Promise<{ readonly seq: number; readonly hash: string }>;
 }
 
-function signerDer(pem: string): Uint8Array {
-  try {
-    return new X509Certificate(pem).raw;
-  } catch (err) {
-    throw new GatewayError(
-      'MESSAGE_SIGNATURE_INVALID',
-      'the signer certificate is not a valid PEM certificate',
-      {
-        field: 'body.signer',
-      },
-      { cause: err },
-    );
-  }
-}
-
 /** Creates the inbox. */
 export function createPeerInbox(options: Readonly<PeerInboxOptions>): PeerInbox {
   const now = options.now ?? ((): Date => new Date());
@@ -73,7 +57,13 @@ export function createPeerInbox(options: Readonly<PeerInboxOptions>): PeerInbox 
         `the message claims '${e.from}' but the TLS client is '${caller.party}'`,
       );
     }
-    const signer = (await options.verifyPeer(signerDer(e.signer))).actor;
+    const certificate = signerCertificate(e);
+    if (!certificate) {
+      throw new GatewayError('MESSAGE_SIGNATURE_INVALID', 'signer must be exactly one PEM certificate', {
+        field: 'body.signer',
+      });
+    }
+    const signer = (await options.verifyPeer(certificate.raw)).actor;
     if (signer.party !== e.from || signer.role !== 'gateway') {
       const who = `'${signer.party}' with role '${signer.role || 'none'}'`;
       throw new GatewayError(

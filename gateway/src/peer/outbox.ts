@@ -30,8 +30,15 @@ export interface PeerOutboxOptions {
   readonly transaction: <T>(fn: () => T) => T;
   readonly signer: PeerSigner;
   readonly transport: PeerTransport;
-  /** How often undelivered messages are retried; default 2000 ms. */
+  /** How often the timer looks for messages due again; default 2000 ms. */
   readonly retryIntervalMs?: number;
+  /**
+   * Backoff after a failed attempt on a chain: 1 s, doubling per attempt, at most this; default
+   * 30 000 ms. A send or flush within the backoff fails at once without touching the network.
+   */
+  readonly maxBackoffMs?: number;
+  /** Chains the timer delivers at the same time; default 4. */
+  readonly concurrency?: number;
   readonly onError?: (err: unknown, context: Readonly<Record<string, string>>) => void;
   readonly now?: () => Date;
 }
@@ -40,9 +47,12 @@ export interface PeerOutboxOptions {
 export interface PeerOutbox extends SettlementMessenger {
   /** Signs and stores a message (or returns the one already queued with the same content). */
   queue(to: string, tradeId: string, type: PeerMessageType, body: Readonly<Record<string, string>>): OutboxEntry;
-  /** Delivers what is pending on one chain, in order; true when nothing is left pending. */
-  flush(to: string, tradeId: string): Promise<boolean>;
-  /** Flushes every chain with pending messages. */
+  /**
+   * Delivers what is pending on one chain, in order; true when nothing is left pending. Within the
+   * chain's backoff it returns false at once unless `force` (tests, operators).
+   */
+  flush(to: string, tradeId: string, force?: boolean): Promise<boolean>;
+  /** Flushes every chain whose messages are due (a few chains at a time). */
   flushAll(): Promise<void>;
   /** Starts the retry timer. */
   start(): void;
@@ -83,8 +93,13 @@ export function createPeerOutbox(options: Readonly<PeerOutboxOptions>): PeerOutb
       return { owner: self, to, tradeId, seq, envelope, hash, state: 'pending', attempts: 0 };
     });
 
+  const backoffMs = (attempts: number): number =>
+    Math.min(1000 * 2 ** Math.min(attempts, 20), options.maxBackoffMs ?? 30_000);
+
   /** Sends pending messages of one chain in order; stops at the first one not accepted. */
-  async function deliverChain(to: string, tradeId: string): Promise<boolean> {
+  async function deliverChain(to: string, tradeId: string, force: boolean): Promise<boolean> {
+    const due = store.nextAttempt(self, to, tradeId);
+    if (!force && due !== undefined && due > now().toISOString()) return false;
     for (const entry of store.pending(self, to, tradeId)) {
       let result: DeliveryResult;
       try {
@@ -94,7 +109,7 @@ export function createPeerOutbox(options: Readonly<PeerOutboxOptions>): PeerOutb
       }
       if (!result.ok) {
         const error = `${result.status} ${result.code}: ${result.message}`;
-        store.markFailed(entry, error);
+        store.markFailed(entry, error, new Date(now().getTime() + backoffMs(entry.attempts)).toISOString());
         options.onError?.(new NotDeliveredError(error, { to, tradeId, seq: String(entry.seq) }), {
           to,
           tradeId,
@@ -109,12 +124,12 @@ export function createPeerOutbox(options: Readonly<PeerOutboxOptions>): PeerOutb
   }
 
   /** One delivery run per chain at a time; a caller arriving during a run waits, then runs again. */
-  const flush: PeerOutbox['flush'] = (to, tradeId) => {
+  const flush: PeerOutbox['flush'] = (to, tradeId, force = false) => {
     const key = `${to}\u0000${tradeId}`;
     const before = chains.get(key) ?? Promise.resolve(true);
     const run = before.then(
-      () => deliverChain(to, tradeId),
-      () => deliverChain(to, tradeId),
+      () => deliverChain(to, tradeId, force),
+      () => deliverChain(to, tradeId, force),
     );
     chains.set(key, run);
     void run.finally(() => {
@@ -124,7 +139,11 @@ export function createPeerOutbox(options: Readonly<PeerOutboxOptions>): PeerOutb
   };
 
   const flushAll = async (): Promise<void> => {
-    await Promise.all(store.pendingChains().map((c) => flush(c.to, c.tradeId)));
+    const due = [...store.dueChains(now().toISOString())];
+    const worker = async (): Promise<void> => {
+      for (let c = due.shift(); c !== undefined; c = due.shift()) await flush(c.to, c.tradeId);
+    };
+    await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
   };
 
   return {

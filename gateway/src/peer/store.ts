@@ -109,14 +109,29 @@ export class PeerStore {
       .map(outboxEntry);
   }
 
-  /** Chains with something pending. */
-  pendingChains(): readonly { readonly owner: string; readonly to: string; readonly tradeId: string }[] {
+  /** Chains with something pending whose first pending message is due (`at`: ISO 8601 now). */
+  dueChains(at: string): readonly { readonly owner: string; readonly to: string; readonly tradeId: string }[] {
     return this.#db
-      .prepare<[], { owner: string; to_party: string; trade_id: string }>(
-        `SELECT DISTINCT owner, to_party, trade_id FROM peer_outbox WHERE state = 'pending' ORDER BY owner, trade_id`,
+      .prepare<[string], { owner: string; to_party: string; trade_id: string }>(
+        `SELECT owner, to_party, trade_id FROM peer_outbox p WHERE state = 'pending'
+           AND seq = (SELECT MIN(seq) FROM peer_outbox q WHERE q.state = 'pending' AND q.owner = p.owner
+                      AND q.to_party = p.to_party AND q.trade_id = p.trade_id)
+           AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+         ORDER BY created_at`,
       )
-      .all()
+      .all(at)
       .map((r) => ({ owner: r.owner, to: r.to_party, tradeId: r.trade_id }));
+  }
+
+  /** When the first pending message of a chain may be tried again (undefined: now). */
+  nextAttempt(owner: string, to: string, tradeId: string): string | undefined {
+    const row = this.#db
+      .prepare<[string, string, string], { next_attempt_at: string | null }>(
+        `SELECT next_attempt_at FROM peer_outbox WHERE state = 'pending' AND owner = ? AND to_party = ? AND trade_id = ?
+         ORDER BY seq LIMIT 1`,
+      )
+      .get(owner, to, tradeId);
+    return row?.next_attempt_at ?? undefined;
   }
 
   markDelivered(e: OutboxEntry, at: string): void {
@@ -128,13 +143,14 @@ export class PeerStore {
       .run(at, e.owner, e.to, e.tradeId, e.seq);
   }
 
-  markFailed(e: OutboxEntry, error: string): void {
+  /** Records a failed attempt; the chain is not retried by the timer before `nextAttemptAt`. */
+  markFailed(e: OutboxEntry, error: string, nextAttemptAt: string): void {
     this.#db
       .prepare(
-        `UPDATE peer_outbox SET attempts = attempts + 1, last_error = ?
+        `UPDATE peer_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
          WHERE owner = ? AND to_party = ? AND trade_id = ? AND seq = ?`,
       )
-      .run(error.slice(0, 500), e.owner, e.to, e.tradeId, e.seq);
+      .run(error.slice(0, 500), nextAttemptAt, e.owner, e.to, e.tradeId, e.seq);
   }
 
   /** Every outgoing message of a trade (tests, diagnostics). */
@@ -172,23 +188,25 @@ export class PeerStore {
       .run(e.to, e.from, e.tradeId, e.seq, e.type, hash, signerFingerprint, JSON.stringify(e), at);
   }
 
-  /** Stores (or replaces) the counterparty's proposed terms. */
+  /** Stores (or replaces) the terms `t.from` proposed; each sending party has its own row. */
   putTerms(t: Omit<CounterpartyTerms, 'state'>, at: string): void {
     this.#db
       .prepare(
         `INSERT INTO counterparty_terms (owner, trade_id, from_party, terms, actor, state, received_at)
          VALUES (?, ?, ?, ?, ?, 'active', ?)
-         ON CONFLICT (owner, trade_id) DO UPDATE SET
-           from_party = excluded.from_party, terms = excluded.terms, actor = excluded.actor,
-           state = 'active', received_at = excluded.received_at`,
+         ON CONFLICT (owner, trade_id, from_party) DO UPDATE SET
+           terms = excluded.terms, actor = excluded.actor, state = 'active', received_at = excluded.received_at`,
       )
       .run(t.owner, t.tradeId, t.from, JSON.stringify(t.terms), JSON.stringify(t.actor), at);
   }
 
-  terms(owner: string, tradeId: string): CounterpartyTerms | undefined {
+  /** The terms `from` proposed for the trade. */
+  terms(owner: string, tradeId: string, from: string): CounterpartyTerms | undefined {
     const row = this.#db
-      .prepare<[string, string], TermsRow>('SELECT * FROM counterparty_terms WHERE owner = ? AND trade_id = ?')
-      .get(owner, tradeId);
+      .prepare<[string, string, string], TermsRow>(
+        'SELECT * FROM counterparty_terms WHERE owner = ? AND trade_id = ? AND from_party = ?',
+      )
+      .get(owner, tradeId, from);
     if (!row) return undefined;
     return {
       owner: row.owner,
@@ -200,9 +218,10 @@ export class PeerStore {
     };
   }
 
-  withdrawTerms(owner: string, tradeId: string): void {
+  /** Withdraws what `from` proposed (only its own proposal). */
+  withdrawTerms(owner: string, tradeId: string, from: string): void {
     this.#db
-      .prepare(`UPDATE counterparty_terms SET state = 'withdrawn' WHERE owner = ? AND trade_id = ?`)
-      .run(owner, tradeId);
+      .prepare(`UPDATE counterparty_terms SET state = 'withdrawn' WHERE owner = ? AND trade_id = ? AND from_party = ?`)
+      .run(owner, tradeId, from);
   }
 }

@@ -1,8 +1,9 @@
 /**
  * Delivers envelopes over HTTPS with mutual TLS: `POST <gateway URL>/v1/peer/messages`, the
- * client certificate being this gateway's identity, the server's certificate checked against the
- * configured trust anchors. A `409 MESSAGE_REPLAYED` answer means the receiver already has the
- * message, so it counts as delivered.
+ * client certificate being this gateway's identity. The server's certificate must be issued by the
+ * CA of the receiving party's own organisation (its MSP in the directory), so another member's CA
+ * cannot stand in for that party's gateway. A `409 MESSAGE_REPLAYED` answer means the receiver
+ * already has the message, so it counts as delivered. Answers are read up to 64 KiB.
  */
 import { request } from 'node:https';
 import type { PeerEnvelope } from './envelope';
@@ -15,14 +16,17 @@ export interface HttpsPeerTransportOptions {
   /** Client certificate and key (PEM) of this gateway. */
   readonly cert: string;
   readonly key: string;
-  /** CA certificates (PEM) trusted for other gateways' server certificates. */
-  readonly ca: readonly string[];
+  /** The CA certificates (PEM) that may issue `party`'s gateway server certificate, or undefined. */
+  readonly caOf: (party: string) => readonly string[] | undefined;
   /** Per request; default 10 000 ms. */
   readonly timeoutMs?: number;
 }
 
 /** Path of the receiving route. */
 export const PEER_MESSAGES_PATH = '/v1/peer/messages';
+
+/** Largest answer read from another gateway. */
+const MAX_ANSWER_BYTES = 64 * 1024;
 
 function errorOf(status: number, text: string): { code: string; message: string } {
   try {
@@ -46,6 +50,15 @@ export function httpsPeerTransport(options: Readonly<HttpsPeerTransportOptions>)
           message: `no gateway URL for ${toParty}`,
         });
       }
+      const ca = options.caOf(toParty);
+      if (ca === undefined || ca.length === 0) {
+        return Promise.resolve({
+          ok: false,
+          status: 0,
+          code: 'NO_GATEWAY_CA',
+          message: `no trusted CA for ${toParty}`,
+        });
+      }
       const payload = JSON.stringify(envelope);
       return new Promise((resolve, reject) => {
         const req = request(
@@ -54,14 +67,19 @@ export function httpsPeerTransport(options: Readonly<HttpsPeerTransportOptions>)
             method: 'POST',
             cert: options.cert,
             key: options.key,
-            ca: [...options.ca],
+            ca: [...ca],
             agent: false,
             timeout: options.timeoutMs ?? 10_000,
             headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) },
           },
           (res) => {
             const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
+            let size = 0;
+            res.on('data', (c: Buffer) => {
+              size += c.length;
+              if (size > MAX_ANSWER_BYTES) req.destroy(new Error(`${toParty}'s gateway answered more than 64 KiB`));
+              else chunks.push(c);
+            });
             res.on('error', reject);
             res.on('end', () => {
               const status = res.statusCode ?? 0;

@@ -154,8 +154,27 @@ CREATE TABLE counterparty_terms (
 ) STRICT;
 `;
 
+const v3 = `
+CREATE TABLE counterparty_terms_v3 (
+  owner TEXT NOT NULL,
+  trade_id TEXT NOT NULL,
+  from_party TEXT NOT NULL,
+  terms TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('active', 'withdrawn')),
+  received_at TEXT NOT NULL,
+  PRIMARY KEY (owner, trade_id, from_party)
+) STRICT;
+INSERT INTO counterparty_terms_v3 SELECT owner, trade_id, from_party, terms, actor, state, received_at
+  FROM counterparty_terms;
+DROP TABLE counterparty_terms;
+ALTER TABLE counterparty_terms_v3 RENAME TO counterparty_terms;
+ALTER TABLE peer_outbox ADD COLUMN next_attempt_at TEXT;
+`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'trades, timeline, idempotency, audit log, ledger journal, followers', sql: v1 },
   { version: 2, description: 'gateway messaging: outbox, inbox chains, counterparty terms', sql: v2 },
+  { version: 3, description: 'counterparty terms kept per sending party; outbox retry backoff', sql: v3 },
 ];

@@ -64,8 +64,14 @@ export class PeerPair {
   /** Unix seconds seen by the coordinators' deadline sweep. */
   nowSeconds = Math.floor(Date.now() / 1000);
 
-  static async create(): Promise<PeerPair> {
+  /** Settlement terms each side adds to its matching terms (e.g. who leads the HTLC). */
+  extraTerms: Partial<Record<Side, Readonly<Record<string, string>>>> = {};
+  /** Deliveries attempted, per receiving side (to see that backoff spares the network). */
+  readonly attempts = new Map<Side, number>();
+
+  static async create(extraTerms: PeerPair['extraTerms'] = {}): Promise<PeerPair> {
     const pair = new PeerPair();
+    pair.extraTerms = extraTerms;
     for (const [i, side] of (['BUYER', 'SELLER'] as const).entries()) {
       const gatewayActor = actorOf(side, 'gateway');
       const identity = await pair.ids.issue(gatewayActor);
@@ -82,6 +88,7 @@ export class PeerPair {
 
   /** Delivers as the HTTP route would: the caller is the sending gateway's TLS identity. */
   async deliver(from: Side, to: Side, envelope: PeerEnvelope): Promise<DeliveryResult> {
+    this.attempts.set(to, (this.attempts.get(to) ?? 0) + 1);
     if (this.down.has(to)) return { ok: false, status: 0, code: 'UNREACHABLE', message: `${to} is down` };
     try {
       await this.side(to).inbox.receive(this.side(from).gatewayActor, envelope);
@@ -96,7 +103,10 @@ export class PeerPair {
   /** Waits until nothing is pending in either outbox. */
   async settle(): Promise<void> {
     for (let i = 0; i < 5; i += 1) {
-      for (const s of this.sides.values()) await s.outbox.flushAll();
+      for (const s of this.sides.values()) {
+        // Forced: a test does not wait out the backoff of an earlier failed attempt.
+        for (const c of s.peers.dueChains('9999')) await s.outbox.flush(c.to, c.tradeId, true);
+      }
       for (const s of this.sides.values()) await s.coordinator.idle();
     }
   }
@@ -133,12 +143,14 @@ export class PeerPair {
       signer: peerSigner(identity.cert, identity.key),
       transport: { deliver: (to, e) => this.deliver(side, to as Side, e) },
     });
+    const extra = this.extraTerms[side];
     const coordinator = createTradeCoordinator({
       self: side,
       engine,
       store: peers,
       outbox,
       now: () => this.nowSeconds,
+      ...(extra && { extraTerms: () => extra }),
     });
     const inbox = createPeerInbox({
       self: side,
