@@ -3,7 +3,7 @@ import { LedgerError } from '../ledger/errors';
 import { actorOf } from '../testing/engine-fakes';
 import type { Trade } from '../trade-service';
 import type { Party } from './__tests__/gateways';
-import { addr, AMOUNT, CASH, QTY, SHARES, T_L, World } from './__tests__/world';
+import { addr, AMOUNT, CASH, EUR, QTY, SHARES, T_F, T_L, World } from './__tests__/world';
 import { HTLC_EVENTS } from './progress';
 import { createSecretStore } from './secrets';
 
@@ -116,5 +116,42 @@ describe('HTLC settlement mode against a hostile or faulty counterparty', () => 
       expect(w.pair.gw('SELLER').errors).toContainEqual(down); // reported, not swallowed
       w.expectConserved();
     });
+  });
+
+  describe('counterparty lock notices', () => {
+    const decoys: readonly [string, string, bigint][] = [
+      ['another account', 'mallory@evm', AMOUNT],
+      ["the follower's own account, with other terms", addr('BUYER', 'evm'), AMOUNT - 1n],
+    ];
+    it.each(decoys)(
+      "settles when a decoy lock under the leader's hashlock, by %s, is seen after the follower's real one",
+      async (_name, decoySender, amount) => {
+        w = new World('seller');
+        // The leader cannot read the cash ledger until both notices are in.
+        let reachable = false;
+        const down = new LedgerError('UNAVAILABLE', 'evm', 'node unreachable');
+        w.evm.readFault = (signer) => (signer === addr('SELLER', 'evm') && !reachable ? down : undefined);
+        await w.pair.trade('T-1');
+        const notices = async (): Promise<number> =>
+          events(await trade(w, 'SELLER')).filter((e) => e === HTLC_EVENTS.notice).length;
+        await w.pair.until(async () => (await notices()) === 1, "the follower's notice");
+        const { hashlock = '' } = await ownLock(w, 'SELLER');
+        w.evm.mint(decoySender, EUR, amount);
+        const decoy = w.evm.connector(decoySender);
+        const terms = { receiver: addr('SELLER', 'evm'), asset: EUR, amount, hashlock, expiry: w.t + T_F };
+        const { lockId: decoyId } = await decoy.lock(terms);
+        await new Promise((r) => setTimeout(r, 50)); // the decoy's ledger event is handled
+        reachable = true;
+        const final = await w.pair.final('T-1', 2_000);
+        expect([final.BUYER.status, final.SELLER.status]).toEqual(['settled', 'settled']);
+        expect(w.evm.locks.get(decoyId)?.state).toBe('locked');
+        expect(w.evm.count('claim')).toBe(1);
+        const decoyNotices = final.SELLER.timeline.filter(
+          (s) => s.event === HTLC_EVENTS.notice && s.detail?.['lockId'] === decoyId,
+        );
+        // A lock by anyone but the follower is no notice at all.
+        expect(decoyNotices).toHaveLength(decoySender === 'mallory@evm' ? 0 : 1);
+      },
+    );
   });
 });

@@ -132,13 +132,17 @@ class Htlc implements HtlcMode {
     await Promise.allSettled([...this.#sending.values()]);
   }
 
-  /** A `locked` event with our hashlock, to us, on the counterparty's ledger: the leader's notice. */
+  /**
+   * A `locked` event with our hashlock, from the follower to us, on the follower's ledger: a notice
+   * for the leader. Anyone can lock under the (public) hashlock, so the sender must be the follower.
+   */
   #noticeFromLedger(ctx: SettlementContext, key: string, e: LedgerEvent): void {
     const [owner = '', tradeId = ''] = key.split('\u0000');
     const trade = ctx.trade(owner, tradeId);
     const plan = planOf(this.#o, trade);
-    const { receiver = '', hashlock } = e.data;
-    const toUs = normHex(receiver) === normHex(plan.theirs.receiver) && e.ledger === plan.theirs.ledger;
+    const { sender = '', receiver = '', hashlock } = e.data;
+    const ours = normHex(sender) === normHex(plan.theirs.sender) && normHex(receiver) === normHex(plan.theirs.receiver);
+    const toUs = ours && e.ledger === plan.theirs.ledger;
     if (plan.role !== 'leader' || !toUs || hashlock === undefined || hasNotice(trade, e.ref)) return;
     if (!isWellFormedNotice(e.ledger, e.ref, hashlock)) return;
     const detail = { lockId: e.ref, hashlock, source: 'ledger' };

@@ -49,7 +49,7 @@ export interface HtlcProgress {
   readonly noticeSent: boolean;
   /** The timeline has the `htlc_locked` step (it may lack it after a crash right after the lock). */
   readonly lockRecorded: boolean;
-  /** The latest counterparty notice not yet rejected. */
+  /** The counterparty notice this gateway verified, else the oldest one not rejected. */
   readonly notice?: LockNotice;
   /** The counterparty lock id this gateway verified on its ledger. */
   readonly verifiedLockId?: string;
@@ -76,9 +76,13 @@ function lockProgress(actions: readonly JournalAction[], plan: HtlcPlan): Partia
   return failed ? { lockError: failed.error ?? 'failed' } : {};
 }
 
+/**
+ * Every notice is kept: a later one (a decoy under the same public hashlock) must never hide an
+ * earlier good one, so the choice is the verified notice, else the oldest not rejected.
+ */
 function noticeProgress(trade: Trade): Pick<HtlcProgress, 'notice' | 'verifiedLockId'> {
   const rejected = new Set<string>();
-  let notice: LockNotice | undefined;
+  const notices: LockNotice[] = [];
   let verifiedLockId: string | undefined;
   for (const step of trade.timeline) {
     const lockId = step.detail?.['lockId'];
@@ -86,10 +90,12 @@ function noticeProgress(trade: Trade): Pick<HtlcProgress, 'notice' | 'verifiedLo
     if (step.event === HTLC_EVENTS.rejected) rejected.add(normHex(lockId));
     if (step.event === HTLC_EVENTS.verified) verifiedLockId = lockId;
     const hashlock = step.detail?.['hashlock'];
-    if (step.event === HTLC_EVENTS.notice && hashlock !== undefined) notice = { lockId, hashlock };
+    if (step.event === HTLC_EVENTS.notice && hashlock !== undefined) notices.push({ lockId, hashlock });
   }
-  const open = notice && !rejected.has(normHex(notice.lockId)) ? { notice } : {};
-  return { ...open, ...(verifiedLockId !== undefined && { verifiedLockId }) };
+  const isVerified = (n: LockNotice): boolean =>
+    verifiedLockId !== undefined && normHex(n.lockId) === normHex(verifiedLockId);
+  const notice = notices.find(isVerified) ?? notices.find((n) => !rejected.has(normHex(n.lockId)));
+  return { ...(notice && { notice }), ...(verifiedLockId !== undefined && { verifiedLockId }) };
 }
 
 /** Reads the progress of `trade` from its journal actions and timeline. */
