@@ -89,10 +89,13 @@ class Coordinator implements TradeCoordinator {
     return this.#o.engine.audit(...args);
   }
 
-  async cancel(actor: Actor, tradeId: string): Promise<Trade> {
-    const trade = await this.#o.engine.cancel(actor, tradeId);
-    this.#send(trade.instruction.counterparty, tradeId, 'cancel', {});
-    return trade;
+  /** Serialized with matching, so an operator's cancel never lands between a match check and its result. */
+  cancel(actor: Actor, tradeId: string): Promise<Trade> {
+    return this.#serialized(tradeId, async () => {
+      const trade = await this.#o.engine.cancel(actor, tradeId);
+      this.#send(trade.instruction.counterparty, tradeId, 'cancel', {});
+      return trade;
+    });
   }
 
   async handle(m: ReceivedMessage): Promise<void> {
