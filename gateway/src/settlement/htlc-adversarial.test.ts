@@ -5,7 +5,7 @@ import type { Trade } from '../trade-service';
 import type { Party } from './__tests__/gateways';
 import { addr, AMOUNT, CASH, EUR, QTY, SHARES, T_F, T_L, World } from './__tests__/world';
 import { HTLC_EVENTS } from './progress';
-import { createSecretStore } from './secrets';
+import { createSecretStore, newSecret } from './secrets';
 
 const SETTLED = { sellerShares: SHARES - QTY, buyerShares: QTY, buyerCash: CASH - AMOUNT, sellerCash: AMOUNT };
 
@@ -153,5 +153,25 @@ describe('HTLC settlement mode against a hostile or faulty counterparty', () => 
         expect(decoyNotices).toHaveLength(decoySender === 'mallory@evm' ? 0 : 1);
       },
     );
+  });
+
+  describe('follower deadline', () => {
+    it('fails the follower at the settlement deadline when the announced leader lock never appears', async () => {
+      w = new World('seller');
+      const deadline = w.t + 100;
+      await w.pair.trade('T-1', { settlementDeadline: deadline }, ['BUYER']); // the seller's side is played by hand
+      const leaderGateway = w.pair.hub.messengerFor(actorOf('SELLER', 'gateway'));
+      const body = { lockId: 'htlc:SELLER:T-1', hashlock: newSecret().hashlock }; // no such lock on Fabric
+      await leaderGateway.send('BUYER', { tradeId: 'T-1', type: 'lock_notice', body });
+      expect(events(await trade(w, 'BUYER'))).toContain(HTLC_EVENTS.notice);
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await trade(w, 'BUYER')).status).toBe('matched');
+      w.t = deadline;
+      await w.pair.until(async () => isDone(await trade(w, 'BUYER')), 'the follower deadline', 2_000);
+      const buyer = await trade(w, 'BUYER');
+      expect(buyer).toMatchObject({ status: 'failed', reason: 'timeout' });
+      expect(buyer.timeline.at(-1)).toMatchObject({ event: HTLC_EVENTS.failed, detail: { lockId: body.lockId } });
+      expect(w.broadcasts()).toEqual([]);
+    });
   });
 });

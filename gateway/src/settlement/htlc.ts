@@ -22,7 +22,7 @@ import type { OutgoingMessage, SettlementMessenger } from './messenger';
 import { hasNotice, HTLC_EVENTS, readProgress, type OwnLock } from './progress';
 import { isPreimageOf, type SecretStore } from './secrets';
 import { TradeLoops, type Next } from './loops';
-import { begin, fail, finish, lockRequestOf, recordLock, txOf, type Run } from './steps';
+import { begin, claim, fail, finish, lockRequestOf, recordLock, refund, txOf, type Run } from './steps';
 import {
   assertTimelocks,
   isWellFormedNotice,
@@ -208,7 +208,7 @@ class Htlc implements HtlcMode {
     if (own?.state === 'claimed' && r.p.claimed) return finish(r, HTLC_EVENTS.settled, { lockId: mine.lockId });
     const reason: HtlcFailure = r.p.claimed ? 'follower_missed_claim' : 'timeout';
     if (own?.state === 'refunded') return fail(r, reason, { lockId: mine.lockId });
-    if (own?.state === 'locked' && r.now >= mine.request.expiry) return this.#refund(r, mine, reason);
+    if (own?.state === 'locked' && r.now >= mine.request.expiry) return refund(r, mine, reason);
     return 'wait';
   }
 
@@ -257,7 +257,7 @@ class Htlc implements HtlcMode {
   /** Claims the follower's lock, revealing the preimage there, then relays it (best effort). */
   async #leaderClaim(r: Run, theirs: LockView): Promise<Next> {
     const { preimage } = this.#o.secrets.secretFor(r.trade.owner, r.trade.tradeId);
-    await this.#claim(r, theirs.lockId, preimage);
+    await claim(r, theirs.lockId, preimage);
     this.#send(r, { tradeId: r.trade.tradeId, type: 'preimage', body: { preimage, lockId: theirs.lockId } });
     return 'progress';
   }
@@ -272,14 +272,18 @@ class Htlc implements HtlcMode {
     const own = await this.#ledger(r, 'mine').readLock(mine.lockId);
     if (own?.state === 'claimed') return this.#followerClaim(r, mine);
     if (own?.state === 'refunded') return fail(r, 'timeout', { lockId: mine.lockId });
-    if (own?.state === 'locked' && r.now >= mine.request.expiry) return this.#refund(r, mine, 'timeout');
+    if (own?.state === 'locked' && r.now >= mine.request.expiry) return refund(r, mine, 'timeout');
     return 'wait';
   }
 
   /** Verifies the leader's lock on the leader's ledger, then locks with T_F; refuses on any mismatch. */
   async #followerLock(r: Run): Promise<Next> {
     const notice = r.p.notice;
-    if (!notice) return r.now >= r.trade.instruction.settlementDeadline ? fail(r, 'timeout', {}) : 'wait';
+    // Nothing of ours is locked or being locked: the deadline ends the trade, notice or not (an
+    // announced lock that never shows up must not keep it matched for ever).
+    const late = r.now >= r.trade.instruction.settlementDeadline;
+    if (late) return fail(r, 'timeout', notice ? { lockId: notice.lockId } : {});
+    if (!notice) return 'wait';
     const view = await this.#ledger(r, 'theirs').readLock(notice.lockId);
     if (!view) return 'wait'; // announced before it is visible on our node: look again
     const { followerSeconds, deltaSeconds } = this.#o.timelocks;
@@ -308,7 +312,7 @@ class Htlc implements HtlcMode {
     if (theirs?.state === 'refunded' || (theirs?.state === 'locked' && r.now >= theirs.expiry)) {
       return fail(r, 'claim_window_missed', { lockId: theirId, expiry: String(theirs.expiry) });
     }
-    await this.#claim(r, theirId, preimage);
+    await claim(r, theirId, preimage);
     return 'progress';
   }
 
@@ -370,35 +374,5 @@ class Htlc implements HtlcMode {
       .catch((err: unknown) => this.#o.onError?.(err, context))
       .finally(() => this.#sending.delete(key));
     this.#sending.set(key, work);
-  }
-
-  async #claim(r: Run, lockId: string, preimage: string): Promise<void> {
-    const { ctx, trade, plan } = r;
-    const out = await ctx.perform(trade.owner, trade.tradeId, plan.theirs.ledger, { kind: 'claim', lockId, preimage });
-    ctx.step(trade.owner, trade.tradeId, {
-      event: HTLC_EVENTS.claimed,
-      ...txOf(plan.theirs.ledger, out),
-      detail: { lockId },
-    });
-  }
-
-  /** Refunds at or after expiry; a refusal because the ledger's clock is behind ours waits. */
-  async #refund(r: Run, mine: OwnLock, reason: HtlcFailure): Promise<Next> {
-    const { ctx, trade, plan } = r;
-    try {
-      const out = await ctx.perform(trade.owner, trade.tradeId, plan.mine.ledger, {
-        kind: 'refund',
-        lockId: mine.lockId,
-      });
-      ctx.step(trade.owner, trade.tradeId, {
-        event: HTLC_EVENTS.refunded,
-        ...txOf(plan.mine.ledger, out),
-        detail: { lockId: mine.lockId },
-      });
-    } catch (err) {
-      if (err instanceof LedgerError && err.code === 'LOCK_NOT_EXPIRED') return 'wait';
-      throw err;
-    }
-    return fail(r, reason, { lockId: mine.lockId });
   }
 }

@@ -1,9 +1,10 @@
 /**
  * The timeline steps of the HTLC mode (each one transaction: trade, timeline, audit, through the
- * engine) and the lock terms this gateway asks for.
+ * engine), the lock terms this gateway asks for, and the journaled claim and refund.
  */
 import type { SettlementContext, StepRequest } from '../engine';
 import type { LedgerName, LockRequest } from '../ledger/connector';
+import { LedgerError } from '../ledger/errors';
 import type { ActionOutcome } from '../ledger/journaled';
 import type { Trade } from '../trade-service';
 import type { Next } from './loops';
@@ -66,4 +67,32 @@ export function txOf(ledger: LedgerName, out: ActionOutcome): Pick<StepRequest, 
     ...(out.txId !== undefined && { txId: out.txId }),
     ...(out.block !== undefined && { block: out.block.toString() }),
   };
+}
+
+/** Claims the counterparty's lock (journaled), revealing `preimage` on its ledger. */
+export async function claim(r: Run, lockId: string, preimage: string): Promise<void> {
+  const { ctx, trade, plan } = r;
+  const out = await ctx.perform(trade.owner, trade.tradeId, plan.theirs.ledger, { kind: 'claim', lockId, preimage });
+  ctx.step(trade.owner, trade.tradeId, {
+    event: HTLC_EVENTS.claimed,
+    ...txOf(plan.theirs.ledger, out),
+    detail: { lockId },
+  });
+}
+
+/** Refunds our lock at or after expiry, then fails the trade; a refusal because the ledger's clock is behind ours waits. */
+export async function refund(r: Run, mine: OwnLock, reason: HtlcFailure): Promise<Next> {
+  const { ctx, trade, plan } = r;
+  try {
+    const out = await ctx.perform(trade.owner, trade.tradeId, plan.mine.ledger, {
+      kind: 'refund',
+      lockId: mine.lockId,
+    });
+    const detail = { lockId: mine.lockId };
+    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.refunded, ...txOf(plan.mine.ledger, out), detail });
+  } catch (err) {
+    if (err instanceof LedgerError && err.code === 'LOCK_NOT_EXPIRED') return 'wait';
+    throw err;
+  }
+  return fail(r, reason, { lockId: mine.lockId });
 }
