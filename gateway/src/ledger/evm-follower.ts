@@ -7,6 +7,7 @@
 import { decodeEventLog, type Abi, type Address, type Log, type PublicClient } from 'viem';
 import type { FollowerStore } from '../store/followers';
 import type { EventFollower, LedgerEvent, LedgerEventHandler } from './connector';
+import { PollingFollower } from './follower-base';
 import { toLedgerError } from './evm-tx';
 
 /** Options of {@link createEvmFollower}. */
@@ -61,52 +62,22 @@ export function createEvmFollower(options: Readonly<EvmFollowerOptions>): EventF
   return new EvmFollower(options);
 }
 
-class EvmFollower implements EventFollower {
+class EvmFollower extends PollingFollower {
   readonly stream: string;
   readonly #o: Readonly<EvmFollowerOptions>;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<number> | undefined;
 
   constructor(options: Readonly<EvmFollowerOptions>) {
+    super('evm', options.store, options.handler);
     this.#o = options;
     this.stream = `${options.name}:${options.address.toLowerCase()}`;
   }
 
-  syncOnce(): Promise<number> {
-    // One sync at a time: a second caller shares the running one.
-    this.#running ??= this.#sync().finally(() => (this.#running = undefined));
-    return this.#running;
-  }
-
-  start(intervalMs: number, onError?: (err: unknown) => void): void {
-    if (this.#timer) return;
-    const tick = (): void => {
-      this.syncOnce()
-        .catch((err: unknown) => onError?.(err))
-        .finally(() => {
-          if (this.#timer) this.#timer = setTimeout(tick, intervalMs);
-        });
-    };
-    this.#timer = setTimeout(tick, 0);
-  }
-
-  async stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running?.catch(() => undefined);
-  }
-
-  async #sync(): Promise<number> {
-    try {
-      await this.#ingest();
-    } catch (err) {
-      throw toLedgerError(err, 'eth_getLogs', { stream: this.stream });
-    }
-    return this.#deliver();
+  protected readError(err: unknown): Error {
+    return toLedgerError(err, 'eth_getLogs', { stream: this.stream });
   }
 
   /** Reads logs from the checkpoint to the head, committing events and checkpoint per chunk. */
-  async #ingest(): Promise<void> {
+  protected async ingest(): Promise<void> {
     const { client, store, chunk } = this.#o;
     const head = (await client.getBlockNumber()) - BigInt(this.#o.confirmations);
     let from = (store.checkpoint('evm', this.stream) ?? this.#o.fromBlock - 1n) + 1n;
@@ -117,16 +88,5 @@ class EvmFollower implements EventFollower {
       store.ingest('evm', this.stream, to, events);
       from = to + 1n;
     }
-  }
-
-  /** Hands unhandled inbox events to the handler in order, marking each once it returns. */
-  async #deliver(): Promise<number> {
-    let delivered = 0;
-    for (const { id, ...event } of this.#o.store.unhandled('evm', this.stream)) {
-      await this.#o.handler(event);
-      this.#o.store.markHandled(id);
-      delivered += 1;
-    }
-    return delivered;
   }
 }

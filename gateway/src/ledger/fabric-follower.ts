@@ -13,6 +13,7 @@
 import type { ChaincodeEvent } from '@hyperledger/fabric-gateway';
 import type { FollowerStore } from '../store/followers';
 import type { EventFollower, LedgerEvent, LedgerEventHandler } from './connector';
+import { PollingFollower } from './follower-base';
 import { toFabricLedgerError } from './fabric-errors';
 import type { FabricNetwork } from './fabric-surface';
 import { chainHeight } from './fabric-wire';
@@ -68,48 +69,19 @@ export function createFabricFollower(options: Readonly<FabricFollowerOptions>): 
 
 const IDLE = Symbol('idle');
 
-class FabricFollower implements EventFollower {
+class FabricFollower extends PollingFollower {
   readonly stream: string;
   readonly #o: Readonly<FabricFollowerOptions>;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<number> | undefined;
 
   constructor(options: Readonly<FabricFollowerOptions>) {
+    super('fabric', options.store, options.handler);
     this.#o = options;
     // Channel and chaincode in the name: another deployment starts another checkpoint.
     this.stream = `${options.name}:${options.network.getName()}/${options.chaincode}`;
   }
 
-  syncOnce(): Promise<number> {
-    this.#running ??= this.#sync().finally(() => (this.#running = undefined));
-    return this.#running;
-  }
-
-  start(intervalMs: number, onError?: (err: unknown) => void): void {
-    if (this.#timer) return;
-    const tick = (): void => {
-      this.syncOnce()
-        .catch((err: unknown) => onError?.(err))
-        .finally(() => {
-          if (this.#timer) this.#timer = setTimeout(tick, intervalMs);
-        });
-    };
-    this.#timer = setTimeout(tick, 0);
-  }
-
-  async stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running?.catch(() => undefined);
-  }
-
-  async #sync(): Promise<number> {
-    try {
-      await this.#ingest();
-    } catch (err) {
-      throw toFabricLedgerError(err, 'chaincode events', { stream: this.stream });
-    }
-    return this.#deliver();
+  protected readError(err: unknown): Error {
+    return toFabricLedgerError(err, 'chaincode events', { stream: this.stream });
   }
 
   async #tip(): Promise<bigint> {
@@ -118,7 +90,7 @@ class FabricFollower implements EventFollower {
   }
 
   /** Reads events from the checkpoint; stores them with the last block known complete. */
-  async #ingest(): Promise<void> {
+  protected async ingest(): Promise<void> {
     const { store, network } = this.#o;
     const tip = await this.#tip();
     const from = (store.checkpoint('fabric', this.stream) ?? this.#o.fromBlock - 1n) + 1n;
@@ -162,16 +134,5 @@ class FabricFollower implements EventFollower {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /** Hands unhandled inbox events to the handler in order, marking each once it returns. */
-  async #deliver(): Promise<number> {
-    let delivered = 0;
-    for (const { id, ...event } of this.#o.store.unhandled('fabric', this.stream)) {
-      await this.#o.handler(event);
-      this.#o.store.markHandled(id);
-      delivered += 1;
-    }
-    return delivered;
   }
 }
