@@ -119,6 +119,8 @@ export function htlcMode(config: GatewayConfig, settlement: SettlementConfig, pa
       },
     },
     messenger: parts.messenger,
+    // Lock only once the counterparty affirmed the same terms (its instruction can still be cancelled before).
+    awaitAffirmation: true,
     secrets: createSecretStore(parts.store.db),
     pollIntervalMs: settlement.pollIntervalMs,
     onError: (err, context) => parts.logger.warn('settlement step failed; retrying', { ...context, error: err }),

@@ -17,7 +17,7 @@
 import { CANCELLABLE } from '../state-machine';
 import { canonicalHash } from '../store/canonical';
 import { UNMATCHED_REASON, type TradeEngine } from '../engine';
-import { matchingTerms, mismatches, type MatchingTerms } from '../matching';
+import { AFFIRMED_EVENT, matchingTerms, mismatches, type MatchingTerms } from '../matching';
 import { TradeError, type Actor, type SubmitResult, type Trade, type TradeService } from '../trade-service';
 import type { ReceivedMessage } from './inbox';
 import type { PeerOutbox } from './outbox';
@@ -53,7 +53,8 @@ export interface TradeCoordinator extends TradeService {
 
 export const MATCH_EVENTS = {
   failed: 'match_failed',
-  affirmed: 'counterparty_affirmed',
+  affirmed: AFFIRMED_EVENT,
+  affirmationMismatch: 'counterparty_affirmation_mismatch',
   cancelRefused: 'counterparty_cancel_refused',
 } as const;
 
@@ -243,8 +244,19 @@ class Coordinator implements TradeCoordinator {
     return this.#serialized(tradeId, async () => {
       const trade = await this.#find(tradeId);
       if (!trade || trade.timeline.some((s) => s.event === MATCH_EVENTS.affirmed)) return;
-      const detail = { termsHash: m.envelope.body['termsHash'] ?? '' };
-      this.#o.engine.annotate(m.signer, trade.owner, tradeId, { event: MATCH_EVENTS.affirmed, detail });
+      const theirs = m.envelope.body['termsHash'] ?? '';
+      const ours = canonicalHash(this.#terms(trade));
+      if (theirs !== ours) {
+        // Not the terms we matched: no affirmation (an HTLC leader then never locks); noted once.
+        if (trade.timeline.some((s) => s.event === MATCH_EVENTS.affirmationMismatch)) return;
+        const detail = { ours, theirs };
+        this.#o.engine.annotate(m.signer, trade.owner, tradeId, { event: MATCH_EVENTS.affirmationMismatch, detail });
+        return;
+      }
+      this.#o.engine.annotate(m.signer, trade.owner, tradeId, {
+        event: MATCH_EVENTS.affirmed,
+        detail: { termsHash: ours },
+      });
     });
   }
 

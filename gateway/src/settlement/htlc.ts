@@ -16,6 +16,7 @@ import type { SettlementContext, SettlementMessage, SettlementModeDriver } from 
 import type { LedgerConnector, LedgerEvent, LockRequest, LockView } from '../ledger/connector';
 import { LedgerError } from '../ledger/errors';
 import type { ActionOutcome } from '../ledger/journaled';
+import { AFFIRMED_EVENT } from '../matching';
 import { isTerminal } from '../state-machine';
 import type { Trade } from '../trade-service';
 import type { OutgoingMessage, SettlementMessenger } from './messenger';
@@ -42,6 +43,11 @@ export interface HtlcModeOptions extends HtlcConfig {
   readonly now?: () => number;
   /** How often a waiting trade re-reads its ledgers; default 1000 ms. */
   readonly pollIntervalMs?: number;
+  /**
+   * The leader locks only once the counterparty affirmed the same terms (DESIGN.md 3.1 step 1);
+   * default false (in-process pairs match by calling the engine directly and never affirm).
+   */
+  readonly awaitAffirmation?: boolean;
   /** Receives errors of settlement steps (the step is retried at the next poll). */
   readonly onError?: (err: unknown, context: Readonly<Record<string, string>>) => void;
 }
@@ -215,6 +221,8 @@ class Htlc implements HtlcMode {
   async #leaderLock(r: Run): Promise<Next> {
     const deadline = r.trade.instruction.settlementDeadline;
     if (r.trade.status === 'matched' && r.now >= deadline) return fail(r, 'timeout', { phase: 'before_lock' });
+    const affirmed = r.trade.timeline.some((s) => s.event === AFFIRMED_EVENT);
+    if (this.#o.awaitAffirmation && r.trade.status === 'matched' && !affirmed) return 'wait';
     const { hashlock } = this.#o.secrets.secretFor(r.trade.owner, r.trade.tradeId);
     this.#watch.set(normHex(hashlock), r.key);
     begin(r, { role: 'leader', hashlock });

@@ -35,6 +35,8 @@ export interface PairOptions {
   readonly dir: string;
   readonly now?: () => number;
   readonly pollIntervalMs?: number;
+  /** Passed to the HTLC mode: the leader waits for the counterparty's affirmation. */
+  readonly awaitAffirmation?: boolean;
 }
 
 /** The two gateways. */
@@ -67,6 +69,7 @@ export class GatewayPair {
       secrets: createSecretStore(store.db),
       ...(this.#o.now && { now: this.#o.now }),
       pollIntervalMs: this.#o.pollIntervalMs ?? 10,
+      ...(this.#o.awaitAffirmation && { awaitAffirmation: true }),
       onError: (err) => errors.push(err),
     });
     const engine = createTradeEngine({ store, systemActor, modes: [mode], connectors: this.#o.connectorsOf(party) });

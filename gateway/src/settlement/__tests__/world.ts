@@ -32,7 +32,7 @@ export class World {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'dvp-htlc-'));
   readonly pair: GatewayPair;
 
-  constructor(leader: TradeSide) {
+  constructor(leader: TradeSide, options: { readonly awaitAffirmation?: boolean } = {}) {
     this.fabric.mint(addr('SELLER', 'fabric'), SEC, SHARES);
     this.evm.mint(addr('BUYER', 'evm'), EUR, CASH);
     const config: HtlcConfig = {
@@ -45,6 +45,7 @@ export class World {
       config,
       dir: this.dir,
       now: this.now,
+      ...options,
       connectorsOf: (p) => ({
         fabric: this.fabric.connector(addr(p, 'fabric')),
         evm: this.evm.connector(addr(p, 'evm')),
