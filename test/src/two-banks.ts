@@ -338,16 +338,15 @@ async function pendingTxs(net: NetworkState): Promise<PoolTx[]> {
 }
 
 /**
- * Makes "the leader never claims" happen deterministically: with automine off, every pending
- * transaction is mined one block at a time until the follower's lock (a transaction from the
- * follower to the HashedTimelock) is waiting in the pool; then the leader's gateway is frozen
- * (SIGSTOP) before that block is mined, so it can never see the follower's lock in time. Automine
- * is back on afterwards. Start it before the trade is instructed.
+ * Runs `act` at a chosen moment of a settlement: with automine off, every pending transaction is
+ * mined one block at a time until a transaction from `from` to the HashedTimelock (a lock, claim
+ * or refund; approvals go to the token) waits in the pool; then `act` runs before that block is
+ * mined. Automine is back on afterwards. Start it before the trade is instructed.
  */
-export async function freezeLeaderBeforeItCanClaim(
+export async function beforeHtlcCallIsMined(
   net: NetworkState,
-  leader: GatewayProcess,
-  follower: Address,
+  from: Address,
+  act: () => void | Promise<void>,
   withinMs = 60_000,
 ): Promise<void> {
   const htlc = (net.evm.contracts['HashedTimelock'] as string).toLowerCase();
@@ -355,15 +354,29 @@ export async function freezeLeaderBeforeItCanClaim(
   try {
     for (const deadline = Date.now() + withinMs; Date.now() < deadline; await sleep(20)) {
       const pending = await pendingTxs(net);
-      if (pending.some((tx) => tx.from.toLowerCase() === follower.toLowerCase() && tx.to?.toLowerCase() === htlc)) {
-        leader.pause();
+      if (pending.some((tx) => tx.from.toLowerCase() === from.toLowerCase() && tx.to?.toLowerCase() === htlc)) {
+        await act();
         await anvilRpc(net, 'evm_mine');
         return;
       }
       if (pending.length > 0) await anvilRpc(net, 'evm_mine');
     }
-    throw new Error(`the follower's lock did not reach the pool within ${withinMs} ms`);
+    throw new Error(`no HashedTimelock call from ${from} reached the pool within ${withinMs} ms`);
   } finally {
     await anvilRpc(net, 'evm_setAutomine', [true]);
   }
+}
+
+/**
+ * Makes "the leader never claims" happen deterministically: the leader's gateway is frozen
+ * (SIGSTOP) once the follower's lock waits in the pool, before it is mined, so the leader never
+ * sees it in time.
+ */
+export function freezeLeaderBeforeItCanClaim(
+  net: NetworkState,
+  leader: GatewayProcess,
+  follower: Address,
+  withinMs = 60_000,
+): Promise<void> {
+  return beforeHtlcCallIsMined(net, follower, () => leader.pause(), withinMs);
 }

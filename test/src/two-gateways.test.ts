@@ -5,8 +5,8 @@
  * Securities are an ERC-20 token on the anvil standing in for Fabric (two-banks.ts says why).
  *
  * Timelocks: T_L 36 s, T_F 18 s, Δ 9 s; the seller leads. Covered: a trade that settles (exact
- * balances on both legs, audit chains verified), five trades settling concurrently, the leader killed -9 around its lock and
- * restarted (settles), the follower killed after the preimage is revealed and before it claims
+ * balances on both legs, audit chains verified), five trades settling concurrently, the leader killed -9 right after
+ * its lock is submitted and restarted (settles), the follower killed after the preimage is revealed and before it claims
  * (it claims in time after a restart), the leader frozen after locking so it never claims (both
  * sides refund, failed with a reason), a mismatched instruction (stays received with the fields
  * named), a cancel before matching, and the peer route refusing operators' certificates.
@@ -25,6 +25,7 @@ import {
   BANKS,
   freePort,
   GatewayProcess,
+  beforeHtlcCallIsMined,
   freezeLeaderBeforeItCanClaim,
   heldByHtlc,
   issue,
@@ -249,14 +250,17 @@ it('cancels an unmatched instruction alone; the counterparty’s proposal is wit
   expect((await trade('seller', id)).status).toBe('received');
 });
 
-it('settles after the leader is killed -9 as it locks, and restarted', async () => {
+it('settles after the leader is killed -9 right after its lock is submitted (in the pool, not mined), and restarted', async () => {
   const id = `LEADERCRASH-${run}`;
   const before = await balances();
+  const killed = beforeHtlcCallIsMined(net, SELLER, () => gw.seller.kill9());
   await instruct('seller', id);
   await instruct('buyer', id);
-  await until('seller', id, 'pending', (t) => t.status === 'pending', 20_000);
-  await gw.seller.kill9();
+  await killed; // the lock was broadcast by the killed process and is mined now
+  const logBefore = gw.seller.output.length;
   await gw.seller.start();
+  // The restarted gateway settled the journaled lock (prepared before the kill) from the ledger.
+  expect(gw.seller.output.slice(logBefore)).toMatch(/"msg":"engine resumed"[^\n]*"actionsDone":1/);
   const [s, b] = await Promise.all([until('seller', id, 'final', final), until('buyer', id, 'final', final)]);
   expect([s.status, b.status]).toEqual(['settled', 'settled']);
   expect(s.timeline.filter((x) => x.event === 'htlc_locked')).toHaveLength(1);
