@@ -26,7 +26,8 @@ interface BankIdentity {
  * certificate, signed with the CA's `tls` profile), `auditor` and `trader`.
  */
 const PEER_ORG_IDENTITIES: readonly BankIdentity[] = [
-  { register: { enrollmentId: 'admin', type: 'admin', role: 'operator' } },
+  // A bank operator is a Fabric client, not an MSP admin (the org admin is `Admin@<org>`, msp.ts).
+  { register: { enrollmentId: 'admin', type: 'client', role: 'operator' } },
   { register: { enrollmentId: 'gateway', type: 'client', role: 'gateway' } },
   {
     register: { enrollmentId: 'gateway-tls', type: 'client', role: 'gateway' },

@@ -118,9 +118,10 @@ describe('Fabric MSP material', () => {
       ).toBe(true);
     });
 
-    it('keeps the org admin apart from the bank’s `admin` operator identity', () => {
+    it('keeps the org admin apart from the bank’s `admin` operator identity, which is a client', () => {
       const operator = loadIdentity(cas.seller.wallet, 'admin').certificate;
       expect(readFileSync(join(msps.seller.admin.mspDir, MSP_FILES.signCert), 'utf8')).not.toBe(operator);
+      expect(ousOf(join(cas.seller.wallet, 'admin', 'cert.pem'))).toEqual(['client', 'seller']);
     });
   });
 });
