@@ -41,6 +41,8 @@ async function lockedOf(
   for (const trade of o.store.trades.list(party, {})) {
     for (const action of o.store.journal.forTrade(party, trade.tradeId)) {
       if (action.state !== 'done' || action.ledgerRef === undefined) continue;
+      // Only locks made on the EVM network (cash, or securities held there) can be read here.
+      if (action.ledger !== 'evm' && o.securityTokens === undefined) continue;
       if (action.kind === 'lock') {
         const lock = await o.evm.readLock(action.ledgerRef);
         if (lock?.state === 'locked' && same(lock.sender, holder) && same(lock.asset, token)) locked += lock.amount;

@@ -29,6 +29,9 @@ import {
 /** Reason code of a cancellation (sese.024 `CANC`). */
 export const CANCELLED_REASON = 'CANC';
 
+/** Timeline event of this side's own cancel request on a matched trade (waiting for the other side). */
+export const CANCEL_REQUESTED_OWN = 'cancel_requested_own';
+
 /** Reason code of an instruction that found no match before its settlement deadline. */
 export const UNMATCHED_REASON = 'unmatched';
 

@@ -21,7 +21,7 @@ import { createEvmConnector } from './ledger/evm';
 import { createLogger, type Logger } from './log';
 import { createGatewayMetrics } from './metrics';
 import type { DirectoryView } from './directory';
-import { startGateway } from './server';
+import { createGateway } from './server';
 import { openStore, type GatewayStore } from './store';
 import type { Actor } from './trade-service';
 import { createTradeCoordinator } from './peer/coordinator';
@@ -161,8 +161,6 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
     isKnownParty: (party) => late.directory?.has(party) ?? false,
     onError: (err, context) => logger.error('settlement work failed', { ...context, error: err }),
   });
-  const resumed = await engine.resume();
-  logger.info('engine resumed', { ...resumed, sqlitePath: config.sqlitePath, evmSigner: connector.signer });
   const coordinator =
     outbox &&
     createTradeCoordinator({
@@ -183,7 +181,8 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
     securitiesUnavailable: securitiesUnavailable(config),
     ...(config.securities && { securityTokens: config.securities.instruments }),
   });
-  const started = await startGateway({
+  // Built (directory loaded) before anything resumes, so resumed trades find their parties.
+  const gateway = await createGateway({
     config,
     trades: coordinator ?? engine,
     balances,
@@ -191,24 +190,36 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
     metrics,
     ...(coordinator && { peer: { store: peers, handle: (m: ReceivedMessage) => coordinator.handle(m) } }),
   });
-  late.directory = started.directory;
-  outbox?.start();
-  await coordinator?.start();
+  late.directory = gateway.directory;
   const follower = connector.follow('htlc', (event) => engine.onLedgerEvent(event));
-  follower.start(1000, (err) => logger.warn('ledger event follower failed; retrying', { error: err }));
-  return {
-    url: started.url,
-    engine,
-    close: async () => {
-      await started.close();
-      await follower.stop();
-      await coordinator?.close();
-      await htlc?.close();
-      await outbox?.close();
-      await engine.idle();
-      store.close();
-    },
+  /** Stops everything that may still write to the store, in dependency order; the store last. */
+  const stopAll = async (): Promise<void> => {
+    await gateway.close();
+    await follower.stop();
+    await coordinator?.close();
+    await htlc?.close();
+    await outbox?.close();
+    await engine.idle();
   };
+  try {
+    const resumed = await engine.resume();
+    logger.info('engine resumed', { ...resumed, sqlitePath: config.sqlitePath, evmSigner: connector.signer });
+    const { url } = await gateway.listen();
+    outbox?.start();
+    await coordinator?.start();
+    follower.start(1000, (err) => logger.warn('ledger event follower failed; retrying', { error: err }));
+    return {
+      url,
+      engine,
+      close: async () => {
+        await stopAll();
+        store.close();
+      },
+    };
+  } catch (err) {
+    await stopAll().catch(() => undefined);
+    throw err; // runGateway closes the store
+  }
 }
 
 function fatal(err: unknown): never {

@@ -14,9 +14,10 @@
  *   as a `cancel` message. A cancel that arrives after settlement started is refused and noted.
  * - `lock_notice` and `preimage` go to the trade's settlement mode (engine.onMessage).
  */
+import { GatewayError } from '../errors';
 import { CANCELLABLE } from '../state-machine';
 import { canonicalHash } from '../store/canonical';
-import { UNMATCHED_REASON, type TradeEngine } from '../engine';
+import { CANCEL_REQUESTED_OWN, UNMATCHED_REASON, type TradeEngine } from '../engine';
 import { AFFIRMED_EVENT, matchingTerms, mismatches, type MatchingTerms } from '../matching';
 import { TradeError, type Actor, type SubmitResult, type Trade, type TradeService } from '../trade-service';
 import type { ReceivedMessage } from './inbox';
@@ -67,6 +68,7 @@ class Coordinator implements TradeCoordinator {
   readonly #o: Readonly<TradeCoordinatorOptions>;
   readonly #serial = new Map<string, Promise<unknown>>();
   #timer: NodeJS.Timeout | undefined;
+  #sweeping: Promise<void> | undefined;
 
   constructor(options: Readonly<TradeCoordinatorOptions>) {
     this.#o = options;
@@ -121,13 +123,16 @@ class Coordinator implements TradeCoordinator {
         return this.#counterpartyCancel(m);
       case 'lock_notice':
       case 'preimage':
-        return this.#o.engine.onMessage({
-          owner: this.#o.self,
-          tradeId: e.tradeId,
-          from: signer,
-          type: e.type,
-          body: e.body,
-        });
+        return this.#o.engine
+          .onMessage({ owner: this.#o.self, tradeId: e.tradeId, from: signer, type: e.type, body: e.body })
+          .catch((err: unknown) => {
+            // E.g. the directory has no ledger address for a party yet: the sender retries later.
+            if (err instanceof GatewayError || err instanceof TradeError) throw err;
+            throw new GatewayError(
+              'MESSAGE_NOT_PROCESSABLE',
+              `cannot act on the ${e.type} yet: ${(err as Error).message}`,
+            );
+          });
     }
   }
 
@@ -142,9 +147,14 @@ class Coordinator implements TradeCoordinator {
       else if (trade.status === 'cancelled') this.#send(trade.instruction.counterparty, trade.tradeId, 'cancel', {});
       else if (trade.reason === UNMATCHED_REASON) this.#sendUnmatched(trade);
       else if (trade.timeline.some((s) => s.event === 'matched')) this.#affirm(trade);
+      if (trade.status !== 'cancelled' && trade.timeline.some((s) => s.event === CANCEL_REQUESTED_OWN)) {
+        this.#send(trade.instruction.counterparty, trade.tradeId, 'cancel', {});
+      }
     }
     await this.#sweep();
-    this.#timer = setInterval(() => void this.#sweep(), this.#o.sweepIntervalMs ?? 5000);
+    this.#timer = setInterval(() => {
+      this.#sweeping ??= this.#sweep().finally(() => (this.#sweeping = undefined));
+    }, this.#o.sweepIntervalMs ?? 5000);
     this.#timer.unref();
   }
 
@@ -154,6 +164,7 @@ class Coordinator implements TradeCoordinator {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    await this.#sweeping;
     await this.idle();
   }
 

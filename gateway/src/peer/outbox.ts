@@ -84,6 +84,8 @@ export function createPeerOutbox(options: Readonly<PeerOutboxOptions>): PeerOutb
       const contentKey = canonicalHash({ type, body });
       const existing = store.findByContent(self, to, tradeId, contentKey);
       if (existing) return existing;
+      // Something new to say is a reason to try the chain now, not when an earlier backoff ends.
+      store.clearBackoff(self, to, tradeId);
       const { seq, prev } = store.nextLink(self, to, tradeId);
       const at = now();
       const fields = { v: 1 as const, id: randomUUID(), from: self, to, tradeId, type, seq, prev, body };
@@ -132,9 +134,11 @@ export function createPeerOutbox(options: Readonly<PeerOutboxOptions>): PeerOutb
       () => deliverChain(to, tradeId, force),
     );
     chains.set(key, run);
-    void run.finally(() => {
-      if (chains.get(key) === run) chains.delete(key);
-    });
+    void run
+      .finally(() => {
+        if (chains.get(key) === run) chains.delete(key);
+      })
+      .catch(() => undefined); // the caller gets the rejection; this branch must not be unhandled
     return run;
   };
 

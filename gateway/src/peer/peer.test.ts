@@ -342,15 +342,17 @@ describe('review findings', () => {
     expect(step?.detail).toEqual({ htlcLeader: 'ours=buyer theirs=seller' });
   });
 
-  it('backs off after a failed delivery: a send within the backoff does not touch the network', async () => {
+  it('backs off after a failed delivery; something new to say on the chain is tried at once', async () => {
     pair.down.add('SELLER');
     await instruct('BUYER', 'B-1');
     const tried = pair.attempts.get('SELLER') ?? 0;
     expect(tried).toBeGreaterThan(0);
+    await pair.side('BUYER').outbox.flushAll(); // within the backoff: the timer leaves the chain alone
+    await pair.side('BUYER').outbox.flush('SELLER', 'B-1');
+    expect(pair.attempts.get('SELLER')).toBe(tried);
     const notice = { tradeId: 'B-1', type: 'lock_notice' as const, body: { lockId: '0x1', hashlock: '0x2' } };
     await expect(pair.side('BUYER').outbox.send('SELLER', notice)).rejects.toThrow(/not delivered/);
-    await pair.side('BUYER').outbox.flushAll();
-    expect(pair.attempts.get('SELLER')).toBe(tried);
+    expect(pair.attempts.get('SELLER')).toBe(tried + 1);
     pair.down.delete('SELLER');
     await pair.settle();
     expect(
@@ -359,6 +361,18 @@ describe('review findings', () => {
         .peers.outbox('BUYER', 'B-1')
         .every((m) => m.state === 'delivered'),
     ).toBe(true);
+  });
+
+  it('sends again, at start, an own cancel request of a matched trade lost to a crash', async () => {
+    await instruct('BUYER', 'K-2');
+    await instruct('SELLER', 'K-2');
+    await pair.settle();
+    await pair.side('BUYER').engine.cancel(actorOf('BUYER', 'trader'), 'K-2'); // the process dies before sending
+    expect(await status('BUYER', 'K-2')).toBe('matched');
+    await pair.restart('BUYER');
+    await pair.side('BUYER').coordinator.start();
+    await pair.settle();
+    expect(await events('SELLER', 'K-2')).toContain('cancel_requested_counterparty');
   });
 
   it('queues again, at start, a cancel lost to a crash between the cancel and its message', async () => {

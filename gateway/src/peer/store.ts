@@ -143,6 +143,16 @@ export class PeerStore {
       .run(at, e.owner, e.to, e.tradeId, e.seq);
   }
 
+  /** Makes the chain's pending messages due now. */
+  clearBackoff(owner: string, to: string, tradeId: string): void {
+    this.#db
+      .prepare(
+        `UPDATE peer_outbox SET next_attempt_at = NULL
+         WHERE state = 'pending' AND owner = ? AND to_party = ? AND trade_id = ?`,
+      )
+      .run(owner, to, tradeId);
+  }
+
   /** Records a failed attempt; the chain is not retried by the timer before `nextAttemptAt`. */
   markFailed(e: OutboxEntry, error: string, nextAttemptAt: string): void {
     this.#db

@@ -23,7 +23,7 @@ import type { OutgoingMessage, SettlementMessenger } from './messenger';
 import { hasNotice, HTLC_EVENTS, readProgress, type OwnLock } from './progress';
 import { isPreimageOf, type SecretStore } from './secrets';
 import { TradeLoops, type Next } from './loops';
-import { begin, claim, fail, finish, lockRequestOf, recordLock, refund, txOf, type Run } from './steps';
+import { begin, claim, fail, finish, lockRequestOf, recordLock, refund, txOf, type Run, cancelAsked } from './steps';
 import {
   assertTimelocks,
   isWellFormedNotice,
@@ -219,10 +219,13 @@ class Htlc implements HtlcMode {
   }
 
   async #leaderLock(r: Run): Promise<Next> {
+    // Nothing of ours is locked or being locked: past the deadline nothing may be (also after a
+    // crash between `begin` and the lock's journal intent, when the trade is already pending).
     const deadline = r.trade.instruction.settlementDeadline;
-    if (r.trade.status === 'matched' && r.now >= deadline) return fail(r, 'timeout', { phase: 'before_lock' });
+    if (r.now >= deadline) return fail(r, 'timeout', { phase: 'before_lock' });
     const affirmed = r.trade.timeline.some((s) => s.event === AFFIRMED_EVENT);
     if (this.#o.awaitAffirmation && r.trade.status === 'matched' && !affirmed) return 'wait';
+    if (cancelAsked(r)) return 'wait';
     const { hashlock } = this.#o.secrets.secretFor(r.trade.owner, r.trade.tradeId);
     this.#watch.set(normHex(hashlock), r.key);
     begin(r, { role: 'leader', hashlock });
@@ -291,7 +294,7 @@ class Htlc implements HtlcMode {
     // announced lock that never shows up must not keep it matched for ever).
     const late = r.now >= r.trade.instruction.settlementDeadline;
     if (late) return fail(r, 'timeout', notice ? { lockId: notice.lockId } : {});
-    if (!notice) return 'wait';
+    if (!notice || cancelAsked(r)) return 'wait';
     const view = await this.#ledger(r, 'theirs').readLock(notice.lockId);
     if (!view) return 'wait'; // announced before it is visible on our node: look again
     const { followerSeconds, deltaSeconds } = this.#o.timelocks;

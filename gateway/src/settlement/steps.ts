@@ -2,7 +2,7 @@
  * The timeline steps of the HTLC mode (each one transaction: trade, timeline, audit, through the
  * engine), the lock terms this gateway asks for, and the journaled claim and refund.
  */
-import type { SettlementContext, StepRequest } from '../engine';
+import { CANCEL_REQUESTED_OWN, type SettlementContext, type StepRequest } from '../engine';
 import type { LedgerName, LockRequest } from '../ledger/connector';
 import { LedgerError } from '../ledger/errors';
 import type { ActionOutcome } from '../ledger/journaled';
@@ -96,3 +96,10 @@ export async function refund(r: Run, mine: OwnLock, reason: HtlcFailure): Promis
   }
   return fail(r, reason, { lockId: mine.lockId });
 }
+
+/**
+ * Our operator asked to cancel this matched trade and the counterparty has not (yet): lock
+ * nothing; either the other side cancels too, or the deadline ends the trade.
+ */
+export const cancelAsked = (r: Run): boolean =>
+  r.trade.status === 'matched' && r.trade.timeline.some((s) => s.event === CANCEL_REQUESTED_OWN);
