@@ -9,9 +9,9 @@ import { X509Certificate } from 'node:crypto';
 import { createTradeEngine, type TradeEngine } from '../../engine';
 import { ERROR_HTTP, GatewayError } from '../../errors';
 import { openStore, type GatewayStore } from '../../store';
-import { actorOf, tempDbFile } from '../../testing/engine-fakes';
+import { actorOf, instructionOf, tempDbFile } from '../../testing/engine-fakes';
 import { createLocalCa, type CertAndKey, type LocalCa } from '../../testing/pki';
-import type { Actor } from '../../trade-service';
+import type { Actor, Trade, TradeInstruction } from '../../trade-service';
 import { createTradeCoordinator, type TradeCoordinator } from '../coordinator';
 import { peerSigner, type PeerEnvelope } from '../envelope';
 import { createPeerInbox, type PeerInbox } from '../inbox';
@@ -19,6 +19,9 @@ import { createPeerOutbox, type DeliveryResult, type PeerOutbox } from '../outbo
 import { PeerStore } from '../store';
 
 export type Side = 'BUYER' | 'SELLER';
+
+/** Unix seconds an hour from loading: the settlement deadline of every instruction by default. */
+export const DEADLINE = Math.floor(Date.now() / 1000) + 3600;
 export const other = (s: Side): Side => (s === 'BUYER' ? 'SELLER' : 'BUYER');
 
 /** One side's stack. */
@@ -78,6 +81,27 @@ export class PeerPair {
       pair.sides.set(side, pair.#build(side, identity, gatewayActor, (pair.#files[i] as { file: string }).file));
     }
     return pair;
+  }
+
+  /** `side`'s trader instructs its side of `tradeId` (buy for BUYER, sell for SELLER). */
+  async instruct(side: Side, tradeId: string, overrides: Partial<TradeInstruction> = {}): Promise<Trade> {
+    const ins = instructionOf({
+      tradeId,
+      side: side === 'BUYER' ? 'buy' : 'sell',
+      counterparty: other(side),
+      settlementDeadline: DEADLINE,
+      ...overrides,
+    });
+    const { trade } = await this.side(side).coordinator.submit(actorOf(side, 'trader'), `k-${tradeId}`, ins);
+    return trade;
+  }
+
+  async status(side: Side, tradeId: string): Promise<string> {
+    return (await this.side(side).engine.get(side, tradeId)).status;
+  }
+
+  async events(side: Side, tradeId: string): Promise<string[]> {
+    return (await this.side(side).engine.get(side, tradeId)).timeline.map((s) => s.event);
   }
 
   side(s: Side): PeerSide {
