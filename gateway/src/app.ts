@@ -21,6 +21,8 @@ export interface AppOptions {
   readonly logger: Logger;
   /** Largest accepted JSON body; default `64kb`. */
   readonly bodyLimit?: string;
+  /** Told of every handler's work, so shutdown can wait for what is still running. */
+  readonly track?: (work: Promise<unknown>) => void;
 }
 
 /** Per-request state kept in `res.locals`. */
@@ -100,8 +102,9 @@ function handle(opts: Readonly<AppOptions>, id: OperationId, validate: RequestVa
       body: req.body as unknown,
       hasJsonBody: req.is('application/json') !== false && req.is('application/json') !== null,
     });
-    const reply = await HANDLERS[id]({ ...validated, actor: state(res).identity?.actor, deps: opts.deps });
-    send(res, reply);
+    const work = HANDLERS[id]({ ...validated, actor: state(res).identity?.actor, deps: opts.deps });
+    opts.track?.(work);
+    send(res, await work);
   };
 }
 

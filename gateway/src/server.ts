@@ -122,9 +122,19 @@ export async function createGateway(deps: Readonly<GatewayDependencies>): Promis
       handle: deps.peer.handle,
       now,
     });
+  // Handlers still running at close (e.g. a gateway message being acted on) are waited for.
+  const running = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>): void => {
+    running.add(work);
+    void work.then(
+      () => running.delete(work),
+      () => running.delete(work),
+    );
+  };
   const app = createApp({
     identity,
     logger,
+    track,
     deps: {
       servedParty: config.partyId,
       trades: deps.trades,
@@ -151,6 +161,7 @@ export async function createGateway(deps: Readonly<GatewayDependencies>): Promis
       revocation.close();
       directory.close();
       await closeServer(server);
+      await Promise.allSettled([...running]);
     },
   };
 }
