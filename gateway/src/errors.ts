@@ -38,6 +38,7 @@ export type PeerErrorCode =
   | 'MESSAGE_REPLAYED'
   | 'MESSAGE_OUT_OF_ORDER'
   | 'MESSAGE_NOT_PROCESSABLE'
+  | 'TOO_MANY_PROPOSALS'
   | 'PEER_MESSAGING_DISABLED';
 
 /** Every code an error body can carry. */
@@ -77,6 +78,7 @@ export const ERROR_HTTP: Readonly<Record<GatewayErrorCode, { readonly status: nu
   MESSAGE_SENDER_MISMATCH: { status: 403, title: 'the message was not signed by the sending party’s gateway' },
   MESSAGE_REPLAYED: { status: 409, title: 'this message was accepted before' },
   MESSAGE_OUT_OF_ORDER: { status: 409, title: 'the message is not the next link of its chain' },
+  TOO_MANY_PROPOSALS: { status: 429, title: 'too many proposals wait for an instruction here' },
   MESSAGE_NOT_PROCESSABLE: { status: 503, title: 'this gateway cannot act on the message now; send it again later' },
   PEER_MESSAGING_DISABLED: { status: 503, title: 'this gateway does not accept gateway messages' },
 };

@@ -133,6 +133,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
       ...errors,
       '404': { description: 'The message concerns a trade this gateway does not hold', schema: 'Error' },
       '409': { description: 'Replayed, or not the next message of its chain', schema: 'Error' },
+      '429': { description: 'Too many of the sender’s proposals wait for an instruction here', schema: 'Error' },
       '503': { description: 'Gateway messaging is not configured', schema: 'Error' },
     },
   },

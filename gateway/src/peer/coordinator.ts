@@ -33,6 +33,11 @@ export interface TradeCoordinatorOptions {
   readonly outbox: PeerOutbox;
   /** Settlement terms both sides must share, compared like the matching fields (e.g. the HTLC leader). */
   readonly extraTerms?: (instruction: Trade['instruction']) => Readonly<Record<string, string>>;
+  /**
+   * Most proposals one party may have waiting for an instruction of ours; more are refused (429),
+   * so an authenticated but misbehaving gateway cannot fill our database. Default 10 000.
+   */
+  readonly maxWaitingProposals?: number;
   /** How often unmatched instructions are checked against their deadline; default 5000 ms. */
   readonly sweepIntervalMs?: number;
   readonly onError?: (err: unknown, context: Readonly<Record<string, string>>) => void;
@@ -104,6 +109,14 @@ class Coordinator implements TradeCoordinator {
   async handle(m: ReceivedMessage): Promise<void> {
     const { envelope: e, signer } = m;
     if (e.type === 'proposal') {
+      const known = this.#o.store.terms(this.#o.self, e.tradeId, e.from) !== undefined;
+      const waiting = known ? 0 : this.#o.store.unmatchedProposals(this.#o.self, e.from);
+      if (waiting >= (this.#o.maxWaitingProposals ?? 10_000)) {
+        throw new GatewayError(
+          'TOO_MANY_PROPOSALS',
+          `${e.from} has ${waiting} proposals waiting for an instruction here`,
+        );
+      }
       const at = new Date().toISOString();
       this.#o.store.putTerms(
         { owner: this.#o.self, tradeId: e.tradeId, from: e.from, terms: e.body, actor: signer },

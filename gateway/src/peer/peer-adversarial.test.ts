@@ -163,4 +163,19 @@ describe('gateway messaging under attack and across crashes', () => {
     ]);
     expect(pair.side('SELLER').peers.terms('SELLER', 'K-1', 'BUYER')?.state).toBe('withdrawn');
   });
+
+  it('refuses a party’s proposals beyond the cap of those waiting for an instruction here (429)', async () => {
+    const t = await third();
+    const first = new Map<string, string>();
+    for (const id of ['W-1', 'W-2', 'W-3']) first.set(id, (await t.send(id, 'proposal', {}, 1, '0'.repeat(64))).hash);
+    await expect(t.send('W-4', 'proposal', {}, 1, '0'.repeat(64))).rejects.toMatchObject({
+      code: 'TOO_MANY_PROPOSALS',
+    });
+    // A new proposal for a trade already proposed replaces the old one: not one more.
+    await expect(t.send('W-1', 'proposal', { isin: 'US0378331005' }, 2, first.get('W-1') ?? '')).resolves.toMatchObject(
+      {
+        seq: 2,
+      },
+    );
+  });
 });

@@ -228,6 +228,18 @@ export class PeerStore {
     };
   }
 
+  /** Active proposals of `from` for trades this gateway has no instruction for (yet). */
+  unmatchedProposals(owner: string, from: string): number {
+    const row = this.#db
+      .prepare<[string, string], { n: number }>(
+        `SELECT COUNT(*) AS n FROM counterparty_terms c
+         LEFT JOIN trades t ON t.owner = c.owner AND t.trade_id = c.trade_id
+         WHERE c.owner = ? AND c.from_party = ? AND c.state = 'active' AND t.trade_id IS NULL`,
+      )
+      .get(owner, from);
+    return row?.n ?? 0;
+  }
+
   /** Withdraws what `from` proposed (only its own proposal). */
   withdrawTerms(owner: string, tradeId: string, from: string): void {
     this.#db

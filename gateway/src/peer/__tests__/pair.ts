@@ -174,6 +174,7 @@ export class PeerPair {
       store: peers,
       outbox,
       now: () => this.nowSeconds,
+      maxWaitingProposals: 3,
       ...(extra && { extraTerms: () => extra }),
     });
     const inbox = createPeerInbox({
