@@ -5,28 +5,17 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadIdentity, stopProcess } from '@dvp/certs';
 import { startOrgCa } from './ca';
 import { orgAffiliation, type OrgConfig } from './config';
 import { buildOrgMsp, MSP_FILES, ORG_ADMIN_ID, orgMspLayout } from './msp';
+import { freePort } from './process';
 import type { CaState, FabricOrgMsp } from './state';
 import { expectOrgMsp, ousOf } from './__tests__/msp-checks';
 
 jest.setTimeout(60_000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const orgs = (ports: readonly [number, number]): { orderer: OrgConfig; seller: OrgConfig } => ({
   orderer: {

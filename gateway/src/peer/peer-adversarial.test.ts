@@ -4,10 +4,9 @@
  * messages queued again at start.
  */
 import { actorOf } from '../testing/engine-fakes';
-import type { Trade, TradeInstruction } from '../trade-service';
 import { MATCH_EVENTS } from './coordinator';
 import { peerSigner, signEnvelope, type PeerEnvelope } from './envelope';
-import { PeerPair, type Side } from './__tests__/pair';
+import { PeerPair } from './__tests__/pair';
 
 let pair: PeerPair;
 beforeEach(async () => {
@@ -16,11 +15,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await pair.close();
 });
-
-const instruct = (side: Side, tradeId: string, overrides: Partial<TradeInstruction> = {}): Promise<Trade> =>
-  pair.instruct(side, tradeId, overrides);
-const status = (side: Side, tradeId: string): Promise<string> => pair.status(side, tradeId);
-const events = (side: Side, tradeId: string): Promise<string[]> => pair.events(side, tradeId);
 
 describe('gateway messaging under attack and across crashes', () => {
   /** A third party's gateway, signing messages about our trades. */
@@ -52,18 +46,18 @@ describe('gateway messaging under attack and across crashes', () => {
   }
 
   it('a third party can neither replace nor withdraw the counterparty’s proposal, nor touch the trade', async () => {
-    await instruct('BUYER', 'X-1');
+    await pair.instruct('BUYER', 'X-1');
     await pair.settle();
     const t = await third();
     const p1 = await t.send('X-1', 'proposal', { isin: 'US5949181045' }, 1, '0'.repeat(64));
     const p2 = await t.send('X-1', 'cancel', {}, 2, p1.hash);
-    await instruct('SELLER', 'X-1');
+    await pair.instruct('SELLER', 'X-1');
     await pair.settle();
-    expect(await status('SELLER', 'X-1')).toBe('matched');
+    expect(await pair.status('SELLER', 'X-1')).toBe('matched');
     await t.send('X-1', 'cancel', {}, 3, p2.hash); // accepted, no effect: not the counterparty
     await pair.settle();
-    expect(await status('SELLER', 'X-1')).toBe('matched');
-    expect(await events('SELLER', 'X-1')).not.toContain('cancel_requested_counterparty');
+    expect(await pair.status('SELLER', 'X-1')).toBe('matched');
+    expect(await pair.events('SELLER', 'X-1')).not.toContain('cancel_requested_counterparty');
     expect(pair.side('SELLER').peers.terms('SELLER', 'X-1', 'BUYER')?.state).toBe('active');
   });
 
@@ -96,10 +90,10 @@ describe('gateway messaging under attack and across crashes', () => {
   it('does not match when the gateways disagree on who leads the HTLC', async () => {
     await pair.close();
     pair = await PeerPair.create({ BUYER: { htlcLeader: 'seller' }, SELLER: { htlcLeader: 'buyer' } });
-    await instruct('BUYER', 'L-1');
-    await instruct('SELLER', 'L-1');
+    await pair.instruct('BUYER', 'L-1');
+    await pair.instruct('SELLER', 'L-1');
     await pair.settle();
-    expect(await status('BUYER', 'L-1')).toBe('received');
+    expect(await pair.status('BUYER', 'L-1')).toBe('received');
     const step = (await pair.side('SELLER').engine.get('SELLER', 'L-1')).timeline.find(
       (s) => s.event === MATCH_EVENTS.failed,
     );
@@ -108,7 +102,7 @@ describe('gateway messaging under attack and across crashes', () => {
 
   it('backs off after a failed delivery; something new to say on the chain is tried at once', async () => {
     pair.down.add('SELLER');
-    await instruct('BUYER', 'B-1');
+    await pair.instruct('BUYER', 'B-1');
     const tried = pair.attempts.get('SELLER') ?? 0;
     expect(tried).toBeGreaterThan(0);
     await pair.side('BUYER').outbox.flushAll(); // within the backoff: the timer leaves the chain alone
@@ -128,19 +122,19 @@ describe('gateway messaging under attack and across crashes', () => {
   });
 
   it('sends again, at start, an own cancel request of a matched trade lost to a crash', async () => {
-    await instruct('BUYER', 'K-2');
-    await instruct('SELLER', 'K-2');
+    await pair.instruct('BUYER', 'K-2');
+    await pair.instruct('SELLER', 'K-2');
     await pair.settle();
     await pair.side('BUYER').engine.cancel(actorOf('BUYER', 'trader'), 'K-2'); // the process dies before sending
-    expect(await status('BUYER', 'K-2')).toBe('matched');
+    expect(await pair.status('BUYER', 'K-2')).toBe('matched');
     await pair.restart('BUYER');
     await pair.side('BUYER').coordinator.start();
     await pair.settle();
-    expect(await events('SELLER', 'K-2')).toContain('cancel_requested_counterparty');
+    expect(await pair.events('SELLER', 'K-2')).toContain('cancel_requested_counterparty');
   });
 
   it('queues again, at start, a cancel lost to a crash between the cancel and its message', async () => {
-    await instruct('BUYER', 'K-1');
+    await pair.instruct('BUYER', 'K-1');
     await pair.settle();
     await pair.side('BUYER').engine.cancel(actorOf('BUYER', 'trader'), 'K-1'); // as if the process died right after
     expect(

@@ -4,10 +4,9 @@
  * cancel on both sides, the unmatched deadline, and every reason a message is refused.
  */
 import { actorOf } from '../testing/engine-fakes';
-import type { Trade, TradeInstruction } from '../trade-service';
 import { MATCH_EVENTS } from './coordinator';
 import { envelopeHash, peerSigner, signatureValid, signEnvelope, type PeerEnvelope } from './envelope';
-import { DEADLINE, PeerPair, type Side } from './__tests__/pair';
+import { DEADLINE, PeerPair } from './__tests__/pair';
 
 let pair: PeerPair;
 beforeEach(async () => {
@@ -16,11 +15,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await pair.close();
 });
-
-const instruct = (side: Side, tradeId: string, overrides: Partial<TradeInstruction> = {}): Promise<Trade> =>
-  pair.instruct(side, tradeId, overrides);
-const status = (side: Side, tradeId: string): Promise<string> => pair.status(side, tradeId);
-const events = (side: Side, tradeId: string): Promise<string[]> => pair.events(side, tradeId);
 
 describe('envelope', () => {
   it('signs the canonical message; any change breaks the signature and the hash', async () => {
@@ -50,15 +44,15 @@ describe('envelope', () => {
 
 describe('matching', () => {
   it('matches when both instructions agree, whichever arrives first, and affirms once', async () => {
-    await instruct('BUYER', 'M-1');
+    await pair.instruct('BUYER', 'M-1');
     await pair.settle();
-    expect(await status('BUYER', 'M-1')).toBe('received');
-    await instruct('SELLER', 'M-1');
+    expect(await pair.status('BUYER', 'M-1')).toBe('received');
+    await pair.instruct('SELLER', 'M-1');
     await pair.settle();
-    expect(await status('BUYER', 'M-1')).toBe('matched');
-    expect(await status('SELLER', 'M-1')).toBe('matched');
+    expect(await pair.status('BUYER', 'M-1')).toBe('matched');
+    expect(await pair.status('SELLER', 'M-1')).toBe('matched');
     for (const side of ['BUYER', 'SELLER'] as const) {
-      const evs = await events(side, 'M-1');
+      const evs = await pair.events(side, 'M-1');
       expect(evs.filter((e) => e === MATCH_EVENTS.affirmed)).toHaveLength(1);
       expect(
         pair
@@ -75,8 +69,8 @@ describe('matching', () => {
   });
 
   it('names every field that differs and stays received; the deadline then fails it as unmatched', async () => {
-    await instruct('BUYER', 'M-2', { quantity: 100n });
-    await instruct('SELLER', 'M-2', { quantity: 99n });
+    await pair.instruct('BUYER', 'M-2', { quantity: 100n });
+    await pair.instruct('SELLER', 'M-2', { quantity: 99n });
     await pair.settle();
     for (const side of ['BUYER', 'SELLER'] as const) {
       const trade = await pair.side(side).engine.get(side, 'M-2');
@@ -101,10 +95,10 @@ describe('matching', () => {
     ['settlementDeadline', { settlementDeadline: DEADLINE + 1 }],
     ['partial', { partial: 'PART' as const }],
   ])('does not match on a different %s', async (field, overrides) => {
-    await instruct('BUYER', `F-${field}`);
-    await instruct('SELLER', `F-${field}`, overrides);
+    await pair.instruct('BUYER', `F-${field}`);
+    await pair.instruct('SELLER', `F-${field}`, overrides);
     await pair.settle();
-    expect(await status('BUYER', `F-${field}`)).toBe('received');
+    expect(await pair.status('BUYER', `F-${field}`)).toBe('received');
     const step = (await pair.side('BUYER').engine.get('BUYER', `F-${field}`)).timeline.find(
       (s) => s.event === MATCH_EVENTS.failed,
     );
@@ -112,39 +106,39 @@ describe('matching', () => {
   });
 
   it('does not match two buy instructions (the parties must be buyer and seller)', async () => {
-    await instruct('BUYER', 'M-3');
-    await instruct('SELLER', 'M-3', { side: 'buy' });
+    await pair.instruct('BUYER', 'M-3');
+    await pair.instruct('SELLER', 'M-3', { side: 'buy' });
     await pair.settle();
-    expect(await status('BUYER', 'M-3')).toBe('received');
-    expect(await status('SELLER', 'M-3')).toBe('received');
+    expect(await pair.status('BUYER', 'M-3')).toBe('received');
+    expect(await pair.status('SELLER', 'M-3')).toBe('received');
   });
 });
 
 describe('cancel', () => {
   it('before matching: one side cancels alone and its proposal is withdrawn on the other side', async () => {
-    await instruct('BUYER', 'C-1');
+    await pair.instruct('BUYER', 'C-1');
     await pair.settle();
     await pair.side('BUYER').coordinator.cancel(actorOf('BUYER', 'trader'), 'C-1');
     await pair.settle();
     expect(pair.side('SELLER').peers.terms('SELLER', 'C-1', 'BUYER')?.state).toBe('withdrawn');
-    await instruct('SELLER', 'C-1');
+    await pair.instruct('SELLER', 'C-1');
     await pair.settle();
-    expect(await status('BUYER', 'C-1')).toBe('cancelled');
-    expect(await status('SELLER', 'C-1')).toBe('received');
+    expect(await pair.status('BUYER', 'C-1')).toBe('cancelled');
+    expect(await pair.status('SELLER', 'C-1')).toBe('received');
   });
 
   it('after matching: both sides must cancel; the first request is carried to the other side', async () => {
-    await instruct('BUYER', 'C-2');
-    await instruct('SELLER', 'C-2');
+    await pair.instruct('BUYER', 'C-2');
+    await pair.instruct('SELLER', 'C-2');
     await pair.settle();
     await pair.side('BUYER').coordinator.cancel(actorOf('BUYER', 'trader'), 'C-2');
     await pair.settle();
-    expect(await status('BUYER', 'C-2')).toBe('matched');
-    expect(await events('SELLER', 'C-2')).toContain('cancel_requested_counterparty');
+    expect(await pair.status('BUYER', 'C-2')).toBe('matched');
+    expect(await pair.events('SELLER', 'C-2')).toContain('cancel_requested_counterparty');
     await pair.side('SELLER').coordinator.cancel(actorOf('SELLER', 'trader'), 'C-2');
     await pair.settle();
-    expect(await status('SELLER', 'C-2')).toBe('cancelled');
-    expect(await status('BUYER', 'C-2')).toBe('cancelled');
+    expect(await pair.status('SELLER', 'C-2')).toBe('cancelled');
+    expect(await pair.status('BUYER', 'C-2')).toBe('cancelled');
   });
 });
 
@@ -206,11 +200,11 @@ describe('inbox refuses', () => {
 describe('outbox', () => {
   it('keeps undelivered messages across a restart and delivers them in order, once', async () => {
     pair.down.add('SELLER');
-    await instruct('BUYER', 'O-1');
-    await instruct('SELLER', 'O-1');
+    await pair.instruct('BUYER', 'O-1');
+    await pair.instruct('SELLER', 'O-1');
     const buyer = pair.side('BUYER');
     // The seller's proposal reached the buyer, who matched; nothing reached the seller.
-    expect(await status('BUYER', 'O-1')).toBe('matched');
+    expect(await pair.status('BUYER', 'O-1')).toBe('matched');
     const queued = buyer.peers.outbox('BUYER', 'O-1');
     expect(queued.map((m) => [m.seq, m.envelope.type, m.state])).toEqual([
       [1, 'proposal', 'pending'],
@@ -240,6 +234,6 @@ describe('outbox', () => {
       ['affirmation', 'delivered'],
       ['lock_notice', 'delivered'],
     ]);
-    expect(await status('SELLER', 'O-1')).toBe('matched');
+    expect(await pair.status('SELLER', 'O-1')).toBe('matched');
   });
 });
