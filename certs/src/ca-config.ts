@@ -53,8 +53,9 @@ registry:
   identities:
     - name: ${q(c.registrar.id)}
       pass: ${q(c.registrar.secret)}
-      # type admin: the registrar's certificate carries OU=admin, which NodeOUs maps to the admin role.
-      type: admin
+      # type client: the registrar only registers and revokes; it is no MSP admin of its org (the org
+      # admin is Admin@<domain>, enrolled with type admin).
+      type: client
       affiliation: ${q(c.org)}
       attrs:
         hf.Registrar.Roles: "client,peer,admin,orderer"

@@ -1,8 +1,8 @@
 /**
  * Fabric CA: one fabric-ca-server per org (the orderer org and each peer org), TLS on, loopback
  * only, its database in the network state folder. Once a CA answers, the org's bootstrap
- * registrar is enrolled, and for each peer org the bank's identities ({@link PEER_ORG_IDENTITIES})
- * are registered and enrolled (keys generated here, only CSRs sent) into the org's wallet. Each
+ * registrar is enrolled, and for each peer org the bank's identities ({@link PEER_ORG_IDENTITIES},
+ * and {@link ISSUER_IDENTITY} at the issuer's org) are registered and enrolled (keys generated here, only CSRs sent) into the org's wallet. Each
  * org's CA then publishes a CRL at `<state>/crl/<org>.pem`, where the gateways read it.
  */
 import { randomBytes } from 'node:crypto';
@@ -37,6 +37,14 @@ const PEER_ORG_IDENTITIES: readonly BankIdentity[] = [
   { register: { enrollmentId: 'trader', type: 'client', role: 'trader' } },
 ];
 
+/**
+ * The securities issuer, enrolled on the CA of `chaincode.issuerOrg` only: the chaincode's
+ * deployed policy honours role `issuer` from that org's MSP alone (fabric.ts, `deployedPolicy`).
+ */
+export const ISSUER_IDENTITY: BankIdentity = {
+  register: { enrollmentId: 'issuer', type: 'client', role: 'issuer' },
+};
+
 export interface CaStarted {
   readonly state: CaState;
   readonly process: ProcessRecord;
@@ -48,7 +56,7 @@ export interface CaStarted {
  */
 export async function startOrgCa(
   org: OrgConfig,
-  isPeerOrg: boolean,
+  kind: { readonly isPeerOrg: boolean; readonly isIssuerOrg: boolean },
   dirs: { readonly stateDir: string; readonly logDir: string },
   onSpawn: (rec: ProcessRecord) => void,
 ): Promise<CaState> {
@@ -75,8 +83,9 @@ export async function startOrgCa(
   const client = connectCa({ url: server.url, tlsTrustedCert: readFileSync(server.tlsCertFile, 'utf8'), caName });
   const registrar = await client.enroll({ enrollmentId: 'registrar', secret });
   saveIdentity(wallet, 'registrar', org.mspId, registrar);
-  if (isPeerOrg) {
-    for (const { register, enroll } of PEER_ORG_IDENTITIES) {
+  if (kind.isPeerOrg) {
+    const identities = [...PEER_ORG_IDENTITIES, ...(kind.isIssuerOrg ? [ISSUER_IDENTITY] : [])];
+    for (const { register, enroll } of identities) {
       const { secret: s } = await client.register(registrar, { ...register, party: org.key });
       const enrollment = await client.enroll({ enrollmentId: register.enrollmentId, secret: s, ...enroll });
       saveIdentity(wallet, register.enrollmentId, org.mspId, enrollment);

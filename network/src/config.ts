@@ -17,7 +17,16 @@ export interface OrgConfig {
    */
   readonly affiliation?: string;
   readonly caPort: number;
+  /** Peer orgs: the peer's gRPC port (endorsement, gateway service, gossip, deliver). */
   readonly peerPort?: number;
+  /** Peer orgs: the peer's chaincode listener (unused by chaincode-as-a-service, but always bound). */
+  readonly chaincodePort?: number;
+  /** Peers and the orderer: the operations endpoint (`/healthz`, metrics). */
+  readonly operationsPort?: number;
+  /** Orderer org: the orderer's gRPC port (broadcast, deliver, Raft). */
+  readonly ordererPort?: number;
+  /** Orderer org: the channel participation API (osnadmin), mutual TLS. */
+  readonly adminPort?: number;
   /** HTTPS port of the bank's gateway (peer orgs). */
   readonly gatewayPort?: number;
   /** Index of the bank's EVM account in the network mnemonic (peer orgs). */
@@ -26,7 +35,17 @@ export interface OrgConfig {
 
 export interface NetworkConfig {
   readonly channel: string;
-  readonly chaincode: { readonly name: string; readonly version: string };
+  readonly chaincode: {
+    readonly name: string;
+    readonly version: string;
+    /** Port of the chaincode-as-a-service server that every peer dials. */
+    readonly serverPort: number;
+    /**
+     * Peer org (key) whose CA enrolls the securities issuer (`issuer`, role issuer). The local
+     * network has no CSD org, so the seller's custody bank acts as the issuer's agent.
+     */
+    readonly issuerOrg: string;
+  };
   readonly ordererOrg: OrgConfig;
   readonly peerOrgs: readonly OrgConfig[];
   readonly evm: {
@@ -53,6 +72,24 @@ export function orgAffiliation(org: OrgConfig): string {
   return affiliation;
 }
 
+/** Every port field of an org, shifted by `DVP_PORT_OFFSET`. */
+const PORT_KEYS = [
+  'caPort',
+  'peerPort',
+  'chaincodePort',
+  'operationsPort',
+  'ordererPort',
+  'adminPort',
+  'gatewayPort',
+] as const satisfies readonly (keyof OrgConfig)[];
+
+/** A port an org must have for its Fabric node; names the missing field otherwise. */
+export function requirePort(org: OrgConfig, key: (typeof PORT_KEYS)[number]): number {
+  const port = org[key];
+  if (port === undefined) throw new Error(`network.config.json: org "${org.key}" has no "${key}"`);
+  return port;
+}
+
 export function loadNetworkConfig(env: NodeJS.ProcessEnv = process.env): NetworkConfig {
   const file = env['DVP_NETWORK_CONFIG'] ?? join(__dirname, '..', 'network.config.json');
   const raw = JSON.parse(readFileSync(file, 'utf8')) as NetworkConfig & { ordererOrg: OrgConfig };
@@ -60,16 +97,20 @@ export function loadNetworkConfig(env: NodeJS.ProcessEnv = process.env): Network
   if (!/^\d{1,5}$/.test(offsetText))
     throw new Error(`DVP_PORT_OFFSET must be a non-negative integer, got "${offsetText}"`);
   const offset = Number(offsetText);
-  const shift = (org: OrgConfig): OrgConfig => ({
-    ...org,
-    caPort: org.caPort + offset,
-    ...(org.peerPort === undefined ? {} : { peerPort: org.peerPort + offset }),
-    ...(org.gatewayPort === undefined ? {} : { gatewayPort: org.gatewayPort + offset }),
-  });
+  const shift = (org: OrgConfig): OrgConfig => {
+    const shifted: Record<string, unknown> = { ...org };
+    for (const key of PORT_KEYS) {
+      const port = org[key];
+      if (port !== undefined) shifted[key] = port + offset;
+    }
+    return shifted as unknown as OrgConfig;
+  };
   for (const org of [raw.ordererOrg, ...raw.peerOrgs]) orgAffiliation(org);
+  if (!raw.peerOrgs.some((o) => o.key === raw.chaincode.issuerOrg))
+    throw new Error(`chaincode.issuerOrg "${raw.chaincode.issuerOrg}" is not a peer org of network.config.json`);
   return {
     channel: raw.channel,
-    chaincode: raw.chaincode,
+    chaincode: { ...raw.chaincode, serverPort: raw.chaincode.serverPort + offset },
     ordererOrg: shift(raw.ordererOrg),
     peerOrgs: raw.peerOrgs.map(shift),
     evm: { ...raw.evm, port: raw.evm.port + offset },

@@ -40,8 +40,8 @@ describe('Fabric MSP material', () => {
     const cfg = orgs([await freePort(), await freePort()]);
     const dirs = { stateDir: join(dir, 'state'), logDir: join(dir, 'logs') };
     const [orderer, seller] = await Promise.all([
-      startOrgCa(cfg.orderer, false, dirs, (rec) => pids.push(rec.pid)),
-      startOrgCa(cfg.seller, true, dirs, (rec) => pids.push(rec.pid)),
+      startOrgCa(cfg.orderer, { isPeerOrg: false, isIssuerOrg: false }, dirs, (rec) => pids.push(rec.pid)),
+      startOrgCa(cfg.seller, { isPeerOrg: true, isIssuerOrg: false }, dirs, (rec) => pids.push(rec.pid)),
     ]);
     cas = { orderer, seller };
     const [ordererMsp, sellerMsp] = await Promise.all([
@@ -71,7 +71,11 @@ describe('Fabric MSP material', () => {
           tlsDir: join(root, 'seller', 'peers', 'peer0.seller.test', 'tls'),
           tlsHosts: ['127.0.0.1', 'localhost', 'peer0.seller.test'],
         },
-        admin: { enrollmentId: ORG_ADMIN_ID, mspDir: join(root, 'seller', 'users', 'Admin@seller.test', 'msp') },
+        admin: {
+          enrollmentId: ORG_ADMIN_ID,
+          mspDir: join(root, 'seller', 'users', 'Admin@seller.test', 'msp'),
+          tlsDir: join(root, 'seller', 'users', 'Admin@seller.test', 'tls'),
+        },
       });
       expect(msps.orderer.node.tlsDir).toBe(join(root, 'orderer', 'orderers', 'orderer0.orderer.test', 'tls'));
       expect(orgMspLayout(orgs([1, 2]).orderer, false, join(dir, 'state'))).toEqual(msps.orderer);

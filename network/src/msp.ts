@@ -10,6 +10,8 @@
  *     msp/{signcerts/cert.pem, keystore/key_sk (0600), cacerts/, tlscacerts/, config.yaml}
  *     tls/{server.crt, server.key (0600), ca.crt}
  *   users/Admin@<domain>/msp/     the org admin (identity type `admin`, so OU=admin)
+ *   users/Admin@<domain>/tls/     its TLS client certificate (client.crt, client.key, ca.crt): the
+ *                                 orderer admin endpoint (osnadmin) asks for one
  *
  * Fabric CA writes the registered identity type as an OU of every certificate it issues, which is
  * what NodeOUs classify on. The node TLS certificates come from the same CA through its `tls`
@@ -17,9 +19,7 @@
  * `tlscacerts/` and `tls/ca.crt` hold. The CA server's own HTTPS certificate (`CaState.tlsCertFile`,
  * self-signed) is the root of no node certificate and does not belong in an MSP.
  *
- * NOT YET USED BY ANY PEER OR ORDERER: their binaries cannot be built here (README, "Blocked").
- * The layout follows what `peer`/`orderer` read (CORE_PEER_MSPCONFIGPATH, CORE_PEER_TLS_*,
- * ORDERER_GENERAL_LOCALMSPDIR, ORDERER_GENERAL_TLS_*), but no Fabric process has loaded it.
+ * The peers and the orderer load it as it is (fabric-config.ts points at these folders).
  */
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,6 +46,9 @@ export const MSP_FILES = {
 
 /** File names inside a node's `tls/` folder (the names fabric-samples use). */
 export const TLS_FILES = { cert: 'server.crt', key: 'server.key', ca: 'ca.crt' } as const;
+
+/** File names inside an admin's `tls/` folder (a TLS client certificate). */
+export const TLS_CLIENT_FILES = { cert: 'client.crt', key: 'client.key', ca: 'ca.crt' } as const;
 
 /** Enrollment id of each org's Fabric admin (type `admin`); distinct from the banks' `admin` operator. */
 export const ORG_ADMIN_ID = 'orgadmin';
@@ -101,9 +104,16 @@ async function enrollNode(ctx: OrgContext, node: FabricNodeMsp): Promise<void> {
   writeFile(join(node.tlsDir, TLS_FILES.ca), ctx.caCert, 0o644);
 }
 
-async function enrollAdmin(ctx: OrgContext, mspDir: string): Promise<void> {
+async function enrollAdmin(ctx: OrgContext, admin: FabricOrgMsp['admin']): Promise<void> {
   const secret = await register(ctx, ORG_ADMIN_ID, 'admin');
-  writeSigningMsp(mspDir, ctx.caCert, await ctx.client.enroll({ enrollmentId: ORG_ADMIN_ID, secret }));
+  const [signing, tls] = await Promise.all([
+    ctx.client.enroll({ enrollmentId: ORG_ADMIN_ID, secret }),
+    ctx.client.enroll({ enrollmentId: ORG_ADMIN_ID, secret, profile: 'tls' }),
+  ]);
+  writeSigningMsp(admin.mspDir, ctx.caCert, signing);
+  writeFile(join(admin.tlsDir, TLS_CLIENT_FILES.cert), tls.certificate, 0o644);
+  writeFile(join(admin.tlsDir, TLS_CLIENT_FILES.key), keyPem(tls), 0o600);
+  writeFile(join(admin.tlsDir, TLS_CLIENT_FILES.ca), ctx.caCert, 0o644);
 }
 
 /** The paths {@link buildOrgMsp} writes for an org, without touching the disk. */
@@ -125,7 +135,11 @@ export function orgMspLayout(org: OrgConfig, isPeerOrg: boolean, stateDir: strin
       tlsDir: join(nodeDir, 'tls'),
       tlsHosts: [...NODE_TLS_LOOPBACK, host],
     },
-    admin: { enrollmentId: ORG_ADMIN_ID, mspDir: join(root, 'users', `Admin@${org.domain}`, 'msp') },
+    admin: {
+      enrollmentId: ORG_ADMIN_ID,
+      mspDir: join(root, 'users', `Admin@${org.domain}`, 'msp'),
+      tlsDir: join(root, 'users', `Admin@${org.domain}`, 'tls'),
+    },
   };
 }
 
@@ -148,6 +162,28 @@ export async function buildOrgMsp(
     caCert: readFileSync(ca.caCertFile, 'utf8'),
   };
   writeVerifyingMsp(layout.mspDir, ctx.caCert);
-  await Promise.all([enrollNode(ctx, layout.node), enrollAdmin(ctx, layout.admin.mspDir)]);
+  await Promise.all([enrollNode(ctx, layout.node), enrollAdmin(ctx, layout.admin)]);
   return layout;
+}
+
+/**
+ * A TLS server certificate for a service of the org (the chaincode server) from the org's CA:
+ * `<dir>/server.crt`, `server.key` (0600), `ca.crt`. Registered as a client identity: it signs
+ * nothing on the channel, it only serves TLS.
+ */
+export async function enrollTlsServer(
+  ca: CaState,
+  enrollmentId: string,
+  hosts: readonly string[],
+  dir: string,
+): Promise<{ readonly cert: string; readonly key: string; readonly ca: string }> {
+  const client = connectCa({ url: ca.url, tlsTrustedCert: readFileSync(ca.tlsCertFile, 'utf8'), caName: ca.caName });
+  const ctx: OrgContext = { client, registrar: loadIdentity(ca.wallet, 'registrar'), caCert: readFileSync(ca.caCertFile, 'utf8') };
+  const secret = await register(ctx, enrollmentId, 'client');
+  const tls = await client.enroll({ enrollmentId, secret, hosts, profile: 'tls' });
+  const files = { cert: join(dir, TLS_FILES.cert), key: join(dir, TLS_FILES.key), ca: join(dir, TLS_FILES.ca) };
+  writeFile(files.cert, tls.certificate, 0o644);
+  writeFile(files.key, keyPem(tls), 0o600);
+  writeFile(files.ca, ctx.caCert, 0o644);
+  return files;
 }

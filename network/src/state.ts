@@ -58,10 +58,7 @@ export interface FabricNodeMsp {
   readonly tlsHosts: readonly string[];
 }
 
-/**
- * One org's Fabric MSP and TLS material, enrolled from its CA at network-up (see msp.ts). Not yet
- * loaded by any peer or orderer: none can run here (README, "Blocked").
- */
+/** One org's Fabric MSP and TLS material, enrolled from its CA at network-up (see msp.ts). */
 export interface FabricOrgMsp {
   readonly mspId: string;
   /** `<state>/fabric/organizations/<org>`. */
@@ -70,14 +67,73 @@ export interface FabricOrgMsp {
   readonly mspDir: string;
   /** `peer0` for a bank, `orderer0` for the orderer org. */
   readonly node: FabricNodeMsp;
-  /** The org admin (identity type `admin`): `users/Admin@<domain>/msp`. */
-  readonly admin: { readonly enrollmentId: string; readonly mspDir: string };
+  /** The org admin (identity type `admin`): `users/Admin@<domain>/msp`, and its TLS client certificate. */
+  readonly admin: { readonly enrollmentId: string; readonly mspDir: string; readonly tlsDir: string };
+}
+
+/** A bank org's peer as a client reaches it. */
+export interface FabricPeerState {
+  readonly mspId: string;
+  /** `peer0.<domain>`. */
+  readonly host: string;
+  /** gRPC endpoint, `127.0.0.1:<port>` (TLS). */
+  readonly address: string;
+  /** The root of the peer's TLS certificate (the org CA). */
+  readonly tlsCaCertFile: string;
+  readonly operationsUrl: string;
+  /** Folder of the peer's core.yaml; `FABRIC_CFG_PATH` for the `peer` CLI. */
+  readonly cfgDir: string;
+  /** The org admin's MSP folder (`CORE_PEER_MSPCONFIGPATH` for admin commands). */
+  readonly adminMspDir: string;
+}
+
+/** The deployed securities chaincode. */
+export interface FabricChaincodeState {
+  readonly name: string;
+  readonly version: string;
+  /** Package label: `<name>_<version>_<first 12 hex of contentHash>`. */
+  readonly label: string;
+  /** `<label>:<sha256 of the package>`; the chaincode server runs with it as CHAINCODE_ID. */
+  readonly packageId: string;
+  readonly sequence: number;
+  /** SHA-256 over the compiled chaincode (dist/ and package.json): a change means an upgrade. */
+  readonly contentHash: string;
+  /** The signature policy every transaction's endorsements must satisfy. */
+  readonly endorsementPolicy: string;
+  /** `127.0.0.1:<port>`: the chaincode-as-a-service server every peer dials (TLS). */
+  readonly serverAddress: string;
+  /** The access policy given to the chaincode server (DVP_CHAINCODE_POLICY). */
+  readonly accessPolicy: unknown;
+  /** The securities issuer: wallet identity `issuer` of this org. */
+  readonly issuer: { readonly org: string; readonly mspId: string; readonly identity: string };
+}
+
+/** Fabric as network-up started it. */
+export interface FabricUpState {
+  readonly status: 'up';
+  /** The binaries that ran (`source`: FABRIC_BIN, .bin, GOPATH or PATH). */
+  readonly binaries: {
+    readonly source: string;
+    readonly dir: string;
+    readonly version: string;
+    readonly ccaasBuilder: { readonly kind: string; readonly dir: string };
+  };
+  readonly channel: string;
+  readonly batchTimeout: string;
+  readonly orderer: {
+    readonly mspId: string;
+    readonly address: string;
+    readonly adminAddress: string;
+    readonly tlsCaCertFile: string;
+    readonly operationsUrl: string;
+  };
+  /** Peer org key → its peer. */
+  readonly peers: Readonly<Record<string, FabricPeerState>>;
+  readonly chaincode: FabricChaincodeState;
 }
 
 /** Fabric peer/orderer/channel/chaincode, or why they are not running. */
-export type FabricState =
-  | { readonly status: 'up'; readonly [key: string]: unknown }
-  | { readonly status: 'unavailable'; readonly reason: string };
+export type FabricState = FabricUpState | { readonly status: 'unavailable'; readonly reason: string };
 
 export interface NetworkState {
   readonly schemaVersion: 1;

@@ -10,7 +10,8 @@ import type { NetworkConfig } from './config';
 import { networkDown } from './down';
 import { writeDirectory } from './directory';
 import { deployCash } from './evm-deploy';
-import { fabricUnavailableReason } from './fabric';
+import { startFabric } from './fabric';
+import { findFabricBinaries } from './fabric-bin';
 import { buildOrgMsp } from './msp';
 import { isAlive } from './process';
 import { ProcessRegistry } from './registry';
@@ -72,11 +73,16 @@ export async function networkUp(
 
     const orgs = [{ org: cfg.ordererOrg, isPeerOrg: false }, ...cfg.peerOrgs.map((org) => ({ org, isPeerOrg: true }))];
     const cas = await phase(log, `Fabric CA: ${orgs.length} servers, bank identities enrolled, CRLs published`, () =>
-      Promise.all(orgs.map(({ org, isPeerOrg }) => startOrgCa(org, isPeerOrg, paths, (rec) => registry.add(rec)))),
+      Promise.all(
+        orgs.map(({ org, isPeerOrg }) =>
+          startOrgCa(org, { isPeerOrg, isIssuerOrg: org.key === cfg.chaincode.issuerOrg }, paths, (rec) =>
+            registry.add(rec),
+          ),
+        ),
+      ),
     );
 
     const caStates = Object.fromEntries(cas.map((ca) => [ca.org, ca]));
-    // Enrolled now so the layout is ready, but no peer/orderer reads it yet: none can run here.
     const msps = await phase(log, 'Fabric MSP: orderer0, peer0 per bank and org admins enrolled (TLS too)', () =>
       Promise.all(cas.map((ca, i) => buildOrgMsp(orgs[i]!.org, orgs[i]!.isPeerOrg, ca, paths.stateDir))),
     );
@@ -84,8 +90,23 @@ export async function networkUp(
       writeDirectory(cfg, caStates, anvil.accounts, paths.stateDir),
     );
 
-    const fabricReason = fabricUnavailableReason();
-    log(`network-up: Fabric peer/orderer not started: ${fabricReason}`);
+    const mspStates = Object.fromEntries(cas.map((ca, i) => [ca.org, msps[i]!]));
+    const lookup = findFabricBinaries();
+    const fabric: NetworkState['fabric'] = lookup.found
+      ? await phase(log, `Fabric ${lookup.binaries.version}: orderer, peers, channel, chaincode (${lookup.binaries.source} ${lookup.binaries.dir})`, () =>
+          startFabric({
+            cfg,
+            bins: lookup.binaries,
+            stateDir: paths.stateDir,
+            logDir: paths.logDir,
+            cas: caStates,
+            msps: mspStates,
+            record: (rec) => registry.add(rec),
+            log,
+          }),
+        )
+      : { status: 'unavailable', reason: lookup.reason };
+    if (fabric.status === 'unavailable') log(`network-up: Fabric NOT started: ${fabric.reason}`);
 
     const state: NetworkState = {
       schemaVersion: 1,
@@ -101,8 +122,8 @@ export async function networkUp(
         abis: cash.abis,
       },
       fabricCa: { orgs: caStates },
-      fabricMsp: { orgs: Object.fromEntries(cas.map((ca, i) => [ca.org, msps[i]!])) },
-      fabric: { status: 'unavailable', reason: fabricReason },
+      fabricMsp: { orgs: mspStates },
+      fabric,
       directory,
       processes: registry.records,
     };

@@ -1,0 +1,331 @@
+/**
+ * The configuration files the Fabric processes read, written by us at network-up (no sample
+ * files are copied): each peer's `core.yaml`, the orderer's `orderer.yaml`, and the `configtx.yaml`
+ * from which configtxgen makes the channel's genesis block. Each is written as JSON, which is valid
+ * YAML, so no value can break the document. Everything listens on 127.0.0.1 only.
+ *
+ * Choices worth knowing:
+ * - TLS everywhere (peers, orderer, orderer admin, chaincode server) with the CA-enrolled certs;
+ *   the orderer admin endpoint (osnadmin) also requires a client certificate of the orderer org.
+ * - NodeOUs: the MSP folders carry `config.yaml` (msp.ts), so an identity's role is its OU.
+ * - `vm.endpoint` is empty: no Docker; the chaincode runs as a service (ccaas builder).
+ * - BatchTimeout {@link BATCH_TIMEOUT}: a block is cut at most that long after its first
+ *   transaction. It bounds the commit latency of a lone transaction (about 140 ms measured).
+ * - The orderer's operations endpoint serves Prometheus metrics, read to wait for a Raft leader.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FabricOrgMsp } from './state';
+
+/** How long the orderer waits to fill a block once it holds a transaction. */
+export const BATCH_TIMEOUT = '100ms';
+
+/** Where a peer listens (all on 127.0.0.1). */
+export interface PeerPorts {
+  readonly peer: number;
+  readonly chaincode: number;
+  readonly operations: number;
+}
+
+/** Where the orderer listens. */
+export interface OrdererPorts {
+  readonly orderer: number;
+  readonly admin: number;
+  readonly operations: number;
+}
+
+const addr = (port: number): string => `127.0.0.1:${port}`;
+
+function writeJsonYaml(file: string, doc: unknown): string {
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
+  return file;
+}
+
+/** A peer's core.yaml (into `cfgDir`, the peer's FABRIC_CFG_PATH). Returns the file. */
+export function writeCoreYaml(
+  cfgDir: string,
+  o: {
+    readonly msp: FabricOrgMsp;
+    readonly ports: PeerPorts;
+    readonly dataDir: string;
+    readonly ccaasBuilderDir: string;
+  },
+): string {
+  const { msp, ports } = o;
+  const tls = msp.node.tlsDir;
+  const endpoint = addr(ports.peer);
+  return writeJsonYaml(join(cfgDir, 'core.yaml'), {
+    peer: {
+      id: msp.node.host,
+      networkId: 'dvp',
+      listenAddress: endpoint,
+      address: endpoint,
+      addressAutoDetect: false,
+      chaincodeListenAddress: addr(ports.chaincode),
+      chaincodeAddress: addr(ports.chaincode),
+      gateway: { enabled: true, endorsementTimeout: '30s', broadcastTimeout: '30s', dialTimeout: '2m' },
+      keepalive: {
+        interval: '7200s',
+        timeout: '20s',
+        minInterval: '60s',
+        client: { interval: '60s', timeout: '20s' },
+        deliveryClient: { interval: '60s', timeout: '20s' },
+      },
+      gossip: gossipConfig(endpoint),
+      tls: {
+        enabled: true,
+        clientAuthRequired: false,
+        cert: { file: join(tls, 'server.crt') },
+        key: { file: join(tls, 'server.key') },
+        rootcert: { file: join(tls, 'ca.crt') },
+        clientRootCAs: { files: [join(tls, 'ca.crt')] },
+      },
+      authentication: { timewindow: '15m' },
+      fileSystemPath: o.dataDir,
+      BCCSP: { Default: 'SW', SW: { Hash: 'SHA2', Security: 256, FileKeyStore: { KeyStore: '' } } },
+      mspConfigPath: msp.node.mspDir,
+      localMspId: msp.mspId,
+      localMspType: 'bccsp',
+      client: { connTimeout: '3s' },
+      deliveryclient: {
+        blockGossipEnabled: false,
+        reconnectTotalTimeThreshold: '3600s',
+        connTimeout: '3s',
+        reConnectBackoffThreshold: '3600s',
+        blockCensorshipTimeoutKey: '30s',
+        minimalReconnectInterval: '100ms',
+      },
+      profile: { enabled: false },
+      handlers: {
+        authFilters: [{ name: 'DefaultAuth' }, { name: 'ExpirationCheck' }, { name: 'TimeWindowCheck' }],
+        decorators: [{ name: 'DefaultDecorator' }],
+        endorsers: { escc: { name: 'DefaultEndorsement' } },
+        validators: { vscc: { name: 'DefaultValidation' } },
+      },
+      discovery: {
+        enabled: true,
+        authCacheEnabled: true,
+        authCacheMaxSize: 1000,
+        authCachePurgeRetentionRatio: 0.75,
+        orgMembersAllowedAccess: false,
+      },
+      limits: { concurrency: { endorserService: 2500, deliverService: 2500, gatewayService: 500 } },
+      maxRecvMsgSize: 104857600,
+      maxSendMsgSize: 104857600,
+    },
+    // No Docker: chaincode runs as a service, reached through the external builder below.
+    vm: { endpoint: '' },
+    chaincode: {
+      externalBuilders: [{ name: 'ccaas_builder', path: o.ccaasBuilderDir }],
+      installTimeout: '300s',
+      startuptimeout: '300s',
+      executetimeout: '30s',
+      mode: 'net',
+      keepalive: 0,
+      system: { _lifecycle: 'enable', cscc: 'enable', lscc: 'enable', qscc: 'enable' },
+      logging: { level: 'info', shim: 'warning', format: '%{time:2006-01-02 15:04:05.000} [%{module}] %{message}' },
+    },
+    ledger: {
+      state: { stateDatabase: 'goleveldb', totalQueryLimit: 100000 },
+      // The chaincode's History transaction reads the history database.
+      history: { enableHistoryDatabase: true },
+      pvtdataStore: {
+        collElgProcMaxDbBatchSize: 5000,
+        collElgProcDbBatchesInterval: 1000,
+        deprioritizedDataReconcilerInterval: '60m',
+        purgeInterval: 100,
+        purgedKeyAuditLogging: true,
+      },
+      snapshots: { rootDir: join(o.dataDir, 'snapshots') },
+    },
+    operations: { listenAddress: addr(ports.operations), tls: { enabled: false } },
+    metrics: { provider: 'disabled' },
+  });
+}
+
+/** Gossip: one peer per org, each its own org leader, reachable by the other orgs at `endpoint`. */
+function gossipConfig(endpoint: string): Record<string, unknown> {
+  return {
+    bootstrap: endpoint,
+    useLeaderElection: false,
+    orgLeader: true,
+    membershipTrackerInterval: '5s',
+    endpoint: '',
+    externalEndpoint: endpoint,
+    maxBlockCountToStore: 10,
+    maxPropagationBurstLatency: '10ms',
+    maxPropagationBurstSize: 10,
+    propagateIterations: 1,
+    propagatePeerNum: 3,
+    pullInterval: '4s',
+    pullPeerNum: 3,
+    requestStateInfoInterval: '4s',
+    publishStateInfoInterval: '4s',
+    publishCertPeriod: '10s',
+    skipBlockVerification: false,
+    dialTimeout: '3s',
+    connTimeout: '2s',
+    recvBuffSize: 20,
+    sendBuffSize: 200,
+    digestWaitTime: '1s',
+    requestWaitTime: '1500ms',
+    responseWaitTime: '2s',
+    aliveTimeInterval: '5s',
+    aliveExpirationTimeout: '25s',
+    reconnectInterval: '25s',
+    maxConnectionAttempts: 120,
+    msgExpirationFactor: 20,
+    election: {
+      startupGracePeriod: '15s',
+      membershipSampleInterval: '1s',
+      leaderAliveThreshold: '10s',
+      leaderElectionDuration: '5s',
+    },
+    pvtData: {
+      pullRetryThreshold: '60s',
+      transientstoreMaxBlockRetention: 20000,
+      pushAckTimeout: '3s',
+      btlPullMargin: 10,
+      reconcileBatchSize: 10,
+      reconcileSleepInterval: '1m',
+      reconciliationEnabled: true,
+      skipPullingInvalidTransactionsDuringCommit: false,
+      implicitCollectionDisseminationPolicy: { requiredPeerCount: 0, maxPeerCount: 1 },
+    },
+    // Blocks come from the orderer to every peer (each is its org's leader); no state transfer.
+    state: { enabled: false },
+  };
+}
+
+/** The orderer's orderer.yaml (into `cfgDir`). Channel participation API, no system channel. */
+export function writeOrdererYaml(
+  cfgDir: string,
+  o: { readonly msp: FabricOrgMsp; readonly ports: OrdererPorts; readonly dataDir: string },
+): string {
+  const tls = o.msp.node.tlsDir;
+  const cert = join(tls, 'server.crt');
+  const key = join(tls, 'server.key');
+  const ca = join(tls, 'ca.crt');
+  return writeJsonYaml(join(cfgDir, 'orderer.yaml'), {
+    General: {
+      ListenAddress: '127.0.0.1',
+      ListenPort: o.ports.orderer,
+      TLS: { Enabled: true, PrivateKey: key, Certificate: cert, RootCAs: [ca], ClientAuthRequired: false },
+      Keepalive: { ServerMinInterval: '60s', ServerInterval: '7200s', ServerTimeout: '20s' },
+      MaxRecvMsgSize: 104857600,
+      MaxSendMsgSize: 104857600,
+      // Raft traffic shares the orderer's listener and TLS certificate.
+      Cluster: { SendBufferSize: 100, ClientCertificate: cert, ClientPrivateKey: key },
+      BootstrapMethod: 'none',
+      LocalMSPDir: o.msp.node.mspDir,
+      LocalMSPID: o.msp.mspId,
+      BCCSP: { Default: 'SW', SW: { Hash: 'SHA2', Security: 256, FileKeyStore: { KeyStore: '' } } },
+      Authentication: { TimeWindow: '15m' },
+    },
+    FileLedger: { Location: join(o.dataDir, 'ledger') },
+    Debug: { BroadcastTraceDir: '', DeliverTraceDir: '' },
+    Operations: { ListenAddress: addr(o.ports.operations), TLS: { Enabled: false } },
+    // Prometheus on the operations endpoint: network-up reads consensus_etcdraft_is_leader.
+    Metrics: { Provider: 'prometheus' },
+    Admin: {
+      ListenAddress: addr(o.ports.admin),
+      TLS: {
+        Enabled: true,
+        Certificate: cert,
+        PrivateKey: key,
+        RootCAs: [ca],
+        ClientAuthRequired: true,
+        ClientRootCAs: [ca],
+      },
+    },
+    ChannelParticipation: { Enabled: true, MaxRequestBodySize: '1 MB' },
+    Consensus: { WALDir: join(o.dataDir, 'etcdraft', 'wal'), SnapDir: join(o.dataDir, 'etcdraft', 'snapshot') },
+  });
+}
+
+const sig = (rule: string) => ({ Type: 'Signature', Rule: rule });
+const meta = (rule: string) => ({ Type: 'ImplicitMeta', Rule: rule });
+
+function orgPolicies(mspId: string, isPeerOrg: boolean): Record<string, unknown> {
+  const m = (role: string) => `'${mspId}.${role}'`;
+  return {
+    Readers: sig(`OR(${[m('admin'), m(isPeerOrg ? 'peer' : 'orderer'), m('client')].join(', ')})`),
+    // The orderer signs every block; BlockValidation (ANY Writers of the orderer group) checks it.
+    Writers: sig(isPeerOrg ? `OR(${m('admin')}, ${m('client')})` : `OR(${m('admin')}, ${m('orderer')})`),
+    Admins: sig(`OR(${m('admin')})`),
+    ...(isPeerOrg ? { Endorsement: sig(`OR(${m('peer')})`) } : {}),
+  };
+}
+
+/** configtx.yaml with one profile, {@link CHANNEL_PROFILE}: etcdraft with one consenter, every bank org. */
+export function writeConfigtxYaml(
+  cfgDir: string,
+  o: {
+    readonly orderer: FabricOrgMsp;
+    readonly ordererPort: number;
+    readonly peerOrgs: readonly { readonly msp: FabricOrgMsp; readonly peerPort: number }[];
+  },
+): string {
+  const ordererTls = join(o.orderer.node.tlsDir, 'server.crt');
+  const ordererOrg = {
+    Name: o.orderer.mspId,
+    ID: o.orderer.mspId,
+    MSPDir: o.orderer.mspDir,
+    Policies: orgPolicies(o.orderer.mspId, false),
+    OrdererEndpoints: [addr(o.ordererPort)],
+  };
+  const peerOrgs = o.peerOrgs.map(({ msp, peerPort }) => ({
+    Name: msp.mspId,
+    ID: msp.mspId,
+    MSPDir: msp.mspDir,
+    Policies: orgPolicies(msp.mspId, true),
+    AnchorPeers: [{ Host: '127.0.0.1', Port: peerPort }],
+  }));
+  return writeJsonYaml(join(cfgDir, 'configtx.yaml'), {
+    Profiles: {
+      [CHANNEL_PROFILE]: {
+        Policies: { Readers: meta('ANY Readers'), Writers: meta('ANY Writers'), Admins: meta('MAJORITY Admins') },
+        Capabilities: { V3_0: true },
+        Orderer: {
+          OrdererType: 'etcdraft',
+          BatchTimeout: BATCH_TIMEOUT,
+          BatchSize: { MaxMessageCount: 100, AbsoluteMaxBytes: '10 MB', PreferredMaxBytes: '2 MB' },
+          EtcdRaft: {
+            Consenters: [{ Host: '127.0.0.1', Port: o.ordererPort, ClientTLSCert: ordererTls, ServerTLSCert: ordererTls }],
+            Options: {
+              TickInterval: '100ms',
+              ElectionTick: 10,
+              HeartbeatTick: 1,
+              MaxInflightBlocks: 5,
+              SnapshotIntervalSize: '16 MB',
+            },
+          },
+          Organizations: [ordererOrg],
+          Policies: {
+            Readers: meta('ANY Readers'),
+            Writers: meta('ANY Writers'),
+            Admins: meta('MAJORITY Admins'),
+            BlockValidation: meta('ANY Writers'),
+          },
+          Capabilities: { V2_0: true },
+        },
+        Application: {
+          Organizations: peerOrgs,
+          Policies: {
+            Readers: meta('ANY Readers'),
+            Writers: meta('ANY Writers'),
+            Admins: meta('MAJORITY Admins'),
+            // Approving a chaincode definition: a majority of the bank orgs (both, with two banks).
+            LifecycleEndorsement: meta('MAJORITY Endorsement'),
+            Endorsement: meta('MAJORITY Endorsement'),
+          },
+          Capabilities: { V2_5: true },
+        },
+      },
+    },
+  });
+}
+
+/** The one profile of {@link writeConfigtxYaml}. */
+export const CHANNEL_PROFILE = 'DvpSettlement';
