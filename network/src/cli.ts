@@ -3,9 +3,13 @@
  *   tsx network/src/cli.ts up            bring the local ledgers up (idempotent)
  *   tsx network/src/cli.ts down          stop everything started; KEEP=1 keeps the state folder
  *   tsx network/src/cli.ts status        print network.json's summary and process liveness
+ *   tsx network/src/cli.ts find-fabric   say which Fabric binaries network-up would run (exit 3: none)
+ *   tsx network/src/cli.ts chaincode-upgrade   redeploy a changed chaincode with the next sequence
  */
 import { loadNetworkConfig } from './config';
 import { networkDown } from './down';
+import { findFabricBinaries } from './fabric-bin';
+import { upgradeChaincode } from './fabric-upgrade';
 import { isAlive } from './process';
 import { networkPaths, readState } from './state';
 import { networkUp } from './up';
@@ -32,11 +36,39 @@ async function main(command: string | undefined): Promise<number> {
       log(`network: started ${state.startedAt}; state ${paths.stateFile}`);
       for (const p of state.processes)
         log(`  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${isAlive(p.pid) ? 'alive' : 'DEAD'}`);
-      log(`  EVM ${state.evm.rpcUrl} chain ${state.evm.chainId}; Fabric: ${state.fabric.status}`);
+      log(`  EVM ${state.evm.rpcUrl} chain ${state.evm.chainId}`);
+      if (state.fabric.status === 'up') {
+        const { chaincode, binaries } = state.fabric;
+        log(`  Fabric ${binaries.version} (${binaries.source} ${binaries.dir}); channel ${state.fabric.channel}`);
+        log(`  chaincode ${chaincode.label} sequence ${chaincode.sequence}, endorsement ${chaincode.endorsementPolicy}`);
+      } else log(`  Fabric: unavailable: ${state.fabric.reason}`);
+      return 0;
+    }
+    case 'find-fabric': {
+      const lookup = findFabricBinaries();
+      if (!lookup.found) {
+        log(`Fabric: ${lookup.reason}`);
+        return 3;
+      }
+      const b = lookup.binaries;
+      log(`Fabric ${b.version}: ${b.dir} (${b.source}); ccaas builder: ${b.ccaasBuilder.kind} ${b.ccaasBuilder.dir}`);
+      return 0;
+    }
+    case 'chaincode-upgrade': {
+      const state = readState(paths.stateFile);
+      if (!state) {
+        log('chaincode-upgrade: the network is not up (make network-up)');
+        return 1;
+      }
+      if (state.fabric.status !== 'up') {
+        log(`chaincode-upgrade: Fabric is not running: ${state.fabric.reason}`);
+        return 3;
+      }
+      await upgradeChaincode(paths, loadNetworkConfig(), state, { log });
       return 0;
     }
     default:
-      process.stderr.write('usage: cli.ts up|down|status\n');
+      process.stderr.write('usage: cli.ts up|down|status|chaincode-upgrade\n');
       return 2;
   }
 }

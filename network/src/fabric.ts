@@ -17,7 +17,6 @@ import { requirePort } from './config';
 import type { FabricBinaries } from './fabric-bin';
 import {
   chaincodeContentHash,
-  committedSequence,
   deployChaincode,
   packageChaincode,
   startChaincodeServer,
@@ -60,6 +59,9 @@ export function deployedPolicy(cfg: NetworkConfig): AccessPolicy {
   if (!issuer) throw new Error(`chaincode.issuerOrg "${cfg.chaincode.issuerOrg}" is not a peer org`);
   return { ...DEFAULT_POLICY, roleMsps: { admin: banks, issuer: [issuer.mspId] }, governors: banks };
 }
+
+/** The chaincode server's name in the process registry. */
+export const CHAINCODE_PROCESS = 'chaincode-securities';
 
 const fabricDir = (stateDir: string, ...parts: string[]): string => join(stateDir, 'fabric', ...parts);
 
@@ -258,15 +260,14 @@ export async function startChaincode(
   });
   await stopOld?.();
   const accessPolicy = deployedPolicy(cfg);
-  const proc = await startChaincodeServer({
+  await startChaincodeServer({
     packageId: pkg.packageId,
     port: cfg.chaincode.serverPort,
     tls,
     accessPolicy,
     log: join(i.logDir, 'chaincode-securities.log'),
-    onSpawn: (p) => i.record({ name: 'chaincode-securities', pid: p.pid, log: p.log, ports: [cfg.chaincode.serverPort] }),
+    onSpawn: (p) => i.record({ name: CHAINCODE_PROCESS, pid: p.pid, log: p.log, ports: [cfg.chaincode.serverPort] }),
   });
-  void proc;
   const issuer = cfg.peerOrgs.find((o) => o.key === cfg.chaincode.issuerOrg)!;
   return {
     name: cfg.chaincode.name,
@@ -282,4 +283,3 @@ export async function startChaincode(
   };
 }
 
-export { committedSequence };

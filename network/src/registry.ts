@@ -28,7 +28,16 @@ export class ProcessRegistry {
   }
 
   add(record: ProcessRecord): void {
-    this.#records = [...this.#records, record];
+    this.#write([...this.#records, record]);
+  }
+
+  /** Replaces the record named `record.name` (a restarted process), or adds it. */
+  replace(record: ProcessRecord): void {
+    this.#write([...this.#records.filter((r) => r.name !== record.name), record]);
+  }
+
+  #write(records: ProcessRecord[]): void {
+    this.#records = records;
     mkdirSync(dirname(this.#file), { recursive: true });
     const tmp = `${this.#file}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(this.#records, null, 2)}\n`);

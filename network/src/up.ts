@@ -12,6 +12,9 @@ import { writeDirectory } from './directory';
 import { deployCash } from './evm-deploy';
 import { startFabric } from './fabric';
 import { findFabricBinaries } from './fabric-bin';
+import { healthz } from './fabric-cli';
+import { walletIdentity, waitEndorsable } from './fabric-client';
+import { chaincodeChanged, upgradeChaincode } from './fabric-upgrade';
 import { buildOrgMsp } from './msp';
 import { isAlive } from './process';
 import { ProcessRegistry } from './registry';
@@ -27,6 +30,13 @@ async function healthy(state: NetworkState): Promise<boolean> {
   // A state written by an older network-up (no published CRLs, no Fabric MSPs) is restarted, not reused.
   if (!Object.values(state.fabricCa.orgs).every((ca) => ca.crlFile && existsSync(ca.crlFile))) return false;
   if (!state.fabricMsp || !Object.values(state.fabricMsp.orgs).every((o) => existsSync(o.node.tlsDir))) return false;
+  // Fabric binaries that appeared since (or vanished): start again with or without Fabric.
+  if ((state.fabric?.status === 'up') !== findFabricBinaries().found) return false;
+  if (state.fabric.status === 'up') {
+    const nodes = [state.fabric.orderer.operationsUrl, ...Object.values(state.fabric.peers).map((p) => p.operationsUrl)];
+    const answers = await Promise.all(nodes.map((url) => healthz(Number(new URL(url).port)).catch(() => false)));
+    if (!answers.every(Boolean)) return false;
+  }
   const id = await rpc<string>(state.evm.rpcUrl, 'eth_chainId').catch(() => undefined);
   if (id === undefined || Number(id) !== state.evm.chainId) return false;
   const cas = await Promise.all(Object.values(state.fabricCa.orgs).map(caAnswers));
@@ -49,6 +59,10 @@ export async function networkUp(
   const { log } = opts;
   const existing = readState(paths.stateFile);
   if (existing && (await healthy(existing))) {
+    if (chaincodeChanged(existing)) {
+      log('network-up: the network is up but the compiled chaincode changed since it was deployed; upgrading it');
+      return upgradeChaincode(paths, cfg, existing, { log });
+    }
     log(
       `network-up: the network is already up (since ${existing.startedAt}, ${existing.processes.length} processes); nothing changed`,
     );
@@ -107,6 +121,14 @@ export async function networkUp(
         )
       : { status: 'unavailable', reason: lookup.reason };
     if (fabric.status === 'unavailable') log(`network-up: Fabric NOT started: ${fabric.reason}`);
+    else {
+      const gateways = Object.fromEntries(
+        cfg.peerOrgs.map((o) => [o.key, walletIdentity(o.mspId, caStates[o.key]!.wallet, 'gateway')]),
+      );
+      await phase(log, 'Fabric: every peer gathers every bank’s endorsement (gossip membership)', () =>
+        waitEndorsable(fabric, gateways),
+      );
+    }
 
     const state: NetworkState = {
       schemaVersion: 1,
