@@ -323,7 +323,8 @@ describe('Fabric CA client against a real fabric-ca-server', () => {
       const wallet = join(ca.dir, 'wallet');
       const record = saveIdentity(wallet, 'registrar', 'SellerBankMSP', registrar);
       expect(statSync(join(wallet, 'registrar', 'key.pem')).mode & 0o777).toBe(0o600);
-      expect(record).toMatchObject({ mspId: 'SellerBankMSP', enrollmentId: 'registrar', identityType: 'admin' });
+      // The bootstrap registrar is a client: it registers and revokes but is no MSP admin of its org.
+      expect(record).toMatchObject({ mspId: 'SellerBankMSP', enrollmentId: 'registrar', identityType: 'client' });
       expect(record.fingerprint).toBe(certificateFingerprint(registrar.certificate));
       const json = readFileSync(join(wallet, 'registrar', 'identity.json'), 'utf8');
       expect(json).not.toMatch(/PRIVATE|secret/i);

@@ -1,4 +1,4 @@
-/** Public API of `@dvp/certs`: CA server launcher, CA client, wallet, attributes, directory. */
+/** Public API of `@dvp/certs`: CA server launcher, CA client, wallet, attributes, directory, Fabric ids. */
 export { startCaServer, stopProcess, isAlive, DEFAULT_CA_SERVER_BINARY } from './ca-server';
 export { nodeOusConfig } from './ca-config';
 export type { CaServerOptions, CaServerHandle } from './ca-server';
@@ -39,5 +39,6 @@ export type { Directory, DirectoryEntry, SignedDirectory } from './directory';
 export { certificateFingerprint, certificateSerialAndAki, generateKeyPair, signLowS } from './crypto';
 export { checkRevocation } from './crl';
 export type { RevocationStatus } from './crl';
+export { fabricAccountId, fabricSubjectId } from './fabric-id';
 export { CaRequestError, CertsError, CERTS_ERROR_TITLES } from './errors';
 export type { CaErrorDetail, CertsErrorCode } from './errors';

@@ -84,12 +84,10 @@ describe('the shared network’s Fabric MSP material', () => {
   });
 
   it('gives every wallet identity of every org exactly one NodeOU, so an MSP with NodeOUs accepts it', () => {
-    // Only the CA's bootstrap registrar is an admin; the `admin` identity is an operator (client).
-    const expected: Record<string, string> = { registrar: 'admin' };
+    // No wallet identity is an MSP admin, the CA's bootstrap registrar included: the only admin of an
+    // org is Admin@<domain> (fabricMsp); the `admin` identity is an operator (client).
     for (const ca of Object.values(net.fabricCa.orgs)) {
-      for (const name of listWallet(ca.wallet)) {
-        expectNodeOu(join(ca.wallet, name, 'cert.pem'), expected[name] ?? 'client');
-      }
+      for (const name of listWallet(ca.wallet)) expectNodeOu(join(ca.wallet, name, 'cert.pem'), 'client');
     }
   });
 });

@@ -126,7 +126,7 @@ describe('Fabric errors', () => {
 
   describe('wire encodings', () => {
     it('builds commit status requests that fabric-gateway and fabric-protos read back', async () => {
-      const id = await enroll({ mspId: 'SellerBankMSP', cn: 'alice', ous: ['client'] });
+      const id = await enroll({ mspId: 'SellerBankMSP', cn: 'alice', ous: ['client', 'seller'] });
       const client = new Client('127.0.0.1:1', credentials.createInsecure());
       const real: Gateway = connect({ client, identity: id.identity, signer: id.signer, hash: hash.sha256 });
       const surface: FabricGateway = real; // a real Gateway is what the connector takes

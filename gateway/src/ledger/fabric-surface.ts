@@ -12,7 +12,7 @@ import type {
   ProposalOptions,
   Status,
 } from '@hyperledger/fabric-gateway';
-import { X509Certificate } from 'node:crypto';
+import { fabricAccountId } from '@dvp/certs';
 
 /** The commit status of one transaction (fabric-gateway `Commit`). */
 export interface FabricCommit {
@@ -53,8 +53,12 @@ export interface FabricGateway {
   newCommit(bytes: Uint8Array): FabricCommit;
 }
 
-/** The chaincode's identity-bound account of `identity`: `<mspId>:/OU=../CN=..` (subject in certificate order). */
+/**
+ * The chaincode's identity-bound account of `identity`, e.g. `SellerBankMSP:/OU=client/OU=seller/CN=trader`:
+ * {@link fabricAccountId}, which forms the subject exactly as fabric-shim's `getID()` does on the
+ * peer (one `/OU=` per value of Fabric CA's multi-valued OU RDN, only the first `/` of a value
+ * escaped), so the connector names the account the chaincode binds to this identity.
+ */
 export function fabricAccountOf(identity: Identity): string {
-  const subject = new X509Certificate(Buffer.from(identity.credentials)).subject;
-  return `${identity.mspId}:/${subject.split('\n').join('/')}`;
+  return fabricAccountId(identity.mspId, identity.credentials);
 }

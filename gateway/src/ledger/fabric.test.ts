@@ -76,6 +76,11 @@ describe('Fabric connector', () => {
       const { lockId } = await fabric.lock(fabricLockRequest(w, 1n));
       expect((await fabric.readLock(lockId))?.sender).toBe(fabric.signer);
     });
+
+    it('names the account as fabric-shim does: one /OU= per value of the type + affiliation RDN, in DER order', () => {
+      expect(fabricAccountOf(w.seller.identity)).toBe('SellerBankMSP:/OU=client/OU=seller/CN=alice');
+      expect(fabricAccountOf(w.buyer.identity)).toBe('BuyerBankMSP:/OU=buyer/OU=client/CN=bob');
+    });
   });
 
   describe('lock', () => {

@@ -30,18 +30,23 @@ async function cast(): Promise<{ ca: TestCa; ids: Record<Member, TestIdentity> }
   shared ??= (async () => {
     const ca = await TestCa.create();
     const ids: Record<Member, TestIdentity> = {
-      issuer: await ca.issue({ mspId: 'RegistrarMSP', cn: 'registrar', ous: ['client'], attrs: { role: 'issuer' } }),
-      alice: await ca.issue({ mspId: 'SellerBankMSP', cn: 'alice', ous: ['client'] }),
-      bob: await ca.issue({ mspId: 'BuyerBankMSP', cn: 'bob', ous: ['client'] }),
-      carol: await ca.issue({ mspId: 'BuyerBankMSP', cn: 'carol', ous: ['client'] }),
+      issuer: await ca.issue({
+        mspId: 'RegistrarMSP',
+        cn: 'registrar',
+        ous: ['client', 'registrar'],
+        attrs: { role: 'issuer' },
+      }),
+      alice: await ca.issue({ mspId: 'SellerBankMSP', cn: 'alice', ous: ['client', 'seller'] }),
+      bob: await ca.issue({ mspId: 'BuyerBankMSP', cn: 'bob', ous: ['client', 'buyer'] }),
+      carol: await ca.issue({ mspId: 'BuyerBankMSP', cn: 'carol', ous: ['client', 'buyer'] }),
       manager: await ca.issue({
         mspId: 'SellerBankMSP',
         cn: 'escrow-manager',
-        ous: ['client'],
+        ous: ['client', 'seller'],
         attrs: { role: 'client' },
       }),
       auditor: await ca.issue({ mspId: 'RegistrarMSP', cn: 'auditor', attrs: { role: 'auditor' } }),
-      admin: await ca.issue({ mspId: 'RegistrarMSP', cn: 'admin', ous: ['admin'] }),
+      admin: await ca.issue({ mspId: 'RegistrarMSP', cn: 'admin', ous: ['admin', 'registrar'] }),
     };
     return { ca, ids };
   })();

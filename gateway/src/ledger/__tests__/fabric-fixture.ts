@@ -36,10 +36,15 @@ export async function submitAs(world: FabricWorld, id: FakeIdentity, fcn: string
 export async function makeFabricWorld(funds: bigint): Promise<FabricWorld> {
   const world: FabricWorld = {
     ledger: new FakeLedger(CHANNEL, CHAINCODE, 1_700_000_000),
-    issuer: await enroll({ mspId: 'RegistrarMSP', cn: 'registrar', ous: ['client'], attrs: { role: 'issuer' } }),
-    seller: await enroll({ mspId: 'SellerBankMSP', cn: 'alice', ous: ['client'] }),
-    buyer: await enroll({ mspId: 'BuyerBankMSP', cn: 'bob', ous: ['client'] }),
-    manager: await enroll({ mspId: 'SellerBankMSP', cn: 'escrow-manager', ous: ['client'] }),
+    issuer: await enroll({
+      mspId: 'RegistrarMSP',
+      cn: 'registrar',
+      ous: ['client', 'registrar'],
+      attrs: { role: 'issuer' },
+    }),
+    seller: await enroll({ mspId: 'SellerBankMSP', cn: 'alice', ous: ['client', 'seller'] }),
+    buyer: await enroll({ mspId: 'BuyerBankMSP', cn: 'bob', ous: ['client', 'buyer'] }),
+    manager: await enroll({ mspId: 'SellerBankMSP', cn: 'escrow-manager', ous: ['client', 'seller'] }),
   };
   await submitAs(world, world.issuer, 'CreateInstrument', ISIN, 'Apple Inc. common stock', '1');
   await submitAs(world, world.issuer, 'Issue', ISIN, world.seller.account, funds.toString());
