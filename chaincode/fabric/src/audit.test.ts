@@ -148,9 +148,10 @@ describe('contract metadata', () => {
     const list = (name: string): object => ({ type: 'array', items: ref(name) });
     // name → [tag, [param, schema]..., returns (undefined for void)]
     const expected: Record<string, [string, [string, object][], object | undefined]> = {
-      InitLedger: ['SUBMIT', [['policyJson', S]], undefined],
-      SetPolicy: ['SUBMIT', [['policyJson', S]], undefined],
+      ProposePolicy: ['SUBMIT', [['policyJson', S]], ref('PolicyProposal')],
+      ApprovePolicy: ['SUBMIT', [['proposalId', S]], ref('PolicyProposal')],
       GetPolicy: ['EVALUATE', [], S],
+      GetPolicyProposal: ['EVALUATE', [['proposalId', S]], ref('PolicyProposal')],
       CreateInstrument: [
         'SUBMIT',
         [
@@ -269,21 +270,39 @@ describe('contract metadata', () => {
         ),
       ]),
     );
-    const numbers = new Set(['createdAt', 'expiry', 'settledAt', 'updatedAt', 'timestamp']);
+    const numbers = new Set(['createdAt', 'expiry', 'settledAt', 'updatedAt', 'timestamp', 'approvedAt']);
+    const arrays = new Set(['approvals', 'pending']);
     for (const [name, props] of Object.entries(types)) {
       for (const [prop, type] of Object.entries(props)) {
-        const want = prop === 'isDelete' ? 'boolean' : numbers.has(prop) ? 'number' : 'string';
+        const scalar = prop === 'isDelete' ? 'boolean' : numbers.has(prop) ? 'number' : 'string';
+        const want = arrays.has(prop) ? 'array' : scalar;
         expect(`${name}.${prop}: ${type}`).toBe(`${name}.${prop}: ${want}`);
       }
     }
     expect(Object.keys(types).sort()).toEqual(
-      ['Account', 'Escrow', 'HistoryEntry', 'Holding', 'HtlcLock', 'Instrument', 'SupplyBreakdown'].sort(),
+      [
+        'Account',
+        'Escrow',
+        'HistoryEntry',
+        'Holding',
+        'HtlcLock',
+        'Instrument',
+        'PolicyApproval',
+        'PolicyProposal',
+        'SupplyBreakdown',
+      ].sort(),
     );
+    // contract-api names a property's object type by its schema $id, without the path.
+    expect(schemas['PolicyProposal']?.properties).toMatchObject({
+      approvals: { type: 'array', items: { $ref: 'PolicyApproval' } },
+      pending: { type: 'array', items: { type: 'string' } },
+    });
   });
 
   it('describes every returned type, with properties in sorted order', async () => {
     const schemas = (await metadata()).components.schemas;
-    for (const name of ['Instrument', 'Holding', 'Account', 'HtlcLock', 'Escrow', 'SupplyBreakdown', 'HistoryEntry']) {
+    const names = ['Instrument', 'Holding', 'Account', 'HtlcLock', 'Escrow', 'SupplyBreakdown', 'HistoryEntry'];
+    for (const name of [...names, 'PolicyApproval', 'PolicyProposal']) {
       const keys = Object.keys(schemas[name]?.properties ?? {});
       expect({ name, keys }).toEqual({ name, keys: [...keys].sort() });
       expect(keys.length).toBeGreaterThan(2);

@@ -8,15 +8,25 @@ import { Contract, Info, Param, Returns, Transaction } from 'fabric-contract-api
 import { history, supplyBreakdown } from './audit';
 import { canonicalJson } from './canonical';
 import { SecuritiesContext } from './context';
-import { emit } from './events';
 import { fail } from './errors';
 import { escrowDeposit, escrowRelease, escrowReturn, getEscrow } from './escrow';
+import { approvePolicy, getPolicyProposal, proposePolicy } from './governance';
 import { createInstrument, issue, openAccount, redeem, transfer } from './holdings';
 import { claimHtlc, getHtlc, lockHtlc, refundHtlc } from './htlc';
 import { callerOf } from './identity';
 import { requireIsin } from './isin';
 import { Ledger } from './ledger';
-import { Account, Escrow, HistoryEntry, Holding, HtlcLock, Instrument, record, SupplyBreakdown } from './model';
+import {
+  Account,
+  Escrow,
+  HistoryEntry,
+  Holding,
+  HtlcLock,
+  Instrument,
+  PolicyProposal,
+  record,
+  SupplyBreakdown,
+} from './model';
 import type { AccessPolicy, ChaincodeConfig } from './policy';
 import { authorize, loadConfig, parsePolicy } from './policy';
 
@@ -54,23 +64,32 @@ export class SecuritiesContract extends Contract {
 
   // ---- governance ----
 
-  /** Stores the first access policy (once; authorized by the bootstrap policy). */
+  /** Proposes a new access policy; the caller's MSP (a governor) approves it with the proposal. */
   @Transaction()
-  @Param('policyJson', 'string', 'AccessPolicy JSON: {"public":[...],"roles":{"<role>":[...]},"roleMsps"?:{...}}')
-  async InitLedger(ctx: SecuritiesContext, policyJson: string): Promise<void> {
-    if ((await ctx.ledger.readRaw('config', 'policy')) !== undefined) {
-      fail('ALREADY_EXISTS', 'the ledger is already initialised');
-    }
-    await this.SetPolicy(ctx, policyJson);
+  @Param(
+    'policyJson',
+    'string',
+    'AccessPolicy JSON: {"public":[...],"roles":{"<role>":[...]},"roleMsps"?:{...},"governors"?:[...]}',
+  )
+  @Returns('PolicyProposal')
+  async ProposePolicy(ctx: SecuritiesContext, policyJson: string): Promise<PolicyProposal> {
+    return proposePolicy(ctx, await this.#policy(ctx.ledger), policyJson);
   }
 
-  /** Replaces the access policy (authorized by the current policy). */
+  /** Approves a pending proposal for the caller's MSP; the last governor's approval adopts it. */
   @Transaction()
-  @Param('policyJson', 'string', 'AccessPolicy JSON')
-  async SetPolicy(ctx: SecuritiesContext, policyJson: string): Promise<void> {
-    const policy = parsePolicy(policyJson);
-    await ctx.ledger.write('config', ['policy'], policy);
-    emit(ctx, 'PolicySet', { policy, by: ctx.caller.account });
+  @Param('proposalId', 'string', 'SHA-256 hex of the proposed policy, as ProposePolicy returned it')
+  @Returns('PolicyProposal')
+  async ApprovePolicy(ctx: SecuritiesContext, proposalId: string): Promise<PolicyProposal> {
+    return approvePolicy(ctx, await this.#policy(ctx.ledger), proposalId);
+  }
+
+  /** A pending policy proposal, with the governors still to approve it. */
+  @Transaction(false)
+  @Param('proposalId', 'string', 'SHA-256 hex of the proposed policy')
+  @Returns('PolicyProposal')
+  async GetPolicyProposal(ctx: SecuritiesContext, proposalId: string): Promise<PolicyProposal> {
+    return getPolicyProposal(ctx, await this.#policy(ctx.ledger), proposalId);
   }
 
   /** The access policy in force, as canonical JSON. */

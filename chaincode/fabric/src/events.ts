@@ -9,6 +9,8 @@ import { canonicalBytes } from './canonical';
 
 /** Event types, past tense. */
 export type EventType =
+  | 'PolicyProposed'
+  | 'PolicyApproved'
   | 'PolicySet'
   | 'InstrumentCreated'
   | 'AccountOpened'

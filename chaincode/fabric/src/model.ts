@@ -116,3 +116,33 @@ export class HistoryEntry {
   /** The value written (canonical JSON), empty for deletes. */
   @Property() value!: string;
 }
+
+/** One governing MSP's approval of a policy proposal. */
+@DataType()
+export class PolicyApproval {
+  @Property() approvedAt!: number;
+  /** Identity account of the admin who approved. */
+  @Property() approver!: string;
+  @Property() mspId!: string;
+}
+
+/** PENDING until every governor approved; ADOPTED in the transaction that put it in force. */
+export type ProposalStatus = 'PENDING' | 'ADOPTED';
+
+/** A proposed access policy, waiting for the admins of every governing MSP (see README). */
+@DataType()
+export class PolicyProposal {
+  /** The first approval of each MSP, sorted by MSP id; the proposer's comes with the proposal. */
+  @Property('approvals', 'PolicyApproval[]') approvals!: PolicyApproval[];
+  @Property() createdAt!: number;
+  /** Governors of the policy in force (when this was returned) that have not approved yet. */
+  @Property('pending', 'string[]') pending!: string[];
+  /** The proposed policy as canonical JSON. */
+  @Property() policy!: string;
+  /** SHA-256 (hex) of `policy`. */
+  @Property() proposalId!: string;
+  /** Identity account of the admin who proposed it. */
+  @Property() proposer!: string;
+  /** PENDING or ADOPTED. */
+  @Property() status!: ProposalStatus;
+}

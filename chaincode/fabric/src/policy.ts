@@ -1,17 +1,19 @@
 /**
- * Access policy: which roles may call which transactions. Pure configuration; no org name or MSP
- * id appears in code. Sources, first match wins: the policy stored on the ledger by
- * `InitLedger`/`SetPolicy`, else `DVP_CHAINCODE_POLICY` (JSON) given to the chaincode process,
- * else {@link DEFAULT_POLICY}.
+ * Access policy: which roles may call which transactions, and which MSPs govern the policy
+ * itself. Pure configuration; no org name or MSP id appears in code. Sources, first match wins:
+ * the policy stored on the ledger (adopted through `ProposePolicy`/`ApprovePolicy`, see
+ * governance.ts), else `DVP_CHAINCODE_POLICY` (JSON) given to the chaincode process, else
+ * {@link DEFAULT_POLICY}.
  */
 import type { Caller } from './identity';
 import { fail } from './errors';
 
 /** Every transaction name the policy may mention. */
 export const TRANSACTIONS = [
-  'InitLedger',
-  'SetPolicy',
+  'ProposePolicy',
+  'ApprovePolicy',
   'GetPolicy',
+  'GetPolicyProposal',
   'CreateInstrument',
   'Instrument',
   'TotalSupply',
@@ -37,6 +39,15 @@ export const TRANSACTIONS = [
 /** A transaction name. */
 export type TransactionName = (typeof TRANSACTIONS)[number];
 
+/**
+ * Transactions of earlier versions, replaced by the proposal flow. Still accepted in a policy
+ * (they name nothing, a call is NOT_FOUND) so a policy stored by an earlier version parses.
+ */
+const RETIRED: readonly string[] = ['InitLedger', 'SetPolicy'];
+
+/** The role whose holders, from the governing MSPs, approve policy changes. */
+export const ADMIN_ROLE = 'admin';
+
 /** Role-based access policy. `'*'` in a role's list means every transaction. */
 export interface AccessPolicy {
   /** Transactions any enrolled identity may call (`'*'`: all). */
@@ -45,6 +56,11 @@ export interface AccessPolicy {
   readonly roles: Readonly<Record<string, readonly string[]>>;
   /** Optional: role → MSP ids from which that role is honoured (others ignore the role). */
   readonly roleMsps?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Optional: MSP ids whose admins must ALL approve a change of this policy. Defaults to
+   * `roleMsps.admin`; with neither, one honoured admin suffices (development only).
+   */
+  readonly governors?: readonly string[];
 }
 
 const HOLDER: readonly TransactionName[] = [
@@ -60,9 +76,19 @@ const HOLDER: readonly TransactionName[] = [
 
 /** Used when neither the ledger nor the environment supplies a policy. */
 export const DEFAULT_POLICY: AccessPolicy = {
-  public: ['GetPolicy', 'Instrument', 'TotalSupply', 'Account', 'BalanceOf', 'Holdings', 'GetHTLC', 'GetEscrow'],
+  public: [
+    'GetPolicy',
+    'GetPolicyProposal',
+    'Instrument',
+    'TotalSupply',
+    'Account',
+    'BalanceOf',
+    'Holdings',
+    'GetHTLC',
+    'GetEscrow',
+  ],
   roles: {
-    admin: ['InitLedger', 'SetPolicy'],
+    admin: ['ProposePolicy', 'ApprovePolicy'],
     issuer: ['CreateInstrument', 'Issue', 'Redeem', ...HOLDER],
     client: HOLDER,
     auditor: ['History', 'SupplyBreakdown'],
@@ -71,12 +97,48 @@ export const DEFAULT_POLICY: AccessPolicy = {
 
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+const MSP_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
 function checkNames(names: readonly string[], where: string): void {
   for (const name of names) {
-    if (name !== '*' && !(TRANSACTIONS as readonly string[]).includes(name)) {
+    if (name !== '*' && !(TRANSACTIONS as readonly string[]).includes(name) && !RETIRED.includes(name)) {
       fail('INVALID_ARGUMENT', `policy ${where} names unknown transaction ${name}`, { transaction: name });
     }
   }
+}
+
+/** An object of string lists (`roles`, `roleMsps`), each list checked by `check`. */
+function stringLists(
+  value: unknown,
+  field: string,
+  check: (list: string[], where: string) => void,
+): Record<string, string[]> {
+  if (!isObject(value)) fail('INVALID_ARGUMENT', `policy.${field} must be an object`);
+  const out: Record<string, string[]> = {};
+  for (const [role, list] of Object.entries(value)) {
+    if (!isStringArray(list)) fail('INVALID_ARGUMENT', `policy.${field}.${role} must be an array`, { role });
+    check(list, `${field}.${role}`);
+    out[role] = list;
+  }
+  return out;
+}
+
+/** `governors`: a non-empty list of distinct MSP ids, each honoured as admin when roleMsps.admin is set. */
+function parseGovernors(value: unknown, roleMsps: AccessPolicy['roleMsps']): string[] {
+  if (!isStringArray(value) || value.length === 0 || !value.every((m) => MSP_ID.test(m))) {
+    fail('INVALID_ARGUMENT', 'policy.governors must be a non-empty array of MSP ids');
+  }
+  const admins = roleMsps?.[ADMIN_ROLE];
+  value.forEach((mspId, i) => {
+    if (value.indexOf(mspId) !== i) fail('INVALID_ARGUMENT', 'policy.governors lists an MSP twice', { mspId });
+    // A governor whose admins the policy ignores could never approve: the policy would be frozen.
+    if (admins !== undefined && !admins.includes(mspId)) {
+      fail('INVALID_ARGUMENT', 'policy.governors names an MSP not in roleMsps.admin', { mspId });
+    }
+  });
+  return value;
 }
 
 /** Parses and validates a policy document; INVALID_ARGUMENT with the offending part otherwise. */
@@ -87,25 +149,24 @@ export function parsePolicy(json: string): AccessPolicy {
   } catch {
     fail('INVALID_ARGUMENT', 'policy is not valid JSON');
   }
-  if (doc === null || typeof doc !== 'object') fail('INVALID_ARGUMENT', 'policy must be a JSON object');
-  const { public: pub, roles, roleMsps } = doc as Record<string, unknown>;
+  if (!isObject(doc)) fail('INVALID_ARGUMENT', 'policy must be a JSON object');
+  const { public: pub, roles, roleMsps, governors } = doc;
   if (!isStringArray(pub)) fail('INVALID_ARGUMENT', 'policy.public must be an array of transaction names');
   checkNames(pub, 'public');
-  if (roles === null || typeof roles !== 'object') fail('INVALID_ARGUMENT', 'policy.roles must be an object');
-  const outRoles: Record<string, string[]> = {};
-  for (const [role, names] of Object.entries(roles)) {
-    if (!isStringArray(names)) fail('INVALID_ARGUMENT', `policy.roles.${role} must be an array`, { role });
-    checkNames(names, `roles.${role}`);
-    outRoles[role] = names;
-  }
-  if (roleMsps === undefined) return { public: pub, roles: outRoles };
-  if (roleMsps === null || typeof roleMsps !== 'object') fail('INVALID_ARGUMENT', 'policy.roleMsps must be an object');
-  const outMsps: Record<string, string[]> = {};
-  for (const [role, msps] of Object.entries(roleMsps)) {
-    if (!isStringArray(msps)) fail('INVALID_ARGUMENT', `policy.roleMsps.${role} must be an array`, { role });
-    outMsps[role] = msps;
-  }
-  return { public: pub, roles: outRoles, roleMsps: outMsps };
+  const policy: AccessPolicy = {
+    public: pub,
+    roles: stringLists(roles, 'roles', checkNames),
+    ...(roleMsps === undefined ? {} : { roleMsps: stringLists(roleMsps, 'roleMsps', () => undefined) }),
+  };
+  return governors === undefined ? policy : { ...policy, governors: parseGovernors(governors, policy.roleMsps) };
+}
+
+/**
+ * The MSP ids whose admins must all approve a change of `policy`: `governors`, else
+ * `roleMsps.admin`; undefined when neither is set (any one honoured admin suffices).
+ */
+export function governorsOf(policy: AccessPolicy): readonly string[] | undefined {
+  return policy.governors ?? policy.roleMsps?.[ADMIN_ROLE];
 }
 
 /** Process-level configuration of the chaincode, read once at start-up. */
@@ -125,11 +186,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
 }
 
 /** The roles of `caller` that `policy` honours (role restricted to other MSPs are dropped). */
-function effectiveRoles(policy: AccessPolicy, caller: Caller): string[] {
+export function effectiveRoles(policy: AccessPolicy, caller: Caller): string[] {
   return caller.roles.filter((role) => {
     const msps = policy.roleMsps?.[role];
     return msps === undefined || msps.includes(caller.mspId);
   });
+}
+
+/** True when `policy` lets holders of `role` (or everyone) call `transaction`. */
+export function roleMayCall(policy: AccessPolicy, role: string, transaction: string): boolean {
+  const allowed = [...policy.public, ...(policy.roles[role] ?? [])];
+  return allowed.includes('*') || allowed.includes(transaction);
 }
 
 /** Throws NOT_AUTHORIZED unless `caller` may call `transaction` under `policy`. */
