@@ -14,6 +14,12 @@ export interface DirectoryEntry {
   readonly certificateFingerprints: readonly string[];
   readonly evmAddress: string;
   readonly gatewayUrl: string;
+  /**
+   * The party's account on the securities chaincode: `<mspId>:<subject>` of the identity its
+   * gateway signs Fabric transactions with, as `fabricAccountId` (fabric-id.ts) forms it. Absent for a
+   * party that holds no securities on Fabric.
+   */
+  readonly fabricAccount?: string;
 }
 
 export interface Directory {

@@ -4,7 +4,8 @@
  * bank's CA certificate as a trust anchor, every bank's CRL file, the signed directory and its
  * authority's public key, the SQLite path `<state>/gateways/<bank>/gateway.sqlite`, the listen port
  * of the directory's gateway URL (`gatewayPort` of network.config.json, shifted like every port),
- * the gateway's Fabric identity, and the EVM node, contracts and the bank's EVM key (derived
+ * the gateway's Fabric identity and, when network.json says Fabric is up, the bank's peer, channel
+ * and chaincode with `securities.ledger = "fabric"`, and the EVM node, contracts and the bank's EVM key (derived
  * from the network mnemonic, written 0600 beside the config), the gateway-messaging identity
  * (`gateway` in the wallet) and the HTLC settlement terms.
  *
@@ -37,6 +38,16 @@ interface NetworkFile {
     >;
   };
   readonly directory: { readonly file: string; readonly authorityPublicKeyFile: string };
+  readonly fabric:
+    | {
+        readonly status: 'up';
+        readonly channel: string;
+        readonly chaincode: { readonly name: string };
+        readonly peers: Readonly<
+          Record<string, { readonly address: string; readonly host: string; readonly tlsCaCertFile: string }>
+        >;
+      }
+    | { readonly status: 'unavailable'; readonly reason: string };
 }
 
 /** Options of {@link writeGatewayConfig}. */
@@ -47,7 +58,10 @@ export interface GatewayConfigFromNetworkOptions {
   readonly party: string;
   /** Default `<state>/gateways/<party>/gateway.json`. */
   readonly out?: string;
-  /** ISIN → ERC-20 token on the EVM network, when securities are held there (no Fabric reachable). */
+  /**
+   * ISIN → ERC-20 token on the EVM network: securities held there, the stand-in for a machine
+   * without Fabric. Default: on Fabric when network.json says Fabric is up, else nowhere.
+   */
   readonly securities?: Readonly<Record<string, string>>;
   /** HTLC settlement; default: the seller leads, T_L 3600 s, T_F 1800 s, Δ 600 s. */
   readonly settlement?: Partial<SettlementConfig>;
@@ -105,6 +119,21 @@ export function gatewayConfigFromNetwork(
   if (!hd.privateKey) fail(`cannot derive the EVM key of account ${index}`);
   const contract = (name: string): string => net.evm.contracts[name] ?? fail(`contract ${name} is not deployed`);
   const dir = join(net.stateDir, 'gateways', party);
+  const peer = net.fabric.status === 'up' ? net.fabric.peers[party] : undefined;
+  if (net.fabric.status === 'up' && !peer) fail(`network.json has no Fabric peer for party '${party}'`);
+  const fabricNetwork =
+    net.fabric.status === 'up' && peer
+      ? {
+          peer: { endpoint: peer.address, tlsCaCertFile: peer.tlsCaCertFile, hostOverride: peer.host },
+          channel: net.fabric.channel,
+          chaincode: net.fabric.chaincode.name,
+        }
+      : {};
+  const securities = extra.securities
+    ? { ledger: 'evm', instruments: extra.securities }
+    : net.fabric.status === 'up'
+      ? { ledger: 'fabric' }
+      : undefined;
   const config = {
     partyId: party,
     listen: { host: '127.0.0.1', port: Number(new URL(entry.gatewayUrl).port) },
@@ -118,6 +147,7 @@ export function gatewayConfigFromNetwork(
       certFile: join(own.wallet, 'gateway', 'cert.pem'),
       keyFile: join(own.wallet, 'gateway', 'key.pem'),
       networkFile,
+      ...fabricNetwork,
     },
     evm: {
       rpcUrl: net.evm.rpcUrl,
@@ -136,7 +166,7 @@ export function gatewayConfigFromNetwork(
       ...(extra.peerUrls && { urls: extra.peerUrls }),
     },
     settlement: { ...DEFAULT_SETTLEMENT, ...extra.settlement },
-    ...(extra.securities && { securities: { ledger: 'evm', instruments: extra.securities } }),
+    ...(securities && { securities }),
     log: { level: 'info' },
   };
   return { config, evmKey: bytesToHex(hd.privateKey), dir };

@@ -57,8 +57,25 @@ export const SCHEMA = {
     fabric: {
       type: 'object',
       additionalProperties: false,
-      required: ['mspId', 'certFile', 'keyFile', 'networkFile'],
-      properties: { mspId: str, certFile: str, keyFile: str, networkFile: str },
+      required: ['mspId', 'certFile', 'keyFile'],
+      properties: {
+        mspId: str,
+        certFile: str,
+        keyFile: str,
+        networkFile: str,
+        peer: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['endpoint', 'tlsCaCertFile'],
+          properties: {
+            endpoint: { type: 'string', pattern: '^[A-Za-z0-9.-]+:[0-9]{1,5}$' },
+            tlsCaCertFile: str,
+            hostOverride: { type: 'string', pattern: '^[A-Za-z0-9.-]{1,253}$' },
+          },
+        },
+        channel: { type: 'string', pattern: '^[a-z][a-z0-9.-]{0,248}$' },
+        chaincode: { type: 'string', pattern: '^[A-Za-z0-9_.+-]{1,128}$' },
+      },
     },
     evm: {
       type: 'object',
@@ -106,17 +123,27 @@ export const SCHEMA = {
       },
     },
     securities: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['ledger', 'instruments'],
-      properties: {
-        ledger: { const: 'evm' },
-        instruments: {
+      oneOf: [
+        {
           type: 'object',
-          propertyNames: { pattern: '^[A-Z]{2}[A-Z0-9]{9}[0-9]$' },
-          additionalProperties: address,
+          additionalProperties: false,
+          required: ['ledger'],
+          properties: { ledger: { const: 'fabric' } },
         },
-      },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['ledger', 'instruments'],
+          properties: {
+            ledger: { const: 'evm' },
+            instruments: {
+              type: 'object',
+              propertyNames: { pattern: '^[A-Z]{2}[A-Z0-9]{9}[0-9]$' },
+              additionalProperties: address,
+            },
+          },
+        },
+      ],
     },
     log: { type: 'object', additionalProperties: false, properties: { level: { enum: LOG_LEVELS } } },
   },

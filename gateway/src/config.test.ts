@@ -130,7 +130,10 @@ describe('loadConfig', () => {
       deltaSeconds: 8,
       pollIntervalMs: 1000,
     });
-    expect(config.securities?.instruments).toEqual({ US0378331005: `0x${'ab'.repeat(20)}` });
+    expect(config.securities).toEqual({ ledger: 'evm', instruments: { US0378331005: `0x${'ab'.repeat(20)}` } });
+    expect(config.securities?.ledger === 'evm' && config.securities.instruments).toEqual({
+      US0378331005: `0x${'ab'.repeat(20)}`,
+    });
   });
 
   it('refuses T_L < T_F + Δ, a bad ISIN key, a non-https peer URL and a missing peer key file', () => {

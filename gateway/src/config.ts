@@ -17,12 +17,27 @@ export interface TrustAnchorConfig {
 }
 
 /** Fabric identity of the gateway; passed through to the engine. */
+/** The bank's own Fabric peer, reached over TLS through its gateway service. */
+export interface FabricPeerConfig {
+  /** gRPC endpoint, `host:port`. */
+  readonly endpoint: string;
+  /** PEM root of the peer's TLS certificate. */
+  readonly tlsCaCertFile: string;
+  /** TLS server name to expect when it differs from the endpoint's host (e.g. `peer0.<domain>`). */
+  readonly hostOverride?: string;
+}
+
+/** The gateway's Fabric identity, and where the securities chaincode runs. */
 export interface FabricConfig {
   readonly mspId: string;
   readonly certFile: string;
   readonly keyFile: string;
-  /** `network/.state/network.json`. */
-  readonly networkFile: string;
+  /** `network/.state/network.json` of the local network; read only to explain an unavailable Fabric. */
+  readonly networkFile?: string;
+  /** Required when `securities.ledger` is `fabric`. */
+  readonly peer?: FabricPeerConfig;
+  readonly channel?: string;
+  readonly chaincode?: string;
 }
 
 /** EVM account of the gateway and the cash contracts it uses. */
@@ -61,15 +76,18 @@ export interface SettlementConfig {
 }
 
 /**
- * Where securities are held. `evm`: tokenized securities as ERC-20 tokens (one per ISIN) on the
- * EVM network, locked in the same HashedTimelock as cash: for networks without a reachable
- * Fabric network (this repository's tests and demo, where no Fabric peer can be built).
+ * Where securities are held. `fabric`: in the securities chaincode, through the bank's peer
+ * (`fabric.peer`, `fabric.channel`, `fabric.chaincode`). `evm`: as ERC-20 tokens (one per ISIN)
+ * on the EVM network, locked in the same HashedTimelock as cash: a stand-in for machines where no
+ * Fabric peer runs, labelled as such wherever it is used.
  */
-export interface SecuritiesConfig {
-  readonly ledger: 'evm';
-  /** ISIN → token address. */
-  readonly instruments: Readonly<Record<string, string>>;
-}
+export type SecuritiesConfig =
+  | { readonly ledger: 'fabric' }
+  | {
+      readonly ledger: 'evm';
+      /** ISIN → token address. */
+      readonly instruments: Readonly<Record<string, string>>;
+    };
 
 export interface GatewayConfig {
   /** The party (directory key) this gateway acts for. */
@@ -199,7 +217,8 @@ function fileFields(c: GatewayConfig): [string, string][] {
       ? ([
           ['fabric.certFile', c.fabric.certFile],
           ['fabric.keyFile', c.fabric.keyFile],
-          ['fabric.networkFile', c.fabric.networkFile],
+          ...(c.fabric.networkFile ? [['fabric.networkFile', c.fabric.networkFile]] : []),
+          ...(c.fabric.peer ? [['fabric.peer.tlsCaCertFile', c.fabric.peer.tlsCaCertFile]] : []),
         ] as [string, string][])
       : []),
     ...(c.evm ? ([['evm.keyFile', c.evm.keyFile]] as [string, string][]) : []),
@@ -223,6 +242,15 @@ function peersOf(
     requestTimeoutSeconds: p.requestTimeoutSeconds ?? 10,
     retryIntervalSeconds: p.retryIntervalSeconds ?? 2,
   };
+}
+
+/** What the schema cannot say: securities on Fabric need the peer, channel and chaincode. */
+function securitiesProblems(raw: Json): string[] {
+  if ((raw['securities'] as { ledger?: string } | undefined)?.ledger !== 'fabric') return [];
+  const fabric = raw['fabric'] as Partial<FabricConfig> | undefined;
+  return (['peer', 'channel', 'chaincode'] as const)
+    .filter((k) => fabric?.[k] === undefined)
+    .map((k) => `fabric.${k}: is required when securities.ledger is "fabric"`);
 }
 
 /** What the schema cannot say: T_L ≥ T_F + Δ. */
@@ -262,7 +290,8 @@ function resolveFiles(raw: Json, baseDir: string): GatewayConfig {
             ...r.fabric,
             certFile: abs(r.fabric.certFile),
             keyFile: abs(r.fabric.keyFile),
-            networkFile: abs(r.fabric.networkFile),
+            ...(r.fabric.networkFile ? { networkFile: abs(r.fabric.networkFile) } : {}),
+            ...(r.fabric.peer ? { peer: { ...r.fabric.peer, tlsCaCertFile: abs(r.fabric.peer.tlsCaCertFile) } } : {}),
           },
         }
       : {}),
@@ -286,7 +315,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
   const problems: string[] = [];
   applyEnv(raw, env, problems);
   problems.push(...schemaProblems(raw));
-  if (!problems.length) problems.push(...settlementProblems(raw));
+  if (!problems.length) problems.push(...settlementProblems(raw), ...securitiesProblems(raw));
   if (problems.length) throw new ConfigError(problems);
   const config = resolveFiles(raw, dirname(path));
   const missing = fileFields(config)

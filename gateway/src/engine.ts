@@ -99,6 +99,11 @@ export interface TradeEngineOptions {
   readonly connectors?: Partial<Readonly<Record<LedgerName, LedgerConnector>>>;
   /** Why this gateway could not settle an instruction (unknown ISIN, other currency), or undefined. */
   readonly cannotSettle?: (instruction: TradeInstruction) => string | undefined;
+  /**
+   * Why the securities ledger cannot settle `isin` (no such instrument), or undefined; asked
+   * before a new instruction is stored. A ledger that cannot answer throws (LEDGER_UNAVAILABLE).
+   */
+  readonly unknownInstrument?: (isin: string) => Promise<string | undefined>;
   /** Directory check for `UNKNOWN_COUNTERPARTY`; default accepts every party. */
   readonly isKnownParty?: (party: string) => boolean;
   /** Receives errors of background settlement work; default ignores them. */
@@ -169,6 +174,13 @@ class Engine implements TradeEngine {
     const owner = actor.party;
     const bodyHash = canonicalHash(instruction);
     const { trades } = this.#o.store;
+    const unknown = await this.#o.unknownInstrument?.(instruction.isin);
+    if (unknown !== undefined) {
+      throw new TradeError('UNSUPPORTED_INSTRUCTION', unknown, {
+        tradeId: instruction.tradeId,
+        isin: instruction.isin,
+      });
+    }
     return this.#o.store.transaction(() => {
       const seen = trades.findKey(owner, idempotencyKey);
       if (seen) {

@@ -1,5 +1,6 @@
 /**
- * The gateway process: `loadConfig(process.env)` → store → EVM connector → trade engine (resumes
+ * The gateway process: `loadConfig(process.env)` → store → EVM connector (and the Fabric connector
+ * when securities are on Fabric) → trade engine (resumes
  * unfinished work first) → HTTPS API. Logs are JSON lines on stdout. SIGTERM/SIGINT stop the
  * listener, wait for background work and close the database. A bad configuration exits with code
  * 2 and one JSON line on stderr naming every problem; any other start-up failure exits with 1.
@@ -17,17 +18,19 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { createLedgerBalanceReader } from './balances';
 import { ConfigError, loadConfig, type EvmConfig, type GatewayConfig } from './config';
 import { createTradeEngine, type TradeEngine } from './engine';
+import type { LedgerEvent } from './ledger/connector';
 import { createEvmConnector } from './ledger/evm';
+import { connectFabricLedger, type FabricLedger } from './ledger/fabric-connect';
 import { createLogger, type Logger } from './log';
 import { createGatewayMetrics } from './metrics';
 import type { DirectoryView } from './directory';
 import { createGateway } from './server';
 import { openStore, type GatewayStore } from './store';
-import type { Actor } from './trade-service';
+import { TradeError, type Actor } from './trade-service';
 import { createTradeCoordinator } from './peer/coordinator';
 import type { ReceivedMessage } from './peer/inbox';
 import { PeerStore } from './peer/store';
-import { cannotSettle, connectorsOf, htlcMode, peerOutbox } from './wiring';
+import { cannotSettle, connectorsOf, htlcMode, peerOutbox, standInTokens } from './wiring';
 
 /** A started gateway process (without the signal handling of {@link main}). */
 export interface RunningGateway {
@@ -73,8 +76,8 @@ function systemActor(config: GatewayConfig): Actor {
 
 /** Why securities balances cannot be read: network.json's Fabric status when it says so. */
 function securitiesUnavailable(config: GatewayConfig): string {
-  const base = 'securities are on Fabric, which this gateway cannot reach yet (no Fabric connector)';
-  if (!config.fabric) return base;
+  const base = 'no securities ledger is configured (securities.ledger "fabric" with fabric.peer, or "evm")';
+  if (!config.fabric?.networkFile) return base;
   try {
     const state = JSON.parse(readFileSync(config.fabric.networkFile, 'utf8')) as {
       fabric?: { status?: string; reason?: string };
@@ -130,8 +133,39 @@ interface Parts {
   readonly currency: string;
 }
 
+/** The Fabric ledger when securities are held there (`securities.ledger = "fabric"`). */
+function fabricLedger(config: GatewayConfig, store: GatewayStore): FabricLedger | undefined {
+  if (config.securities?.ledger !== 'fabric') return undefined;
+  const { fabric } = config;
+  // loadConfig refuses securities.ledger "fabric" without these.
+  if (!fabric?.peer || !fabric.channel || !fabric.chaincode)
+    throw new ConfigError(['fabric: peer, channel, chaincode']);
+  return connectFabricLedger(
+    { ...fabric, peer: fabric.peer, channel: fabric.channel, chaincode: fabric.chaincode },
+    store.followers,
+  );
+}
+
+/** Instruments the chaincode knows, remembered (an instrument is never deleted). */
+function unknownInstrument(fabric: FabricLedger): (isin: string) => Promise<string | undefined> {
+  const known = new Set<string>();
+  return async (isin) => {
+    if (known.has(isin)) return undefined;
+    let exists: boolean;
+    try {
+      exists = await fabric.connector.hasInstrument(isin);
+    } catch (err) {
+      throw new TradeError('LEDGER_UNAVAILABLE', `the Fabric peer did not answer: ${(err as Error).message}`, { isin });
+    }
+    if (!exists) return `the securities chaincode has no instrument ${isin}`;
+    known.add(isin);
+    return undefined;
+  };
+}
+
 async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise<RunningGateway> {
   const { logger, store } = p;
+  const fabric = fabricLedger(config, store);
   const connector = createEvmConnector({
     rpcUrl: evm.rpcUrl,
     chain: p.chain,
@@ -155,9 +189,10 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
     store,
     metrics,
     cannotSettle: cannotSettle(config, p.currency),
+    ...(fabric && { unknownInstrument: unknownInstrument(fabric) }),
     systemActor: systemActor(config),
     modes: htlc ? [htlc] : [],
-    connectors: connectorsOf(config, connector),
+    connectors: connectorsOf(config, connector, fabric?.connector),
     isKnownParty: (party) => late.directory?.has(party) ?? false,
     onError: (err, context) => logger.error('settlement work failed', { ...context, error: err }),
   });
@@ -172,6 +207,7 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
       extraTerms: (i) => (i.mode === 'htlc' && config.settlement ? { htlcLeader: config.settlement.leader } : {}),
       onError: (err, c) => logger.warn('trade messaging failed', { ...c, error: err }),
     });
+  const tokens = standInTokens(config);
   const balances = createLedgerBalanceReader({
     evm: connector,
     token: evm.contracts.token,
@@ -179,7 +215,14 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
     store,
     evmAddressOf: (party) => late.directory?.entry(party)?.evmAddress,
     securitiesUnavailable: securitiesUnavailable(config),
-    ...(config.securities && { securityTokens: config.securities.instruments }),
+    ...(tokens && { securityTokens: tokens }),
+    ...(fabric && {
+      fabric: {
+        connector: fabric.connector,
+        accountOf: (party: string) => late.directory?.entry(party)?.fabricAccount,
+        holdings: (account: string) => fabric.connector.holdings(account),
+      },
+    }),
   });
   // Built (directory loaded) before anything resumes, so resumed trades find their parties.
   const gateway = await createGateway({
@@ -191,23 +234,33 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
     ...(coordinator && { peer: { store: peers, handle: (m: ReceivedMessage) => coordinator.handle(m) } }),
   });
   late.directory = gateway.directory;
-  const follower = connector.follow('htlc', (event) => engine.onLedgerEvent(event));
+  const onEvent = (event: LedgerEvent) => engine.onLedgerEvent(event);
+  const followers = [connector.follow('htlc', onEvent), ...(fabric ? [fabric.connector.follow('htlc', onEvent)] : [])];
   /** Stops everything that may still write to the store, in dependency order; the store last. */
   const stopAll = async (): Promise<void> => {
     await gateway.close();
-    await follower.stop();
+    await Promise.all(followers.map((f) => f.stop()));
     await coordinator?.close();
     await htlc?.close();
     await outbox?.close();
     await engine.idle();
+    fabric?.close();
   };
   try {
     const resumed = await engine.resume();
-    logger.info('engine resumed', { ...resumed, sqlitePath: config.sqlitePath, evmSigner: connector.signer });
+    logger.info('engine resumed', {
+      ...resumed,
+      sqlitePath: config.sqlitePath,
+      evmSigner: connector.signer,
+      securities: fabric
+        ? `fabric ${config.fabric?.peer?.endpoint} as ${fabric.connector.signer}`
+        : (config.securities?.ledger ?? 'none'),
+    });
     const { url } = await gateway.listen();
     outbox?.start();
     await coordinator?.start();
-    follower.start(1000, (err) => logger.warn('ledger event follower failed; retrying', { error: err }));
+    for (const f of followers)
+      f.start(1000, (err) => logger.warn('ledger event follower failed; retrying', { stream: f.stream, error: err }));
     return {
       url,
       engine,

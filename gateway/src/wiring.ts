@@ -57,12 +57,22 @@ export function peerOutbox(
   });
 }
 
-/** The connectors by ledger name: cash on the EVM, securities where `config.securities` says. */
+/**
+ * The connectors by ledger name: cash on the EVM; securities on Fabric through `fabric`, or, with
+ * `securities.ledger = "evm"`, as ERC-20 tokens through the EVM connector (the stand-in).
+ */
 export function connectorsOf(
   config: GatewayConfig,
   evm: LedgerConnector,
+  fabric: LedgerConnector | undefined,
 ): Partial<Record<LedgerName, LedgerConnector>> {
-  return { evm, ...(config.securities?.ledger === 'evm' ? { fabric: asLedger('fabric', evm) } : {}) };
+  if (config.securities?.ledger === 'evm') return { evm, fabric: asLedger('fabric', evm) };
+  return { evm, ...(fabric && { fabric }) };
+}
+
+/** ISIN → token of the EVM stand-in; undefined when securities are on Fabric (or nowhere). */
+export function standInTokens(config: GatewayConfig): Readonly<Record<string, string>> | undefined {
+  return config.securities?.ledger === 'evm' ? config.securities.instruments : undefined;
 }
 
 /**
@@ -73,7 +83,7 @@ export function cannotSettle(config: GatewayConfig, currency: string): (i: Trade
   return (i) => {
     if (i.currency !== currency)
       return `currency ${i.currency} cannot settle here: the cash token stands for ${currency}`;
-    const instruments = config.securities?.instruments;
+    const instruments = standInTokens(config);
     if (instruments && instruments[i.isin] === undefined) return `no securities token is configured for ISIN ${i.isin}`;
     return undefined;
   };
@@ -91,7 +101,7 @@ export interface HtlcParts {
 
 /** The HTLC settlement mode (throws on T_L < T_F + Δ, which loadConfig already refuses). */
 export function htlcMode(config: GatewayConfig, settlement: SettlementConfig, parts: HtlcParts): HtlcMode {
-  const instruments = config.securities?.instruments ?? {};
+  const instruments = standInTokens(config);
   return createHtlcMode({
     leader: settlement.leader,
     timelocks: {
@@ -100,15 +110,15 @@ export function htlcMode(config: GatewayConfig, settlement: SettlementConfig, pa
       deltaSeconds: settlement.deltaSeconds,
     },
     addressOf: (party, ledger) => {
-      const address = parts.directory()?.entry(party)?.evmAddress;
-      if (address === undefined) throw new Error(`party '${party}' has no address in the directory`);
-      if (ledger === 'fabric' && config.securities?.ledger !== 'evm') {
-        throw new Error('securities on Fabric need a Fabric connector, which this gateway does not have');
-      }
+      const entry = parts.directory()?.entry(party);
+      // Securities on Fabric are held by the party's gateway identity account (directory `fabricAccount`).
+      const address = ledger === 'fabric' && !instruments ? entry?.fabricAccount : entry?.evmAddress;
+      if (address === undefined) throw new Error(`party '${party}' has no ${ledger} account in the directory`);
       return address;
     },
     assets: {
       securities: (isin) => {
+        if (!instruments) return isin; // the chaincode names an asset by its ISIN
         const token = instruments[isin];
         if (token === undefined) throw new Error(`no securities token is configured for ISIN ${isin}`);
         return token;

@@ -40,7 +40,9 @@ async function main(command: string | undefined): Promise<number> {
       if (state.fabric.status === 'up') {
         const { chaincode, binaries } = state.fabric;
         log(`  Fabric ${binaries.version} (${binaries.source} ${binaries.dir}); channel ${state.fabric.channel}`);
-        log(`  chaincode ${chaincode.label} sequence ${chaincode.sequence}, endorsement ${chaincode.endorsementPolicy}`);
+        log(
+          `  chaincode ${chaincode.label} sequence ${chaincode.sequence}, endorsement ${chaincode.endorsementPolicy}`,
+        );
       } else log(`  Fabric: unavailable: ${state.fabric.reason}`);
       return 0;
     }

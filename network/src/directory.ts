@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   certificateFingerprint,
+  fabricAccountId,
   loadIdentity,
   signDirectory,
   verifyDirectory,
@@ -53,6 +54,8 @@ export function writeDirectory(
       ),
       evmAddress,
       gatewayUrl: `https://127.0.0.1:${org.gatewayPort}`,
+      // The gateway signs Fabric transactions with its `gateway` identity: securities are held there.
+      fabricAccount: fabricAccountId(org.mspId, loadIdentity(ca.wallet, 'gateway').certificate),
     };
   }
   const dir = join(stateDir, 'directory');

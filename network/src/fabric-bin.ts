@@ -41,8 +41,7 @@ export interface FabricBinaries {
 }
 
 export type FabricBinLookup =
-  | { readonly found: true; readonly binaries: FabricBinaries }
-  | { readonly found: false; readonly reason: string };
+  { readonly found: true; readonly binaries: FabricBinaries } | { readonly found: false; readonly reason: string };
 
 /** One pin from `network/versions.env` (the single file of native versions). */
 export function pin(name: string): string {
@@ -64,7 +63,11 @@ function executable(file: string): boolean {
 /** `Version: x.y.z` from `<binary> version`, or undefined when it does not run. */
 export function binaryVersion(file: string): string | undefined {
   try {
-    const out = execFileSync(file, ['version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(file, ['version'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return /^\s*Version:\s*v?(\S+)/m.exec(out)?.[1];
   } catch {
     return undefined;
@@ -111,9 +114,7 @@ function inspect(source: FabricBinSource, dir: string, want: string): FabricBina
     orderer: join(dir, 'orderer'),
     configtxgen: join(dir, 'configtxgen'),
     osnadmin: join(dir, 'osnadmin'),
-    ccaasBuilder: hasFabricCcaas
-      ? { kind: 'fabric', dir: fabricCcaas }
-      : { kind: 'project', dir: projectCcaasBuilder },
+    ccaasBuilder: hasFabricCcaas ? { kind: 'fabric', dir: fabricCcaas } : { kind: 'project', dir: projectCcaasBuilder },
   };
 }
 

@@ -173,7 +173,8 @@ function gossipConfig(endpoint: string): Record<string, unknown> {
     responseWaitTime: '2s',
     aliveTimeInterval: '5s',
     aliveExpirationTimeout: '25s',
-    reconnectInterval: '25s',
+    // Short: a peer's first dial of another org's anchor peer fails until it has the channel's TLS roots.
+    reconnectInterval: '1s',
     maxConnectionAttempts: 120,
     msgExpirationFactor: 20,
     election: {
@@ -292,7 +293,9 @@ export function writeConfigtxYaml(
           BatchTimeout: BATCH_TIMEOUT,
           BatchSize: { MaxMessageCount: 100, AbsoluteMaxBytes: '10 MB', PreferredMaxBytes: '2 MB' },
           EtcdRaft: {
-            Consenters: [{ Host: '127.0.0.1', Port: o.ordererPort, ClientTLSCert: ordererTls, ServerTLSCert: ordererTls }],
+            Consenters: [
+              { Host: '127.0.0.1', Port: o.ordererPort, ClientTLSCert: ordererTls, ServerTLSCert: ordererTls },
+            ],
             Options: {
               TickInterval: '100ms',
               ElectionTick: 10,

@@ -29,7 +29,9 @@ export async function upgradeChaincode(
   const { log } = opts;
   if (state.fabric.status !== 'up') throw new Error(`chaincode-upgrade: Fabric is not running: ${state.fabric.reason}`);
   if (!chaincodeChanged(state)) {
-    log(`chaincode-upgrade: ${state.fabric.chaincode.label} (sequence ${state.fabric.chaincode.sequence}) is up to date`);
+    log(
+      `chaincode-upgrade: ${state.fabric.chaincode.label} (sequence ${state.fabric.chaincode.sequence}) is up to date`,
+    );
     return state;
   }
   const lookup = findFabricBinaries();
@@ -59,7 +61,8 @@ export async function upgradeChaincode(
       if (!old) return;
       await stopPid(old.pid);
       const deadline = Date.now() + 5_000;
-      while ((await portOpen(cfg.chaincode.serverPort)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while ((await portOpen(cfg.chaincode.serverPort)) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
     },
   );
   const next: NetworkState = { ...state, fabric: { ...state.fabric, chaincode }, processes: registry.records };

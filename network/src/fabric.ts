@@ -282,4 +282,3 @@ export async function startChaincode(
     issuer: { org: issuer.key, mspId: issuer.mspId, identity: 'issuer' },
   };
 }
-

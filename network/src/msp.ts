@@ -178,7 +178,11 @@ export async function enrollTlsServer(
   dir: string,
 ): Promise<{ readonly cert: string; readonly key: string; readonly ca: string }> {
   const client = connectCa({ url: ca.url, tlsTrustedCert: readFileSync(ca.tlsCertFile, 'utf8'), caName: ca.caName });
-  const ctx: OrgContext = { client, registrar: loadIdentity(ca.wallet, 'registrar'), caCert: readFileSync(ca.caCertFile, 'utf8') };
+  const ctx: OrgContext = {
+    client,
+    registrar: loadIdentity(ca.wallet, 'registrar'),
+    caCert: readFileSync(ca.caCertFile, 'utf8'),
+  };
   const secret = await register(ctx, enrollmentId, 'client');
   const tls = await client.enroll({ enrollmentId, secret, hosts, profile: 'tls' });
   const files = { cert: join(dir, TLS_FILES.cert), key: join(dir, TLS_FILES.key), ca: join(dir, TLS_FILES.ca) };

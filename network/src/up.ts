@@ -33,7 +33,10 @@ async function healthy(state: NetworkState): Promise<boolean> {
   // Fabric binaries that appeared since (or vanished): start again with or without Fabric.
   if ((state.fabric?.status === 'up') !== findFabricBinaries().found) return false;
   if (state.fabric.status === 'up') {
-    const nodes = [state.fabric.orderer.operationsUrl, ...Object.values(state.fabric.peers).map((p) => p.operationsUrl)];
+    const nodes = [
+      state.fabric.orderer.operationsUrl,
+      ...Object.values(state.fabric.peers).map((p) => p.operationsUrl),
+    ];
     const answers = await Promise.all(nodes.map((url) => healthz(Number(new URL(url).port)).catch(() => false)));
     if (!answers.every(Boolean)) return false;
   }
@@ -107,17 +110,20 @@ export async function networkUp(
     const mspStates = Object.fromEntries(cas.map((ca, i) => [ca.org, msps[i]!]));
     const lookup = findFabricBinaries();
     const fabric: NetworkState['fabric'] = lookup.found
-      ? await phase(log, `Fabric ${lookup.binaries.version}: orderer, peers, channel, chaincode (${lookup.binaries.source} ${lookup.binaries.dir})`, () =>
-          startFabric({
-            cfg,
-            bins: lookup.binaries,
-            stateDir: paths.stateDir,
-            logDir: paths.logDir,
-            cas: caStates,
-            msps: mspStates,
-            record: (rec) => registry.add(rec),
-            log,
-          }),
+      ? await phase(
+          log,
+          `Fabric ${lookup.binaries.version}: orderer, peers, channel, chaincode (${lookup.binaries.source} ${lookup.binaries.dir})`,
+          () =>
+            startFabric({
+              cfg,
+              bins: lookup.binaries,
+              stateDir: paths.stateDir,
+              logDir: paths.logDir,
+              cas: caStates,
+              msps: mspStates,
+              record: (rec) => registry.add(rec),
+              log,
+            }),
         )
       : { status: 'unavailable', reason: lookup.reason };
     if (fabric.status === 'unavailable') log(`network-up: Fabric NOT started: ${fabric.reason}`);

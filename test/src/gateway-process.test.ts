@@ -3,8 +3,9 @@
  * its config generated from network.json, its TLS server certificate and every caller's
  * certificate issued by the banks' real Fabric CAs, cash read from the real anvil. It is killed
  * with SIGKILL and restarted on the same database, and an operator onboarded and then revoked
- * through the seller's CA is admitted and refused without a restart. No securities ledger is
- * configured, so balances say why securities are unavailable.
+ * through the seller's CA is admitted and refused without a restart. Securities are read from
+ * the chaincode on the real peers when Fabric runs; where it does not, no securities ledger is
+ * configured and balances say why securities are unavailable.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,12 +14,15 @@ import { certificateFingerprint, connectCa, loadIdentity } from '@dvp/certs';
 import { writeCrl } from '../../network/src/ca';
 import { updateDirectory } from '../../network/src/directory';
 import { sharedNetwork } from './network';
+import { securitiesLeg, testIsin, type SecuritiesLeg } from './securities-leg';
 import { freePort, GatewayProcess, sleep, walletPem, type Pem, type Res } from './two-banks';
 
 jest.setTimeout(60_000);
 
 const net = sharedNetwork();
 const seller = net.fabricCa.orgs['seller']!;
+/** This file's own instrument, so the balances it reads are its own. */
+const ISIN = testIsin('GWPROC');
 
 /** Rewrites the seller's certificate fingerprints in the shared signed directory. */
 function editSellerFingerprints(edit: (fingerprints: readonly string[]) => string[]): void {
@@ -36,8 +40,11 @@ describe('the seller bank’s gateway process on the local network', () => {
   const trader = walletPem(net, 'seller', 'trader');
   const auditor = walletPem(net, 'seller', 'auditor');
   let gw: GatewayProcess;
+  let leg: SecuritiesLeg;
 
   beforeAll(async () => {
+    leg = await securitiesLeg(net, ISIN);
+    if (leg.ledger === 'fabric') await leg.issue('seller', 7n);
     // The gateway's CA is the seller's bank CA: trust exactly that certificate.
     gw = new GatewayProcess({ net, bank: 'seller', dir, port: await freePort(), trust: ['seller'] });
     await gw.start();
@@ -45,6 +52,7 @@ describe('the seller bank’s gateway process on the local network', () => {
 
   afterAll(async () => {
     await gw?.kill9();
+    leg?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -53,7 +61,7 @@ describe('the seller bank’s gateway process on the local network', () => {
     tradeId,
     side: 'sell',
     counterparty: 'buyer',
-    isin: 'US0378331005',
+    isin: ISIN,
     quantity: '100',
     price: '15000',
     currency: 'EUR', // the local cash token's currency (LOCAL_CURRENCY)
@@ -108,12 +116,17 @@ describe('the seller bank’s gateway process on the local network', () => {
     expect(res.json['verification']).toMatchObject({ ok: true });
   });
 
-  it('reads cash from the EVM ledger and says why securities are unavailable', async () => {
+  it('reads cash from the EVM ledger, and securities from the chaincode or why they are unavailable', async () => {
     const res = await gw.call(trader, 'GET', '/v1/balances');
     expect(res.status).toBe(200);
     expect(res.json['cash']).toEqual([{ currency: 'EUR', free: expect.stringMatching(/^\d+$/), locked: '0' }]);
-    expect(res.json['securities']).toEqual([]);
-    expect(res.json['unavailable']).toEqual([{ ledger: 'fabric', reason: expect.stringMatching(/Fabric/) }]);
+    if (leg.ledger === 'fabric') {
+      expect(res.json['securities']).toEqual(expect.arrayContaining([{ isin: ISIN, free: '7', locked: '0' }]));
+      expect(res.json['unavailable'] ?? []).toEqual([]);
+    } else {
+      expect(res.json['securities']).toEqual([]);
+      expect(res.json['unavailable']).toEqual([{ ledger: 'fabric', reason: expect.stringMatching(/securities/) }]);
+    }
   });
 
   it('refuses the buyer bank’s trader with the reason', async () => {

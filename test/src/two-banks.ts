@@ -3,10 +3,9 @@
  * and `make demo`: configs generated from network.json, callers' certificates from the banks'
  * wallets, and the ledgers prepared with tokens.
  *
- * Securities: no Fabric peer can be built on this machine (README, "Blocked"), so the securities
- * leg is an ERC-20 token deployed on the local anvil (symbol SEC, 0 decimals), one per ISIN, and
- * each gateway is configured with `securities.ledger = "evm"`. Everything else (gateway messaging
- * over mutual TLS, matching, HTLC with real timelocks, crash recovery) is what runs in production.
+ * Securities: on the real Fabric peers when network-up started Fabric (securities-leg.ts); where
+ * no Fabric peer runs, an ERC-20 token on the local anvil (symbol SEC, 0 decimals) stands in for
+ * it, one per ISIN, with `securities.ledger = "evm"` in each gateway's config, labelled so.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +13,7 @@ import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { cashTokenAbi, cashTokenBytecode } from '@dvp/cash-contracts';
+import Database from 'better-sqlite3';
 import { createPublicClient, createWalletClient, defineChain, getAddress, http, type Address } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import { writeGatewayConfig } from '../../gateway/src/config-from-network';
@@ -114,6 +114,42 @@ export async function balanceOf(net: NetworkState, token: Address, holder: Addre
     functionName: 'balanceOf',
     args: [holder],
   });
+}
+
+/** The token's total supply (minted − burned). */
+export async function totalSupply(net: NetworkState, token: Address): Promise<bigint> {
+  return clients(net).public.readContract({ address: token, abi: cashTokenAbi, functionName: 'totalSupply' });
+}
+
+/**
+ * Runs `act` as soon as the gateway database `dbFile` journals a `kind` action of `tradeId` in
+ * `state` (read-only, polled every 5 ms; the gateway writes in WAL mode). For a Fabric lock,
+ * `prepared` means signed, journaled and being submitted, not yet confirmed.
+ */
+export async function whenJournaled(
+  dbFile: string,
+  tradeId: string,
+  kind: string,
+  state: string,
+  act: () => void | Promise<void>,
+  withinMs = 60_000,
+): Promise<void> {
+  for (const deadline = Date.now() + withinMs; Date.now() < deadline; await sleep(5)) {
+    if (!existsSync(dbFile)) continue;
+    const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+    try {
+      const row = db
+        .prepare('SELECT id FROM ledger_actions WHERE trade_id = ? AND kind = ? AND state = ?')
+        .get(tradeId, kind, state);
+      if (row !== undefined) {
+        await act();
+        return;
+      }
+    } finally {
+      db.close();
+    }
+  }
+  throw new Error(`no ${kind} action of ${tradeId} reached state ${state} in ${dbFile} within ${withinMs} ms`);
 }
 
 /** Sum of every HTLC-locked amount still held by the HashedTimelock, per token (for conservation). */

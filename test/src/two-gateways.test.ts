@@ -2,7 +2,9 @@
  * The seller's and the buyer's gateways as two real processes on the shared local network,
  * talking to each other over mutual TLS with signed messages: both operators instruct, the
  * gateways match the instructions, and the HTLC settles on the ledgers with real timelocks.
- * Securities are an ERC-20 token on the anvil standing in for Fabric (two-banks.ts says why).
+ * Securities are in the securities chaincode on the real Fabric peers when network-up started
+ * Fabric, else an ERC-20 token on the anvil standing in for it (securities-leg.ts); cash is on
+ * anvil. Every balance is read from the ledgers, and conservation is checked on both.
  *
  * Timelocks: T_L 36 s, T_F 18 s, Δ 9 s; the seller leads. Covered: a trade that settles (exact
  * balances on both legs, audit chains verified), five trades settling concurrently, the leader killed -9 right after
@@ -19,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Address } from 'viem';
 import { sharedNetwork } from './network';
+import { securitiesLeg, type SecuritiesLeg } from './securities-leg';
 import {
   addressOf,
   balanceOf,
@@ -29,9 +32,10 @@ import {
   freezeLeaderBeforeItCanClaim,
   heldByHtlc,
   issue,
-  securitiesToken,
   sleep,
+  totalSupply,
   walletPem,
+  whenJournaled,
   type Bank,
   type Res,
 } from './two-banks';
@@ -52,7 +56,7 @@ const run = `${process.pid}-${Date.now()}`;
 const DEADLINE = Math.floor(Date.now() / 1000) + 1800;
 
 const dir = mkdtempSync(join(tmpdir(), 'dvp-two-gateways-'));
-let sec: Address;
+let leg: SecuritiesLeg;
 let gw: Record<Bank, GatewayProcess>;
 
 interface Wire {
@@ -118,9 +122,9 @@ const has = (event: string) => (t: Wire) => t.timeline.some((s) => s.event === e
 async function balances() {
   return {
     sec: {
-      seller: await balanceOf(net, sec, SELLER),
-      buyer: await balanceOf(net, sec, BUYER),
-      htlc: await heldByHtlc(net, sec),
+      seller: await leg.balance('seller'),
+      buyer: await leg.balance('buyer'),
+      htlc: await leg.locked(),
     },
     cash: {
       seller: await balanceOf(net, CASH_TOKEN, SELLER),
@@ -132,8 +136,32 @@ async function balances() {
 
 type Balances = Awaited<ReturnType<typeof balances>>;
 
-/** Exact movements since `before`: this file is the only user of the SEC token and of the banks' cash. */
+/**
+ * The cash token's conservation figures: every holder the local network has (its accounts, the
+ * HTLC and escrow contracts) against `totalSupply` (minted − burned).
+ */
+async function cashSupply(): Promise<{ free: bigint; locked: bigint; supply: bigint }> {
+  const sum = async (holders: readonly string[]) =>
+    (await Promise.all(holders.map((h) => balanceOf(net, CASH_TOKEN, h as Address)))).reduce((a, b) => a + b, 0n);
+  const contracts = ['HashedTimelock', 'SettlementEscrow'].map((c) => net.evm.contracts[c] as string);
+  return {
+    free: await sum(net.evm.accounts),
+    locked: await sum(contracts),
+    supply: await totalSupply(net, CASH_TOKEN),
+  };
+}
+
+/** free + locked + escrowed = issued − redeemed on each ledger (cash: the token's supply). */
+async function expectConserved(): Promise<void> {
+  const s = await leg.supply();
+  expect(s.free + s.locked + s.escrowed).toBe(s.supply);
+  const cash = await cashSupply();
+  expect(cash.free + cash.locked).toBe(cash.supply);
+}
+
+/** Exact movements since `before`: this file is the only user of the ISIN and of the banks' cash. */
 async function expectMoved(before: Balances, settled: boolean): Promise<void> {
+  await expectConserved();
   const after = await balances();
   const q = settled ? QTY : 0n;
   const c = settled ? QTY * PRICE : 0n;
@@ -152,8 +180,8 @@ async function expectMoved(before: Balances, settled: boolean): Promise<void> {
 }
 
 beforeAll(async () => {
-  sec = await securitiesToken(net, ISIN);
-  await issue(net, sec, SELLER, 1_000n);
+  leg = await securitiesLeg(net, ISIN);
+  await leg.issue('seller', 1_000n);
   await issue(net, CASH_TOKEN, BUYER, 1_000_000n);
   const ports = { seller: await freePort(), buyer: await freePort() };
   const settlement = {
@@ -170,7 +198,7 @@ beforeAll(async () => {
       dir: join(dir, bank),
       port: ports[bank],
       peerUrl: `https://127.0.0.1:${ports[other]}`,
-      securities: { [ISIN]: sec },
+      ...(leg.gatewayTokens && { securities: leg.gatewayTokens }),
       settlement,
     });
   gw = { seller: make('seller', 'buyer'), buyer: make('buyer', 'seller') };
@@ -179,6 +207,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([gw?.seller.kill9(), gw?.buyer.kill9()]);
+  leg?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -204,9 +233,12 @@ it('settles a matched trade: exact balances on both ledgers, audit chains verifi
         'htlc_settled',
       ]),
     );
+    // The seller's lock holds securities (Fabric tx ids are bare hex), the buyer's cash (EVM, 0x).
+    const lock = bank === 'seller' && leg.ledger === 'fabric' ? /^[0-9a-f]{64}$/ : /^0x[0-9a-f]{64}$/;
     expect(t.timeline.find((x) => x.event === 'htlc_locked')).toMatchObject({
-      ledger: expect.any(String),
-      txId: expect.stringMatching(/^0x/),
+      ledger: bank === 'seller' ? 'fabric' : 'evm',
+      txId: expect.stringMatching(lock),
+      block: expect.any(String),
     });
     const audit = await gw[bank].call(auditor[bank], 'GET', `/v1/audit?tradeId=${id}`);
     expect(audit.json['verification']).toMatchObject({ ok: true });
@@ -250,13 +282,18 @@ it('cancels an unmatched instruction alone; the counterparty’s proposal is wit
   expect((await trade('seller', id)).status).toBe('received');
 });
 
-it('settles after the leader is killed -9 right after its lock is submitted (in the pool, not mined), and restarted', async () => {
+it('settles after the leader is killed -9 right after its lock is submitted (journaled, not confirmed), and restarted', async () => {
   const id = `LEADERCRASH-${run}`;
   const before = await balances();
-  const killed = beforeHtlcCallIsMined(net, SELLER, () => gw.seller.kill9());
+  // Fabric: killed once the signed lock is journaled (sent at once, committed ~0.1 s later);
+  // stand-in: killed while the lock waits in anvil's pool.
+  const killed =
+    leg.ledger === 'fabric'
+      ? whenJournaled(join(dir, 'seller', 'gateway.sqlite'), id, 'lock', 'prepared', () => gw.seller.kill9())
+      : beforeHtlcCallIsMined(net, SELLER, () => gw.seller.kill9());
   await instruct('seller', id);
   await instruct('buyer', id);
-  await killed; // the lock was broadcast by the killed process and is mined now
+  await killed; // the lock was sent by the killed process
   const logBefore = gw.seller.output.length;
   await gw.seller.start();
   // The restarted gateway settled the journaled lock (prepared before the kill) from the ledger.
@@ -313,7 +350,7 @@ it('refuses an operator certificate on the gateway-to-gateway route', async () =
   expect(own.json).toMatchObject({ error: { code: 'PARTY_NOT_SERVED' } });
 });
 
-it('refuses an instruction in another currency, or for an ISIN without a token here: 400 with the reason', async () => {
+it('refuses an instruction in another currency, or for an ISIN without an instrument here: 400 with the reason', async () => {
   const post = (overrides: Record<string, unknown>, key: string) =>
     gw.seller.call(trader.seller, 'POST', '/v1/trades', instruction('seller', `BAD-${key}-${run}`, overrides), {
       'idempotency-key': `bad-${key}-${run}`,

@@ -74,7 +74,7 @@ export function parseFabricChaincodeError(message: string): FabricChaincodeError
 }
 
 /** Every message an error carries: its own, its causes' and the gateway's per-peer details. */
-function messagesOf(err: unknown): string[] {
+export function messagesOf(err: unknown): string[] {
   const out: string[] = [];
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
     out.push(e.message);

@@ -18,8 +18,9 @@
  * whose transaction lost an MVCC race (also two different transactions of one account in one
  * block: both read its balance) is re-run from its reads, at most three times in all.
  *
- * Not verified against a real peer (none can run here): the tests drive the real chaincode through
- * an in-process fake of the fabric-gateway surface below (`__tests__/fabric-fake.ts`).
+ * Tested twice: against an in-process fake of the fabric-gateway surface below running the real
+ * chaincode (`__tests__/fabric-fake.ts`, fast, in the unit tests), and against the real peers of
+ * the local network (`test/src/fabric-connector.test.ts`).
  */
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { GatewayError, StatusCode, type Identity, type Signer, type Status } from '@hyperledger/fabric-gateway';
@@ -40,7 +41,7 @@ import type {
   TxOutcome,
 } from './connector';
 import { LedgerError } from './errors';
-import { toFabricLedgerError } from './fabric-errors';
+import { messagesOf, toFabricLedgerError } from './fabric-errors';
 import { createFabricFollower, FABRIC_STREAMS } from './fabric-follower';
 import {
   fabricAccountOf,
@@ -89,6 +90,10 @@ export interface FabricLedgerConnector extends LedgerConnector {
   readonly ledger: 'fabric';
   /** `request.lockId`, or an id derived from this signer and the terms (known before sending). */
   lockIdOf(request: LockRequest): string;
+  /** True when the chaincode knows the instrument `isin`. */
+  hasInstrument(isin: string): Promise<boolean>;
+  /** Every non-zero free balance of `account` (chaincode `Holdings`). */
+  holdings(account: string): Promise<{ readonly isin: string; readonly free: bigint }[]>;
 }
 
 /** Creates the connector. Followers need `followers`. */
@@ -270,6 +275,15 @@ class FabricConnector implements FabricLedgerConnector {
     return BigInt(await this.#evaluate('BalanceOf', asset, holder));
   }
 
+  async hasInstrument(isin: string): Promise<boolean> {
+    return (await this.#read('Instrument', isin)) !== undefined;
+  }
+
+  async holdings(account: string): Promise<{ readonly isin: string; readonly free: bigint }[]> {
+    const rows = JSON.parse(await this.#evaluate('Holdings', account)) as { isin: string; quantity: string }[];
+    return rows.map((h) => ({ isin: h.isin, free: BigInt(h.quantity) }));
+  }
+
   async resolvePrepared(prepared: PreparedTx): Promise<PreparedResolution> {
     const { txId, ledgerRef } = prepared;
     let status = await this.#statusIfKnown(txId, ledgerRef);
@@ -284,15 +298,32 @@ class FabricConnector implements FabricLedgerConnector {
     return { status: 'confirmed', ledgerRef, outcome };
   }
 
-  /** The commit status of `txId`, or undefined when the peer sees no commit within `statusWaitMs`. */
+  /**
+   * The commit status of `txId`, or undefined when the peer has not committed it (qscc
+   * `GetTransactionByID` says so at once) nor commits it within `statusWaitMs`. Not waiting for a
+   * transaction the ledger never saw matters: a resumed lock must not lose its margin to T_L. A
+   * transaction still in flight is harmless to resubmit: the second copy is DUPLICATE_TXID.
+   */
   async #statusIfKnown(txId: string, ledgerRef: string): Promise<Status | undefined> {
     const { gateway, channel, identity } = this.#o;
+    if (!(await this.#inLedger(txId, ledgerRef))) return undefined;
     const commit = gateway.newCommit(commitStatusRequestBytes(txId, channel, identity));
     try {
       return await commit.getStatus({ deadline: Date.now() + (this.#o.statusWaitMs ?? 10_000) });
     } catch (err) {
       if (err instanceof GatewayError && err.code === grpcStatus.DEADLINE_EXCEEDED) return undefined;
       throw toFabricLedgerError(err, 'commit status', { txId, ledgerRef });
+    }
+  }
+
+  /** True when the channel's ledger holds `txId` (valid or not). */
+  async #inLedger(txId: string, ledgerRef: string): Promise<boolean> {
+    try {
+      await this.#network.getContract('qscc').evaluateTransaction('GetTransactionByID', this.#o.channel, txId);
+      return true;
+    } catch (err) {
+      if (messagesOf(err).some((m) => m.includes('no such transaction ID'))) return false;
+      throw toFabricLedgerError(err, 'transaction lookup', { txId, ledgerRef });
     }
   }
 

@@ -139,7 +139,7 @@ function chaincodeEvents(ledger: FakeLedger, chaincode: string, start: bigint): 
   return { [Symbol.asyncIterator]: () => it, close, [Symbol.dispose]: close };
 }
 
-/** qscc, answering `GetChainInfo` only. */
+/** qscc, answering `GetChainInfo` and `GetTransactionByID` (found or, with the peer's message, not). */
 class Qscc implements FabricContract {
   constructor(readonly ledger: FakeLedger) {}
 
@@ -148,6 +148,16 @@ class Qscc implements FabricContract {
   }
 
   async evaluateTransaction(name: string, ...args: string[]): Promise<Uint8Array> {
+    if (name === 'GetTransactionByID' && args[0] === this.ledger.channel) {
+      const txId = args[1] ?? '';
+      if (this.ledger.statusOf(txId) === undefined) {
+        throw evaluateError(
+          500,
+          `Failed to get transaction with id ${txId}, error no such transaction ID [${txId}] in index`,
+        );
+      }
+      return new Uint8Array(); // the ProcessedTransaction itself is not read
+    }
     if (name !== 'GetChainInfo' || args[0] !== this.ledger.channel)
       throw evaluateError(500, `qscc ${name}(${args.join()})`);
     const info = new common.BlockchainInfo();
