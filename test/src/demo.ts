@@ -11,9 +11,11 @@
  *      claims; after T_F the buyer's gateway refunds the cash; the seller's, let go again, refunds
  *      the securities after T_L. Both trades end `failed`, reason `timeout`.
  *
- * Securities are an ERC-20 token on the local anvil standing in for Fabric (no Fabric peer can be
- * built here: README, "Blocked"); every line that shows them says so. The network and both
- * gateways stay up afterwards (`make network-down` stops everything).
+ * Securities are in the securities chaincode on the real Fabric peers when network-up started
+ * Fabric; where no Fabric binaries were found they are an ERC-20 token on the local anvil standing
+ * in for Fabric, and the demo says so at its start, at its end and on every line that shows them.
+ * Cash is on anvil. The network and both gateways stay up afterwards (`make network-down` stops
+ * everything).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +24,7 @@ import type { Address } from 'viem';
 import { isAlive, stopPid } from '../../network/src/process';
 import { ProcessRegistry } from '../../network/src/registry';
 import { sharedNetwork } from './network';
+import { securitiesLeg, type SecuritiesLeg } from './securities-leg';
 import {
   addressOf,
   balanceOf,
@@ -29,7 +32,6 @@ import {
   freezeLeaderBeforeItCanClaim,
   GatewayProcess,
   issue,
-  securitiesToken,
   sleep,
   walletPem,
   type Bank,
@@ -91,7 +93,7 @@ async function gateways(): Promise<Record<Bank, GatewayProcess>> {
       dir: join(net.stateDir, 'gateways', bank),
       port: ports[bank],
       peerUrl: `https://127.0.0.1:${ports[bank === 'seller' ? 'buyer' : 'seller']}`,
-      securities: { [ISIN]: sec },
+      ...(leg.gatewayTokens && { securities: leg.gatewayTokens }),
       settlement: SETTLEMENT,
       logFile: join(net.logDir, `gateway-${bank}.log`),
     });
@@ -112,25 +114,33 @@ async function gateways(): Promise<Record<Bank, GatewayProcess>> {
   return gw;
 }
 
-let sec: Address;
+let leg: SecuritiesLeg;
+
+/** Where each leg is, for every line that names one. */
+const ledgerName = (ledger: string | undefined): string =>
+  ledger === 'fabric' ? (leg.ledger === 'fabric' ? 'Fabric' : 'EVM stand-in for Fabric') : 'EVM';
 
 async function balances(title: string): Promise<void> {
   say(`\n${title} (read from the ledgers)`);
   for (const bank of BANKS) {
-    const who = addressOf(net, bank);
-    const s = await balanceOf(net, sec, who);
-    const c = await balanceOf(net, CASH, who);
+    const s = await leg.balance(bank);
+    const c = await balanceOf(net, CASH, addressOf(net, bank));
     say(
-      `  ${bank.padEnd(6)}  ${ISIN}: ${String(s).padStart(6)} [securities: EVM stand-in for Fabric]   EUR cents: ${String(c).padStart(9)} [cash: EVM]`,
+      `  ${bank.padEnd(6)}  ${ISIN}: ${String(s).padStart(6)} [securities: ${ledgerName('fabric')}]   EUR cents: ${String(c).padStart(9)} [cash: EVM]`,
     );
   }
+  const supply = await leg.supply();
+  say(
+    `  ${ISIN} on ${ledgerName('fabric')}: free ${supply.free} + locked ${supply.locked} + escrowed ${supply.escrowed} = supply ${supply.supply}`,
+  );
 }
 
 function timeline(bank: Bank, t: Wire): void {
   say(`  ${bank}'s gateway: ${t.status}${t.reason ? ` (reason: ${t.reason})` : ''}`);
   for (const s of t.timeline) {
-    const leg = s.ledger === 'fabric' ? 'securities' : 'cash';
-    const where = s.txId ? ` ${leg} tx ${s.txId.slice(0, 18)}… block ${s.block ?? '?'}` : s.ledger ? ` (${leg})` : '';
+    const what = s.ledger === 'fabric' ? 'securities' : 'cash';
+    const on = s.ledger ? ` ${what} on ${ledgerName(s.ledger)}` : '';
+    const where = s.txId ? `${on}: tx ${s.txId.slice(0, 18)}… block ${s.block ?? '?'}` : on;
     const actor = /CN=([^,+]+)/.exec(s.actor)?.[1] ?? s.actor;
     say(`    ${s.at.slice(11, 23)}  ${s.event.padEnd(32)} ${actor.padEnd(8)}${where}`);
   }
@@ -187,12 +197,22 @@ async function waitFor(
 
 const final = (t: Wire): boolean => ['settled', 'failed', 'cancelled'].includes(t.status);
 
+/** One line on where securities are; said at the start and at the end. */
+function whereSecuritiesAre(): void {
+  if (leg.ledger === 'fabric') say(`  securities: ${leg.label}; cash: CashToken on anvil (${net.evm.rpcUrl})`);
+  else {
+    say(`  securities: ${leg.label}: no Fabric binaries were found, so securities ran on the EVM STAND-IN`);
+    say(`  (${net.fabric.status === 'unavailable' ? net.fabric.reason : ''})`);
+  }
+}
+
 async function main(): Promise<void> {
   say('DvP demo: two banks’ gateways settle by HTLC (seller leads; T_L 30 s, T_F 15 s, Δ 8 s)');
-  sec = await securitiesToken(net, ISIN);
-  await issue(net, sec, addressOf(net, 'seller'), 100n);
+  leg = await securitiesLeg(net, ISIN);
+  whereSecuritiesAre();
+  await leg.issue('seller', 100n);
   await issue(net, CASH, addressOf(net, 'buyer'), 100_000n);
-  say(`  issued 100 × ${ISIN} to the seller (token ${sec}) and 1,000.00 EUR to the buyer (token ${CASH})`);
+  say(`  issued 100 × ${ISIN} to the seller (${ledgerName('fabric')}) and 1,000.00 EUR to the buyer (token ${CASH})`);
   const gw = await gateways();
   await balances('Balances before');
   const run = Date.now().toString(36);
@@ -201,7 +221,17 @@ async function main(): Promise<void> {
   const ok = `DEMO-OK-${run}`;
   say(`\n${ok}: a trade that settles`);
   await instruct(gw, ok, deadline);
-  for (const bank of BANKS) timeline(bank, await waitFor(gw[bank], bank, ok, 'the end of settlement', final));
+  const started = Date.now();
+  const settled = await Promise.all(BANKS.map((bank) => waitFor(gw[bank], bank, ok, 'the end of settlement', final)));
+  const matched = settled[0]?.timeline.find((x) => x.event === 'matched')?.at;
+  const ends = settled.map((t) => t.timeline.at(-1)?.at ?? '');
+  BANKS.forEach((bank, i) => timeline(bank, settled[i]!));
+  if (matched) {
+    const latency = (Math.max(...ends.map((e) => Date.parse(e))) - Date.parse(matched)) / 1000;
+    say(
+      `  matched → settled on both sides: ${latency.toFixed(2)} s (waited ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
+  }
 
   const late = `DEMO-TIMEOUT-${run}`;
   say(`\n${late}: the seller's gateway freezes after locking, so the leader never claims`);
@@ -209,7 +239,7 @@ async function main(): Promise<void> {
   await instruct(gw, late, deadline);
   try {
     await frozen;
-    say('  the seller’s gateway froze (SIGSTOP) once its lock was mined and before the buyer’s was:');
+    say('  the seller’s gateway froze (SIGSTOP) once its lock was committed and before the buyer’s was mined:');
     say('  it holds the secret and will not claim (the demo mines block by block to choose that moment)');
     timeline('buyer', await waitFor(gw.buyer, 'buyer', late, 'the buyer’s refund after T_F', final));
   } finally {
@@ -219,6 +249,9 @@ async function main(): Promise<void> {
   timeline('seller', await waitFor(gw.seller, 'seller', late, 'the seller’s refund after T_L', final));
 
   await balances('Balances after');
+  say('');
+  whereSecuritiesAre();
+  leg.close();
   const ca = (bank: Bank): string => (net.fabricCa.orgs[bank] as { caCertFile: string }).caCertFile;
   const wallet = (bank: Bank): string => (net.fabricCa.orgs[bank] as { wallet: string }).wallet;
   const curl = (bank: Bank, who: string, path: string): string =>
