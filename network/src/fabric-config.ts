@@ -17,6 +17,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FabricOrgMsp } from './state';
 
+/**
+ * How far a proposal's timestamp may be from a peer's clock. A client chooses that timestamp, and
+ * the chaincode takes its time from it, so a client could claim up to this long after an HTLC
+ * expiry or refund this long before it: the settlement margin Δ must be larger (README).
+ */
+export const AUTHENTICATION_TIMEWINDOW = '5s';
+
 /** How long the orderer waits to fill a block once it holds a transaction. */
 export const BATCH_TIMEOUT = '100ms';
 
@@ -81,7 +88,9 @@ export function writeCoreYaml(
         rootcert: { file: join(tls, 'ca.crt') },
         clientRootCAs: { files: [join(tls, 'ca.crt')] },
       },
-      authentication: { timewindow: '15m' },
+      // A proposal's timestamp is the client's clock and the chaincode's (HTLC expiries); peers
+      // accept one at most this far from their own clock, so Δ (DESIGN 3.1) must exceed it.
+      authentication: { timewindow: AUTHENTICATION_TIMEWINDOW },
       fileSystemPath: o.dataDir,
       BCCSP: { Default: 'SW', SW: { Hash: 'SHA2', Security: 256, FileKeyStore: { KeyStore: '' } } },
       mspConfigPath: msp.node.mspDir,
@@ -222,7 +231,7 @@ export function writeOrdererYaml(
       LocalMSPDir: o.msp.node.mspDir,
       LocalMSPID: o.msp.mspId,
       BCCSP: { Default: 'SW', SW: { Hash: 'SHA2', Security: 256, FileKeyStore: { KeyStore: '' } } },
-      Authentication: { TimeWindow: '15m' },
+      Authentication: { TimeWindow: AUTHENTICATION_TIMEWINDOW },
     },
     FileLedger: { Location: join(o.dataDir, 'ledger') },
     Debug: { BroadcastTraceDir: '', DeliverTraceDir: '' },

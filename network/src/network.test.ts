@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { findFabricBinaries } from './fabric-bin';
 import { isAlive, portOpen } from './process';
 import type { NetworkState } from './state';
 import { expectOrgMsp } from './__tests__/msp-checks';
@@ -51,6 +52,21 @@ function pidsMentioning(needle: string): number[] {
     .filter(isAlive);
 }
 
+/** PIDs of live processes whose environment holds `entry` (`NAME=value`). */
+function pidsWithEnv(entry: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(entry);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number)
+    .filter(isAlive);
+}
+
 describe('network scripts', () => {
   let dir: string;
   beforeEach(() => {
@@ -80,7 +96,13 @@ describe('network scripts', () => {
       expect(msp.root).toBe(join(dir, 'state', 'fabric', 'organizations', org));
       expectOrgMsp(msp, state.fabricCa.orgs[org]?.caCertFile ?? '');
     }
-    expect(state.fabric.status).toBe('unavailable');
+    // Fabric runs wherever its binaries are found (fabric-bin.ts), and says why not otherwise.
+    const fabric = findFabricBinaries();
+    expect(state.fabric.status).toBe(fabric.found ? 'up' : 'unavailable');
+    const fabricNames = ['orderer', 'peer-seller', 'peer-buyer', 'chaincode-securities'];
+    expect(state.processes.map((p) => p.name).filter((n) => fabricNames.includes(n))).toEqual(
+      fabric.found ? fabricNames : [],
+    );
 
     const second = await cli(dir, 'up');
     expect(second.code).toBe(0);
@@ -89,6 +111,15 @@ describe('network scripts', () => {
     expect(again.processes).toEqual(state.processes);
     // Exactly one live process per recorded component, found by its port, not by its name.
     expect(pidsMentioning(`--port ${ANVIL_PORT}`)).toEqual([state.processes.find((p) => p.name === 'anvil')?.pid]);
+    if (state.fabric.status === 'up') {
+      const { fabric: f } = state;
+      const pidOf = (name: string) => [state.processes.find((p) => p.name === name)?.pid];
+      // The orderer and peers are told their config folder by FABRIC_CFG_PATH: one process each.
+      const cfg = (host: string) => `FABRIC_CFG_PATH=${join(dir, 'state', 'fabric', 'config', host)}`;
+      expect(pidsWithEnv(cfg(`orderer0.orderer.dvp.local`))).toEqual(pidOf('orderer'));
+      for (const org of ['seller', 'buyer']) expect(pidsWithEnv(cfg(f.peers[org]!.host))).toEqual(pidOf(`peer-${org}`));
+      expect(pidsMentioning(`--chaincode-address=${f.chaincode.serverAddress}`)).toEqual(pidOf('chaincode-securities'));
+    }
 
     const down = await cli(dir, 'down');
     expect(down.code).toBe(0);

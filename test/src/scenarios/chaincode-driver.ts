@@ -5,34 +5,16 @@
  *
  * Imported by relative path so a clean clone needs no prior build of the chaincode package.
  */
-import { parseChaincodeError } from '../../../chaincode/fabric/src/errors';
-import type { ErrorCode } from '../../../chaincode/fabric/src/errors';
 import { makeFixture, ok, seed, TEST_ISIN } from '../../../chaincode/fabric/src/testing/fixture';
 import type { Fixture } from '../../../chaincode/fabric/src/testing/fixture';
 import type { TxResult } from '../../../chaincode/fabric/src/testing/harness';
-import { ScenarioError } from './driver';
-import type { Actor, DepositParams, LedgerDriver, LockParams, ScenarioErrorCode, Totals } from './driver';
+import { chaincodeScenarioError } from './chaincode-codes';
+import type { Actor, DepositParams, LedgerDriver, LockParams, Totals } from './driver';
 
-/** Chaincode codes → scenario codes; exhaustive, so a new chaincode code must be mapped here. */
-const CODES: Readonly<Record<ErrorCode, ScenarioErrorCode>> = {
-  INSUFFICIENT_BALANCE: 'INSUFFICIENT_BALANCE',
-  LOCK_EXPIRED: 'LOCK_EXPIRED',
-  LOCK_NOT_EXPIRED: 'LOCK_NOT_EXPIRED',
-  BAD_PREIMAGE: 'BAD_PREIMAGE',
-  NOT_AUTHORIZED: 'NOT_AUTHORIZED',
-  ALREADY_EXISTS: 'ALREADY_EXISTS',
-  NOT_FOUND: 'NOT_FOUND',
-  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
-  ALREADY_SETTLED: 'ALREADY_SETTLED',
-  EXCEEDS_ESCROW: 'EXCEEDS_ESCROW',
-};
-
-/** Throws a {@link ScenarioError} for a rejected transaction (a plain Error if it has no code). */
+/** Throws a ScenarioError for a rejected transaction (a plain Error if it has no code). */
 function check(result: TxResult): TxResult {
   if (result.status === 200) return result;
-  const parsed = parseChaincodeError(result.message);
-  if (parsed === undefined) throw new Error(`chaincode rejected without a code: ${result.message}`);
-  throw new ScenarioError(CODES[parsed.code], result.message);
+  throw chaincodeScenarioError([result.message]) ?? new Error(`chaincode rejected without a code: ${result.message}`);
 }
 
 class ChaincodeDriver implements LedgerDriver {

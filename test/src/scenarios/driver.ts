@@ -105,3 +105,22 @@ export interface LedgerDriver {
   release(caller: Actor, escrowId: string, amount: bigint, preimage?: `0x${string}`): Promise<void>;
   returnFunds(caller: Actor, escrowId: string): Promise<void>;
 }
+
+/**
+ * How the table runs on a ledger whose clock cannot be moved (a real Fabric peer: the chaincode's
+ * time is the proposal's timestamp, the client's wall clock), where `setTime` waits for the wall
+ * clock. Lifetimes are shortened so that waiting for an expiry takes seconds, and scenarios
+ * overlap, each on its own driver (and so its own asset).
+ */
+export interface RealTimeSchedule {
+  /**
+   * Lifetime in seconds of lock and deposit steps that give no `expiresIn`, in place of the
+   * table's 3600: longer than the steps before a `warp` take on this ledger, so every relative
+   * offset (one second before, at, one second after the expiry) is still reachable.
+   */
+  readonly defaultExpiresIn: bigint;
+  /** How many scenarios run at once. */
+  readonly concurrency: number;
+  /** Jest timeout of one scenario, in ms (it may also wait for a free slot). */
+  readonly timeoutMs: number;
+}

@@ -2,13 +2,16 @@
  * Runs the scenario table (`table.ts`) against a {@link LedgerDriver}: executes each scenario's
  * steps in order and, after every step (including rejected ones), checks conservation:
  * `free + locked + escrowed = supply`, and `supply` never changes.
+ *
+ * Scenarios run one after another on one driver, or (for a ledger whose clock cannot be moved,
+ * see {@link RealTimeSchedule}) several at once, each on a driver of its own.
  */
 import { createHash } from 'node:crypto';
 
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { ScenarioError } from './driver';
-import type { Actor, LedgerDriver, ScenarioErrorCode } from './driver';
+import type { Actor, LedgerDriver, RealTimeSchedule, ScenarioErrorCode } from './driver';
 import { INITIAL, SCENARIOS, DEFAULT_EXPIRES_IN } from './table';
 import type { PreimageKind, Scenario } from './table';
 
@@ -44,8 +47,16 @@ async function attempt(op: () => Promise<unknown>, expected: ScenarioErrorCode |
 
 let runCounter = 0;
 
-/** Executes one scenario against a driver that has just been reset. */
-export async function runScenario(driver: LedgerDriver, scenario: Scenario): Promise<void> {
+/**
+ * Executes one scenario against a driver that has just been reset. `defaultExpiresIn` is the
+ * lifetime of lock and deposit steps without `expiresIn` (the table's {@link DEFAULT_EXPIRES_IN}
+ * unless the ledger must wait for expiries, see {@link RealTimeSchedule}).
+ */
+export async function runScenario(
+  driver: LedgerDriver,
+  scenario: Scenario,
+  defaultExpiresIn: bigint = DEFAULT_EXPIRES_IN,
+): Promise<void> {
   const keys = preimages(scenario.name);
   // Ids are unique per run so drivers whose contracts outlive reset() never see a collision.
   const run = `${Date.now().toString(36)}-${(runCounter += 1)}`;
@@ -63,7 +74,7 @@ export async function runScenario(driver: LedgerDriver, scenario: Scenario): Pro
   for (const step of scenario.steps) {
     switch (step.do) {
       case 'lock': {
-        const expiry = (await driver.now()) + (step.expiresIn ?? DEFAULT_EXPIRES_IN);
+        const expiry = (await driver.now()) + (step.expiresIn ?? defaultExpiresIn);
         const params = { receiver: step.to, amount: step.amount, hashlock: keys.hashlock, expiry };
         await attempt(async () => {
           ledgerIds.set(step.id, await driver.lock(step.as, params));
@@ -78,7 +89,7 @@ export async function runScenario(driver: LedgerDriver, scenario: Scenario): Pro
         await attempt(() => driver.refund(step.as, idOf(step.id)), step.expect);
         break;
       case 'deposit': {
-        const expiry = (await driver.now()) + (step.expiresIn ?? DEFAULT_EXPIRES_IN);
+        const expiry = (await driver.now()) + (step.expiresIn ?? defaultExpiresIn);
         const id = idOf(step.id);
         const params = {
           tradeId: `T-${id}`,
@@ -124,19 +135,27 @@ export async function runScenario(driver: LedgerDriver, scenario: Scenario): Pro
   }
 }
 
-/** Options for {@link describeLedgerScenarios}. */
+/** Releases what a driver holds (a node, connections); {@link describeLedgerScenarios} says when it runs. */
 export type ScenarioTeardown = (driver: LedgerDriver) => Promise<void>;
 
 /**
  * Registers the whole table as jest tests: `describe(driver) › describe('HTLC') › describe('claim')
- * › it('rejects a claim at exactly the expiry with LOCK_EXPIRED')`. One driver is made for the
- * suite and reset before every scenario; `teardown` runs once at the end.
+ * › it('rejects a claim at exactly the expiry with LOCK_EXPIRED')`. Without `schedule`, one driver
+ * is made for the suite and reset before every scenario; `teardown` runs once at the end. With
+ * `schedule` (a ledger that must wait for expiries), `makeDriver` is called for every scenario,
+ * the scenarios start together when the suite starts, `schedule.concurrency` at a time, each test
+ * reports its own scenario, and `teardown` runs for each driver after its scenario.
  */
 export function describeLedgerScenarios(
   makeDriver: () => Promise<LedgerDriver>,
   teardown?: ScenarioTeardown,
   title = 'ledger scenarios',
+  schedule?: RealTimeSchedule,
 ): void {
+  if (schedule !== undefined) {
+    describeConcurrentScenarios(makeDriver, teardown, title, schedule);
+    return;
+  }
   describe(title, () => {
     let driver: LedgerDriver | undefined;
     const current = async (): Promise<LedgerDriver> => (driver ??= await makeDriver());
@@ -153,13 +172,80 @@ export function describeLedgerScenarios(
   });
 }
 
+/** The concurrent form of {@link describeLedgerScenarios} (see there). */
+function describeConcurrentScenarios(
+  makeDriver: () => Promise<LedgerDriver>,
+  teardown: ScenarioTeardown | undefined,
+  title: string,
+  schedule: RealTimeSchedule,
+): void {
+  describe(title, () => {
+    // Settled outcomes (never rejected, so no rejection goes unhandled before its test awaits it).
+    const outcomes = new Map<Scenario, Promise<{ readonly failure?: unknown }>>();
+    const runOwn = async (scenario: Scenario): Promise<void> => {
+      const driver = await makeDriver();
+      try {
+        await driver.reset(INITIAL);
+        await runScenario(driver, scenario, schedule.defaultExpiresIn);
+      } finally {
+        await teardown?.(driver);
+      }
+    };
+
+    beforeAll(() => {
+      const slot = limiter(schedule.concurrency);
+      for (const scenario of SCENARIOS) {
+        const outcome = slot(() => runOwn(scenario)).then(
+          () => ({}),
+          (failure: unknown) => ({ failure }),
+        );
+        outcomes.set(scenario, outcome);
+      }
+    });
+    afterAll(async () => void (await Promise.all(outcomes.values())));
+
+    registerTree(
+      SCENARIOS,
+      0,
+      async (scenario) => {
+        const outcome = await outcomes.get(scenario);
+        if (outcome === undefined) throw new Error(`scenario not started: ${scenario.name}`);
+        if ('failure' in outcome) throw outcome.failure;
+      },
+      schedule.timeoutMs,
+    );
+  });
+}
+
+/** Runs at most `concurrency` jobs at once, in the order they were given. */
+function limiter(concurrency: number): (job: () => Promise<void>) => Promise<void> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (job) => {
+    if (running < concurrency) running += 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve)); // a finished job hands over its slot
+    try {
+      await job();
+    } finally {
+      const next = waiting.shift();
+      if (next === undefined) running -= 1;
+      else next();
+    }
+  };
+}
+
 /** Nests `describe` blocks following each scenario's `path`, preserving table order. */
-function registerTree(scenarios: readonly Scenario[], depth: number, run: (scenario: Scenario) => Promise<void>): void {
+function registerTree(
+  scenarios: readonly Scenario[],
+  depth: number,
+  run: (scenario: Scenario) => Promise<void>,
+  timeoutMs?: number,
+): void {
   const groups = new Map<string, Scenario[]>();
   for (const scenario of scenarios) {
     const head = scenario.path[depth];
     if (head === undefined) {
-      it(scenario.name, () => run(scenario));
+      it(scenario.name, () => run(scenario), timeoutMs);
       continue;
     }
     const group = groups.get(head);
@@ -167,6 +253,6 @@ function registerTree(scenarios: readonly Scenario[], depth: number, run: (scena
     else group.push(scenario);
   }
   for (const [name, members] of groups) {
-    describe(name, () => registerTree(members, depth + 1, run));
+    describe(name, () => registerTree(members, depth + 1, run, timeoutMs));
   }
 }

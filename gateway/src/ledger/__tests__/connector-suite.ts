@@ -16,6 +16,8 @@ export interface ConnectorHarness {
   lockRequest(amount: bigint, ttlSeconds: number): Promise<LockRequest & { readonly preimage: string }>;
   /** Moves ledger time so that the next transaction is at `unixSeconds`. */
   advanceTo(unixSeconds: number): Promise<void>;
+  /** Lifetime of the lock the refund case waits out; default 60 s (a ledger that must wait sets a few). */
+  readonly shortTtlSeconds?: number;
   balance(who: 'sender' | 'receiver'): Promise<bigint>;
   /** The follower stream that carries lock events. */
   readonly lockStream: string;
@@ -58,7 +60,7 @@ export function describeLedgerConnector(name: string, harness: () => ConnectorHa
     it('refuses a refund before expiry with LOCK_NOT_EXPIRED and refunds at expiry', async () => {
       const h = harness();
       const ledger = h.connector(store);
-      const req = await h.lockRequest(10_00n, 60);
+      const req = await h.lockRequest(10_00n, h.shortTtlSeconds ?? 60);
       const before = await h.balance('sender');
       const { lockId } = await ledger.lock(req);
       expect(await caught(ledger.refund(lockId))).toMatchObject({ code: 'LOCK_NOT_EXPIRED', ledger: ledger.ledger });

@@ -1,0 +1,89 @@
+/**
+ * Clients of the shared network's real Fabric peers for cross-ledger tests: identities freshly
+ * registered at a bank's Fabric CA (so no two runs, and no other test, share an account),
+ * connections through fabric-gateway, and fresh instruments created by the network's issuer.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connectCa, fabricAccountId, loadIdentity, type Role } from '@dvp/certs';
+import type { Contract } from '@hyperledger/fabric-gateway';
+import { isValidIsin } from '../../chaincode/fabric/src/isin';
+import {
+  connectPeer,
+  walletIdentity,
+  type FabricClientIdentity,
+  type FabricConnection,
+} from '../../network/src/fabric-client';
+import type { FabricUpState, NetworkState } from '../../network/src/state';
+
+/** A signing identity with the chaincode account it owns (`<mspId>:<subject>`). */
+export interface TestFabricIdentity extends FabricClientIdentity {
+  /** The bank (network.json org key) whose CA issued it and whose peer it uses. */
+  readonly org: string;
+  readonly account: string;
+}
+
+function caOf(net: NetworkState, org: string): NetworkState['fabricCa']['orgs'][string] {
+  const ca = net.fabricCa.orgs[org];
+  if (ca === undefined) throw new Error(`network.json has no Fabric CA for org ${org}`);
+  return ca;
+}
+
+/** A wallet identity of the network (`admin`, `gateway`, `auditor`, `issuer`, ...) of `org`. */
+export function bankIdentity(net: NetworkState, org: string, name: string): TestFabricIdentity {
+  const ca = caOf(net, org);
+  const id = walletIdentity(ca.mspId, ca.wallet, name);
+  return { ...id, org, account: fabricAccountId(id.mspId, id.certPem) };
+}
+
+/**
+ * Registers and enrolls a new client identity (identity type `client`, so the chaincode sees role
+ * `client` from its OU) at `org`'s CA with the CA's registrar. The enrollment id gets a random
+ * suffix: the CA keeps every registration, and each run must own fresh accounts.
+ */
+export async function registerClient(
+  net: NetworkState,
+  org: string,
+  name: string,
+  role: Role,
+): Promise<TestFabricIdentity> {
+  const ca = caOf(net, org);
+  const client = connectCa({ url: ca.url, tlsTrustedCert: readFileSync(ca.tlsCertFile, 'utf8'), caName: ca.caName });
+  const registrar = loadIdentity(ca.wallet, 'registrar');
+  const enrollmentId = `${name}-${randomBytes(5).toString('hex')}`;
+  const { secret } = await client.register(registrar, { enrollmentId, type: 'client', role, party: org });
+  const enrollment = await client.enroll({ enrollmentId, secret });
+  const keyPem = enrollment.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const certPem = enrollment.certificate;
+  return { mspId: ca.mspId, certPem, keyPem, org, account: fabricAccountId(ca.mspId, certPem) };
+}
+
+/** Connects `id` to the peer of its own bank. */
+export function connectOwnPeer(fabric: FabricUpState, id: TestFabricIdentity): FabricConnection {
+  const peer = fabric.peers[id.org];
+  if (peer === undefined) throw new Error(`network.json has no Fabric peer for org ${id.org}`);
+  return connectPeer(peer, id);
+}
+
+const ISIN_BODY = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/** A random, valid ISIN (`XS` + 9 random alphanumerics + the check digit): a fresh instrument. */
+export function freshIsin(): string {
+  const body = `XS${[...randomBytes(9)].map((b) => ISIN_BODY[b % ISIN_BODY.length]).join('')}`;
+  for (let digit = 0; digit <= 9; digit += 1) {
+    if (isValidIsin(`${body}${digit}`)) return `${body}${digit}`;
+  }
+  throw new Error(`no check digit makes ${body} a valid ISIN`);
+}
+
+/**
+ * Creates a fresh instrument (settlement unit 1) through `issuer` (the chaincode as the network's
+ * issuer) and issues `quantity` to `account`; returns its ISIN once both transactions are
+ * committed on the issuer's peer.
+ */
+export async function issueFreshInstrument(issuer: Contract, account: string, quantity: bigint): Promise<string> {
+  const isin = freshIsin();
+  await issuer.submitTransaction('CreateInstrument', isin, `Test instrument ${isin}`, '1');
+  if (quantity > 0n) await issuer.submitTransaction('Issue', isin, account, quantity.toString());
+  return isin;
+}
