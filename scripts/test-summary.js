@@ -1,14 +1,31 @@
 #!/usr/bin/env node
-// Totals jest's --json result files into the one plain line CI reads:
+// Totals jest's --json result files into the one plain line CI reads, always last:
 //   N passed, N failed, N skipped
 // A suite that failed to run at all (compile error, failing hook) counts as one failure, so a
 // broken file can never look green. Exits non-zero when anything failed or nothing ran.
-const { readFileSync } = require('node:fs');
+// With `--fabric <file>` (what `cli.ts find-fabric` printed), a run that skipped tests because no
+// Fabric binaries were found says so, and how to get them, on the line before the total.
+const { existsSync, readFileSync } = require('node:fs');
+
+const args = process.argv.slice(2);
+const option = (name) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args.splice(at, 2)[1] : undefined;
+};
+const fabricNote = option('--fabric');
+// `--checks <file>`: one line per failed check that is not a test (lint, format), each a failure.
+const checksFile = option('--checks');
 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const file of process.argv.slice(2)) {
+if (checksFile !== undefined && existsSync(checksFile)) {
+  for (const line of readFileSync(checksFile, 'utf8').split('\n').filter(Boolean)) {
+    console.error(`test-summary: check failed: ${line}`);
+    failed += 1;
+  }
+}
+for (const file of args) {
   let result;
   try {
     result = JSON.parse(readFileSync(file, 'utf8'));
@@ -30,5 +47,9 @@ for (const file of process.argv.slice(2)) {
   if (result.numRuntimeErrorTestSuites > 0 && result.testResults.length === 0)
     failed += result.numRuntimeErrorTestSuites;
 }
-console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+if (skipped > 0 && fabricNote !== undefined && existsSync(fabricNote)) {
+  const note = readFileSync(fabricNote, 'utf8').trim();
+  if (note.startsWith('Fabric: ')) console.log(`skipped: the tests on real Fabric peers, because ${note}`);
+}
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -16,7 +16,7 @@
  * first and are no-ops when already done. Two concurrent identical transactions cannot both
  * commit: the second fails endorsement or is invalidated by Fabric's MVCC check. An operation
  * whose transaction lost an MVCC race (also two different transactions of one account in one
- * block: both read its balance) is re-run from its reads, at most three times in all.
+ * block: both read its balance) is re-run from its reads, at most ten times in all.
  *
  * Tested twice: against an in-process fake of the fabric-gateway surface below running the real
  * chaincode (`__tests__/fabric-fake.ts`, fast, in the unit tests), and against the real peers of
@@ -104,7 +104,12 @@ export function createFabricConnector(options: Readonly<FabricConnectorOptions>)
 const STATUS_NAMES = new Map<number, string>(Object.entries(StatusCode).map(([name, code]) => [code, name]));
 
 const RETRYABLE: ReadonlySet<string> = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT']);
-const MAX_ATTEMPTS = 3;
+/**
+ * Attempts of an operation that keeps losing MVCC races. N transactions of one account in one
+ * block (N concurrent trades of one bank) all read its balance, so one commits per block: the
+ * last of them needs up to N attempts. Each retry waits a random 20-200 ms so they spread out.
+ */
+const MAX_ATTEMPTS = 10;
 
 const utf8 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
 
@@ -355,6 +360,7 @@ class FabricConnector implements FabricLedgerConnector {
       } catch (err) {
         const conflict = err instanceof LedgerError && RETRYABLE.has(err.context['validationCode'] ?? '');
         if (!conflict || attempt >= MAX_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 180)));
       }
     }
   }

@@ -79,4 +79,24 @@ describe('performAction', () => {
     expect(store.journal.unfinished()).toEqual([]);
     store.close();
   });
+
+  it('resumes an action a transient error left prepared instead of recording a second one beside it', async () => {
+    const store = openStore(tmp.file);
+    const ledger = new FakeLedger();
+    const spec: ActionSpec = {
+      kind: 'lock',
+      request: { receiver: '0xr', asset: '0xt', amount: 5n, hashlock: 'ab'.repeat(32), expiry: 1_900_000_000 },
+    };
+    ledger.crash = 'after-prepare'; // signed and journaled, never broadcast: not a final error
+    await expect(performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-8' }, spec)).rejects.toThrow(
+      'simulated crash before broadcast',
+    );
+    expect(store.journal.forTrade('B', 'T-8')).toEqual([expect.objectContaining({ state: 'prepared' })]);
+    ledger.crash = 'none';
+    const retried = await performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-8' }, spec);
+    const actions = store.journal.forTrade('B', 'T-8');
+    expect(actions).toEqual([expect.objectContaining({ id: retried.actionId, state: 'done' })]);
+    expect(ledger.broadcasts).toHaveLength(1);
+    store.close();
+  });
 });

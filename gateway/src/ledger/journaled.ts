@@ -156,9 +156,17 @@ function withTrade(err: unknown, action: JournalAction): unknown {
   return new LedgerError(err.code, err.ledger, err.message, context, { cause: err });
 }
 
+const sameParams = (a: Readonly<Params>, b: Readonly<Params>): boolean => {
+  const keys = Object.keys(a).sort();
+  return keys.join() === Object.keys(b).sort().join() && keys.every((k) => a[k] === b[k]);
+};
+
 /**
  * Performs `spec` on `connector` for trade `tradeId` of `owner`, journaled. Final ledger errors
  * are recorded as `failed` and rethrown; other errors leave the action unfinished for a resume.
+ * A retry of an action left unfinished by such an error (same trade, ledger, kind and
+ * parameters) resumes that action, so its journaled transaction is settled first and no second
+ * action is recorded beside it.
  */
 export async function performAction(
   journal: ActionJournal,
@@ -166,12 +174,18 @@ export async function performAction(
   target: { readonly owner: string; readonly tradeId: string },
   spec: ActionSpec,
 ): Promise<ActionOutcome> {
-  const action = journal.recordIntent({
-    ...target,
-    ledger: connector.ledger,
-    kind: spec.kind,
-    params: encodeSpec(spec),
-  });
+  const params = encodeSpec(spec);
+  const open = journal
+    .forTrade(target.owner, target.tradeId)
+    .find(
+      (a) =>
+        (a.state === 'intent' || a.state === 'prepared') &&
+        a.ledger === connector.ledger &&
+        a.kind === spec.kind &&
+        sameParams(a.params, params),
+    );
+  if (open) return resumeAction(journal, connector, open);
+  const action = journal.recordIntent({ ...target, ledger: connector.ledger, kind: spec.kind, params });
   return run(journal, connector, action, spec);
 }
 
