@@ -136,6 +136,38 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads securities on Fabric with the bank peer, channel and chaincode, paths resolved', () => {
+    const fabric = {
+      mspId: 'BankAMSP',
+      certFile: 'tls/server.pem',
+      keyFile: 'tls/server.key',
+      peer: { endpoint: '127.0.0.1:17151', tlsCaCertFile: 'ca-a.pem', hostOverride: 'peer0.a.local' },
+      channel: 'settlement',
+      chaincode: 'securities',
+    };
+    const config = loadConfig(write({ ...base, fabric, securities: { ledger: 'fabric' } }));
+    expect(config.securities).toEqual({ ledger: 'fabric' });
+    expect(config.fabric).toEqual({
+      ...fabric,
+      certFile: file('tls/server.pem'),
+      keyFile: file('tls/server.key'),
+      peer: { ...fabric.peer, tlsCaCertFile: file('ca-a.pem') },
+    });
+  });
+
+  it('refuses securities on Fabric without the peer, channel and chaincode, naming each', () => {
+    const fabric = { mspId: 'BankAMSP', certFile: 'tls/server.pem', keyFile: 'tls/server.key' };
+    expect(problems(() => loadConfig(write({ ...base, fabric, securities: { ledger: 'fabric' } })))).toEqual([
+      'fabric.peer: is required when securities.ledger is "fabric"',
+      'fabric.channel: is required when securities.ledger is "fabric"',
+      'fabric.chaincode: is required when securities.ledger is "fabric"',
+    ]);
+    const badPeer = { ...fabric, peer: { endpoint: 'no-port', tlsCaCertFile: 'ca-a.pem' } };
+    expect(problems(() => loadConfig(write({ ...base, fabric: badPeer })))).toEqual([
+      expect.stringMatching(/^fabric\.peer\.endpoint: must match pattern/),
+    ]);
+  });
+
   it('refuses T_L < T_F + Δ, a bad ISIN key, a non-https peer URL and a missing peer key file', () => {
     const found = problems(() =>
       loadConfig(
