@@ -18,6 +18,15 @@ import { portOpen, spawnDetached, waitHealthy, type StartedProcess } from './pro
 /** The chaincode package (workspace `@dvp/securities-chaincode`). */
 export const chaincodeDir = resolve(__dirname, '..', '..', 'chaincode', 'fabric');
 
+/**
+ * The compiled chaincode to deploy: `DVP_CHAINCODE_DIR` (a folder with package.json and dist/,
+ * e.g. another build of it), else {@link chaincodeDir}. Its dependencies come from this
+ * repository's node_modules either way.
+ */
+export function chaincodeSource(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env['DVP_CHAINCODE_DIR'] ?? chaincodeDir);
+}
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir)
     .flatMap((name) => {
@@ -31,7 +40,7 @@ function filesUnder(dir: string): string[] {
  * SHA-256 over the compiled chaincode (`dist/**` and package.json, by relative path), the part
  * the chaincode server runs. Throws when the chaincode is not built.
  */
-export function chaincodeContentHash(dir = chaincodeDir): string {
+export function chaincodeContentHash(dir = chaincodeSource()): string {
   const dist = join(dir, 'dist');
   let files: string[];
   try {
@@ -191,6 +200,7 @@ export async function startChaincodeServer(o: {
   readonly onSpawn: (proc: StartedProcess) => void;
 }): Promise<StartedProcess> {
   const cli = require.resolve('fabric-shim/cli.js', { paths: [chaincodeDir] });
+  const source = chaincodeSource();
   const proc = spawnDetached({
     command: process.execPath,
     args: [
@@ -200,11 +210,15 @@ export async function startChaincodeServer(o: {
       `--chaincode-id=${o.packageId}`,
       `--chaincode-tls-cert-file=${o.tls.cert}`,
       `--chaincode-tls-key-file=${o.tls.key}`,
-      `--module-path=${chaincodeDir}`,
+      `--module-path=${source}`,
     ],
-    cwd: chaincodeDir,
+    cwd: source,
     log: o.log,
-    env: { DVP_CHAINCODE_POLICY: JSON.stringify(o.accessPolicy), CORE_CHAINCODE_LOGGING_LEVEL: 'info' },
+    env: {
+      DVP_CHAINCODE_POLICY: JSON.stringify(o.accessPolicy),
+      CORE_CHAINCODE_LOGGING_LEVEL: 'info',
+      NODE_PATH: resolve(chaincodeDir, '..', '..', 'node_modules'),
+    },
   });
   o.onSpawn(proc);
   await waitHealthy('chaincode server', proc, () => portOpen(o.port));

@@ -3,11 +3,12 @@
  * DVP_PORT_OFFSET) so it can run beside the shared network the cross-ledger tests use.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { findFabricBinaries } from './fabric-bin';
+import { connectPeer, walletIdentity } from './fabric-client';
 import { isAlive, portOpen } from './process';
 import type { NetworkState } from './state';
 import { expectOrgMsp } from './__tests__/msp-checks';
@@ -24,10 +25,20 @@ function envFor(dir: string): NodeJS.ProcessEnv {
     DVP_NETWORK_STATE_DIR: join(dir, 'state'),
     DVP_NETWORK_LOG_DIR: join(dir, 'logs'),
     DVP_PORT_OFFSET: String(OFFSET),
+    // A copy of the compiled chaincode, which the upgrade case changes.
+    DVP_CHAINCODE_DIR: join(dir, 'chaincode'),
   };
 }
 
-async function cli(dir: string, command: 'up' | 'down'): Promise<{ code: number; out: string }> {
+/** Copies the compiled chaincode (package.json, dist/) to `<dir>/chaincode`. */
+function copyChaincode(dir: string): void {
+  const from = join(root, 'chaincode', 'fabric');
+  mkdirSync(join(dir, 'chaincode'));
+  cpSync(join(from, 'package.json'), join(dir, 'chaincode', 'package.json'));
+  cpSync(join(from, 'dist'), join(dir, 'chaincode', 'dist'), { recursive: true });
+}
+
+async function cli(dir: string, command: 'up' | 'down' | 'chaincode-upgrade'): Promise<{ code: number; out: string }> {
   try {
     const { stdout, stderr } = await run(tsx, [join(root, 'network/src/cli.ts'), command], { env: envFor(dir) });
     return { code: 0, out: stdout + stderr };
@@ -71,6 +82,7 @@ describe('network scripts', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'dvp-net-'));
+    copyChaincode(dir);
   });
   afterEach(async () => {
     await cli(dir, 'down');
@@ -121,12 +133,51 @@ describe('network scripts', () => {
       expect(pidsMentioning(`--chaincode-address=${f.chaincode.serverAddress}`)).toEqual(pidOf('chaincode-securities'));
     }
 
+    const last = state.fabric.status === 'up' ? await changeChaincodeAndUpgrade(state) : state;
+
     const down = await cli(dir, 'down');
     expect(down.code).toBe(0);
-    for (const p of state.processes) expect(isAlive(p.pid)).toBe(false);
+    for (const p of [...state.processes, ...last.processes]) expect(isAlive(p.pid)).toBe(false);
     for (const port of state.processes.flatMap((p) => p.ports)) expect(await portOpen(port)).toBe(false);
     expect(existsSync(join(dir, 'state'))).toBe(false);
   }, 120_000);
+
+  /**
+   * A changed chaincode on the running network: network-up deploys it with the next sequence and
+   * restarts its server (one server process after), and chaincode-upgrade then finds nothing to do.
+   */
+  async function changeChaincodeAndUpgrade(state: NetworkState): Promise<NetworkState> {
+    if (state.fabric.status !== 'up') throw new Error('Fabric is not up');
+    const before = state.fabric.chaincode;
+    appendFileSync(join(dir, 'chaincode', 'dist', 'index.js'), '\n// changed by network.test.ts\n');
+    const up = await cli(dir, 'up');
+    expect(up.code).toBe(0);
+    expect(up.out).toContain('compiled chaincode changed since it was deployed; upgrading it');
+    const after = JSON.parse(readFileSync(join(dir, 'state', 'network.json'), 'utf8')) as NetworkState;
+    if (after.fabric.status !== 'up') throw new Error('Fabric went down');
+    expect(after.fabric.chaincode).toMatchObject({ sequence: before.sequence + 1, name: before.name });
+    expect(after.fabric.chaincode.packageId).not.toBe(before.packageId);
+    expect(pidsMentioning(`--chaincode-id=${before.packageId}`)).toEqual([]);
+    expect(pidsMentioning(`--chaincode-id=${after.fabric.chaincode.packageId}`)).toEqual([
+      after.processes.find((p) => p.name === 'chaincode-securities')?.pid,
+    ]);
+    // The new definition is served: a chaincode call through the seller's peer answers.
+    const ca = after.fabricCa.orgs['seller']!;
+    const conn = connectPeer(after.fabric.peers['seller']!, walletIdentity(ca.mspId, ca.wallet, 'gateway'));
+    try {
+      const policy = await conn
+        .contract(after.fabric.channel, after.fabric.chaincode.name)
+        .evaluateTransaction('GetPolicy');
+      expect(JSON.parse(Buffer.from(policy).toString('utf8'))).toMatchObject({
+        governors: ['SellerBankMSP', 'BuyerBankMSP'],
+      });
+    } finally {
+      conn.close();
+    }
+    const again = await cli(dir, 'chaincode-upgrade');
+    expect(again).toMatchObject({ code: 0, out: expect.stringContaining('is up to date') });
+    return after;
+  }
 
   it('names the component that failed, shows its log, and stops what it had started', async () => {
     // Another process already holds anvil's port: anvil exits at start-up.
