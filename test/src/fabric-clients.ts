@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connectCa, fabricAccountId, loadIdentity, type Role } from '@dvp/certs';
-import type { Contract } from '@hyperledger/fabric-gateway';
+import { CommitError, StatusCode, type Contract } from '@hyperledger/fabric-gateway';
 import { isValidIsin } from '../../chaincode/fabric/src/isin';
 import {
   connectPeer,
@@ -77,13 +77,32 @@ export function freshIsin(): string {
 }
 
 /**
+ * `contract.submitTransaction(fn, ...args)`, submitted again (a new proposal) when its commit lost
+ * an MVCC race, as any Fabric client must: every transaction reads the access policy, so a policy
+ * adoption by another test invalidates transactions endorsed just before it. Other failures,
+ * chaincode refusals included, are thrown as they are.
+ */
+export async function submit(contract: Contract, fn: string, ...args: string[]): Promise<Uint8Array> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await contract.submitTransaction(fn, ...args);
+    } catch (err) {
+      const mvcc = err instanceof CommitError && MVCC.has(err.code);
+      if (!mvcc || attempt >= 5) throw err;
+    }
+  }
+}
+
+const MVCC: ReadonlySet<number> = new Set([StatusCode.MVCC_READ_CONFLICT, StatusCode.PHANTOM_READ_CONFLICT]);
+
+/**
  * Creates a fresh instrument (settlement unit 1) through `issuer` (the chaincode as the network's
  * issuer) and issues `quantity` to `account`; returns its ISIN once both transactions are
  * committed on the issuer's peer.
  */
 export async function issueFreshInstrument(issuer: Contract, account: string, quantity: bigint): Promise<string> {
   const isin = freshIsin();
-  await issuer.submitTransaction('CreateInstrument', isin, `Test instrument ${isin}`, '1');
-  if (quantity > 0n) await issuer.submitTransaction('Issue', isin, account, quantity.toString());
+  await submit(issuer, 'CreateInstrument', isin, `Test instrument ${isin}`, '1');
+  if (quantity > 0n) await submit(issuer, 'Issue', isin, account, quantity.toString());
   return isin;
 }

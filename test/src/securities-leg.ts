@@ -11,6 +11,7 @@ import type { Address } from 'viem';
 import { connectPeer, walletIdentity, type FabricConnection } from '../../network/src/fabric-client';
 import type { FabricUpState, NetworkState } from '../../network/src/state';
 import { isValidIsin } from '../../chaincode/fabric/src/isin';
+import { submit } from './fabric-clients';
 import { addressOf, balanceOf, heldByHtlc, issue, securitiesToken, type Bank } from './two-banks';
 
 /**
@@ -99,11 +100,11 @@ class FabricLeg implements SecuritiesLeg {
       () => true,
       () => false,
     );
-    if (!exists) await c.submitTransaction('CreateInstrument', this.#isin, `Security ${this.#isin}`, '1');
+    if (!exists) await submit(c, 'CreateInstrument', this.#isin, `Security ${this.#isin}`, '1');
   }
 
   async issue(bank: Bank, amount: bigint): Promise<void> {
-    await this.#contract(this.#issuer).submitTransaction('Issue', this.#isin, this.#accounts[bank], amount.toString());
+    await submit(this.#contract(this.#issuer), 'Issue', this.#isin, this.#accounts[bank], amount.toString());
   }
 
   async balance(bank: Bank): Promise<bigint> {

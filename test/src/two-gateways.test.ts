@@ -102,7 +102,12 @@ async function until(bank: Bank, tradeId: string, what: string, predicate: (t: W
     const t = await trade(bank, tradeId).catch(() => undefined);
     if (t && predicate(t)) return t;
     if (Date.now() > deadline) {
-      throw new Error(`${bank} ${tradeId}: no ${what} within ${ms} ms; last ${JSON.stringify(t)}\n${logTail(bank)}`);
+      const other = bank === 'seller' ? 'buyer' : 'seller';
+      const theirs = await trade(other, tradeId).catch(() => undefined);
+      throw new Error(
+        `${bank} ${tradeId}: no ${what} within ${ms} ms; last ${JSON.stringify(t)}\n${logTail(bank)}\n` +
+          `${other}'s record: ${JSON.stringify(theirs)}\n${logTail(other)}`,
+      );
     }
     await sleep(50);
   }

@@ -79,7 +79,9 @@ describe('Fabric errors', () => {
     it.each([
       [grpcStatus.UNAVAILABLE, 'UNAVAILABLE'],
       [grpcStatus.DEADLINE_EXCEEDED, 'UNAVAILABLE'],
-      [grpcStatus.ABORTED, 'REVERTED'],
+      [grpcStatus.ABORTED, 'UNAVAILABLE'],
+      [grpcStatus.FAILED_PRECONDITION, 'UNAVAILABLE'],
+      [grpcStatus.OUT_OF_RANGE, 'REVERTED'],
       [grpcStatus.PERMISSION_DENIED, 'NOT_AUTHORIZED'],
     ] as const)('maps a gateway error of gRPC status %s without a chaincode code to %s', (code, expected) => {
       expect(toFabricLedgerError(gatewayError(code, 'no code here'), 'x', {}).code).toBe(expected);

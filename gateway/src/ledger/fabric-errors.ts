@@ -38,7 +38,15 @@ export interface FabricChaincodeError {
 }
 
 const WIRE = /^([A-Z_]+): (.*?)(?: (\{.*\}))?$/s;
+/**
+ * gRPC statuses of a failure the chaincode did not answer (no chaincode code in any detail), for
+ * which a later attempt may succeed. ABORTED (an endorsement the peers could not complete) and
+ * FAILED_PRECONDITION (a proposal a peer would not take, e.g. while it applies a channel
+ * configuration update) are among them: failing a trade on such a blip would be final.
+ */
 const TRANSIENT: ReadonlySet<number> = new Set([
+  grpcStatus.ABORTED,
+  grpcStatus.FAILED_PRECONDITION,
   grpcStatus.CANCELLED,
   grpcStatus.UNKNOWN,
   grpcStatus.DEADLINE_EXCEEDED,

@@ -20,6 +20,7 @@ import {
   bankIdentity,
   connectOwnPeer,
   issueFreshInstrument,
+  submit,
   registerClient,
   type TestFabricIdentity,
 } from '../fabric-clients';
@@ -107,7 +108,7 @@ class FabricPeerDriver implements LedgerDriver {
 
   async #submit(as: Party, fn: string, ...args: string[]): Promise<void> {
     try {
-      await as.contract.submitTransaction(fn, ...args);
+      await submit(as.contract, fn, ...args);
     } catch (err) {
       throw rejection(err);
     }
