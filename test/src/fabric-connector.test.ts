@@ -37,6 +37,7 @@ import {
   type TestFabricIdentity,
 } from './fabric-clients';
 import { sharedNetwork } from './network';
+import { caught, crashBeforeSubmit } from '../../gateway/src/ledger/__tests__/caught';
 
 /** Waits of a few seconds (expiries, commit status of unknown transactions) exceed jest's 5 s. */
 jest.setTimeout(60_000);
@@ -155,31 +156,6 @@ async function advanceTo(unixSeconds: number): Promise<void> {
 }
 
 const shares = (account: string): Promise<bigint> => connector(undefined).balance(account, w.isin);
-
-async function caught(promise: Promise<unknown>): Promise<LedgerError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LedgerError);
-  return err as LedgerError;
-}
-
-/** Runs `action`, keeping what `beforeSend` gets and then crashing before the submit. */
-async function crashBeforeSubmit(
-  action: (beforeSend: (p: PreparedTx) => void) => Promise<unknown>,
-): Promise<PreparedTx> {
-  let prepared: PreparedTx | undefined;
-  const crash = await caught(
-    action((p) => {
-      prepared = p;
-      throw new LedgerError('UNAVAILABLE', 'fabric', 'simulated crash before submit');
-    }),
-  );
-  expect(crash.message).toBe('simulated crash before submit');
-  if (prepared === undefined) throw new Error('beforeSend was not called');
-  return prepared;
-}
 
 /** The commit status of `txId` as the sender's peer reports it. */
 async function statusOf(txId: string): Promise<Status> {

@@ -8,6 +8,7 @@ import type { LedgerEvent, LockRequest, PreparedTx } from './connector';
 import { LedgerError } from './errors';
 import { createEvmConnector, type EvmLedgerConnector } from './evm';
 import { describeLedgerConnector } from './__tests__/connector-suite';
+import { caught } from './__tests__/caught';
 
 const FUNDS = 1_000_000_00n;
 let f: EvmFixture;
@@ -40,15 +41,6 @@ async function lockRequest(amount: bigint, ttl = 3600): Promise<LockRequest & { 
     expiry: (await f.now()) + ttl,
     preimage,
   };
-}
-
-async function caught(promise: Promise<unknown>): Promise<LedgerError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LedgerError);
-  return err as LedgerError;
 }
 
 async function cash(holder: string): Promise<bigint> {

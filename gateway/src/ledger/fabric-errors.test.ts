@@ -14,6 +14,7 @@ import { FABRIC_ERROR_CODES, parseFabricChaincodeError, toFabricLedgerError } fr
 import { chainHeight, commitStatusRequestBytes } from './fabric-wire';
 import { enroll } from './__tests__/fabric-fake-ids';
 import { fabricConnector, fabricLockRequest, makeFabricWorld, type FabricWorld } from './__tests__/fabric-fixture';
+import { caught } from './__tests__/caught';
 
 // Does not compile when the chaincode gains a code that is not mapped.
 const EXHAUSTIVE: Readonly<Record<ErrorCode, LedgerErrorCode>> = FABRIC_ERROR_CODES;
@@ -29,15 +30,6 @@ function grpcError(code: grpcStatus, details: string): Error & { code: number; d
 function gatewayError(code: grpcStatus, details: string): GatewayError {
   const cause = grpcError(code, details);
   return new GatewayError({ code, details: [], cause, message: cause.message });
-}
-
-async function caught(promise: Promise<unknown>): Promise<LedgerError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LedgerError);
-  return err as LedgerError;
 }
 
 describe('Fabric errors', () => {

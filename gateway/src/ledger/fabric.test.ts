@@ -17,35 +17,12 @@ import {
   submitAs,
   type FabricWorld,
 } from './__tests__/fabric-fixture';
+import { caught, crashBeforeSubmit } from './__tests__/caught';
 
 const FUNDS = 1_000_000n;
 const tmp = tempDbFile();
 let w: FabricWorld;
 let store: GatewayStore;
-
-async function caught(promise: Promise<unknown>): Promise<LedgerError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LedgerError);
-  return err as LedgerError;
-}
-
-/** Runs `action`, journaling what `beforeSend` gets and then crashing before the submit. */
-async function crashBeforeSubmit(
-  action: (beforeSend: (p: PreparedTx) => void) => Promise<unknown>,
-): Promise<PreparedTx> {
-  let prepared: PreparedTx | undefined;
-  const crash = await caught(
-    action((p) => {
-      prepared = p;
-      throw new LedgerError('UNAVAILABLE', 'fabric', 'simulated crash before submit');
-    }),
-  );
-  expect(crash.message).toContain('simulated crash');
-  return prepared as PreparedTx;
-}
 
 const shares = (account: string): Promise<bigint> => fabricConnector(w, store).balance(account, ISIN);
 

@@ -5,8 +5,8 @@
 import { openStore } from '../../store';
 import type { GatewayStore } from '../../store';
 import type { LedgerConnector, LedgerEvent, LockRequest } from '../connector';
-import { LedgerError } from '../errors';
 import { performAction, resumeActions } from '../journaled';
+import { caught } from './caught';
 
 /** What the suite needs from a running ledger. */
 export interface ConnectorHarness {
@@ -26,15 +26,6 @@ export interface ConnectorHarness {
 }
 
 const hex = (s: string | undefined): string | undefined => s?.toLowerCase().replace(/^0x/, '');
-
-async function caught(promise: Promise<unknown>): Promise<LedgerError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(LedgerError);
-  return err as LedgerError;
-}
 
 /** Declares the shared suite; `harness` is read lazily, so it may be built in `beforeAll`. */
 export function describeLedgerConnector(name: string, harness: () => ConnectorHarness): void {
