@@ -95,6 +95,30 @@ describe('HTLC terms', () => {
     it('refuses an expiry beyond the maximum as a mismatch', () => {
       expect(verifyLock(view, { leg, hashlock: 'aa', maxExpiry: 999 })).toMatchObject({ ok: false, field: 'expiry' });
     });
+
+    describe('on Fabric', () => {
+      const buyer = 'BuyerBankMSP:/OU=buyer/OU=client/CN=gateway';
+      const fabricLeg = { ...leg, ledger: 'fabric' as const, asset: 'US0378331005', receiver: buyer };
+      const fabricView: LockView = { ...view, lockId: 'htlc:seller:T-1', asset: 'US0378331005', receiver: buyer };
+
+      it('accepts the receiver’s exact account', () => {
+        expect(verifyLock(fabricView, { leg: fabricLeg, hashlock: 'aa' })).toMatchObject({ ok: true });
+      });
+
+      it.each([
+        ['lower-cased', buyer.toLowerCase()],
+        ['0x-prefixed and lower-cased', `0x${buyer.toLowerCase()}`],
+        ['with another CN case', buyer.replace('CN=gateway', 'CN=Gateway')],
+      ])('refuses a lock to the receiver’s account %s: an account nobody holds', (_how, receiver) => {
+        expect(verifyLock({ ...fabricView, receiver }, { leg: fabricLeg, hashlock: 'aa' })).toEqual({
+          ok: false,
+          reason: 'lock_mismatch',
+          field: 'receiver',
+          expected: buyer,
+          actual: receiver,
+        });
+      });
+    });
   });
 
   describe('secrets', () => {

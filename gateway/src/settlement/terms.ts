@@ -126,9 +126,15 @@ export function planOf(config: HtlcConfig, trade: Trade): HtlcPlan {
   };
 }
 
-/** Lower-case hex without `0x`, for comparing hashes and EVM addresses. */
+/**
+ * A ledger identifier in the form it is compared in: a hex string (a hash, an EVM address or lock
+ * id, with or without `0x`, any case) as lower-case hex without `0x`; anything else (a Fabric
+ * account `<mspId>:/OU=…/CN=…`, a Fabric lock id) exactly as it is, since the chaincode tells
+ * `…/CN=Bob` from `…/CN=bob`: a lock to a case variant of the receiver's account pays an account
+ * nobody holds and must not pass for the receiver's.
+ */
 export function normHex(value: string): string {
-  return value.toLowerCase().replace(/^0x/, '');
+  return /^(0x)?[0-9a-fA-F]*$/.test(value) ? value.toLowerCase().replace(/^0x/, '') : value;
 }
 
 /** Lock ids as the chaincode's `requireId` accepts them (callers choose them, e.g. `htlc:<owner>:<trade>`). */
@@ -163,8 +169,9 @@ export type LockCheck =
     };
 
 /**
- * Checks a lock as read from its ledger against what the trade requires. Addresses and hashes
- * compare case-insensitively (EVM checksums, optional `0x`).
+ * Checks a lock as read from its ledger against what the trade requires. Hex addresses and
+ * hashes compare case-insensitively (EVM checksums, optional `0x`); Fabric accounts exactly
+ * ({@link normHex}).
  */
 export function verifyLock(view: LockView, expected: ExpectedLock): LockCheck {
   const { leg } = expected;
