@@ -30,6 +30,27 @@ describe('trade engine', () => {
   afterAll(() => tmp.remove());
 
   describe('submit', () => {
+    it('refuses an instrument the securities ledger lacks, and answers a retry without asking it', async () => {
+      const asked: string[] = [];
+      const strict = createTradeEngine({
+        store,
+        systemActor: SYSTEM,
+        unknownInstrument: async (isin) => {
+          asked.push(isin);
+          return isin === 'US0378331005' ? undefined : `the securities chaincode has no instrument ${isin}`;
+        },
+      });
+      const unknown = await expectCode(
+        strict.submit(BUYER, 'k-unknown', instructionOf({ isin: 'US5949181045' })),
+        'UNSUPPORTED_INSTRUCTION',
+      );
+      expect(unknown.message).toBe('the securities chaincode has no instrument US5949181045');
+      const first = await strict.submit(BUYER, 'k-known', instructionOf());
+      const retry = await strict.submit(BUYER, 'k-known', instructionOf());
+      expect([first.replayed, retry.replayed]).toEqual([false, true]);
+      expect(asked).toEqual(['US5949181045', 'US0378331005']);
+    });
+
     it('records a received trade with one timeline step and one audit entry', async () => {
       const { trade, replayed } = await engine.submit(BUYER, 'k1', instructionOf());
       expect(replayed).toBe(false);

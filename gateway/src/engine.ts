@@ -174,12 +174,15 @@ class Engine implements TradeEngine {
     const owner = actor.party;
     const bodyHash = canonicalHash(instruction);
     const { trades } = this.#o.store;
-    const unknown = await this.#o.unknownInstrument?.(instruction.isin);
-    if (unknown !== undefined) {
-      throw new TradeError('UNSUPPORTED_INSTRUCTION', unknown, {
-        tradeId: instruction.tradeId,
-        isin: instruction.isin,
-      });
+    // A retry (a known key) is answered from the store below, without asking the ledger.
+    if (trades.findKey(owner, idempotencyKey) === undefined) {
+      const unknown = await this.#o.unknownInstrument?.(instruction.isin);
+      if (unknown !== undefined) {
+        throw new TradeError('UNSUPPORTED_INSTRUCTION', unknown, {
+          tradeId: instruction.tradeId,
+          isin: instruction.isin,
+        });
+      }
     }
     return this.#o.store.transaction(() => {
       const seen = trades.findKey(owner, idempotencyKey);

@@ -164,6 +164,11 @@ describe('policy governance', () => {
       const noAdmins = { public: [], roles: { admin: GOVERNANCE }, roleMsps: { admin: [] } };
       expectRejected(await propose(sellerAdmin, noAdmins), 'INVALID_ARGUMENT', { role: 'admin' });
     });
+
+    it('refuses a proposal without governors, which would let one admin change the policy alone', async () => {
+      const ungoverned = { public: NEXT.public, roles: NEXT.roles };
+      expectRejected(await propose(sellerAdmin, ungoverned), 'INVALID_ARGUMENT', { governors: `${SELLER},${BUYER}` });
+    });
   });
 
   describe('with the governors taken from roleMsps.admin', () => {

@@ -50,8 +50,17 @@ function requireGovernor(ctx: SecuritiesContext, inForce: AccessPolicy): void {
   }
 }
 
-/** Refuses a policy that could never be changed again (no admin could propose or approve). */
-function requireChangeable(policy: AccessPolicy): void {
+/**
+ * Refuses a policy that could never be changed again (no admin could propose or approve), and
+ * one without governors while the policy in force has them: that would let any one admin change
+ * the policy alone afterwards, which no governor should be able to approve by mistake.
+ */
+function requireChangeable(policy: AccessPolicy, inForce: AccessPolicy): void {
+  if (governorsOf(inForce) !== undefined && governorsOf(policy) === undefined) {
+    fail('INVALID_ARGUMENT', 'the proposed policy names no governors (governors or roleMsps.admin)', {
+      governors: (governorsOf(inForce) ?? []).join(','),
+    });
+  }
   for (const transaction of ['ProposePolicy', 'ApprovePolicy']) {
     if (!roleMayCall(policy, ADMIN_ROLE, transaction)) {
       fail('INVALID_ARGUMENT', `the proposed policy must let role ${ADMIN_ROLE} call ${transaction}`, { transaction });
@@ -124,7 +133,7 @@ export async function proposePolicy(
 ): Promise<PolicyProposal> {
   requireGovernor(ctx, inForce);
   const policy = parsePolicy(policyJson);
-  requireChangeable(policy);
+  requireChangeable(policy, inForce);
   const canonical = canonicalJson(policy);
   const proposalId = createHash('sha256').update(canonical, 'utf8').digest('hex');
   const existing = await readProposal(ctx, proposalId);

@@ -71,12 +71,33 @@ describe('Fabric errors', () => {
     it.each([
       [grpcStatus.UNAVAILABLE, 'UNAVAILABLE'],
       [grpcStatus.DEADLINE_EXCEEDED, 'UNAVAILABLE'],
-      [grpcStatus.ABORTED, 'UNAVAILABLE'],
-      [grpcStatus.FAILED_PRECONDITION, 'UNAVAILABLE'],
-      [grpcStatus.OUT_OF_RANGE, 'REVERTED'],
+      [grpcStatus.ABORTED, 'REVERTED'],
+      [grpcStatus.FAILED_PRECONDITION, 'REVERTED'],
       [grpcStatus.PERMISSION_DENIED, 'NOT_AUTHORIZED'],
     ] as const)('maps a gateway error of gRPC status %s without a chaincode code to %s', (code, expected) => {
       expect(toFabricLedgerError(gatewayError(code, 'no code here'), 'x', {}).code).toBe(expected);
+    });
+
+    it.each([
+      [
+        grpcStatus.FAILED_PRECONDITION,
+        'error validating proposal: access denied: channel [c] creator org [SellerBankMSP]',
+        'NOT_AUTHORIZED',
+      ],
+      [
+        grpcStatus.FAILED_PRECONDITION,
+        'access denied: channel [c] creator org unknown, creator is malformed',
+        'NOT_AUTHORIZED',
+      ],
+      [
+        grpcStatus.ABORTED,
+        'failed to endorse transaction: access denied: channel [c] creator org [X]',
+        'NOT_AUTHORIZED',
+      ],
+      [grpcStatus.ABORTED, 'failed to collect enough transaction endorsements', 'UNAVAILABLE'],
+      [grpcStatus.ABORTED, 'no peers available to evaluate chaincode securities in channel c', 'UNAVAILABLE'],
+    ] as const)('maps gRPC status %s saying "%s" to %s', (code, message, expected) => {
+      expect(toFabricLedgerError(gatewayError(code, message), 'x', {}).code).toBe(expected);
     });
 
     it('treats an error that is not from the gateway as UNAVAILABLE and passes LedgerErrors through', () => {

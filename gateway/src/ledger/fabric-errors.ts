@@ -38,15 +38,8 @@ export interface FabricChaincodeError {
 }
 
 const WIRE = /^([A-Z_]+): (.*?)(?: (\{.*\}))?$/s;
-/**
- * gRPC statuses of a failure the chaincode did not answer (no chaincode code in any detail), for
- * which a later attempt may succeed. ABORTED (an endorsement the peers could not complete) and
- * FAILED_PRECONDITION (a proposal a peer would not take, e.g. while it applies a channel
- * configuration update) are among them: failing a trade on such a blip would be final.
- */
+/** gRPC statuses of a failure the chaincode did not answer, for which a later attempt may succeed. */
 const TRANSIENT: ReadonlySet<number> = new Set([
-  grpcStatus.ABORTED,
-  grpcStatus.FAILED_PRECONDITION,
   grpcStatus.CANCELLED,
   grpcStatus.UNKNOWN,
   grpcStatus.DEADLINE_EXCEEDED,
@@ -54,6 +47,24 @@ const TRANSIENT: ReadonlySet<number> = new Set([
   grpcStatus.INTERNAL,
   grpcStatus.UNAVAILABLE,
 ]);
+
+/** A peer's refusal of the caller itself (revoked, unknown or malformed creator, ACL): final. */
+const REFUSED_CALLER = /access denied|creator (org unknown|is malformed)|certificate has been revoked/i;
+
+/**
+ * An endorsement that failed for want of peers, not by any peer's decision (e.g. the gateway's
+ * discovery not yet knowing the other org's peer): a later attempt may succeed.
+ */
+const NO_ENDORSERS = /no peers available|no combination of peers|failed to collect enough|connection (refused|error)/i;
+
+/** The ledger error code of a gateway failure that carries no chaincode error. */
+function gatewayCode(err: GatewayError, messages: readonly string[]): LedgerErrorCode {
+  if (messages.some((m) => REFUSED_CALLER.test(m))) return 'NOT_AUTHORIZED';
+  if (TRANSIENT.has(err.code)) return 'UNAVAILABLE';
+  if (err.code === grpcStatus.PERMISSION_DENIED) return 'NOT_AUTHORIZED';
+  if (err.code === grpcStatus.ABORTED && messages.some((m) => NO_ENDORSERS.test(m))) return 'UNAVAILABLE';
+  return 'REVERTED';
+}
 
 function flat(data: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -115,13 +126,6 @@ export function toFabricLedgerError(
     );
   }
   const text = `${action} failed: ${messages[0] ?? 'unknown error'}`;
-  const code: LedgerErrorCode =
-    err instanceof GatewayError
-      ? TRANSIENT.has(err.code)
-        ? 'UNAVAILABLE'
-        : err.code === grpcStatus.PERMISSION_DENIED
-          ? 'NOT_AUTHORIZED'
-          : 'REVERTED'
-      : 'UNAVAILABLE';
+  const code: LedgerErrorCode = err instanceof GatewayError ? gatewayCode(err, messages) : 'UNAVAILABLE';
   return new LedgerError(code, 'fabric', text, context, { cause: err });
 }

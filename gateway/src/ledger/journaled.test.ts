@@ -99,4 +99,28 @@ describe('performAction', () => {
     expect(ledger.broadcasts).toHaveLength(1);
     store.close();
   });
+
+  it('makes a fresh transaction when the ledger refuses the journaled one for good, and a transient refusal waits', async () => {
+    const store = openStore(tmp.file);
+    const ledger = new FakeLedger();
+    const spec: ActionSpec = {
+      kind: 'lock',
+      request: { receiver: '0xr', asset: '0xt', amount: 6n, hashlock: 'cd'.repeat(32), expiry: 1_900_000_000 },
+    };
+    ledger.crash = 'after-prepare';
+    await expect(performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-9' }, spec)).rejects.toThrow();
+    ledger.crash = 'none';
+    const refuse = (code: 'UNAVAILABLE' | 'NOT_AUTHORIZED') =>
+      jest.spyOn(ledger, 'resolvePrepared').mockRejectedValueOnce(new LedgerError(code, 'evm', 'stale signed bytes'));
+    refuse('UNAVAILABLE');
+    await expect(performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-9' }, spec)).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    });
+    expect(store.journal.forTrade('B', 'T-9')).toEqual([expect.objectContaining({ state: 'prepared' })]);
+    refuse('NOT_AUTHORIZED');
+    const done = await performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-9' }, spec);
+    expect(store.journal.forTrade('B', 'T-9')).toEqual([expect.objectContaining({ id: done.actionId, state: 'done' })]);
+    expect(ledger.broadcasts).toHaveLength(1);
+    store.close();
+  });
 });

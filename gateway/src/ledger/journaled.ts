@@ -202,7 +202,16 @@ export async function resumeAction(
       txId: action.txId,
       ...(action.payload !== undefined && { payload: action.payload }),
     };
-    const resolution = await connector.resolvePrepared(prepared);
+    let resolution: Awaited<ReturnType<LedgerConnector['resolvePrepared']>>;
+    try {
+      resolution = await connector.resolvePrepared(prepared);
+    } catch (err) {
+      // The journaled transaction was refused for good (e.g. resubmitted signed bytes whose
+      // signer's certificate has since been renewed): it can never confirm, so a fresh
+      // transaction is made below. A transient failure is left for the next attempt.
+      if (!isFinal(err)) throw withTrade(err, action);
+      resolution = { status: 'dropped' };
+    }
     if (resolution.status === 'confirmed') {
       const outcome = { ...resolution.outcome, ledgerRef: resolution.ledgerRef };
       journal.recordDone(action.id, resultOf(outcome), outcome.ledgerRef);
