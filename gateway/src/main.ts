@@ -15,22 +15,28 @@ import { certificateFingerprint } from '@dvp/certs';
 import { cashTokenAbi } from '@dvp/cash-contracts';
 import { createPublicClient, defineChain, getAddress, http, type Address, type Chain } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { createLedgerBalanceReader } from './balances';
 import { ConfigError, loadConfig, type EvmConfig, type GatewayConfig } from './config';
 import { createTradeEngine, type TradeEngine } from './engine';
 import type { LedgerEvent } from './ledger/connector';
 import { createEvmConnector } from './ledger/evm';
-import { connectFabricLedger, type FabricLedger } from './ledger/fabric-connect';
 import { createLogger, type Logger } from './log';
 import { createGatewayMetrics } from './metrics';
 import type { DirectoryView } from './directory';
 import { createGateway } from './server';
 import { openStore, type GatewayStore } from './store';
-import { TradeError, type Actor } from './trade-service';
+import type { Actor } from './trade-service';
 import { createTradeCoordinator } from './peer/coordinator';
 import type { ReceivedMessage } from './peer/inbox';
 import { PeerStore } from './peer/store';
-import { cannotSettle, connectorsOf, htlcMode, peerOutbox, standInTokens } from './wiring';
+import {
+  balanceReader,
+  cannotSettle,
+  connectorsOf,
+  fabricLedger,
+  htlcMode,
+  peerOutbox,
+  unknownInstrument,
+} from './wiring';
 
 /** A started gateway process (without the signal handling of {@link main}). */
 export interface RunningGateway {
@@ -74,23 +80,6 @@ function systemActor(config: GatewayConfig): Actor {
   };
 }
 
-/** Why securities balances cannot be read: network.json's Fabric status when it says so. */
-function securitiesUnavailable(config: GatewayConfig): string {
-  const base = 'no securities ledger is configured (securities.ledger "fabric" with fabric.peer, or "evm")';
-  if (!config.fabric?.networkFile) return base;
-  try {
-    const state = JSON.parse(readFileSync(config.fabric.networkFile, 'utf8')) as {
-      fabric?: { status?: string; reason?: string };
-    };
-    if (state.fabric?.status === 'unavailable' && state.fabric.reason) {
-      return `${base}; the Fabric network is unavailable: ${state.fabric.reason}`;
-    }
-  } catch {
-    // The reason is best effort; the base message is still true.
-  }
-  return base;
-}
-
 /** Checks the node's chain id and reads the token's symbol (the currency reported). */
 async function probeChain(evm: RequiredEvm, chain: Chain): Promise<string> {
   const client = createPublicClient({ chain, transport: http(evm.rpcUrl, { retryCount: 0, timeout: 10_000 }) });
@@ -131,36 +120,6 @@ interface Parts {
   readonly chain: Chain;
   readonly account: ReturnType<typeof privateKeyToAccount>;
   readonly currency: string;
-}
-
-/** The Fabric ledger when securities are held there (`securities.ledger = "fabric"`). */
-function fabricLedger(config: GatewayConfig, store: GatewayStore): FabricLedger | undefined {
-  if (config.securities?.ledger !== 'fabric') return undefined;
-  const { fabric } = config;
-  // loadConfig refuses securities.ledger "fabric" without these.
-  if (!fabric?.peer || !fabric.channel || !fabric.chaincode)
-    throw new ConfigError(['fabric: peer, channel, chaincode']);
-  return connectFabricLedger(
-    { ...fabric, peer: fabric.peer, channel: fabric.channel, chaincode: fabric.chaincode },
-    store.followers,
-  );
-}
-
-/** Instruments the chaincode knows, remembered (an instrument is never deleted). */
-function unknownInstrument(fabric: FabricLedger): (isin: string) => Promise<string | undefined> {
-  const known = new Set<string>();
-  return async (isin) => {
-    if (known.has(isin)) return undefined;
-    let exists: boolean;
-    try {
-      exists = await fabric.connector.hasInstrument(isin);
-    } catch (err) {
-      throw new TradeError('LEDGER_UNAVAILABLE', `the Fabric peer did not answer: ${(err as Error).message}`, { isin });
-    }
-    if (!exists) return `the securities chaincode has no instrument ${isin}`;
-    known.add(isin);
-    return undefined;
-  };
 }
 
 async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise<RunningGateway> {
@@ -207,22 +166,12 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
       extraTerms: (i) => (i.mode === 'htlc' && config.settlement ? { htlcLeader: config.settlement.leader } : {}),
       onError: (err, c) => logger.warn('trade messaging failed', { ...c, error: err }),
     });
-  const tokens = standInTokens(config);
-  const balances = createLedgerBalanceReader({
+  const balances = balanceReader(config, evm.contracts.token, {
     evm: connector,
-    token: evm.contracts.token,
-    currency: p.currency,
+    fabric,
     store,
-    evmAddressOf: (party) => late.directory?.entry(party)?.evmAddress,
-    securitiesUnavailable: securitiesUnavailable(config),
-    ...(tokens && { securityTokens: tokens }),
-    ...(fabric && {
-      fabric: {
-        connector: fabric.connector,
-        accountOf: (party: string) => late.directory?.entry(party)?.fabricAccount,
-        holdings: (account: string) => fabric.connector.holdings(account),
-      },
-    }),
+    currency: p.currency,
+    directory: () => late.directory,
   });
   // Built (directory loaded) before anything resumes, so resumed trades find their parties.
   const gateway = await createGateway({

@@ -5,9 +5,11 @@
  * from main.ts so the process file only orders start-up and shutdown.
  */
 import { readFileSync } from 'node:fs';
-import type { GatewayConfig, PeersConfig, SettlementConfig } from './config';
+import { createLedgerBalanceReader } from './balances';
+import { ConfigError, type GatewayConfig, type PeersConfig, type SettlementConfig } from './config';
 import type { DirectoryView } from './directory';
 import type { LedgerConnector, LedgerName } from './ledger/connector';
+import { connectFabricLedger, type FabricLedger } from './ledger/fabric-connect';
 import { asLedger } from './ledger/renamed';
 import type { Logger } from './log';
 import { peerSigner } from './peer/envelope';
@@ -17,7 +19,8 @@ import { httpsPeerTransport } from './peer/transport';
 import { createHtlcMode, type HtlcMode } from './settlement/htlc';
 import { createSecretStore } from './settlement/secrets';
 import type { GatewayStore } from './store';
-import type { TradeInstruction } from './trade-service';
+import type { BalanceReader } from './routes';
+import { TradeError, type TradeInstruction } from './trade-service';
 
 /** The directory as known once the HTTP layer has loaded it. */
 export type LateDirectory = () => DirectoryView | undefined;
@@ -134,5 +137,84 @@ export function htlcMode(config: GatewayConfig, settlement: SettlementConfig, pa
     secrets: createSecretStore(parts.store.db),
     pollIntervalMs: settlement.pollIntervalMs,
     onError: (err, context) => parts.logger.warn('settlement step failed; retrying', { ...context, error: err }),
+  });
+}
+
+/** The Fabric ledger when securities are held there (`securities.ledger = "fabric"`). */
+export function fabricLedger(config: GatewayConfig, store: GatewayStore): FabricLedger | undefined {
+  if (config.securities?.ledger !== 'fabric') return undefined;
+  const { fabric } = config;
+  // loadConfig refuses securities.ledger "fabric" without these.
+  if (!fabric?.peer || !fabric.channel || !fabric.chaincode)
+    throw new ConfigError(['fabric: peer, channel, chaincode']);
+  return connectFabricLedger(
+    { ...fabric, peer: fabric.peer, channel: fabric.channel, chaincode: fabric.chaincode },
+    store.followers,
+  );
+}
+
+/** Instruments the chaincode knows, remembered (an instrument is never deleted). */
+export function unknownInstrument(fabric: FabricLedger): (isin: string) => Promise<string | undefined> {
+  const known = new Set<string>();
+  return async (isin) => {
+    if (known.has(isin)) return undefined;
+    let exists: boolean;
+    try {
+      exists = await fabric.connector.hasInstrument(isin);
+    } catch (err) {
+      throw new TradeError('LEDGER_UNAVAILABLE', `the Fabric peer did not answer: ${(err as Error).message}`, { isin });
+    }
+    if (!exists) return `the securities chaincode has no instrument ${isin}`;
+    known.add(isin);
+    return undefined;
+  };
+}
+
+/** Why securities balances cannot be read: network.json's Fabric status when it says so. */
+function securitiesUnavailable(config: GatewayConfig): string {
+  const base = 'no securities ledger is configured (securities.ledger "fabric" with fabric.peer, or "evm")';
+  if (!config.fabric?.networkFile) return base;
+  try {
+    const state = JSON.parse(readFileSync(config.fabric.networkFile, 'utf8')) as {
+      fabric?: { status?: string; reason?: string };
+    };
+    if (state.fabric?.status === 'unavailable' && state.fabric.reason) {
+      return `${base}; the Fabric network is unavailable: ${state.fabric.reason}`;
+    }
+  } catch {
+    // The reason is best effort; the base message is still true.
+  }
+  return base;
+}
+
+/** The process's balance reader: cash on the EVM; securities on Fabric, on the stand-in, or unavailable. */
+export function balanceReader(
+  config: GatewayConfig,
+  cashToken: string,
+  parts: {
+    readonly evm: LedgerConnector;
+    readonly fabric: FabricLedger | undefined;
+    readonly store: GatewayStore;
+    readonly currency: string;
+    readonly directory: LateDirectory;
+  },
+): BalanceReader {
+  const { fabric, directory } = parts;
+  const tokens = standInTokens(config);
+  return createLedgerBalanceReader({
+    evm: parts.evm,
+    token: cashToken,
+    currency: parts.currency,
+    store: parts.store,
+    evmAddressOf: (party) => directory()?.entry(party)?.evmAddress,
+    securitiesUnavailable: securitiesUnavailable(config),
+    ...(tokens && { securityTokens: tokens }),
+    ...(fabric && {
+      fabric: {
+        connector: fabric.connector,
+        accountOf: (party: string) => directory()?.entry(party)?.fabricAccount,
+        holdings: (account: string) => fabric.connector.holdings(account),
+      },
+    }),
   });
 }

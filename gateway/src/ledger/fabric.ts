@@ -22,11 +22,9 @@
  * chaincode (`__tests__/fabric-fake.ts`, fast, in the unit tests), and against the real peers of
  * the local network (`test/src/fabric-connector.test.ts`).
  */
-import { status as grpcStatus } from '@grpc/grpc-js';
-import { GatewayError, StatusCode, type Identity, type Signer, type Status } from '@hyperledger/fabric-gateway';
+import type { Identity, Signer } from '@hyperledger/fabric-gateway';
 import type { FollowerStore } from '../store/followers';
 import type {
-  BeforeSend,
   EscrowDepositRequest,
   EscrowView,
   EventFollower,
@@ -41,17 +39,11 @@ import type {
   TxOutcome,
 } from './connector';
 import { LedgerError } from './errors';
-import { messagesOf, toFabricLedgerError } from './fabric-errors';
+import { toFabricLedgerError } from './fabric-errors';
 import { createFabricFollower, FABRIC_STREAMS } from './fabric-follower';
-import {
-  fabricAccountOf,
-  type FabricContract,
-  type FabricGateway,
-  type FabricNetwork,
-  type FabricTransaction,
-} from './fabric-surface';
+import { fabricAccountOf, type FabricContract, type FabricGateway, type FabricNetwork } from './fabric-surface';
+import { FabricTransactions, retryMvcc } from './fabric-tx';
 import { bare, derivedLockId, toEscrowView, toLockView } from './fabric-views';
-import { commitStatusRequestBytes } from './fabric-wire';
 
 export {
   fabricAccountOf,
@@ -101,22 +93,7 @@ export function createFabricConnector(options: Readonly<FabricConnectorOptions>)
   return new FabricConnector(options);
 }
 
-const STATUS_NAMES = new Map<number, string>(Object.entries(StatusCode).map(([name, code]) => [code, name]));
-
-const RETRYABLE: ReadonlySet<string> = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT']);
-/**
- * Attempts of an operation that keeps losing MVCC races. N transactions of one account in one
- * block (N concurrent trades of one bank) all read its balance, so one commits per block: the
- * last of them needs up to N attempts. Each retry waits a random 20-200 ms so they spread out.
- */
-const MAX_ATTEMPTS = 10;
-
 const utf8 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
-
-interface Sent {
-  readonly txId: string;
-  readonly block: bigint;
-}
 
 class FabricConnector implements FabricLedgerConnector {
   readonly ledger = 'fabric' as const;
@@ -125,12 +102,14 @@ class FabricConnector implements FabricLedgerConnector {
   readonly #network: FabricNetwork;
   readonly #contract: FabricContract;
   readonly #pendingLocks = new Map<string, Promise<LockOutcome>>();
+  readonly #tx: FabricTransactions;
 
   constructor(options: Readonly<FabricConnectorOptions>) {
     this.#o = options;
     this.signer = options.account ?? fabricAccountOf(options.identity);
     this.#network = options.gateway.getNetwork(options.channel);
     this.#contract = this.#network.getContract(options.chaincode);
+    this.#tx = new FabricTransactions({ ...options, network: this.#network, contract: this.#contract });
   }
 
   lockIdOf(request: LockRequest): string {
@@ -142,7 +121,7 @@ class FabricConnector implements FabricLedgerConnector {
     const pending = this.#pendingLocks.get(lockId);
     // The same lock in flight in this process: share the first call's outcome.
     if (pending) return { ...(await pending), alreadyDone: true };
-    const work = this.#retry(() => this.#lockOnce(lockId, request, options)).finally(() =>
+    const work = retryMvcc(() => this.#lockOnce(lockId, request, options)).finally(() =>
       this.#pendingLocks.delete(lockId),
     );
     this.#pendingLocks.set(lockId, work);
@@ -155,7 +134,7 @@ class FabricConnector implements FabricLedgerConnector {
     const { asset, amount, receiver, hashlock, expiry } = request;
     const args = [lockId, asset, amount.toString(), receiver, bare(hashlock), String(expiry)];
     try {
-      const sent = await this.#send('LockHTLC', args, lockId, { lockId }, options.beforeSend);
+      const sent = await this.#tx.send('LockHTLC', args, lockId, { lockId }, options.beforeSend);
       return { ledger: 'fabric', lockId, ...sent, alreadyDone: false };
     } catch (err) {
       // Raced by the same lock from another process (a lost MVCC race is retried by #retry).
@@ -178,11 +157,11 @@ class FabricConnector implements FabricLedgerConnector {
   }
 
   async claim(lockId: string, preimage: string, options: SendOptions = {}): Promise<TxOutcome> {
-    return this.#retry(() => this.#settleLock(lockId, 'claimed', 'ClaimHTLC', [lockId, bare(preimage)], options));
+    return retryMvcc(() => this.#settleLock(lockId, 'claimed', 'ClaimHTLC', [lockId, bare(preimage)], options));
   }
 
   async refund(lockId: string, options: SendOptions = {}): Promise<TxOutcome> {
-    return this.#retry(() => this.#settleLock(lockId, 'refunded', 'RefundHTLC', [lockId], options));
+    return retryMvcc(() => this.#settleLock(lockId, 'refunded', 'RefundHTLC', [lockId], options));
   }
 
   async #settleLock(
@@ -195,7 +174,7 @@ class FabricConnector implements FabricLedgerConnector {
     const lock = await this.readLock(lockId);
     if (!lock) throw new LedgerError('NOT_FOUND', 'fabric', `no lock ${lockId}`, { lockId });
     if (lock.state === target) return { ledger: 'fabric', alreadyDone: true };
-    const sent = await this.#send(fn, args, lockId, { lockId }, options.beforeSend);
+    const sent = await this.#tx.send(fn, args, lockId, { lockId }, options.beforeSend);
     return { ledger: 'fabric', ...sent, alreadyDone: false };
   }
 
@@ -217,7 +196,7 @@ class FabricConnector implements FabricLedgerConnector {
         escrowId,
         tradeId,
       });
-    return this.#retry(() => this.#depositOnce(request, options));
+    return retryMvcc(() => this.#depositOnce(request, options));
   }
 
   async #depositOnce(request: EscrowDepositRequest, options: SendOptions): Promise<TxOutcome> {
@@ -228,7 +207,7 @@ class FabricConnector implements FabricLedgerConnector {
     const args = [escrowId, tradeId, asset, amount.toString(), beneficiary, controller, String(expiry)];
     args.push(hashlock === undefined ? '' : bare(hashlock));
     try {
-      const sent = await this.#send('EscrowDeposit', args, escrowId, { escrowId, tradeId }, options.beforeSend);
+      const sent = await this.#tx.send('EscrowDeposit', args, escrowId, { escrowId, tradeId }, options.beforeSend);
       return { ledger: 'fabric', ...sent, alreadyDone: false };
     } catch (err) {
       const now =
@@ -255,18 +234,18 @@ class FabricConnector implements FabricLedgerConnector {
       throw new LedgerError('INVALID_ARGUMENT', 'fabric', 'the securities chaincode takes no notary approval', {
         escrowId,
       });
-    return this.#retry(async () => {
+    return retryMvcc(async () => {
       if ((await this.readEscrow(escrowId))?.state === 'released') return { ledger: 'fabric', alreadyDone: true };
       const args = [escrowId, amount.toString(), ''];
-      const sent = await this.#send('EscrowRelease', args, escrowId, { escrowId }, options.beforeSend);
+      const sent = await this.#tx.send('EscrowRelease', args, escrowId, { escrowId }, options.beforeSend);
       return { ledger: 'fabric', ...sent, alreadyDone: false };
     });
   }
 
   async returnEscrow(escrowId: string, options: SendOptions = {}): Promise<TxOutcome> {
-    return this.#retry(async () => {
+    return retryMvcc(async () => {
       if ((await this.readEscrow(escrowId))?.state === 'returned') return { ledger: 'fabric', alreadyDone: true };
-      const sent = await this.#send('EscrowReturn', [escrowId], escrowId, { escrowId }, options.beforeSend);
+      const sent = await this.#tx.send('EscrowReturn', [escrowId], escrowId, { escrowId }, options.beforeSend);
       return { ledger: 'fabric', ...sent, alreadyDone: false };
     });
   }
@@ -289,47 +268,8 @@ class FabricConnector implements FabricLedgerConnector {
     return rows.map((h) => ({ isin: h.isin, free: BigInt(h.quantity) }));
   }
 
-  async resolvePrepared(prepared: PreparedTx): Promise<PreparedResolution> {
-    const { txId, ledgerRef } = prepared;
-    let status = await this.#statusIfKnown(txId, ledgerRef);
-    if (status === undefined && prepared.payload !== undefined) {
-      // Never ordered (or lost): submit the journaled signed bytes; the same transaction id can
-      // commit at most once, and stale endorsements are invalidated by the MVCC check.
-      const tx = this.#o.gateway.newTransaction(Buffer.from(prepared.payload, 'base64'));
-      status = await this.#commit(tx, 'resubmit', { txId, ledgerRef });
-    }
-    if (status === undefined || !status.successful) return { status: 'dropped' };
-    const outcome: TxOutcome = { ledger: 'fabric', txId, block: status.blockNumber, alreadyDone: false };
-    return { status: 'confirmed', ledgerRef, outcome };
-  }
-
-  /**
-   * The commit status of `txId`, or undefined when the peer has not committed it (qscc
-   * `GetTransactionByID` says so at once) nor commits it within `statusWaitMs`. Not waiting for a
-   * transaction the ledger never saw matters: a resumed lock must not lose its margin to T_L. A
-   * transaction still in flight is harmless to resubmit: the second copy is DUPLICATE_TXID.
-   */
-  async #statusIfKnown(txId: string, ledgerRef: string): Promise<Status | undefined> {
-    const { gateway, channel, identity } = this.#o;
-    if (!(await this.#inLedger(txId, ledgerRef))) return undefined;
-    const commit = gateway.newCommit(commitStatusRequestBytes(txId, channel, identity));
-    try {
-      return await commit.getStatus({ deadline: Date.now() + (this.#o.statusWaitMs ?? 10_000) });
-    } catch (err) {
-      if (err instanceof GatewayError && err.code === grpcStatus.DEADLINE_EXCEEDED) return undefined;
-      throw toFabricLedgerError(err, 'commit status', { txId, ledgerRef });
-    }
-  }
-
-  /** True when the channel's ledger holds `txId` (valid or not). */
-  async #inLedger(txId: string, ledgerRef: string): Promise<boolean> {
-    try {
-      await this.#network.getContract('qscc').evaluateTransaction('GetTransactionByID', this.#o.channel, txId);
-      return true;
-    } catch (err) {
-      if (messagesOf(err).some((m) => m.includes('no such transaction ID'))) return false;
-      throw toFabricLedgerError(err, 'transaction lookup', { txId, ledgerRef });
-    }
+  resolvePrepared(prepared: PreparedTx): Promise<PreparedResolution> {
+    return this.#tx.resolvePrepared(prepared);
   }
 
   follow(stream: string, handler: LedgerEventHandler): EventFollower {
@@ -346,64 +286,6 @@ class FabricConnector implements FabricLedgerConnector {
       fromBlock: this.#o.fromBlock ?? 0n,
       idleMs: this.#o.eventIdleMs ?? 1000,
     });
-  }
-
-  /**
-   * Runs `op` again, reading the state afresh, when its transaction lost an MVCC race (another
-   * transaction changed a key it read, e.g. the same account's balance, in the same block):
-   * nothing of it was applied, and `beforeSend` journals the new transaction id over the old.
-   */
-  async #retry<T>(op: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await op();
-      } catch (err) {
-        const conflict = err instanceof LedgerError && RETRYABLE.has(err.context['validationCode'] ?? '');
-        if (!conflict || attempt >= MAX_ATTEMPTS) throw err;
-        await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 180)));
-      }
-    }
-  }
-
-  /** Endorses, signs, journals (`beforeSend`), submits and waits for a valid commit. */
-  async #send(
-    fn: string,
-    args: string[],
-    ledgerRef: string,
-    context: Readonly<Record<string, string>>,
-    beforeSend: BeforeSend | undefined,
-  ): Promise<Sent> {
-    const proposal = this.#contract.newProposal(fn, { arguments: args });
-    const txId = proposal.getTransactionId();
-    const ctx = { ...context, txId };
-    let signed: FabricTransaction;
-    try {
-      const endorsed = await proposal.endorse();
-      signed = this.#o.gateway.newSignedTransaction(endorsed.getBytes(), await this.#o.signer(endorsed.getDigest()));
-    } catch (err) {
-      throw toFabricLedgerError(err, fn, ctx);
-    }
-    beforeSend?.({ ledgerRef, txId, payload: Buffer.from(signed.getBytes()).toString('base64') });
-    const status = await this.#commit(signed, fn, ctx);
-    if (!status.successful) {
-      const validationCode = STATUS_NAMES.get(status.code) ?? String(status.code);
-      const block = status.blockNumber.toString();
-      // Invalidated (e.g. MVCC_READ_CONFLICT): nothing was applied, a later retry may succeed.
-      throw new LedgerError('UNAVAILABLE', 'fabric', `${fn} ${txId} invalid: ${validationCode}`, {
-        ...ctx,
-        validationCode,
-        block,
-      });
-    }
-    return { txId, block: status.blockNumber };
-  }
-
-  async #commit(tx: FabricTransaction, action: string, ctx: Readonly<Record<string, string>>): Promise<Status> {
-    try {
-      return await (await tx.submit()).getStatus();
-    } catch (err) {
-      throw toFabricLedgerError(err, action, ctx);
-    }
   }
 
   async #evaluate(fn: string, ...args: string[]): Promise<string> {
