@@ -49,15 +49,15 @@ export function endorsementPolicy(cfg: NetworkConfig): string {
 }
 
 /**
- * The access policy of the deployment: the chaincode's defaults, with `admin` honoured only from
- * the bank orgs' MSPs, `issuer` only from the issuer's org, and a policy change needing every
- * bank org's admin (`governors`).
+ * The access policy of the deployment: the chaincode's defaults, with `admin` and `auditor`
+ * honoured only from the bank orgs' MSPs, `issuer` only from the issuer's org, and a policy
+ * change needing every bank org's admin (`governors`).
  */
 export function deployedPolicy(cfg: NetworkConfig): AccessPolicy {
   const banks = cfg.peerOrgs.map((o) => o.mspId);
   const issuer = cfg.peerOrgs.find((o) => o.key === cfg.chaincode.issuerOrg);
   if (!issuer) throw new Error(`chaincode.issuerOrg "${cfg.chaincode.issuerOrg}" is not a peer org`);
-  return { ...DEFAULT_POLICY, roleMsps: { admin: banks, issuer: [issuer.mspId] }, governors: banks };
+  return { ...DEFAULT_POLICY, roleMsps: { admin: banks, issuer: [issuer.mspId], auditor: banks }, governors: banks };
 }
 
 /** The chaincode server's name in the process registry. */
