@@ -25,18 +25,8 @@ import { isAlive, stopPid } from '../../network/src/process';
 import { ProcessRegistry } from '../../network/src/registry';
 import { sharedNetwork } from './network';
 import { securitiesLeg, type SecuritiesLeg } from './securities-leg';
-import {
-  addressOf,
-  balanceOf,
-  BANKS,
-  freezeLeaderBeforeItCanClaim,
-  GatewayProcess,
-  issue,
-  sleep,
-  walletPem,
-  type Bank,
-  type Res,
-} from './two-banks';
+import { freezeLeaderBeforeItCanClaim } from './crash-points';
+import { addressOf, balanceOf, BANKS, GatewayProcess, issue, sleep, walletPem, type Bank, type Res } from './two-banks';
 
 const net = sharedNetwork();
 const ISIN = 'US0378331005';

@@ -12,6 +12,7 @@ import { connectPeer, walletIdentity, type FabricConnection } from '../../networ
 import type { FabricUpState, NetworkState } from '../../network/src/state';
 import { isValidIsin } from '../../chaincode/fabric/src/isin';
 import { submit } from './fabric-clients';
+import { totalsOf } from './scenarios/driver';
 import { addressOf, balanceOf, heldByHtlc, issue, securitiesToken, type Bank } from './two-banks';
 
 /**
@@ -118,9 +119,7 @@ class FabricLeg implements SecuritiesLeg {
   }
 
   async supply(): Promise<SupplyFigures> {
-    const raw = utf8(await this.#contract(this.#auditor).evaluateTransaction('SupplyBreakdown', this.#isin));
-    const s = JSON.parse(raw) as Record<'free' | 'locked' | 'escrowed' | 'supply', string>;
-    return { free: BigInt(s.free), locked: BigInt(s.locked), escrowed: BigInt(s.escrowed), supply: BigInt(s.supply) };
+    return totalsOf(utf8(await this.#contract(this.#auditor).evaluateTransaction('SupplyBreakdown', this.#isin)));
   }
 
   close(): void {

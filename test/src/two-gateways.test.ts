@@ -22,20 +22,18 @@ import { join } from 'node:path';
 import type { Address } from 'viem';
 import { sharedNetwork } from './network';
 import { securitiesLeg, type SecuritiesLeg } from './securities-leg';
+import { beforeHtlcCallIsMined, freezeLeaderBeforeItCanClaim, whenJournaled } from './crash-points';
 import {
   addressOf,
   balanceOf,
   BANKS,
   freePort,
   GatewayProcess,
-  beforeHtlcCallIsMined,
-  freezeLeaderBeforeItCanClaim,
   heldByHtlc,
   issue,
   sleep,
   totalSupply,
   walletPem,
-  whenJournaled,
   type Bank,
   type Res,
 } from './two-banks';

@@ -9,7 +9,7 @@ import { makeFixture, ok, seed, TEST_ISIN } from '../../../chaincode/fabric/src/
 import type { Fixture } from '../../../chaincode/fabric/src/testing/fixture';
 import type { TxResult } from '../../../chaincode/fabric/src/testing/harness';
 import { chaincodeScenarioError } from './chaincode-codes';
-import type { Actor, DepositParams, LedgerDriver, LockParams, Totals } from './driver';
+import { totalsOf, type Actor, type DepositParams, type LedgerDriver, type LockParams, type Totals } from './driver';
 
 /** Throws a ScenarioError for a rejected transaction (a plain Error if it has no code). */
 function check(result: TxResult): TxResult {
@@ -53,16 +53,7 @@ class ChaincodeDriver implements LedgerDriver {
 
   async totals(): Promise<Totals> {
     const { ledger, ids } = this.#ready;
-    const raw = JSON.parse(ok(await ledger.evaluate(ids.auditor, 'SupplyBreakdown', TEST_ISIN)).payload) as Record<
-      string,
-      string
-    >;
-    return {
-      free: BigInt(raw['free'] ?? 'x'),
-      locked: BigInt(raw['locked'] ?? 'x'),
-      escrowed: BigInt(raw['escrowed'] ?? 'x'),
-      supply: BigInt(raw['supply'] ?? 'x'),
-    };
+    return totalsOf(ok(await ledger.evaluate(ids.auditor, 'SupplyBreakdown', TEST_ISIN)).payload);
   }
 
   async lock(sender: Actor, p: LockParams): Promise<string> {

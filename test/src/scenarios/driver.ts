@@ -78,6 +78,17 @@ export interface Totals {
   readonly supply: bigint;
 }
 
+/** {@link Totals} from the chaincode's `SupplyBreakdown` JSON (decimal strings). */
+export function totalsOf(supplyBreakdownJson: string): Totals {
+  const raw = JSON.parse(supplyBreakdownJson) as Partial<Record<keyof Totals, string>>;
+  const field = (k: keyof Totals): bigint => {
+    const v = raw[k];
+    if (v === undefined) throw new Error(`SupplyBreakdown has no ${k}`);
+    return BigInt(v);
+  };
+  return { free: field('free'), locked: field('locked'), escrowed: field('escrowed'), supply: field('supply') };
+}
+
 export interface LedgerDriver {
   readonly name: string;
   /**

@@ -25,7 +25,15 @@ import {
   type TestFabricIdentity,
 } from '../fabric-clients';
 import { chaincodeScenarioError } from './chaincode-codes';
-import type { Actor, DepositParams, LedgerDriver, LockParams, RealTimeSchedule, Totals } from './driver';
+import {
+  totalsOf,
+  type Actor,
+  type DepositParams,
+  type LedgerDriver,
+  type LockParams,
+  type RealTimeSchedule,
+  type Totals,
+} from './driver';
 
 /**
  * How the table runs here: 5 s lifetimes (the steps before a warp take about a second), twelve
@@ -141,13 +149,7 @@ class FabricPeerDriver implements LedgerDriver {
   }
 
   async totals(): Promise<Totals> {
-    const raw = JSON.parse(await this.#read('SupplyBreakdown', this.#asset)) as Record<string, string>;
-    return {
-      free: BigInt(raw['free'] ?? 'x'),
-      locked: BigInt(raw['locked'] ?? 'x'),
-      escrowed: BigInt(raw['escrowed'] ?? 'x'),
-      supply: BigInt(raw['supply'] ?? 'x'),
-    };
+    return totalsOf(await this.#read('SupplyBreakdown', this.#asset));
   }
 
   async lock(sender: Actor, p: LockParams): Promise<string> {
