@@ -3,23 +3,23 @@
  * ledger connectors, and the process wiring (`runGateway`). Factories and interfaces only; the
  * only classes are errors.
  */
-export { createGateway, startGateway } from './server';
-export type { Gateway, GatewayDependencies } from './server';
-export { loadConfig, ConfigError, ENV_OVERRIDES } from './config';
-export type { EvmConfig, FabricConfig, GatewayConfig, TrustAnchorConfig } from './config';
-export { createLogger, silentLogger, LOG_LEVELS } from './log';
-export type { LogFields, Logger, LoggerOptions, LogLevel } from './log';
-export { createGatewayMetrics, createMetricsRegistry, SETTLEMENT_LATENCY_BUCKETS } from './metrics';
-export type { Counter, Gauge, GatewayMetrics, Histogram, Labels, MetricsRegistry } from './metrics';
-export { ERROR_HTTP, GatewayError, toHttpError } from './errors';
-export type { ErrorBody, GatewayErrorCode, IdentityErrorCode, RequestErrorCode } from './errors';
-export { ACCEPTED_MODES, OPERATIONS, openApiDocument } from './openapi';
-export type { OperationId, OperationSpec } from './openapi';
-export { isIsin, isUint256 } from './routes';
-export type { BalanceReader, CashBalance, PartyBalances, SecurityBalance, UnavailableLedger } from './routes';
-export type { DirectoryView } from './directory';
-export type { VerifiedIdentity } from './identity';
-export { TradeError } from './trade-service';
+export { createGateway, startGateway } from './api/server';
+export type { Gateway, GatewayDependencies } from './api/server';
+export { loadConfig, ConfigError, ENV_OVERRIDES } from './config/config';
+export type { EvmConfig, FabricConfig, GatewayConfig, TrustAnchorConfig } from './config/config';
+export { createLogger, silentLogger, LOG_LEVELS } from './core/log';
+export type { LogFields, Logger, LoggerOptions, LogLevel } from './core/log';
+export { createGatewayMetrics, createMetricsRegistry, SETTLEMENT_LATENCY_BUCKETS } from './core/metrics';
+export type { Counter, Gauge, GatewayMetrics, Histogram, Labels, MetricsRegistry } from './core/metrics';
+export { ERROR_HTTP, GatewayError, toHttpError } from './api/errors';
+export type { ErrorBody, GatewayErrorCode, IdentityErrorCode, RequestErrorCode } from './api/errors';
+export { ACCEPTED_MODES, OPERATIONS, openApiDocument } from './api/openapi';
+export type { OperationId, OperationSpec } from './api/openapi';
+export { isIsin, isUint256 } from './api/routes';
+export type { BalanceReader, CashBalance, PartyBalances, SecurityBalance, UnavailableLedger } from './api/routes';
+export type { DirectoryView } from './trust/directory';
+export type { VerifiedIdentity } from './trust/identity';
+export { TradeError } from './core/trade';
 export type {
   Actor,
   AuditEntry,
@@ -34,8 +34,8 @@ export type {
   TradeQuery,
   TradeService,
   TradeStatus,
-} from './trade-service';
-export { CANCELLED_REASON, createTradeEngine } from './engine';
+} from './core/trade';
+export { CANCELLED_REASON, createTradeEngine } from './trades/engine';
 export type {
   CounterpartyNotice,
   ResumeReport,
@@ -45,7 +45,7 @@ export type {
   StepRequest,
   TradeEngine,
   TradeEngineOptions,
-} from './engine';
+} from './trades/engine';
 export { openStore } from './store';
 export type { GatewayStore, OpenStoreOptions } from './store';
 export { createEvmConnector, LedgerError } from './ledger';
@@ -57,9 +57,9 @@ export type {
   LedgerEvent,
   LedgerName,
 } from './ledger';
-export { createLedgerBalanceReader } from './balances';
-export type { LedgerBalanceOptions } from './balances';
+export { createLedgerBalanceReader } from './trades/balances';
+export type { LedgerBalanceOptions } from './trades/balances';
 export { runGateway } from './main';
 export type { RunningGateway } from './main';
-export { gatewayConfigFromNetwork, writeGatewayConfig } from './config-from-network';
-export type { GatewayConfigFromNetworkOptions } from './config-from-network';
+export { gatewayConfigFromNetwork, writeGatewayConfig } from './config/from-network';
+export type { GatewayConfigFromNetworkOptions } from './config/from-network';

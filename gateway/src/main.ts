@@ -15,19 +15,19 @@ import { certificateFingerprint } from '@dvp/certs';
 import { cashTokenAbi } from '@dvp/cash-contracts';
 import { createPublicClient, defineChain, getAddress, http, type Address, type Chain } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { ConfigError, loadConfig, type EvmConfig, type GatewayConfig } from './config';
-import { createTradeEngine, type TradeEngine } from './engine';
+import { ConfigError, loadConfig, type EvmConfig, type GatewayConfig } from './config/config';
+import { createTradeEngine, type TradeEngine } from './trades/engine';
 import type { LedgerEvent } from './ledger/connector';
-import { createEvmConnector } from './ledger/evm';
-import { createLogger, type Logger } from './log';
-import { createGatewayMetrics } from './metrics';
-import type { DirectoryView } from './directory';
-import { createGateway } from './server';
+import { createEvmConnector } from './ledger/evm/connector';
+import { createLogger, type Logger } from './core/log';
+import { createGatewayMetrics } from './core/metrics';
+import type { DirectoryView } from './trust/directory';
+import { createGateway } from './api/server';
 import { openStore, type GatewayStore } from './store';
-import type { Actor } from './trade-service';
-import { createTradeCoordinator } from './peer/coordinator';
-import type { ReceivedMessage } from './peer/inbox';
-import { PeerStore } from './peer/store';
+import type { Actor } from './core/trade';
+import { createTradeCoordinator } from './trades/coordinator';
+import type { ReceivedMessage } from './messaging/inbox';
+import { PeerStore } from './messaging/store';
 import {
   balanceReader,
   cannotSettle,

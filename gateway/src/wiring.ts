@@ -5,22 +5,22 @@
  * from main.ts so the process file only orders start-up and shutdown.
  */
 import { readFileSync } from 'node:fs';
-import { createLedgerBalanceReader } from './balances';
-import { ConfigError, type GatewayConfig, type PeersConfig, type SettlementConfig } from './config';
-import type { DirectoryView } from './directory';
+import { createLedgerBalanceReader } from './trades/balances';
+import { ConfigError, type GatewayConfig, type PeersConfig, type SettlementConfig } from './config/config';
+import type { DirectoryView } from './trust/directory';
 import type { LedgerConnector, LedgerName } from './ledger/connector';
-import { connectFabricLedger, type FabricLedger } from './ledger/fabric-connect';
+import { connectFabricLedger, type FabricLedger } from './ledger/fabric/connect';
 import { asLedger } from './ledger/renamed';
-import type { Logger } from './log';
-import { peerSigner } from './peer/envelope';
-import { createPeerOutbox, type PeerOutbox } from './peer/outbox';
-import type { PeerStore } from './peer/store';
-import { httpsPeerTransport } from './peer/transport';
-import { createHtlcMode, type HtlcMode } from './settlement/htlc';
-import { createSecretStore } from './settlement/secrets';
+import type { Logger } from './core/log';
+import { peerSigner } from './messaging/envelope';
+import { createPeerOutbox, type PeerOutbox } from './messaging/outbox';
+import type { PeerStore } from './messaging/store';
+import { httpsPeerTransport } from './messaging/transport';
+import { createHtlcMode, type HtlcMode } from './settlement/htlc/driver';
+import { createSecretStore } from './settlement/htlc/secrets';
 import type { GatewayStore } from './store';
-import type { BalanceReader } from './routes';
-import { TradeError, type TradeInstruction } from './trade-service';
+import type { BalanceReader } from './api/routes';
+import { TradeError, type TradeInstruction } from './core/trade';
 
 /** The directory as known once the HTTP layer has loaded it. */
 export type LateDirectory = () => DirectoryView | undefined;

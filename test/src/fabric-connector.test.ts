@@ -1,5 +1,5 @@
 /**
- * The gateway's Fabric connector (`gateway/src/ledger/fabric.ts`) on the network's real peers:
+ * The gateway's Fabric connector (`gateway/src/ledger/fabric/connector.ts`) on the network's real peers:
  * the shared connector suite, then what only a real peer shows (both banks' endorsements checked
  * at commit, commit status of a journaled transaction after a restart, MVCC invalidation).
  *
@@ -23,9 +23,9 @@ import type {
   PreparedTx,
 } from '../../gateway/src/ledger/connector';
 import { LedgerError } from '../../gateway/src/ledger/errors';
-import { createFabricConnector, type FabricLedgerConnector } from '../../gateway/src/ledger/fabric';
-import { chainHeight, commitStatusRequestBytes } from '../../gateway/src/ledger/fabric-wire';
-import { performAction, resumeActions } from '../../gateway/src/ledger/journaled';
+import { createFabricConnector, type FabricLedgerConnector } from '../../gateway/src/ledger/fabric/connector';
+import { chainHeight, commitStatusRequestBytes } from '../../gateway/src/ledger/fabric/wire';
+import { performAction, resumeActions } from '../../gateway/src/trades/journal';
 import { describeLedgerConnector } from '../../gateway/src/ledger/__tests__/connector-suite';
 import { openStore, type GatewayStore } from '../../gateway/src/store';
 import { describeOnFabric, fabricUp } from './fabric';

@@ -15,7 +15,7 @@ import {
   messagesOf,
   parseFabricChaincodeError,
   type FabricChaincodeError,
-} from '../../gateway/src/ledger/fabric-errors';
+} from '../../gateway/src/ledger/fabric/errors';
 import type { FabricClientIdentity } from '../../network/src/fabric-client';
 import type { NetworkState } from '../../network/src/state';
 

@@ -12,7 +12,7 @@
  * (it claims in time after a restart), the leader frozen after locking so it never claims (both
  * sides refund, failed with a reason), a mismatched instruction (stays received with the fields
  * named), a cancel before matching, and the peer route refusing operators' certificates.
- * Two-sided cancel of a matched trade is covered in gateway/src/peer/peer.test.ts: here the HTLC
+ * Two-sided cancel of a matched trade is covered in gateway/src/messaging/messaging.test.ts: here the HTLC
  * leader starts as soon as the trade matches, leaving no matched-but-unlocked window to test.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

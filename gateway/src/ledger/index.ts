@@ -21,8 +21,8 @@ export type {
   TxOutcome,
 } from './connector';
 export { LedgerError, type LedgerErrorCode } from './errors';
-export { createEvmConnector, type EvmConnectorOptions, type EvmLedgerConnector } from './evm';
-export { createFabricConnector, type FabricConnectorOptions, type FabricLedgerConnector } from './fabric';
+export { createEvmConnector, type EvmConnectorOptions, type EvmLedgerConnector } from './evm/connector';
+export { createFabricConnector, type FabricConnectorOptions, type FabricLedgerConnector } from './fabric/connector';
 export { asLedger } from './renamed';
 export {
   decodeSpec,
@@ -33,5 +33,5 @@ export {
   type ActionOutcome,
   type ActionSpec,
   type Connectors,
-} from './journaled';
-export { computeLockId, toBytes32Id } from './evm-ids';
+} from '../trades/journal';
+export { computeLockId, toBytes32Id } from './evm/ids';

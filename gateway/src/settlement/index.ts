@@ -1,5 +1,5 @@
 /** Settlement modes: HTLC (DESIGN.md 3.1) and what it needs around it. */
-export { createHtlcMode, type HtlcMode, type HtlcModeOptions } from './htlc';
+export { createHtlcMode, type HtlcMode, type HtlcModeOptions } from './htlc/driver';
 export {
   createMessageHub,
   type HtlcMessageType,
@@ -8,8 +8,15 @@ export {
   type OutgoingMessage,
   type SettlementMessenger,
 } from './messenger';
-export { HTLC_EVENTS, readProgress, type HtlcProgress, type LockNotice, type OwnLock } from './progress';
-export { createSecretStore, hashlockOf, isPreimageOf, newSecret, type HtlcSecret, type SecretStore } from './secrets';
+export { HTLC_EVENTS, readProgress, type HtlcProgress, type LockNotice, type OwnLock } from './htlc/progress';
+export {
+  createSecretStore,
+  hashlockOf,
+  isPreimageOf,
+  newSecret,
+  type HtlcSecret,
+  type SecretStore,
+} from './htlc/secrets';
 export {
   assertTimelocks,
   HtlcConfigError,
@@ -24,4 +31,4 @@ export {
   type Leg,
   type LockCheck,
   type TradeSide,
-} from './terms';
+} from './htlc/terms';

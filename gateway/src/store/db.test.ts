@@ -1,6 +1,6 @@
 import { openDatabase, schemaVersion } from './db';
 import { MIGRATIONS } from './migrations';
-import { tempDbFile } from '../testing/engine-fakes';
+import { tempDbFile } from '../../testing/engine-fakes';
 
 describe('openDatabase', () => {
   const tmp = tempDbFile();

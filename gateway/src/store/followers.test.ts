@@ -1,5 +1,5 @@
 import type { LedgerEvent } from '../ledger/connector';
-import { tempDbFile } from '../testing/engine-fakes';
+import { tempDbFile } from '../../testing/engine-fakes';
 import { openStore } from '.';
 
 const event = (block: bigint, logIndex: number): LedgerEvent => ({

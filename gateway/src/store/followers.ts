@@ -5,7 +5,7 @@
  * event; handlers then consume the inbox in order and mark each event handled.
  */
 import type { LedgerEvent, LedgerName } from '../ledger/connector';
-import { canonicalJson } from './canonical';
+import { canonicalJson } from '../core/canonical';
 import type { Db } from './db';
 
 /** An inbox entry: the event plus its local id. */

@@ -2,7 +2,7 @@
  * The gateway's durable store (SQLite): trades and timelines, idempotency keys, the audit log,
  * the ledger-action journal and the event followers' checkpoints.
  */
-import { createAuditLog, type AuditLog } from '../audit';
+import { createAuditLog, type AuditLog } from './audit';
 import { openDatabase, type Db, type OpenDatabaseOptions } from './db';
 import { FollowerStore } from './followers';
 import { ActionJournal } from './journal';
@@ -10,7 +10,7 @@ import { TradeStore } from './trades';
 
 export { openDatabase, schemaVersion, type Db, type OpenDatabaseOptions } from './db';
 export { MIGRATIONS, type Migration } from './migrations';
-export { canonicalJson, canonicalHash } from './canonical';
+export { canonicalJson, canonicalHash } from '../core/canonical';
 export { TradeStore, type StoredTrade, type CancelSide, type IdempotencyRecord } from './trades';
 export {
   ActionJournal,

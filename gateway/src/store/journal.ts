@@ -5,7 +5,7 @@
  * have reached a ledger without its outcome being known; `ledger/journaled.ts` resumes them.
  */
 import type { LedgerName } from '../ledger/connector';
-import { canonicalJson } from './canonical';
+import { canonicalJson } from '../core/canonical';
 import type { Db } from './db';
 
 /** What a journaled action does on its ledger. */

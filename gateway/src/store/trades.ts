@@ -2,7 +2,7 @@
  * Trades, their timelines and idempotency keys. Every write here is meant to run inside a
  * transaction opened by the engine, together with the matching audit entry.
  */
-import { assertTransition } from '../state-machine';
+import { assertTransition } from '../trades/state-machine';
 import {
   TradeError,
   type TimelineStep,
@@ -10,8 +10,8 @@ import {
   type TradeInstruction,
   type TradeQuery,
   type TradeStatus,
-} from '../trade-service';
-import { canonicalJson } from './canonical';
+} from '../core/trade';
+import { canonicalJson } from '../core/canonical';
 import type { Db } from './db';
 
 /** Which side asked to cancel: this gateway's operator or the counterparty's gateway. */

@@ -5,7 +5,7 @@
 import { openStore } from '../../store';
 import type { GatewayStore } from '../../store';
 import type { LedgerConnector, LedgerEvent, LockRequest } from '../connector';
-import { performAction, resumeActions } from '../journaled';
+import { performAction, resumeActions } from '../../trades/journal';
 import { caught } from './caught';
 
 /** What the suite needs from a running ledger. */

@@ -1,0 +1,40 @@
+import { ERROR_HTTP, GatewayError, toHttpError } from './errors';
+import { TradeError } from '../core/trade';
+
+describe('error mapping', () => {
+  it('maps engine errors to their status and keeps their context as details', () => {
+    expect(toHttpError(new TradeError('IDEMPOTENCY_CONFLICT', 'key reused', { tradeId: 'T-1' }))).toEqual({
+      status: 409,
+      body: { error: { code: 'IDEMPOTENCY_CONFLICT', message: 'key reused', details: { tradeId: 'T-1' } } },
+      unexpected: false,
+    });
+    expect(toHttpError(new TradeError('TRADE_NOT_FOUND', 'no')).status).toBe(404);
+    expect(toHttpError(new TradeError('LEDGER_UNAVAILABLE', 'down'))).toMatchObject({ status: 503, unexpected: true });
+  });
+
+  it('maps identity errors to 401 or 403', () => {
+    expect(toHttpError(new GatewayError('CERT_REVOKED', 'revoked')).status).toBe(401);
+    expect(toHttpError(new GatewayError('ROLE_FORBIDDEN', 'no')).status).toBe(403);
+  });
+
+  it('maps body-parser failures to 400/413 and anything else to a 500 that says nothing', () => {
+    expect(
+      toHttpError(Object.assign(new SyntaxError('Unexpected token'), { type: 'entity.parse.failed', status: 400 })),
+    ).toMatchObject({
+      status: 400,
+      body: { error: { code: 'MALFORMED_JSON' } },
+    });
+    expect(toHttpError(Object.assign(new Error('big'), { type: 'entity.too.large', status: 413 })).status).toBe(413);
+    expect(toHttpError(new Error('secret detail'))).toEqual({
+      status: 500,
+      body: { error: { code: 'INTERNAL', message: 'internal error' } },
+      unexpected: true,
+    });
+  });
+
+  it('maps every code to a 4xx or 5xx status with a title', () => {
+    for (const [code, { status, title }] of Object.entries(ERROR_HTTP)) {
+      expect([code, status >= 400 && status < 600, title.length > 0]).toEqual([code, true, true]);
+    }
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * Every error the HTTP layer can answer with: the engine's {@link TradeErrorCode}s plus the
+ * identity and request codes of this layer, each mapped to one HTTP status. The map is a
+ * `Record<GatewayErrorCode, ...>`, so adding a code does not compile until it is mapped.
+ */
+import { TradeError, type TradeErrorCode } from '../core/trade';
+
+/** Why a client certificate (or the identity behind it) was refused. */
+export type IdentityErrorCode =
+  | 'CLIENT_CERT_REQUIRED'
+  | 'CERT_INVALID'
+  | 'CERT_UNTRUSTED'
+  | 'CERT_EXPIRED'
+  | 'CERT_NOT_YET_VALID'
+  | 'CERT_REVOKED'
+  | 'REVOCATION_UNAVAILABLE'
+  | 'CERT_USAGE'
+  | 'CERT_NOT_IN_DIRECTORY'
+  | 'PARTY_MISMATCH'
+  | 'PARTY_NOT_SERVED'
+  | 'ROLE_FORBIDDEN';
+
+/** Why a request was refused before it reached the engine. */
+export type RequestErrorCode =
+  | 'MALFORMED_JSON'
+  | 'VALIDATION_FAILED'
+  | 'IDEMPOTENCY_KEY_REQUIRED'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'ROUTE_NOT_FOUND'
+  | 'INTERNAL';
+
+/** Why a message from another gateway was refused (gateway-to-gateway route). */
+export type PeerErrorCode =
+  | 'MESSAGE_MISADDRESSED'
+  | 'MESSAGE_SIGNATURE_INVALID'
+  | 'MESSAGE_SENDER_MISMATCH'
+  | 'MESSAGE_REPLAYED'
+  | 'MESSAGE_OUT_OF_ORDER'
+  | 'MESSAGE_NOT_PROCESSABLE'
+  | 'TOO_MANY_PROPOSALS'
+  | 'PEER_MESSAGING_DISABLED';
+
+/** Every code an error body can carry. */
+export type GatewayErrorCode = TradeErrorCode | IdentityErrorCode | RequestErrorCode | PeerErrorCode;
+
+/** HTTP status and a short default message per code. */
+export const ERROR_HTTP: Readonly<Record<GatewayErrorCode, { readonly status: number; readonly title: string }>> = {
+  TRADE_NOT_FOUND: { status: 404, title: 'trade not found' },
+  TRADE_EXISTS: { status: 409, title: 'a trade with this id already exists' },
+  IDEMPOTENCY_CONFLICT: { status: 409, title: 'idempotency key reused with a different request' },
+  INVALID_TRANSITION: { status: 409, title: 'the trade cannot make this transition in its current status' },
+  UNKNOWN_COUNTERPARTY: { status: 400, title: 'counterparty is not in the directory' },
+  UNSUPPORTED_INSTRUCTION: { status: 400, title: 'this gateway cannot settle the instrument or currency' },
+  FORBIDDEN_PARTY: { status: 403, title: 'the caller may not act for this party' },
+  LEDGER_UNAVAILABLE: { status: 503, title: 'a ledger is unavailable' },
+  CLIENT_CERT_REQUIRED: { status: 401, title: 'a client certificate is required' },
+  CERT_INVALID: { status: 401, title: 'the client certificate cannot be parsed' },
+  CERT_UNTRUSTED: { status: 401, title: 'the client certificate is not issued by a trusted CA' },
+  CERT_EXPIRED: { status: 401, title: 'the client certificate has expired' },
+  CERT_NOT_YET_VALID: { status: 401, title: 'the client certificate is not valid yet' },
+  CERT_REVOKED: { status: 401, title: 'the client certificate is revoked' },
+  REVOCATION_UNAVAILABLE: { status: 401, title: 'revocation status of the client certificate is unknown' },
+  CERT_USAGE: { status: 401, title: 'the client certificate is not usable for client authentication' },
+  CERT_NOT_IN_DIRECTORY: { status: 401, title: 'the client certificate is not listed in the directory' },
+  PARTY_MISMATCH: { status: 403, title: 'the certificate does not belong to the party it claims' },
+  PARTY_NOT_SERVED: { status: 403, title: 'this gateway does not serve the caller’s party' },
+  ROLE_FORBIDDEN: { status: 403, title: 'the caller’s role may not call this route' },
+  MALFORMED_JSON: { status: 400, title: 'the request body is not valid JSON' },
+  VALIDATION_FAILED: { status: 400, title: 'the request does not match the API description' },
+  IDEMPOTENCY_KEY_REQUIRED: { status: 400, title: 'the Idempotency-Key header is required' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'the request body must be application/json' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'the request body is too large' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'no such route' },
+  INTERNAL: { status: 500, title: 'internal error' },
+  MESSAGE_MISADDRESSED: { status: 400, title: 'the message is addressed to another party' },
+  MESSAGE_SIGNATURE_INVALID: { status: 401, title: 'the message signature does not verify' },
+  MESSAGE_SENDER_MISMATCH: { status: 403, title: 'the message was not signed by the sending party’s gateway' },
+  MESSAGE_REPLAYED: { status: 409, title: 'this message was accepted before' },
+  MESSAGE_OUT_OF_ORDER: { status: 409, title: 'the message is not the next link of its chain' },
+  TOO_MANY_PROPOSALS: { status: 429, title: 'too many proposals wait for an instruction here' },
+  MESSAGE_NOT_PROCESSABLE: { status: 503, title: 'this gateway cannot act on the message now; send it again later' },
+  PEER_MESSAGING_DISABLED: { status: 503, title: 'this gateway does not accept gateway messages' },
+};
+
+/** An error raised by the HTTP layer itself (identity, validation). */
+export class GatewayError extends Error {
+  constructor(
+    readonly code: GatewayErrorCode,
+    message: string,
+    readonly details?: Readonly<Record<string, unknown>>,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'GatewayError';
+  }
+}
+
+/** The JSON body of every error answer. */
+export interface ErrorBody {
+  readonly error: { readonly code: GatewayErrorCode; readonly message: string; readonly details?: unknown };
+}
+
+/** An error turned into what goes on the wire. */
+export interface HttpError {
+  readonly status: number;
+  readonly body: ErrorBody;
+  /** True for errors the caller did not cause (logged at error level). */
+  readonly unexpected: boolean;
+}
+
+/** Fields body-parser puts on its errors (express.json()). */
+interface BodyParserError {
+  readonly type?: unknown;
+  readonly status?: unknown;
+}
+
+function bodyParserCode(err: unknown): RequestErrorCode | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const type = (err as BodyParserError).type;
+  if (type === 'entity.parse.failed') return 'MALFORMED_JSON';
+  if (type === 'entity.too.large') return 'PAYLOAD_TOO_LARGE';
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return 'UNSUPPORTED_MEDIA_TYPE';
+  if (typeof type === 'string' && (err as BodyParserError).status === 400) return 'MALFORMED_JSON';
+  return undefined;
+}
+
+function body(code: GatewayErrorCode, message: string, details?: unknown): ErrorBody {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+/**
+ * Maps anything thrown by a route to a status and body. Engine errors keep their message and
+ * context (trade id etc.); unknown errors become a 500 whose message reveals nothing.
+ */
+export function toHttpError(err: unknown): HttpError {
+  if (err instanceof GatewayError || err instanceof TradeError) {
+    const details =
+      err instanceof GatewayError ? err.details : Object.keys(err.context).length ? err.context : undefined;
+    const { status } = ERROR_HTTP[err.code];
+    return { status, body: body(err.code, err.message, details), unexpected: status >= 500 };
+  }
+  const parserCode = bodyParserCode(err);
+  if (parserCode !== undefined) {
+    return {
+      status: ERROR_HTTP[parserCode].status,
+      body: body(parserCode, ERROR_HTTP[parserCode].title),
+      unexpected: false,
+    };
+  }
+  return { status: 500, body: body('INTERNAL', ERROR_HTTP.INTERNAL.title), unexpected: true };
+}

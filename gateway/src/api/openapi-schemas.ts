@@ -1,0 +1,211 @@
+/**
+ * The reusable schemas of the API (`components.schemas` of the OpenAPI document), referenced by
+ * the operations in openapi.ts and compiled into the request validators.
+ */
+import { ERROR_HTTP, type GatewayErrorCode } from './errors';
+import { PEER_MESSAGE_TYPES } from '../messaging/envelope';
+import type { SettlementMode, TradeStatus } from '../core/trade';
+
+/** A JSON Schema (2020-12) object, as used inside OpenAPI 3.1. */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+/** Settlement modes accepted on `POST /v1/trades` today (escrow modes are added here when ready). */
+export const ACCEPTED_MODES: readonly SettlementMode[] = ['htlc'];
+
+export const TRADE_STATUSES: readonly TradeStatus[] = [
+  'received',
+  'matched',
+  'held',
+  'pending',
+  'failing',
+  'partially_settled',
+  'settled',
+  'cancelled',
+  'failed',
+];
+
+export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const DECIMAL = (description: string, positive: boolean): JsonSchema => ({
+  type: 'string',
+  pattern: positive ? '^[1-9][0-9]{0,77}$' : '^(0|[1-9][0-9]{0,77})$',
+  format: 'uint256',
+  description: `${description} Decimal string of an integer, at most 2^256 − 1.`,
+});
+const obj = (required: readonly string[], properties: Record<string, JsonSchema>): JsonSchema => ({
+  type: 'object',
+  additionalProperties: false,
+  required,
+  properties,
+});
+
+/** Reusable schemas (`components.schemas`). */
+export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
+  PartyId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+  TradeId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' },
+  Isin: {
+    type: 'string',
+    pattern: '^[A-Z]{2}[A-Z0-9]{9}[0-9]$',
+    format: 'isin',
+    description: 'ISO 6166, check digit verified.',
+  },
+  Quantity: DECIMAL('Units of the security, greater than zero.', true),
+  Price: DECIMAL('Cash per unit in the currency’s smallest unit, greater than zero.', true),
+  Amount: DECIMAL('Amount in the smallest unit.', false),
+  Currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+  Timestamp: { type: 'string', format: 'date-time' },
+  TradeStatus: { enum: TRADE_STATUSES },
+  TradeRequest: obj(
+    [
+      'tradeId',
+      'side',
+      'counterparty',
+      'isin',
+      'quantity',
+      'price',
+      'currency',
+      'mode',
+      'settlementDeadline',
+      'partial',
+    ],
+    {
+      tradeId: ref('TradeId'),
+      side: { enum: ['buy', 'sell'] },
+      counterparty: ref('PartyId'),
+      isin: ref('Isin'),
+      quantity: ref('Quantity'),
+      price: ref('Price'),
+      currency: ref('Currency'),
+      mode: { enum: ACCEPTED_MODES },
+      settlementDeadline: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 253402300799,
+        description: 'Unix seconds, in the future.',
+      },
+      partial: { enum: ['PART', 'NPAR'] },
+    },
+  ),
+  TimelineStep: {
+    type: 'object',
+    required: ['at', 'actor', 'event', 'status'],
+    properties: {
+      at: ref('Timestamp'),
+      actor: { type: 'string' },
+      event: { type: 'string' },
+      status: ref('TradeStatus'),
+      ledger: { enum: ['fabric', 'evm'] },
+      txId: { type: 'string' },
+      block: { type: 'string' },
+      detail: { type: 'object', additionalProperties: { type: 'string' } },
+    },
+  },
+  Trade: {
+    type: 'object',
+    required: ['tradeId', 'owner', 'instruction', 'status', 'createdAt', 'updatedAt', 'timeline'],
+    properties: {
+      tradeId: ref('TradeId'),
+      owner: ref('PartyId'),
+      instruction: ref('TradeRequest'),
+      status: ref('TradeStatus'),
+      reason: { type: 'string' },
+      createdAt: ref('Timestamp'),
+      updatedAt: ref('Timestamp'),
+      timeline: { type: 'array', items: ref('TimelineStep') },
+    },
+  },
+  TradeList: obj(['trades'], { trades: { type: 'array', items: ref('Trade') } }),
+  AuditEntry: {
+    type: 'object',
+    required: ['seq', 'at', 'actor', 'party', 'event', 'tradeId', 'prevHash', 'hash'],
+    properties: {
+      seq: { type: 'integer' },
+      at: ref('Timestamp'),
+      actor: { type: 'string', description: 'SHA-256 fingerprint of the actor’s certificate.' },
+      party: { type: 'string' },
+      event: { type: 'string' },
+      tradeId: { type: ['string', 'null'] },
+      prevHash: { type: 'string' },
+      hash: { type: 'string' },
+    },
+  },
+  AuditPage: {
+    type: 'object',
+    required: ['entries', 'verification'],
+    properties: {
+      entries: { type: 'array', items: ref('AuditEntry') },
+      verification: {
+        type: 'object',
+        required: ['ok', 'checked'],
+        properties: { ok: { type: 'boolean' }, checked: { type: 'integer' }, firstBadSeq: { type: 'integer' } },
+      },
+    },
+  },
+  Balances: obj(['party', 'securities', 'cash'], {
+    party: ref('PartyId'),
+    securities: {
+      type: 'array',
+      items: obj(['isin', 'free', 'locked'], { isin: ref('Isin'), free: ref('Amount'), locked: ref('Amount') }),
+    },
+    cash: {
+      type: 'array',
+      items: obj(['currency', 'free', 'locked'], {
+        currency: { type: 'string', description: 'The cash token’s symbol (e.g. `CASH`).' },
+        free: ref('Amount'),
+        locked: ref('Amount'),
+      }),
+    },
+    unavailable: {
+      type: 'array',
+      description: 'Ledgers whose balances could not be read (left out above), with the reason.',
+      items: obj(['ledger', 'reason'], { ledger: { enum: ['fabric', 'evm'] }, reason: { type: 'string' } }),
+    },
+  }),
+  Health: {
+    type: 'object',
+    required: ['status', 'party'],
+    properties: {
+      status: { const: 'ok' },
+      party: ref('PartyId'),
+      directoryIssuedAt: { type: 'integer' },
+      crls: { type: 'array' },
+    },
+  },
+  PeerEnvelope: {
+    ...obj(['v', 'id', 'from', 'to', 'tradeId', 'type', 'seq', 'prev', 'sentAt', 'body', 'signer', 'signature'], {
+      v: { const: 1 },
+      id: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' },
+      from: ref('PartyId'),
+      to: ref('PartyId'),
+      tradeId: ref('TradeId'),
+      type: { enum: [...PEER_MESSAGE_TYPES] },
+      seq: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+      prev: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      sentAt: { type: 'string', format: 'date-time' },
+      body: {
+        type: 'object',
+        maxProperties: 32,
+        propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9]{0,63}$' },
+        additionalProperties: { type: 'string', maxLength: 1024 },
+      },
+      signer: { type: 'string', minLength: 1, maxLength: 8192 },
+      signature: { type: 'string', pattern: '^[A-Za-z0-9+/]{1,600}={0,2}$' },
+    }),
+    description: 'A message from another bank’s gateway, signed by it (see gateway/src/messaging/envelope.ts).',
+  },
+  PeerAck: obj(['accepted', 'seq', 'hash'], {
+    accepted: { const: true },
+    seq: { type: 'integer' },
+    hash: { type: 'string' },
+  }),
+  Error: obj(['error'], {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { enum: Object.keys(ERROR_HTTP) as GatewayErrorCode[] },
+        message: { type: 'string' },
+        details: {},
+      },
+    },
+  }),
+};

@@ -1,0 +1,82 @@
+/**
+ * Trade routes: instruct (idempotent), read one, list, cancel. Every read is scoped to the
+ * caller's own party; the engine answers TRADE_NOT_FOUND for another party's trade (404).
+ */
+import { GatewayError } from '../errors';
+import type { Trade, TradeInstruction, TradeQuery, TradeStatus } from '../../core/trade';
+import { actorOf, type Handler, type RouteContext } from './context';
+
+/** The request body after schema validation (strings for amounts). */
+interface TradeRequestBody {
+  readonly tradeId: string;
+  readonly side: 'buy' | 'sell';
+  readonly counterparty: string;
+  readonly isin: string;
+  readonly quantity: string;
+  readonly price: string;
+  readonly currency: string;
+  readonly mode: TradeInstruction['mode'];
+  readonly settlementDeadline: number;
+  readonly partial: 'PART' | 'NPAR';
+}
+
+/** Checks what the schema cannot: counterparty known and not ourselves, deadline in the future. */
+function toInstruction(ctx: RouteContext, body: TradeRequestBody): TradeInstruction {
+  const party = actorOf(ctx).party;
+  if (!ctx.deps.directory.has(body.counterparty)) {
+    throw new GatewayError('UNKNOWN_COUNTERPARTY', `counterparty '${body.counterparty}' is not in the directory`, {
+      in: 'body',
+      field: 'body.counterparty',
+    });
+  }
+  if (body.counterparty === party) {
+    throw new GatewayError('VALIDATION_FAILED', 'body.counterparty must be another party than the caller’s', {
+      in: 'body',
+      field: 'body.counterparty',
+    });
+  }
+  const nowSeconds = Math.floor(ctx.deps.now().getTime() / 1000);
+  if (body.settlementDeadline <= nowSeconds) {
+    throw new GatewayError('VALIDATION_FAILED', 'body.settlementDeadline must be in the future (unix seconds)', {
+      in: 'body',
+      field: 'body.settlementDeadline',
+    });
+  }
+  return { ...body, quantity: BigInt(body.quantity), price: BigInt(body.price) };
+}
+
+/** A trade as JSON: bigint amounts as decimal strings. */
+export function tradeToWire(trade: Trade): unknown {
+  const i = trade.instruction;
+  return { ...trade, instruction: { ...i, quantity: i.quantity.toString(), price: i.price.toString() } };
+}
+
+export const submitTrade: Handler = async (ctx) => {
+  const actor = actorOf(ctx);
+  const instruction = toInstruction(ctx, ctx.body as TradeRequestBody);
+  const key = ctx.headers['idempotency-key'] as string;
+  const { trade, replayed } = await ctx.deps.trades.submit(actor, key, instruction);
+  return { status: replayed ? 200 : 201, json: tradeToWire(trade) };
+};
+
+export const getTrade: Handler = async (ctx) => {
+  const trade = await ctx.deps.trades.get(actorOf(ctx).party, ctx.params['id'] as string);
+  return { status: 200, json: tradeToWire(trade) };
+};
+
+export const listTrades: Handler = async (ctx) => {
+  const q = ctx.query;
+  const query: TradeQuery = {
+    ...(q['status'] !== undefined ? { status: q['status'] as TradeStatus } : {}),
+    ...(q['counterparty'] !== undefined ? { counterparty: q['counterparty'] } : {}),
+    ...(q['from'] !== undefined ? { from: q['from'] } : {}),
+    ...(q['to'] !== undefined ? { to: q['to'] } : {}),
+  };
+  const trades = await ctx.deps.trades.list(actorOf(ctx).party, query);
+  return { status: 200, json: { trades: trades.map(tradeToWire) } };
+};
+
+export const cancelTrade: Handler = async (ctx) => {
+  const trade = await ctx.deps.trades.cancel(actorOf(ctx), ctx.params['id'] as string);
+  return { status: 200, json: tradeToWire(trade) };
+};

@@ -1,0 +1,225 @@
+/**
+ * Writes a bank's gateway configuration from the local network's `network.json` (written by
+ * `make network-up`): party, TLS server certificate (`gateway-tls` in the bank's wallet), every
+ * bank's CA certificate as a trust anchor, every bank's CRL file, the signed directory and its
+ * authority's public key, the SQLite path `<state>/gateways/<bank>/gateway.sqlite`, the listen port
+ * of the directory's gateway URL (`gatewayPort` of network.config.json, shifted like every port),
+ * the gateway's Fabric identity and, when network.json says Fabric is up, the bank's peer, channel
+ * and chaincode with `securities.ledger = "fabric"`, and the EVM node, contracts and the bank's EVM key (derived
+ * from the network mnemonic, written 0600 beside the config), the gateway-messaging identity
+ * (`gateway` in the wallet) and the HTLC settlement terms.
+ *
+ * CLI: `npx tsx gateway/src/config/from-network.ts --party seller [--network <network.json>]
+ * [--out <file>] [--security <ISIN>=<token>]`; prints the path of the config it wrote.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { SignedDirectory } from '@dvp/certs';
+import { bytesToHex } from 'viem';
+import { mnemonicToAccount } from 'viem/accounts';
+import type { SettlementConfig } from './config';
+
+/** The parts of `network/.state/network.json` (network/src/state.ts) read here. */
+interface NetworkFile {
+  readonly stateDir: string;
+  readonly evm: {
+    readonly rpcUrl: string;
+    readonly chainId: number;
+    readonly mnemonic: string;
+    readonly accounts: readonly string[];
+    readonly contracts: Readonly<Record<string, string>>;
+  };
+  readonly fabricCa: {
+    readonly orgs: Readonly<
+      Record<
+        string,
+        { readonly mspId: string; readonly caCertFile: string; readonly wallet: string; readonly crlFile?: string }
+      >
+    >;
+  };
+  readonly directory: { readonly file: string; readonly authorityPublicKeyFile: string };
+  readonly fabric:
+    | {
+        readonly status: 'up';
+        readonly channel: string;
+        readonly chaincode: { readonly name: string };
+        readonly peers: Readonly<
+          Record<string, { readonly address: string; readonly host: string; readonly tlsCaCertFile: string }>
+        >;
+      }
+    | { readonly status: 'unavailable'; readonly reason: string };
+}
+
+/** Options of {@link writeGatewayConfig}. */
+export interface GatewayConfigFromNetworkOptions {
+  /** Path of network.json. */
+  readonly networkFile: string;
+  /** Bank (org key = party id in the directory). */
+  readonly party: string;
+  /** Default `<state>/gateways/<party>/gateway.json`. */
+  readonly out?: string;
+  /**
+   * ISIN → ERC-20 token on the EVM network: securities held there, the stand-in for a machine
+   * without Fabric. Default: on Fabric when network.json says Fabric is up, else nowhere.
+   */
+  readonly securities?: Readonly<Record<string, string>>;
+  /** HTLC settlement; default: the seller leads, T_L 3600 s, T_F 1800 s, Δ 600 s. */
+  readonly settlement?: Partial<SettlementConfig>;
+  /** Gateway URL per party, overriding the directory's (e.g. gateways on other ports). */
+  readonly peerUrls?: Readonly<Record<string, string>>;
+}
+
+/** The currency the local network's cash token (symbol CASH) stands for. */
+export const LOCAL_CURRENCY = 'EUR';
+
+/** Settlement defaults: timelocks long enough for a human to look; tests and the demo pass short ones. */
+export const DEFAULT_SETTLEMENT: SettlementConfig = {
+  leader: 'seller',
+  leaderSeconds: 3600,
+  followerSeconds: 1800,
+  deltaSeconds: 600,
+  pollIntervalMs: 1000,
+};
+
+function fail(message: string): never {
+  throw new Error(`gateway config: ${message}`);
+}
+
+/** The folder holding `network/network.config.json` above this file (source or compiled). */
+function defaultNetworkFile(env: Readonly<Record<string, string | undefined>>): string {
+  if (env['DVP_NETWORK_STATE_DIR']) return join(resolve(env['DVP_NETWORK_STATE_DIR']), 'network.json');
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'network', 'network.config.json'))) return join(dir, 'network', '.state', 'network.json');
+  }
+  return fail(`cannot find network/network.config.json above ${__dirname}; pass --network`);
+}
+
+function writeAtomic(file: string, data: string, mode: number): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, data, { mode });
+  renameSync(tmp, file);
+}
+
+/** Builds the config object (paths absolute) and the bank's EVM private key. */
+export function gatewayConfigFromNetwork(
+  net: NetworkFile,
+  networkFile: string,
+  party: string,
+  extra: Pick<GatewayConfigFromNetworkOptions, 'securities' | 'settlement' | 'peerUrls'> = {},
+): { readonly config: Record<string, unknown>; readonly evmKey: `0x${string}`; readonly dir: string } {
+  const signed = JSON.parse(readFileSync(net.directory.file, 'utf8')) as SignedDirectory;
+  const parties = signed.directory.parties;
+  const entry = parties[party];
+  if (!entry) fail(`party '${party}' is not in the directory (known: ${Object.keys(parties).join(', ')})`);
+  const banks = Object.keys(parties).map((p) => net.fabricCa.orgs[p] ?? fail(`no CA for party '${p}'`));
+  const own = net.fabricCa.orgs[party] ?? fail(`no CA for party '${party}'`);
+  const index = net.evm.accounts.findIndex((a) => a.toLowerCase() === entry.evmAddress.toLowerCase());
+  if (index < 0) fail(`the EVM address of '${party}' is not one of the network's accounts`);
+  const hd = mnemonicToAccount(net.evm.mnemonic, { addressIndex: index }).getHdKey();
+  if (!hd.privateKey) fail(`cannot derive the EVM key of account ${index}`);
+  const contract = (name: string): string => net.evm.contracts[name] ?? fail(`contract ${name} is not deployed`);
+  const dir = join(net.stateDir, 'gateways', party);
+  const peer = net.fabric.status === 'up' ? net.fabric.peers[party] : undefined;
+  if (net.fabric.status === 'up' && !peer) fail(`network.json has no Fabric peer for party '${party}'`);
+  const fabricNetwork =
+    net.fabric.status === 'up' && peer
+      ? {
+          peer: { endpoint: peer.address, tlsCaCertFile: peer.tlsCaCertFile, hostOverride: peer.host },
+          channel: net.fabric.channel,
+          chaincode: net.fabric.chaincode.name,
+        }
+      : {};
+  const securities = extra.securities
+    ? { ledger: 'evm', instruments: extra.securities }
+    : net.fabric.status === 'up'
+      ? { ledger: 'fabric' }
+      : undefined;
+  const config = {
+    partyId: party,
+    listen: { host: '127.0.0.1', port: Number(new URL(entry.gatewayUrl).port) },
+    tls: { certFile: join(own.wallet, 'gateway-tls', 'cert.pem'), keyFile: join(own.wallet, 'gateway-tls', 'key.pem') },
+    trustAnchors: banks.map((b) => ({ mspId: b.mspId, certFile: b.caCertFile })),
+    crl: { files: banks.map((b) => b.crlFile ?? fail(`no CRL file for ${b.mspId}: restart the network`)) },
+    directory: { file: net.directory.file, authorityKeyFile: net.directory.authorityPublicKeyFile },
+    sqlitePath: join(dir, 'gateway.sqlite'),
+    fabric: {
+      mspId: own.mspId,
+      certFile: join(own.wallet, 'gateway', 'cert.pem'),
+      keyFile: join(own.wallet, 'gateway', 'key.pem'),
+      networkFile,
+      ...fabricNetwork,
+    },
+    evm: {
+      rpcUrl: net.evm.rpcUrl,
+      keyFile: join(dir, 'evm.key'),
+      chainId: net.evm.chainId,
+      currency: LOCAL_CURRENCY,
+      contracts: {
+        token: contract('CashToken'),
+        htlc: contract('HashedTimelock'),
+        escrow: contract('SettlementEscrow'),
+      },
+    },
+    peers: {
+      certFile: join(own.wallet, 'gateway', 'cert.pem'),
+      keyFile: join(own.wallet, 'gateway', 'key.pem'),
+      ...(extra.peerUrls && { urls: extra.peerUrls }),
+    },
+    settlement: { ...DEFAULT_SETTLEMENT, ...extra.settlement },
+    ...(securities && { securities }),
+    log: { level: 'info' },
+  };
+  return { config, evmKey: bytesToHex(hd.privateKey), dir };
+}
+
+/** Writes the config (and the EVM key file, 0600); returns the config file's path. */
+export function writeGatewayConfig(options: Readonly<GatewayConfigFromNetworkOptions>): string {
+  const networkFile = resolve(options.networkFile);
+  const net = JSON.parse(readFileSync(networkFile, 'utf8')) as NetworkFile;
+  const { config, evmKey, dir } = gatewayConfigFromNetwork(net, networkFile, options.party, options);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeAtomic(join(dir, 'evm.key'), `${evmKey}\n`, 0o600);
+  const out = resolve(options.out ?? join(dir, 'gateway.json'));
+  mkdirSync(dirname(out), { recursive: true });
+  writeAtomic(out, `${JSON.stringify(config, null, 2)}\n`, 0o644);
+  return out;
+}
+
+const USAGE =
+  'config-from-network --party <bank> [--network <network.json>] [--out <file>] [--security <ISIN>=<token address>]';
+
+function parseArgs(argv: readonly string[]): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = argv[i] ?? '';
+    const value = argv[i + 1];
+    if (!/^--(party|network|out|security)$/.test(name) || value === undefined) {
+      throw new Error(`usage: ${USAGE}`);
+    }
+    args[name.slice(2)] = value;
+  }
+  if (!args['party']) throw new Error(`usage: ${USAGE} (--party is required)`);
+  return args;
+}
+
+function securityArg(value: string): Record<string, string> {
+  const m = /^([A-Z]{2}[A-Z0-9]{9}[0-9])=(0x[0-9a-fA-F]{40})$/.exec(value);
+  if (!m) throw new Error(`--security: '${value}' is not <ISIN>=<0x token address>`);
+  return { [m[1] as string]: m[2] as string };
+}
+
+if (require.main === module) {
+  try {
+    const args = parseArgs(process.argv.slice(2));
+    const file = writeGatewayConfig({
+      networkFile: args['network'] ?? defaultNetworkFile(process.env),
+      party: args['party'] as string,
+      ...(args['out'] ? { out: args['out'] } : {}),
+      ...(args['security'] ? { securities: securityArg(args['security']) } : {}),
+    });
+    process.stdout.write(`${file}\n`);
+  } catch (err) {
+    process.stderr.write(`config-from-network: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The securities chaincode's records (`HtlcLock`, `Escrow`: JSON with decimal-string quantities
+ * and upper-case statuses) as the connector's views, and the lock id derived from lock terms.
+ */
+import { createHash } from 'node:crypto';
+import type { EscrowView, LockRequest, LockView } from '../connector';
+
+const LOCK_STATES = { LOCKED: 'locked', CLAIMED: 'claimed', REFUNDED: 'refunded' } as const;
+const ESCROW_STATES = { OPEN: 'held', RELEASED: 'released', RETURNED: 'returned' } as const;
+
+/** Hex without `0x`, lower-case: how the chaincode stores hashlocks and preimages. */
+export const bare = (hex: string): string => hex.toLowerCase().replace(/^0x/, '');
+
+/** A lock id for terms without one: SHA-256 (hex) of the sender and the terms. */
+export function derivedLockId(sender: string, request: LockRequest): string {
+  const { receiver, asset, amount, hashlock, expiry } = request;
+  const terms = [sender, receiver, asset, amount, bare(hashlock), expiry].map(String);
+  return createHash('sha256').update(JSON.stringify(terms)).digest('hex');
+}
+
+/** A chaincode `HtlcLock` as a {@link LockView}. */
+export function toLockView(l: Readonly<Record<string, unknown>>): LockView {
+  return {
+    lockId: String(l['lockId']),
+    sender: String(l['sender']),
+    receiver: String(l['receiver']),
+    asset: String(l['isin']),
+    amount: BigInt(String(l['quantity'])),
+    hashlock: String(l['hashlock']),
+    expiry: Number(l['expiry']),
+    state: LOCK_STATES[String(l['status']) as keyof typeof LOCK_STATES],
+  };
+}
+
+/** A chaincode `Escrow` as an {@link EscrowView} (`amount` is the deposited quantity). */
+export function toEscrowView(e: Readonly<Record<string, unknown>>): EscrowView {
+  return {
+    escrowId: String(e['escrowId']),
+    depositor: String(e['depositor']),
+    beneficiary: String(e['beneficiary']),
+    controller: String(e['controller']),
+    asset: String(e['isin']),
+    amount: BigInt(String(e['quantity'])),
+    released: BigInt(String(e['released'])),
+    expiry: Number(e['expiry']),
+    state: ESCROW_STATES[String(e['status']) as keyof typeof ESCROW_STATES],
+  };
+}

@@ -1,0 +1,249 @@
+/**
+ * Durable records of gateway messaging (tables of migration 2): the outbox (every message this
+ * gateway will send, signed once and resent byte for byte until delivered), the inbox (the last
+ * accepted link of each incoming chain, and every accepted hash) and the counterparty's trade
+ * terms as proposed.
+ */
+import type { Db } from '../store/db';
+import type { Actor } from '../core/trade';
+import { GENESIS_HASH, type PeerEnvelope } from './envelope';
+
+/** One outgoing message. */
+export interface OutboxEntry {
+  readonly owner: string;
+  readonly to: string;
+  readonly tradeId: string;
+  readonly seq: number;
+  readonly envelope: PeerEnvelope;
+  readonly hash: string;
+  readonly state: 'pending' | 'delivered';
+  readonly attempts: number;
+}
+
+/** The counterparty's terms of a trade, as its gateway proposed them. */
+export interface CounterpartyTerms {
+  readonly owner: string;
+  readonly tradeId: string;
+  readonly from: string;
+  readonly terms: Readonly<Record<string, string>>;
+  /** The verified signer of the proposal. */
+  readonly actor: Actor;
+  readonly state: 'active' | 'withdrawn';
+}
+
+interface OutboxRow {
+  owner: string;
+  to_party: string;
+  trade_id: string;
+  seq: number;
+  envelope: string;
+  hash: string;
+  state: 'pending' | 'delivered';
+  attempts: number;
+}
+
+interface TermsRow {
+  owner: string;
+  trade_id: string;
+  from_party: string;
+  terms: string;
+  actor: string;
+  state: 'active' | 'withdrawn';
+}
+
+const outboxEntry = (r: OutboxRow): OutboxEntry => ({
+  owner: r.owner,
+  to: r.to_party,
+  tradeId: r.trade_id,
+  seq: r.seq,
+  envelope: JSON.parse(r.envelope) as PeerEnvelope,
+  hash: r.hash,
+  state: r.state,
+  attempts: r.attempts,
+});
+
+/** SQL over the messaging tables of one database. */
+export class PeerStore {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  /** The outgoing message with this content, if it was already queued. */
+  findByContent(owner: string, to: string, tradeId: string, contentKey: string): OutboxEntry | undefined {
+    const row = this.#db
+      .prepare<[string, string, string, string], OutboxRow>(
+        'SELECT * FROM peer_outbox WHERE owner = ? AND to_party = ? AND trade_id = ? AND content_key = ?',
+      )
+      .get(owner, to, tradeId, contentKey);
+    return row && outboxEntry(row);
+  }
+
+  /** Sequence number and hash the next outgoing message of the chain must carry. */
+  nextLink(owner: string, to: string, tradeId: string): { readonly seq: number; readonly prev: string } {
+    const last = this.#db
+      .prepare<[string, string, string], { seq: number; hash: string }>(
+        'SELECT seq, hash FROM peer_outbox WHERE owner = ? AND to_party = ? AND trade_id = ? ORDER BY seq DESC LIMIT 1',
+      )
+      .get(owner, to, tradeId);
+    return last ? { seq: last.seq + 1, prev: last.hash } : { seq: 1, prev: GENESIS_HASH };
+  }
+
+  enqueue(e: PeerEnvelope, hash: string, contentKey: string, at: string): void {
+    this.#db
+      .prepare(
+        `INSERT INTO peer_outbox (owner, to_party, trade_id, seq, type, content_key, envelope, hash, state, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+      )
+      .run(e.from, e.to, e.tradeId, e.seq, e.type, contentKey, JSON.stringify(e), hash, at);
+  }
+
+  /** Pending messages of one chain, in order. */
+  pending(owner: string, to: string, tradeId: string): readonly OutboxEntry[] {
+    return this.#db
+      .prepare<[string, string, string], OutboxRow>(
+        `SELECT * FROM peer_outbox WHERE state = 'pending' AND owner = ? AND to_party = ? AND trade_id = ? ORDER BY seq`,
+      )
+      .all(owner, to, tradeId)
+      .map(outboxEntry);
+  }
+
+  /** Chains with something pending whose first pending message is due (`at`: ISO 8601 now). */
+  dueChains(at: string): readonly { readonly owner: string; readonly to: string; readonly tradeId: string }[] {
+    return this.#db
+      .prepare<[string], { owner: string; to_party: string; trade_id: string }>(
+        `SELECT owner, to_party, trade_id FROM peer_outbox p WHERE state = 'pending'
+           AND seq = (SELECT MIN(seq) FROM peer_outbox q WHERE q.state = 'pending' AND q.owner = p.owner
+                      AND q.to_party = p.to_party AND q.trade_id = p.trade_id)
+           AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+         ORDER BY created_at`,
+      )
+      .all(at)
+      .map((r) => ({ owner: r.owner, to: r.to_party, tradeId: r.trade_id }));
+  }
+
+  /** When the first pending message of a chain may be tried again (undefined: now). */
+  nextAttempt(owner: string, to: string, tradeId: string): string | undefined {
+    const row = this.#db
+      .prepare<[string, string, string], { next_attempt_at: string | null }>(
+        `SELECT next_attempt_at FROM peer_outbox WHERE state = 'pending' AND owner = ? AND to_party = ? AND trade_id = ?
+         ORDER BY seq LIMIT 1`,
+      )
+      .get(owner, to, tradeId);
+    return row?.next_attempt_at ?? undefined;
+  }
+
+  markDelivered(e: OutboxEntry, at: string): void {
+    this.#db
+      .prepare(
+        `UPDATE peer_outbox SET state = 'delivered', delivered_at = ?, attempts = attempts + 1, last_error = NULL
+         WHERE owner = ? AND to_party = ? AND trade_id = ? AND seq = ?`,
+      )
+      .run(at, e.owner, e.to, e.tradeId, e.seq);
+  }
+
+  /** Makes the chain's pending messages due now. */
+  clearBackoff(owner: string, to: string, tradeId: string): void {
+    this.#db
+      .prepare(
+        `UPDATE peer_outbox SET next_attempt_at = NULL
+         WHERE state = 'pending' AND owner = ? AND to_party = ? AND trade_id = ?`,
+      )
+      .run(owner, to, tradeId);
+  }
+
+  /** Records a failed attempt; the chain is not retried by the timer before `nextAttemptAt`. */
+  markFailed(e: OutboxEntry, error: string, nextAttemptAt: string): void {
+    this.#db
+      .prepare(
+        `UPDATE peer_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
+         WHERE owner = ? AND to_party = ? AND trade_id = ? AND seq = ?`,
+      )
+      .run(error.slice(0, 500), nextAttemptAt, e.owner, e.to, e.tradeId, e.seq);
+  }
+
+  /** Every outgoing message of a trade (tests, diagnostics). */
+  outbox(owner: string, tradeId: string): readonly OutboxEntry[] {
+    return this.#db
+      .prepare<[string, string], OutboxRow>('SELECT * FROM peer_outbox WHERE owner = ? AND trade_id = ? ORDER BY seq')
+      .all(owner, tradeId)
+      .map(outboxEntry);
+  }
+
+  /** The last accepted link of an incoming chain. */
+  lastReceived(owner: string, from: string, tradeId: string): { readonly seq: number; readonly hash: string } {
+    const row = this.#db
+      .prepare<[string, string, string], { seq: number; hash: string }>(
+        'SELECT seq, hash FROM peer_inbox WHERE owner = ? AND from_party = ? AND trade_id = ? ORDER BY seq DESC LIMIT 1',
+      )
+      .get(owner, from, tradeId);
+    return row ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /** True when a message with this hash was accepted before. */
+  received(hash: string): boolean {
+    return (
+      this.#db.prepare<[string], { one: number }>('SELECT 1 AS one FROM peer_inbox WHERE hash = ?').get(hash) !==
+      undefined
+    );
+  }
+
+  recordReceived(e: PeerEnvelope, hash: string, signerFingerprint: string, at: string): void {
+    this.#db
+      .prepare(
+        `INSERT INTO peer_inbox (owner, from_party, trade_id, seq, type, hash, signer_fingerprint, envelope, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(e.to, e.from, e.tradeId, e.seq, e.type, hash, signerFingerprint, JSON.stringify(e), at);
+  }
+
+  /** Stores (or replaces) the terms `t.from` proposed; each sending party has its own row. */
+  putTerms(t: Omit<CounterpartyTerms, 'state'>, at: string): void {
+    this.#db
+      .prepare(
+        `INSERT INTO counterparty_terms (owner, trade_id, from_party, terms, actor, state, received_at)
+         VALUES (?, ?, ?, ?, ?, 'active', ?)
+         ON CONFLICT (owner, trade_id, from_party) DO UPDATE SET
+           terms = excluded.terms, actor = excluded.actor, state = 'active', received_at = excluded.received_at`,
+      )
+      .run(t.owner, t.tradeId, t.from, JSON.stringify(t.terms), JSON.stringify(t.actor), at);
+  }
+
+  /** The terms `from` proposed for the trade. */
+  terms(owner: string, tradeId: string, from: string): CounterpartyTerms | undefined {
+    const row = this.#db
+      .prepare<[string, string, string], TermsRow>(
+        'SELECT * FROM counterparty_terms WHERE owner = ? AND trade_id = ? AND from_party = ?',
+      )
+      .get(owner, tradeId, from);
+    if (!row) return undefined;
+    return {
+      owner: row.owner,
+      tradeId: row.trade_id,
+      from: row.from_party,
+      terms: JSON.parse(row.terms) as Record<string, string>,
+      actor: JSON.parse(row.actor) as Actor,
+      state: row.state,
+    };
+  }
+
+  /** Active proposals of `from` for trades this gateway has no instruction for (yet). */
+  unmatchedProposals(owner: string, from: string): number {
+    const row = this.#db
+      .prepare<[string, string], { n: number }>(
+        `SELECT COUNT(*) AS n FROM counterparty_terms c
+         LEFT JOIN trades t ON t.owner = c.owner AND t.trade_id = c.trade_id
+         WHERE c.owner = ? AND c.from_party = ? AND c.state = 'active' AND t.trade_id IS NULL`,
+      )
+      .get(owner, from);
+    return row?.n ?? 0;
+  }
+
+  /** Withdraws what `from` proposed (only its own proposal). */
+  withdrawTerms(owner: string, tradeId: string, from: string): void {
+    this.#db
+      .prepare(`UPDATE counterparty_terms SET state = 'withdrawn' WHERE owner = ? AND trade_id = ? AND from_party = ?`)
+      .run(owner, tradeId, from);
+  }
+}

@@ -1,0 +1,400 @@
+/**
+ * The durable trade engine behind {@link TradeService}: trades as a state machine in SQLite,
+ * idempotent submits, two-sided cancel, the audit log, and pluggable settlement modes. Every
+ * status change writes the trade, one timeline step and one audit entry in one transaction.
+ */
+import { canonicalHash } from '../core/canonical';
+import type { GatewayStore, StoredTrade } from '../store';
+import type { CancelSide } from '../store/trades';
+import type { JournalAction } from '../store/journal';
+import type { LedgerConnector, LedgerEvent, LedgerName } from '../ledger/connector';
+import { performAction, resumeActions, type ActionOutcome, type ActionSpec } from './journal';
+import type { GatewayMetrics } from '../core/metrics';
+import { CANCELLABLE, TRANSITIONS } from './state-machine';
+import {
+  TradeError,
+  type Actor,
+  type AuditPage,
+  type AuditQuery,
+  type SettlementMode,
+  type SubmitResult,
+  type TimelineStep,
+  type Trade,
+  type TradeInstruction,
+  type TradeQuery,
+  type TradeService,
+  type TradeStatus,
+} from '../core/trade';
+
+/** Reason code of a cancellation (sese.024 `CANC`). */
+export const CANCELLED_REASON = 'CANC';
+
+/** Timeline event of this side's own cancel request on a matched trade (waiting for the other side). */
+export const CANCEL_REQUESTED_OWN = 'cancel_requested_own';
+
+/** Reason code of an instruction that found no match before its settlement deadline. */
+export const UNMATCHED_REASON = 'unmatched';
+
+/** What a counterparty's gateway told us about a trade (delivered by gateway messaging). */
+export interface CounterpartyNotice {
+  /** Our party (the owner of the trade record). */
+  readonly owner: string;
+  readonly tradeId: string;
+  /** `matched`: the counterparty holds the same terms. `cancel`: it asks to cancel its side. */
+  readonly kind: 'matched' | 'cancel';
+}
+
+/** A signed settlement message from another gateway, already verified. */
+export interface SettlementMessage {
+  readonly owner: string;
+  readonly tradeId: string;
+  readonly from: Actor;
+  readonly type: string;
+  readonly body: Readonly<Record<string, string>>;
+}
+
+/** A status change or timeline note requested by a settlement mode. */
+export interface StepRequest {
+  readonly event: string;
+  /** New status; omit to only add a timeline step. */
+  readonly to?: TradeStatus;
+  readonly reason?: string;
+  readonly ledger?: LedgerName;
+  readonly txId?: string;
+  readonly block?: string;
+  readonly detail?: Readonly<Record<string, string>>;
+}
+
+/** What the engine lends a settlement mode. Ledger actions go through the journal. */
+export interface SettlementContext {
+  trade(owner: string, tradeId: string): Trade;
+  /** Applies a step in one transaction (trade, timeline, audit), attributed to the gateway. */
+  step(owner: string, tradeId: string, request: StepRequest): Trade;
+  /** Performs a journaled ledger action for the trade. */
+  perform(owner: string, tradeId: string, ledger: LedgerName, spec: ActionSpec): Promise<ActionOutcome>;
+  connector(ledger: LedgerName): LedgerConnector;
+  actions(owner: string, tradeId: string): readonly JournalAction[];
+}
+
+/**
+ * A settlement mode (HTLC, escrow orchestration, choreography): drives a matched trade to
+ * settled/failed. Named `...Driver` because `SettlementMode` is the mode's name in trade-service.
+ */
+export interface SettlementModeDriver {
+  readonly mode: SettlementMode;
+  /** Called once when a trade of this mode becomes `matched`. */
+  start(ctx: SettlementContext, trade: Trade): Promise<void>;
+  onLedgerEvent(ctx: SettlementContext, event: LedgerEvent): Promise<void>;
+  onMessage(ctx: SettlementContext, message: SettlementMessage): Promise<void>;
+  /** After a restart, once unfinished journal actions are settled, for each active trade. */
+  resume(ctx: SettlementContext, trade: Trade, actions: readonly JournalAction[]): Promise<void>;
+}
+
+/** Options of {@link createTradeEngine}. */
+export interface TradeEngineOptions {
+  readonly store: GatewayStore;
+  /** The gateway's own identity: the actor of automatic steps. */
+  readonly systemActor: Actor;
+  readonly modes?: readonly SettlementModeDriver[];
+  readonly connectors?: Partial<Readonly<Record<LedgerName, LedgerConnector>>>;
+  /** Why this gateway could not settle an instruction (unknown ISIN, other currency), or undefined. */
+  readonly cannotSettle?: (instruction: TradeInstruction) => string | undefined;
+  /**
+   * Why the securities ledger cannot settle `isin` (no such instrument), or undefined; asked
+   * before a new instruction is stored. A ledger that cannot answer throws (LEDGER_UNAVAILABLE).
+   */
+  readonly unknownInstrument?: (isin: string) => Promise<string | undefined>;
+  /** Directory check for `UNKNOWN_COUNTERPARTY`; default accepts every party. */
+  readonly isKnownParty?: (party: string) => boolean;
+  /** Receives errors of background settlement work; default ignores them. */
+  readonly onError?: (err: unknown, context: Readonly<Record<string, string>>) => void;
+  readonly now?: () => Date;
+  /** Trades by status (read at each scrape), settlement latency, failed ledger actions. */
+  readonly metrics?: Pick<GatewayMetrics, 'registry' | 'tradesByStatus' | 'settlementLatency' | 'ledgerCallErrors'>;
+}
+
+/** Summary of {@link TradeEngine.resume}. */
+export interface ResumeReport {
+  readonly actionsDone: number;
+  readonly actionsFailed: number;
+  readonly tradesResumed: number;
+}
+
+/** The engine: {@link TradeService} plus the entry points of messaging, followers and start-up. */
+export interface TradeEngine extends TradeService {
+  /** Applies a counterparty's `matched` / `cancel` notice; the actor must be that counterparty. */
+  counterpartyNotice(actor: Actor, notice: CounterpartyNotice): Promise<Trade>;
+  /** Adds a timeline step (and audit entry) without changing the status, attributed to `actor`. */
+  annotate(actor: Actor, owner: string, tradeId: string, request: Omit<StepRequest, 'to' | 'reason'>): Trade;
+  /** Fails every trade still `received` (unmatched) at its settlement deadline; returns their ids. */
+  expireUnmatched(nowSeconds: number): readonly string[];
+  /** Routes a followed ledger event to every settlement mode. */
+  onLedgerEvent(event: LedgerEvent): Promise<void>;
+  /** Routes a settlement message to the trade's mode. */
+  onMessage(message: SettlementMessage): Promise<void>;
+  /** Settles unfinished journal actions, then lets each mode resume its active trades. */
+  resume(): Promise<ResumeReport>;
+  /** Resolves when background settlement work started by the engine has finished. */
+  idle(): Promise<void>;
+}
+
+/** Strips the store-only fields. */
+function publicTrade(trade: StoredTrade): Trade {
+  const { cancelRequested: _ignored, ...rest } = trade;
+  return rest;
+}
+
+/** Creates the engine over an open store. */
+export function createTradeEngine(options: Readonly<TradeEngineOptions>): TradeEngine {
+  return new Engine(options);
+}
+
+class Engine implements TradeEngine {
+  readonly #o: Readonly<TradeEngineOptions>;
+  readonly #now: () => Date;
+  readonly #modes = new Map<SettlementMode, SettlementModeDriver>();
+  readonly #background = new Set<Promise<void>>();
+  readonly #ctx: SettlementContext;
+
+  constructor(options: Readonly<TradeEngineOptions>) {
+    this.#o = options;
+    this.#now = options.now ?? ((): Date => new Date());
+    for (const m of options.modes ?? []) this.#modes.set(m.mode, m);
+    this.#ctx = this.#context();
+    const metrics = options.metrics;
+    metrics?.registry.onCollect(() => {
+      const counts = options.store.trades.countByStatus();
+      for (const status of Object.keys(TRANSITIONS) as TradeStatus[]) {
+        metrics.tradesByStatus.set({ status }, counts[status] ?? 0);
+      }
+    });
+  }
+
+  async submit(actor: Actor, idempotencyKey: string, instruction: TradeInstruction): Promise<SubmitResult> {
+    const owner = actor.party;
+    const bodyHash = canonicalHash(instruction);
+    const { trades } = this.#o.store;
+    // A retry (a known key) is answered from the store below, without asking the ledger.
+    if (trades.findKey(owner, idempotencyKey) === undefined) {
+      const unknown = await this.#o.unknownInstrument?.(instruction.isin);
+      if (unknown !== undefined) {
+        throw new TradeError('UNSUPPORTED_INSTRUCTION', unknown, {
+          tradeId: instruction.tradeId,
+          isin: instruction.isin,
+        });
+      }
+    }
+    return this.#o.store.transaction(() => {
+      const seen = trades.findKey(owner, idempotencyKey);
+      if (seen) {
+        if (seen.bodyHash !== bodyHash) {
+          throw new TradeError('IDEMPOTENCY_CONFLICT', 'idempotency key reused with a different instruction', {
+            idempotencyKey,
+            tradeId: seen.tradeId,
+          });
+        }
+        return { trade: publicTrade(trades.require(owner, seen.tradeId)), replayed: true };
+      }
+      this.#checkCounterparty(owner, instruction);
+      const why = this.#o.cannotSettle?.(instruction);
+      if (why !== undefined) {
+        throw new TradeError('UNSUPPORTED_INSTRUCTION', why, { tradeId: instruction.tradeId, isin: instruction.isin });
+      }
+      const at = this.#now().toISOString();
+      trades.insert(owner, instruction, at);
+      trades.recordKey(owner, idempotencyKey, { bodyHash, tradeId: instruction.tradeId }, at);
+      this.#record(actor, owner, instruction.tradeId, 'received', at);
+      return { trade: publicTrade(trades.require(owner, instruction.tradeId)), replayed: false };
+    });
+  }
+
+  async get(party: string, tradeId: string): Promise<Trade> {
+    return publicTrade(this.#o.store.trades.require(party, tradeId));
+  }
+
+  async list(party: string, query: TradeQuery): Promise<readonly Trade[]> {
+    return this.#o.store.trades.list(party, query).map(publicTrade);
+  }
+
+  async cancel(actor: Actor, tradeId: string): Promise<Trade> {
+    return this.#cancelSide(actor, actor.party, tradeId, 'own');
+  }
+
+  async audit(query: AuditQuery): Promise<AuditPage> {
+    const { audit } = this.#o.store;
+    return { entries: audit.query(query), verification: audit.verify() };
+  }
+
+  async counterpartyNotice(actor: Actor, notice: CounterpartyNotice): Promise<Trade> {
+    const trade = this.#o.store.trades.require(notice.owner, notice.tradeId);
+    if (actor.party !== trade.instruction.counterparty) {
+      throw new TradeError('FORBIDDEN_PARTY', `${actor.party} is not the counterparty of ${notice.tradeId}`, {
+        tradeId: notice.tradeId,
+        party: actor.party,
+      });
+    }
+    if (notice.kind === 'cancel') return this.#cancelSide(actor, notice.owner, notice.tradeId, 'counterparty');
+    const matched = this.#o.store.transaction(() =>
+      this.#apply(actor, notice.owner, notice.tradeId, { event: 'matched', to: 'matched' }),
+    );
+    this.#startSettlement(matched);
+    return matched;
+  }
+
+  annotate(actor: Actor, owner: string, tradeId: string, request: Omit<StepRequest, 'to' | 'reason'>): Trade {
+    return this.#o.store.transaction(() => this.#apply(actor, owner, tradeId, request));
+  }
+
+  expireUnmatched(nowSeconds: number): readonly string[] {
+    const expired: string[] = [];
+    for (const t of this.#o.store.trades.active()) {
+      if (t.status !== 'received' || t.instruction.settlementDeadline > nowSeconds) continue;
+      this.#o.store.transaction(() => {
+        if (this.#o.store.trades.require(t.owner, t.tradeId).status !== 'received') return;
+        const detail = { settlementDeadline: String(t.instruction.settlementDeadline) };
+        this.#apply(this.#o.systemActor, t.owner, t.tradeId, {
+          event: 'unmatched_at_deadline',
+          to: 'failed',
+          reason: UNMATCHED_REASON,
+          detail,
+        });
+        expired.push(t.tradeId);
+      });
+    }
+    return expired;
+  }
+
+  async onLedgerEvent(event: LedgerEvent): Promise<void> {
+    for (const mode of this.#modes.values()) await mode.onLedgerEvent(this.#ctx, event);
+  }
+
+  async onMessage(message: SettlementMessage): Promise<void> {
+    const trade = this.#o.store.trades.require(message.owner, message.tradeId);
+    await this.#modes.get(trade.instruction.mode)?.onMessage(this.#ctx, message);
+  }
+
+  async resume(): Promise<ResumeReport> {
+    const { store, connectors } = this.#o;
+    const actions = await resumeActions(store.journal, connectors ?? {});
+    for (const f of actions.failed) this.#o.onError?.(f.error, { actionId: String(f.actionId) });
+    let tradesResumed = 0;
+    for (const trade of store.trades.active()) {
+      const mode = this.#modes.get(trade.instruction.mode);
+      if (!mode || trade.status === 'received') continue;
+      tradesResumed += 1;
+      await mode.resume(this.#ctx, publicTrade(trade), store.journal.forTrade(trade.owner, trade.tradeId));
+    }
+    return { actionsDone: actions.done.length, actionsFailed: actions.failed.length, tradesResumed };
+  }
+
+  async idle(): Promise<void> {
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+  }
+
+  #checkCounterparty(owner: string, instruction: TradeInstruction): void {
+    const known = this.#o.isKnownParty ?? ((): boolean => true);
+    if (instruction.counterparty === owner || !known(instruction.counterparty)) {
+      throw new TradeError('UNKNOWN_COUNTERPARTY', `unknown counterparty ${instruction.counterparty}`, {
+        tradeId: instruction.tradeId,
+        counterparty: instruction.counterparty,
+      });
+    }
+  }
+
+  /**
+   * Cancel before any lock. Unmatched: the owner cancels alone. Matched/held: each side sets
+   * its flag; the trade becomes `cancelled` when both have. Repeating a side's request is a no-op,
+   * also once the trade is cancelled (a retried request answers with the trade, not an error).
+   */
+  #cancelSide(actor: Actor, owner: string, tradeId: string, side: CancelSide): Trade {
+    return this.#o.store.transaction(() => {
+      const trade = this.#o.store.trades.require(owner, tradeId);
+      // A retried request of a side that already asked (and maybe already cancelled) is a no-op.
+      if (trade.cancelRequested[side] && (trade.status === 'cancelled' || CANCELLABLE.includes(trade.status))) {
+        return publicTrade(trade);
+      }
+      const locked = this.#o.store.journal.forTrade(owner, tradeId).length > 0;
+      const unilateral = trade.status === 'received' && side === 'own';
+      if (!CANCELLABLE.includes(trade.status) || locked || (trade.status === 'received' && !unilateral)) {
+        throw new TradeError('INVALID_TRANSITION', `trade ${tradeId} cannot be cancelled in ${trade.status}`, {
+          tradeId,
+          status: trade.status,
+          side,
+        });
+      }
+      const other = side === 'own' ? trade.cancelRequested.counterparty : trade.cancelRequested.own;
+      const done = unilateral || other;
+      const request: StepRequest = done
+        ? { event: `cancel_${side}`, to: 'cancelled', reason: CANCELLED_REASON }
+        : { event: `cancel_requested_${side}` };
+      this.#o.store.trades.flagCancel(owner, tradeId, side, this.#now().toISOString());
+      return this.#apply(actor, owner, tradeId, request);
+    });
+  }
+
+  /** Status (optional), timeline and audit for one step; call inside a store transaction. */
+  #apply(actor: Actor, owner: string, tradeId: string, request: StepRequest): Trade {
+    const { trades } = this.#o.store;
+    const now = this.#now();
+    const at = now.toISOString();
+    if (request.to !== undefined) {
+      trades.setStatus(owner, tradeId, request.to, at, request.reason);
+      if (request.to === 'settled' || request.to === 'failed')
+        this.#observeLatency(trades.require(owner, tradeId), now);
+    }
+    const { to: _to, reason: _reason, ...step } = request;
+    this.#record(actor, owner, tradeId, request.event, at, step);
+    return publicTrade(trades.require(owner, tradeId));
+  }
+
+  #record(
+    actor: Actor,
+    owner: string,
+    tradeId: string,
+    event: string,
+    at: string,
+    extra: Partial<TimelineStep> = {},
+  ): void {
+    const { trades, audit } = this.#o.store;
+    const status = trades.require(owner, tradeId).status;
+    trades.addStep(owner, tradeId, { ...extra, at, actor: actor.subject, event, status });
+    audit.append({ actor: actor.fingerprint, party: actor.party, event: `trade.${event}`, tradeId, at });
+  }
+
+  /** Seconds from instruction to its final status, by mode. */
+  #observeLatency(trade: StoredTrade, end: Date): void {
+    const seconds = (end.getTime() - Date.parse(trade.createdAt)) / 1000;
+    this.#o.metrics?.settlementLatency.observe({ mode: trade.instruction.mode }, Math.max(0, seconds));
+  }
+
+  #startSettlement(trade: Trade): void {
+    const mode = this.#modes.get(trade.instruction.mode);
+    if (!mode) return;
+    const work = mode
+      .start(this.#ctx, trade)
+      .catch((err: unknown) => this.#o.onError?.(err, { tradeId: trade.tradeId, mode: mode.mode }))
+      .finally(() => this.#background.delete(work));
+    this.#background.add(work);
+  }
+
+  #context(): SettlementContext {
+    const { store } = this.#o;
+    const connector = (ledger: LedgerName): LedgerConnector => {
+      const c = this.#o.connectors?.[ledger];
+      if (!c) throw new TradeError('LEDGER_UNAVAILABLE', `no connector for ${ledger}`, { ledger });
+      return c;
+    };
+    return {
+      trade: (owner, tradeId) => publicTrade(store.trades.require(owner, tradeId)),
+      step: (owner, tradeId, request) =>
+        store.transaction(() => this.#apply(this.#o.systemActor, owner, tradeId, request)),
+      perform: (owner, tradeId, ledger, spec) =>
+        performAction(store.journal, connector(ledger), { owner, tradeId }, spec).catch((err: unknown) => {
+          this.#o.metrics?.ledgerCallErrors.inc({ ledger, operation: spec.kind });
+          throw err;
+        }),
+      connector,
+      actions: (owner, tradeId) => store.journal.forTrade(owner, tradeId),
+    };
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * Ledger actions through the journal: the intent is recorded before anything is signed, the
+ * transaction ids before it is broadcast (the connector's `beforeSend`), the outcome after. After
+ * a restart {@link resumeActions} settles every unfinished action without doing anything twice:
+ * a prepared transaction is looked up (and rebroadcast from its signed bytes) before a new one is
+ * ever made, and the connectors' own idempotency (existing lock/escrow, settled state) is the
+ * second guard.
+ */
+import type { ActionJournal, ActionKind, JournalAction } from '../store/journal';
+import type { EscrowDepositRequest, LedgerConnector, LedgerName, LockRequest, TxOutcome } from '../ledger/connector';
+import { LedgerError } from '../ledger/errors';
+
+/** A ledger action, with everything needed to perform (or redo) it. */
+export type ActionSpec =
+  | { readonly kind: 'lock'; readonly request: LockRequest }
+  | { readonly kind: 'claim'; readonly lockId: string; readonly preimage: string }
+  | { readonly kind: 'refund'; readonly lockId: string }
+  | { readonly kind: 'deposit'; readonly request: EscrowDepositRequest }
+  | { readonly kind: 'release'; readonly escrowId: string; readonly amount: bigint; readonly approval?: string }
+  | { readonly kind: 'return'; readonly escrowId: string };
+
+/** Outcome of a journaled action; `ledgerRef` is the lock/escrow id on the ledger. */
+export interface ActionOutcome extends TxOutcome {
+  readonly actionId: number;
+  readonly ledgerRef: string;
+}
+
+/** Connectors by ledger, for resuming. */
+export type Connectors = Partial<Readonly<Record<LedgerName, LedgerConnector>>>;
+
+type Params = Record<string, string>;
+
+function defined(entries: Record<string, string | bigint | number | undefined>): Params {
+  const out: Params = {};
+  for (const [k, v] of Object.entries(entries)) if (v !== undefined) out[k] = v.toString();
+  return out;
+}
+
+/** Flattens a spec into the journal's string map (amounts as decimal strings). */
+export function encodeSpec(spec: ActionSpec): Params {
+  switch (spec.kind) {
+    case 'lock':
+    case 'deposit':
+      return defined({ ...spec.request });
+    case 'claim':
+      return { lockId: spec.lockId, preimage: spec.preimage };
+    case 'refund':
+      return { lockId: spec.lockId };
+    case 'release':
+      return defined({ escrowId: spec.escrowId, amount: spec.amount, approval: spec.approval });
+    case 'return':
+      return { escrowId: spec.escrowId };
+  }
+}
+
+function need(params: Readonly<Params>, key: string): string {
+  const v = params[key];
+  if (v === undefined) throw new Error(`journal params lack ${key}`);
+  return v;
+}
+
+/** Inverse of {@link encodeSpec}. */
+export function decodeSpec(kind: ActionKind, p: Readonly<Params>): ActionSpec {
+  const opt = (k: string): Params => (p[k] === undefined ? {} : { [k]: need(p, k) });
+  switch (kind) {
+    case 'lock': {
+      const base = { receiver: need(p, 'receiver'), asset: need(p, 'asset'), hashlock: need(p, 'hashlock') };
+      const request = {
+        ...base,
+        ...opt('lockId'),
+        amount: BigInt(need(p, 'amount')),
+        expiry: Number(need(p, 'expiry')),
+      };
+      return { kind, request };
+    }
+    case 'deposit': {
+      const ids = { escrowId: need(p, 'escrowId'), tradeId: need(p, 'tradeId'), asset: need(p, 'asset') };
+      const parties = { beneficiary: need(p, 'beneficiary'), controller: need(p, 'controller') };
+      const extra = { ...opt('hashlock'), ...opt('notary') };
+      return {
+        kind,
+        request: { ...ids, ...parties, ...extra, amount: BigInt(need(p, 'amount')), expiry: Number(need(p, 'expiry')) },
+      };
+    }
+    case 'claim':
+      return { kind, lockId: need(p, 'lockId'), preimage: need(p, 'preimage') };
+    case 'refund':
+      return { kind, lockId: need(p, 'lockId') };
+    case 'release':
+      return { kind, escrowId: need(p, 'escrowId'), amount: BigInt(need(p, 'amount')), ...opt('approval') };
+    case 'return':
+      return { kind, escrowId: need(p, 'escrowId') };
+  }
+}
+
+async function execute(
+  connector: LedgerConnector,
+  spec: ActionSpec,
+  beforeSend: Parameters<LedgerConnector['lock']>[1],
+): Promise<TxOutcome & { ledgerRef: string }> {
+  switch (spec.kind) {
+    case 'lock': {
+      const out = await connector.lock(spec.request, beforeSend);
+      return { ...out, ledgerRef: out.lockId };
+    }
+    case 'claim':
+      return { ...(await connector.claim(spec.lockId, spec.preimage, beforeSend)), ledgerRef: spec.lockId };
+    case 'refund':
+      return { ...(await connector.refund(spec.lockId, beforeSend)), ledgerRef: spec.lockId };
+    case 'deposit':
+      return { ...(await connector.deposit(spec.request, beforeSend)), ledgerRef: spec.request.escrowId };
+    case 'release':
+      return {
+        ...(await connector.release(spec.escrowId, spec.amount, spec.approval, beforeSend)),
+        ledgerRef: spec.escrowId,
+      };
+    case 'return':
+      return { ...(await connector.returnEscrow(spec.escrowId, beforeSend)), ledgerRef: spec.escrowId };
+  }
+}
+
+function resultOf(outcome: TxOutcome & { ledgerRef: string }): Params {
+  return defined({
+    ledgerRef: outcome.ledgerRef,
+    txId: outcome.txId,
+    block: outcome.block,
+    alreadyDone: String(outcome.alreadyDone),
+  });
+}
+
+/** Errors that are final (the ledger said no); anything else may succeed on a later resume. */
+function isFinal(err: unknown): err is LedgerError {
+  return err instanceof LedgerError && err.code !== 'UNAVAILABLE';
+}
+
+async function run(
+  journal: ActionJournal,
+  connector: LedgerConnector,
+  action: JournalAction,
+  spec: ActionSpec,
+): Promise<ActionOutcome> {
+  try {
+    const outcome = await execute(connector, spec, { beforeSend: (p) => journal.recordPrepared(action.id, p) });
+    journal.recordDone(action.id, resultOf(outcome), outcome.ledgerRef);
+    return { ...outcome, actionId: action.id };
+  } catch (err) {
+    if (isFinal(err)) journal.recordFailed(action.id, `${err.code}: ${err.message}`);
+    throw withTrade(err, action);
+  }
+}
+
+/** Adds the trade and journal ids to a ledger error's context (the original stays the cause). */
+function withTrade(err: unknown, action: JournalAction): unknown {
+  if (!(err instanceof LedgerError)) return err;
+  const context = { ...err.context, tradeId: action.tradeId, actionId: String(action.id) };
+  return new LedgerError(err.code, err.ledger, err.message, context, { cause: err });
+}
+
+const sameParams = (a: Readonly<Params>, b: Readonly<Params>): boolean => {
+  const keys = Object.keys(a).sort();
+  return keys.join() === Object.keys(b).sort().join() && keys.every((k) => a[k] === b[k]);
+};
+
+/**
+ * Performs `spec` on `connector` for trade `tradeId` of `owner`, journaled. Final ledger errors
+ * are recorded as `failed` and rethrown; other errors leave the action unfinished for a resume.
+ * A retry of an action left unfinished by such an error (same trade, ledger, kind and
+ * parameters) resumes that action, so its journaled transaction is settled first and no second
+ * action is recorded beside it.
+ */
+export async function performAction(
+  journal: ActionJournal,
+  connector: LedgerConnector,
+  target: { readonly owner: string; readonly tradeId: string },
+  spec: ActionSpec,
+): Promise<ActionOutcome> {
+  const params = encodeSpec(spec);
+  const open = journal
+    .forTrade(target.owner, target.tradeId)
+    .find(
+      (a) =>
+        (a.state === 'intent' || a.state === 'prepared') &&
+        a.ledger === connector.ledger &&
+        a.kind === spec.kind &&
+        sameParams(a.params, params),
+    );
+  if (open) return resumeAction(journal, connector, open);
+  const action = journal.recordIntent({ ...target, ledger: connector.ledger, kind: spec.kind, params });
+  return run(journal, connector, action, spec);
+}
+
+/** Settles one unfinished action (see the file comment). */
+export async function resumeAction(
+  journal: ActionJournal,
+  connector: LedgerConnector,
+  action: JournalAction,
+): Promise<ActionOutcome> {
+  const spec = decodeSpec(action.kind, action.params);
+  if (action.state === 'prepared' && action.txId !== undefined && action.ledgerRef !== undefined) {
+    const prepared = {
+      ledgerRef: action.ledgerRef,
+      txId: action.txId,
+      ...(action.payload !== undefined && { payload: action.payload }),
+    };
+    let resolution: Awaited<ReturnType<LedgerConnector['resolvePrepared']>>;
+    try {
+      resolution = await connector.resolvePrepared(prepared);
+    } catch (err) {
+      // The journaled transaction was refused for good (e.g. resubmitted signed bytes whose
+      // signer's certificate has since been renewed): it can never confirm, so a fresh
+      // transaction is made below. A transient failure is left for the next attempt.
+      if (!isFinal(err)) throw withTrade(err, action);
+      resolution = { status: 'dropped' };
+    }
+    if (resolution.status === 'confirmed') {
+      const outcome = { ...resolution.outcome, ledgerRef: resolution.ledgerRef };
+      journal.recordDone(action.id, resultOf(outcome), outcome.ledgerRef);
+      return { ...outcome, actionId: action.id };
+    }
+    if (resolution.status === 'reverted') {
+      journal.recordFailed(action.id, resolution.error.message);
+      throw resolution.error;
+    }
+  }
+  // Intent only (never broadcast) or dropped (can never confirm): safe to perform now.
+  return run(journal, connector, action, spec);
+}
+
+/** Resumes every unfinished action, oldest first; failures are collected, not thrown. */
+export async function resumeActions(
+  journal: ActionJournal,
+  connectors: Connectors,
+): Promise<{
+  readonly done: readonly ActionOutcome[];
+  readonly failed: readonly { actionId: number; error: unknown }[];
+}> {
+  const done: ActionOutcome[] = [];
+  const failed: { actionId: number; error: unknown }[] = [];
+  for (const action of journal.unfinished()) {
+    const connector = connectors[action.ledger];
+    if (!connector) {
+      failed.push({ actionId: action.id, error: new Error(`no connector for ${action.ledger}`) });
+      continue;
+    }
+    try {
+      done.push(await resumeAction(journal, connector, action));
+    } catch (error) {
+      failed.push({ actionId: action.id, error });
+    }
+  }
+  return { done, failed };
+}
