@@ -11,15 +11,18 @@ export { createLogger, silentLogger, LOG_LEVELS } from './core/log';
 export type { LogFields, Logger, LoggerOptions, LogLevel } from './core/log';
 export { createGatewayMetrics, createMetricsRegistry, SETTLEMENT_LATENCY_BUCKETS } from './core/metrics';
 export type { Counter, Gauge, GatewayMetrics, Histogram, Labels, MetricsRegistry } from './core/metrics';
-export { ERROR_HTTP, GatewayError, toHttpError } from './api/errors';
-export type { ErrorBody, GatewayErrorCode, IdentityErrorCode, RequestErrorCode } from './api/errors';
+export { ERROR_HTTP, RequestError, toHttpError } from './api/errors';
+export { DvpError, TradeError } from './core/errors';
+export { IdentityError } from './trust/errors';
+export { MessagingError } from './messaging/errors';
+export type { ApiErrorCode, ErrorBody, RequestErrorCode } from './api/errors';
+export type { IdentityErrorCode } from './trust/errors';
 export { ACCEPTED_MODES, OPERATIONS, openApiDocument } from './api/openapi';
 export type { OperationId, OperationSpec } from './api/openapi';
 export { isIsin, isUint256 } from './api/routes';
 export type { BalanceReader, CashBalance, PartyBalances, SecurityBalance, UnavailableLedger } from './api/routes';
 export type { DirectoryView } from './trust/directory';
 export type { VerifiedIdentity } from './trust/identity';
-export { TradeError } from './core/trade';
 export type {
   Actor,
   AuditEntry,
@@ -29,12 +32,12 @@ export type {
   SubmitResult,
   TimelineStep,
   Trade,
-  TradeErrorCode,
   TradeInstruction,
   TradeQuery,
   TradeService,
   TradeStatus,
 } from './core/trade';
+export type { TradeErrorCode } from './core/errors';
 export { CANCELLED_REASON, createTradeEngine } from './trades/engine';
 export type {
   CounterpartyNotice,

@@ -20,7 +20,8 @@ import { createHtlcMode, type HtlcMode } from './settlement/htlc/driver';
 import { createSecretStore } from './settlement/htlc/secrets';
 import type { GatewayStore } from './store';
 import type { BalanceReader } from './api/routes';
-import { TradeError, type TradeInstruction } from './core/trade';
+import { type TradeInstruction } from './core/trade';
+import { TradeError } from './core/errors';
 
 /** The directory as known once the HTTP layer has loaded it. */
 export type LateDirectory = () => DirectoryView | undefined;

@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import type { BalanceReader, PartyBalances } from '../src/api/routes';
 import {
-  TradeError,
   type Actor,
   type AuditEntry,
   type AuditPage,
@@ -17,6 +16,7 @@ import {
   type TradeQuery,
   type TradeService,
 } from '../src/core/trade';
+import { TradeError } from '../src/core/errors';
 
 const FINAL = new Set(['settled', 'cancelled', 'failed']);
 

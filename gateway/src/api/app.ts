@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { GatewayError, toHttpError } from './errors';
+import { RequestError, toHttpError } from './errors';
 import { requireRole, type IdentityVerifier, type VerifiedIdentity } from '../trust/identity';
 import type { Logger } from '../core/log';
 import { OPERATIONS, type OperationId, type OperationSpec } from './openapi';
@@ -132,7 +132,7 @@ export function createApp(opts: Readonly<AppOptions>): express.Express {
     app[op.method](expressPath(op.path), authenticate(opts, id, op), json, handle(opts, id, validators[id]));
   }
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(new GatewayError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`));
+    next(new RequestError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`));
   });
   app.use(errorMiddleware(opts.logger));
   return app;

@@ -1,5 +1,6 @@
-import { ERROR_HTTP, GatewayError, toHttpError } from './errors';
-import { TradeError } from '../core/trade';
+import { ERROR_HTTP, toHttpError } from './errors';
+import { IdentityError } from '../trust/errors';
+import { TradeError } from '../core/errors';
 
 describe('error mapping', () => {
   it('maps engine errors to their status and keeps their context as details', () => {
@@ -13,8 +14,8 @@ describe('error mapping', () => {
   });
 
   it('maps identity errors to 401 or 403', () => {
-    expect(toHttpError(new GatewayError('CERT_REVOKED', 'revoked')).status).toBe(401);
-    expect(toHttpError(new GatewayError('ROLE_FORBIDDEN', 'no')).status).toBe(403);
+    expect(toHttpError(new IdentityError('CERT_REVOKED', 'revoked')).status).toBe(401);
+    expect(toHttpError(new IdentityError('ROLE_FORBIDDEN', 'no')).status).toBe(403);
   });
 
   it('maps body-parser failures to 400/413 and anything else to a 500 that says nothing', () => {

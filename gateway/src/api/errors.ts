@@ -1,24 +1,11 @@
 /**
- * Every error the HTTP layer can answer with: the engine's {@link TradeErrorCode}s plus the
- * identity and request codes of this layer, each mapped to one HTTP status. The map is a
- * `Record<GatewayErrorCode, ...>`, so adding a code does not compile until it is mapped.
+ * Every error the HTTP layer can answer with: the codes of the layers below (trades, trust,
+ * messaging) plus the request codes of this layer, each mapped to one HTTP status. The map is a
+ * `Record<ApiErrorCode, ...>`, so adding a code does not compile until it is mapped.
  */
-import { TradeError, type TradeErrorCode } from '../core/trade';
-
-/** Why a client certificate (or the identity behind it) was refused. */
-export type IdentityErrorCode =
-  | 'CLIENT_CERT_REQUIRED'
-  | 'CERT_INVALID'
-  | 'CERT_UNTRUSTED'
-  | 'CERT_EXPIRED'
-  | 'CERT_NOT_YET_VALID'
-  | 'CERT_REVOKED'
-  | 'REVOCATION_UNAVAILABLE'
-  | 'CERT_USAGE'
-  | 'CERT_NOT_IN_DIRECTORY'
-  | 'PARTY_MISMATCH'
-  | 'PARTY_NOT_SERVED'
-  | 'ROLE_FORBIDDEN';
+import { DvpError, type ErrorContext, type TradeErrorCode } from '../core/errors';
+import type { MessagingErrorCode } from '../messaging/errors';
+import type { IdentityErrorCode } from '../trust/errors';
 
 /** Why a request was refused before it reached the engine. */
 export type RequestErrorCode =
@@ -28,24 +15,14 @@ export type RequestErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'PAYLOAD_TOO_LARGE'
   | 'ROUTE_NOT_FOUND'
+  | 'PEER_MESSAGING_DISABLED'
   | 'INTERNAL';
 
-/** Why a message from another gateway was refused (gateway-to-gateway route). */
-export type PeerErrorCode =
-  | 'MESSAGE_MISADDRESSED'
-  | 'MESSAGE_SIGNATURE_INVALID'
-  | 'MESSAGE_SENDER_MISMATCH'
-  | 'MESSAGE_REPLAYED'
-  | 'MESSAGE_OUT_OF_ORDER'
-  | 'MESSAGE_NOT_PROCESSABLE'
-  | 'TOO_MANY_PROPOSALS'
-  | 'PEER_MESSAGING_DISABLED';
-
-/** Every code an error body can carry. */
-export type GatewayErrorCode = TradeErrorCode | IdentityErrorCode | RequestErrorCode | PeerErrorCode;
+/** Every code an error body can carry: the codes of every layer below and of this one. */
+export type ApiErrorCode = TradeErrorCode | IdentityErrorCode | MessagingErrorCode | RequestErrorCode;
 
 /** HTTP status and a short default message per code. */
-export const ERROR_HTTP: Readonly<Record<GatewayErrorCode, { readonly status: number; readonly title: string }>> = {
+export const ERROR_HTTP: Readonly<Record<ApiErrorCode, { readonly status: number; readonly title: string }>> = {
   TRADE_NOT_FOUND: { status: 404, title: 'trade not found' },
   TRADE_EXISTS: { status: 409, title: 'a trade with this id already exists' },
   IDEMPOTENCY_CONFLICT: { status: 409, title: 'idempotency key reused with a different request' },
@@ -83,22 +60,16 @@ export const ERROR_HTTP: Readonly<Record<GatewayErrorCode, { readonly status: nu
   PEER_MESSAGING_DISABLED: { status: 503, title: 'this gateway does not accept gateway messages' },
 };
 
-/** An error raised by the HTTP layer itself (identity, validation). */
-export class GatewayError extends Error {
-  constructor(
-    readonly code: GatewayErrorCode,
-    message: string,
-    readonly details?: Readonly<Record<string, unknown>>,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = 'GatewayError';
+/** An error raised by the HTTP layer itself (routing, body, validation). */
+export class RequestError extends DvpError<RequestErrorCode> {
+  constructor(code: RequestErrorCode, message: string, context?: ErrorContext, options?: ErrorOptions) {
+    super(code, message, context, options);
   }
 }
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {
-  readonly error: { readonly code: GatewayErrorCode; readonly message: string; readonly details?: unknown };
+  readonly error: { readonly code: ApiErrorCode; readonly message: string; readonly details?: unknown };
 }
 
 /** An error turned into what goes on the wire. */
@@ -125,7 +96,7 @@ function bodyParserCode(err: unknown): RequestErrorCode | undefined {
   return undefined;
 }
 
-function body(code: GatewayErrorCode, message: string, details?: unknown): ErrorBody {
+function body(code: ApiErrorCode, message: string, details?: unknown): ErrorBody {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
@@ -134,11 +105,11 @@ function body(code: GatewayErrorCode, message: string, details?: unknown): Error
  * context (trade id etc.); unknown errors become a 500 whose message reveals nothing.
  */
 export function toHttpError(err: unknown): HttpError {
-  if (err instanceof GatewayError || err instanceof TradeError) {
-    const details =
-      err instanceof GatewayError ? err.details : Object.keys(err.context).length ? err.context : undefined;
-    const { status } = ERROR_HTTP[err.code];
-    return { status, body: body(err.code, err.message, details), unexpected: status >= 500 };
+  if (err instanceof DvpError && Object.hasOwn(ERROR_HTTP, err.code)) {
+    const code = err.code as ApiErrorCode;
+    const details = Object.keys(err.context).length ? err.context : undefined;
+    const { status } = ERROR_HTTP[code];
+    return { status, body: body(code, err.message, details), unexpected: status >= 500 };
   }
   const parserCode = bodyParserCode(err);
   if (parserCode !== undefined) {

@@ -2,7 +2,7 @@
  * The reusable schemas of the API (`components.schemas` of the OpenAPI document), referenced by
  * the operations in openapi.ts and compiled into the request validators.
  */
-import { ERROR_HTTP, type GatewayErrorCode } from './errors';
+import { ERROR_HTTP, type ApiErrorCode } from './errors';
 import { PEER_MESSAGE_TYPES } from '../messaging/envelope';
 import type { SettlementMode, TradeStatus } from '../core/trade';
 
@@ -202,7 +202,7 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       type: 'object',
       required: ['code', 'message'],
       properties: {
-        code: { enum: Object.keys(ERROR_HTTP) as GatewayErrorCode[] },
+        code: { enum: Object.keys(ERROR_HTTP) as ApiErrorCode[] },
         message: { type: 'string' },
         details: {},
       },

@@ -8,7 +8,7 @@ import { isIsin, isUint256 } from './routes';
 import { startHarness, type Harness } from '../../testing/harness';
 import { createLocalCa, type CertAndKey } from '../../testing/pki';
 import type { TestRequest, TestResponse } from '../../testing/https-client';
-import { TradeError } from '../core/trade';
+import { TradeError } from '../core/errors';
 
 jest.setTimeout(30_000);
 

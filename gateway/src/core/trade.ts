@@ -102,31 +102,6 @@ export interface SubmitResult {
   readonly replayed: boolean;
 }
 
-/**
- * Domain errors the engine throws; the HTTP layer maps each code to a status (exhaustively).
- */
-export type TradeErrorCode =
-  | 'TRADE_NOT_FOUND'
-  | 'TRADE_EXISTS'
-  | 'IDEMPOTENCY_CONFLICT'
-  | 'INVALID_TRANSITION'
-  | 'UNKNOWN_COUNTERPARTY'
-  | 'UNSUPPORTED_INSTRUCTION'
-  | 'FORBIDDEN_PARTY'
-  | 'LEDGER_UNAVAILABLE';
-
-export class TradeError extends Error {
-  constructor(
-    readonly code: TradeErrorCode,
-    message: string,
-    readonly context: Readonly<Record<string, string>> = {},
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = 'TradeError';
-  }
-}
-
 export interface TradeService {
   /**
    * Records an instruction once per idempotency key: same key + same instruction returns the

@@ -131,6 +131,25 @@ export interface LedgerEvent {
 /** Receives followed events; may be called again for an event after a crash (be idempotent). */
 export type LedgerEventHandler = (event: LedgerEvent) => void | Promise<void>;
 
+/** A followed event as kept in the durable inbox: the event plus its local id. */
+export interface StoredLedgerEvent extends LedgerEvent {
+  readonly id: number;
+}
+
+/**
+ * Where followers keep their progress (implemented by the gateway's store): a checkpoint per
+ * (ledger, stream) and an inbox of the events read up to it, advanced together in one transaction.
+ */
+export interface CheckpointStore {
+  /** The last block fully read for (ledger, stream), or undefined before the first read. */
+  checkpoint(ledger: LedgerName, stream: string): bigint | undefined;
+  /** Adds `events` (all from blocks up to `toBlock`) to the inbox and moves the checkpoint, at once. */
+  ingest(ledger: LedgerName, stream: string, toBlock: bigint, events: readonly LedgerEvent[]): number;
+  /** Inbox events of (ledger, stream) not yet handled, in ledger order. */
+  unhandled(ledger: LedgerName, stream: string): readonly StoredLedgerEvent[];
+  markHandled(id: number): void;
+}
+
 /** Follows one event stream from its durable checkpoint. */
 export interface EventFollower {
   readonly stream: string;

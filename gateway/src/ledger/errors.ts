@@ -1,7 +1,8 @@
 /**
- * Errors of ledger connectors: one class with a code, the ledger and the context that matters
- * (trade id, tx id, lock id), always with the underlying `cause`.
+ * Errors of ledger connectors: one {@link DvpError} subclass with a code, the ledger and the
+ * context that matters (trade id, tx id, lock id), always with the underlying `cause`.
  */
+import { DvpError } from '../core/errors';
 import type { LedgerName } from './connector';
 
 /**
@@ -25,16 +26,15 @@ export type LedgerErrorCode =
   | 'MISMATCH';
 
 /** A failed ledger operation. */
-export class LedgerError extends Error {
+export class LedgerError extends DvpError<LedgerErrorCode> {
   /** Builds the error; `context` keys are e.g. `tradeId`, `txId`, `lockId`, `errorName`. */
   constructor(
-    readonly code: LedgerErrorCode,
+    code: LedgerErrorCode,
     readonly ledger: LedgerName,
     message: string,
-    readonly context: Readonly<Record<string, string>> = {},
+    override readonly context: Readonly<Record<string, string>> = {},
     options?: ErrorOptions,
   ) {
-    super(message, options);
-    this.name = 'LedgerError';
+    super(code, message, context, options);
   }
 }

@@ -4,8 +4,7 @@
  * ledger order. A subclass only says how to read new events into the store (`ingest`) and how
  * to name a read failure (`readError`).
  */
-import type { FollowerStore } from '../store/followers';
-import type { EventFollower, LedgerEventHandler, LedgerName } from './connector';
+import type { EventFollower, LedgerEventHandler, LedgerName, CheckpointStore } from './connector';
 
 export abstract class PollingFollower implements EventFollower {
   abstract readonly stream: string;
@@ -14,7 +13,7 @@ export abstract class PollingFollower implements EventFollower {
 
   protected constructor(
     protected readonly ledger: LedgerName,
-    protected readonly store: FollowerStore,
+    protected readonly store: CheckpointStore,
     private readonly handler: LedgerEventHandler,
   ) {}
 

@@ -8,7 +8,7 @@
  * and only then is the message recorded: a crash in between makes the sender resend it, and
  * handlers are idempotent. Messages of one chain are handled one at a time.
  */
-import { GatewayError } from '../api/errors';
+import { MessagingError } from './errors';
 import type { VerifiedIdentity } from '../trust/identity';
 import type { Actor } from '../core/trade';
 import { envelopeHash, signatureValid, signerCertificate, type PeerEnvelope } from './envelope';
@@ -46,36 +46,36 @@ export function createPeerInbox(options: Readonly<PeerInboxOptions>): PeerInbox 
 
   async function accept(caller: Actor, e: PeerEnvelope): Promise<{ seq: number; hash: string }> {
     if (e.to !== options.self) {
-      throw new GatewayError(
+      throw new MessagingError(
         'MESSAGE_MISADDRESSED',
         `the message is for '${e.to}', this gateway acts for '${options.self}'`,
       );
     }
     if (e.from !== caller.party) {
-      throw new GatewayError(
+      throw new MessagingError(
         'MESSAGE_SENDER_MISMATCH',
         `the message claims '${e.from}' but the TLS client is '${caller.party}'`,
       );
     }
     const certificate = signerCertificate(e);
     if (!certificate) {
-      throw new GatewayError('MESSAGE_SIGNATURE_INVALID', 'signer must be exactly one PEM certificate', {
+      throw new MessagingError('MESSAGE_SIGNATURE_INVALID', 'signer must be exactly one PEM certificate', {
         field: 'body.signer',
       });
     }
     const signer = (await options.verifyPeer(certificate.raw)).actor;
     if (signer.party !== e.from || signer.role !== 'gateway') {
       const who = `'${signer.party}' with role '${signer.role || 'none'}'`;
-      throw new GatewayError(
+      throw new MessagingError(
         'MESSAGE_SENDER_MISMATCH',
         `the message must be signed by ${e.from}'s gateway, not ${who}`,
       );
     }
     if (!signatureValid(e))
-      throw new GatewayError('MESSAGE_SIGNATURE_INVALID', 'the message signature does not verify');
+      throw new MessagingError('MESSAGE_SIGNATURE_INVALID', 'the message signature does not verify');
     const hash = envelopeHash(e);
     if (store.received(hash)) {
-      throw new GatewayError(
+      throw new MessagingError(
         'MESSAGE_REPLAYED',
         `message ${e.seq} of ${e.tradeId} from ${e.from} was accepted before`,
         {
@@ -86,7 +86,7 @@ export function createPeerInbox(options: Readonly<PeerInboxOptions>): PeerInbox 
     }
     const last = store.lastReceived(e.to, e.from, e.tradeId);
     if (e.seq !== last.seq + 1 || e.prev !== last.hash) {
-      throw new GatewayError(
+      throw new MessagingError(
         'MESSAGE_OUT_OF_ORDER',
         `expected message ${last.seq + 1} of ${e.tradeId} from ${e.from}`,
         {

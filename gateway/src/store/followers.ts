@@ -4,14 +4,9 @@
  * unique per (ledger, stream, block, log index), so a restart neither misses nor re-reads an
  * event; handlers then consume the inbox in order and mark each event handled.
  */
-import type { LedgerEvent, LedgerName } from '../ledger/connector';
+import type { CheckpointStore, LedgerEvent, LedgerName, StoredLedgerEvent } from '../ledger/connector';
 import { canonicalJson } from '../core/canonical';
 import type { Db } from './db';
-
-/** An inbox entry: the event plus its local id. */
-export interface StoredLedgerEvent extends LedgerEvent {
-  readonly id: number;
-}
 
 interface EventRow {
   id: number;
@@ -45,7 +40,7 @@ function toSqlBlock(block: bigint): number {
 }
 
 /** Checkpoints and inbox of the event followers. */
-export class FollowerStore {
+export class FollowerStore implements CheckpointStore {
   readonly #db: Db;
   readonly #now: () => Date;
 

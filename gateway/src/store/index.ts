@@ -20,7 +20,8 @@ export {
   type JournalAction,
   type PreparedSend,
 } from './journal';
-export { FollowerStore, type StoredLedgerEvent } from './followers';
+export { FollowerStore } from './followers';
+export type { StoredLedgerEvent } from '../ledger/connector';
 
 /** Everything stored in one database file. */
 export interface GatewayStore {

@@ -2,15 +2,9 @@
  * Trades, their timelines and idempotency keys. Every write here is meant to run inside a
  * transaction opened by the engine, together with the matching audit entry.
  */
-import { assertTransition } from '../trades/state-machine';
-import {
-  TradeError,
-  type TimelineStep,
-  type Trade,
-  type TradeInstruction,
-  type TradeQuery,
-  type TradeStatus,
-} from '../core/trade';
+import { assertTransition } from '../core/state-machine';
+import { type TimelineStep, type Trade, type TradeInstruction, type TradeQuery, type TradeStatus } from '../core/trade';
+import { TradeError } from '../core/errors';
 import { canonicalJson } from '../core/canonical';
 import type { Db } from './db';
 

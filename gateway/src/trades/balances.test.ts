@@ -3,7 +3,7 @@ import { createTradeEngine } from './engine';
 import { performAction } from './journal';
 import { openStore, type GatewayStore } from '../store';
 import { actorOf, FakeLedger, instructionOf, tempDbFile } from '../../testing/engine-fakes';
-import { TradeError } from '../core/trade';
+import { TradeError } from '../core/errors';
 
 const TOKEN = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
 const REASON = 'securities are on Fabric, which this gateway cannot reach yet';

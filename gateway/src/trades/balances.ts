@@ -11,7 +11,7 @@
 import type { LedgerConnector } from '../ledger/connector';
 import type { BalanceReader, CashBalance, PartyBalances, SecurityBalance, UnavailableLedger } from '../api/routes';
 import type { GatewayStore } from '../store';
-import { TradeError } from '../core/trade';
+import { TradeError } from '../core/errors';
 
 /** Options of {@link createLedgerBalanceReader}. */
 export interface LedgerBalanceOptions {

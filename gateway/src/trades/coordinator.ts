@@ -14,12 +14,12 @@
  *   as a `cancel` message. A cancel that arrives after settlement started is refused and noted.
  * - `lock_notice` and `preimage` go to the trade's settlement mode (engine.onMessage).
  */
-import { GatewayError } from '../api/errors';
-import { CANCELLABLE } from './state-machine';
+import { CANCELLABLE } from '../core/state-machine';
 import { canonicalHash } from '../core/canonical';
 import { CANCEL_REQUESTED_OWN, UNMATCHED_REASON, type TradeEngine } from './engine';
 import { AFFIRMED_EVENT, matchingTerms, mismatches, type MatchingTerms } from './matching';
-import { TradeError, type Actor, type SubmitResult, type Trade, type TradeService } from '../core/trade';
+import { type Actor, type SubmitResult, type Trade, type TradeService } from '../core/trade';
+import { DvpError, TradeError } from '../core/errors';
 import type { ReceivedMessage } from '../messaging/inbox';
 import type { PeerOutbox } from '../messaging/outbox';
 import type { PeerStore } from '../messaging/store';
@@ -112,7 +112,7 @@ class Coordinator implements TradeCoordinator {
       const known = this.#o.store.terms(this.#o.self, e.tradeId, e.from) !== undefined;
       const waiting = known ? 0 : this.#o.store.unmatchedProposals(this.#o.self, e.from);
       if (waiting >= (this.#o.maxWaitingProposals ?? 10_000)) {
-        throw new GatewayError(
+        throw new TradeError(
           'TOO_MANY_PROPOSALS',
           `${e.from} has ${waiting} proposals waiting for an instruction here`,
         );
@@ -140,8 +140,8 @@ class Coordinator implements TradeCoordinator {
           .onMessage({ owner: this.#o.self, tradeId: e.tradeId, from: signer, type: e.type, body: e.body })
           .catch((err: unknown) => {
             // E.g. the directory has no ledger address for a party yet: the sender retries later.
-            if (err instanceof GatewayError || err instanceof TradeError) throw err;
-            throw new GatewayError(
+            if (err instanceof DvpError) throw err;
+            throw new TradeError(
               'MESSAGE_NOT_PROCESSABLE',
               `cannot act on the ${e.type} yet: ${(err as Error).message}`,
             );

@@ -1,7 +1,7 @@
 import { createTradeEngine, type SettlementModeDriver, type TradeEngine } from './engine';
 import { openStore, type GatewayStore } from '../store';
 import { actorOf, FakeLedger, instructionOf, tempDbFile } from '../../testing/engine-fakes';
-import { TradeError, type TradeErrorCode } from '../core/trade';
+import { TradeError, type TradeErrorCode } from '../core/errors';
 
 const BUYER = actorOf('BUYER');
 const SELLER = actorOf('SELLER');

@@ -10,9 +10,8 @@ import type { JournalAction } from '../store/journal';
 import type { LedgerConnector, LedgerEvent, LedgerName } from '../ledger/connector';
 import { performAction, resumeActions, type ActionOutcome, type ActionSpec } from './journal';
 import type { GatewayMetrics } from '../core/metrics';
-import { CANCELLABLE, TRANSITIONS } from './state-machine';
+import { CANCELLABLE, TRANSITIONS } from '../core/state-machine';
 import {
-  TradeError,
   type Actor,
   type AuditPage,
   type AuditQuery,
@@ -25,6 +24,7 @@ import {
   type TradeService,
   type TradeStatus,
 } from '../core/trade';
+import { TradeError } from '../core/errors';
 
 /** Reason code of a cancellation (sese.024 `CANC`). */
 export const CANCELLED_REASON = 'CANC';

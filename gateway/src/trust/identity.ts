@@ -10,7 +10,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createHash, webcrypto } from 'node:crypto';
 import { CertsError, parseCertificateClaims, type CertificateClaims } from '@dvp/certs';
-import { GatewayError } from '../api/errors';
+import { IdentityError } from './errors';
 import type { DirectoryView } from './directory';
 import type { RevocationAnchor, RevocationStore } from './revocation';
 import type { Actor } from '../core/trade';
@@ -29,7 +29,7 @@ export interface VerifiedIdentity {
   readonly enrollmentId: string;
 }
 
-/** Verifies a DER client certificate; throws {@link GatewayError} with an identity code. */
+/** Verifies a DER client certificate; throws {@link IdentityError} with an identity code. */
 export interface IdentityVerifier {
   /** A caller of the party this gateway serves (operators, traders, auditors). */
   verify(der: Uint8Array | undefined): Promise<VerifiedIdentity>;
@@ -56,12 +56,12 @@ export function trustAnchor(mspId: string, pem: string): TrustAnchor {
 
 function parse(der: Uint8Array | undefined): x509.X509Certificate {
   if (der === undefined || der.byteLength === 0) {
-    throw new GatewayError('CLIENT_CERT_REQUIRED', 'no client certificate was presented');
+    throw new IdentityError('CLIENT_CERT_REQUIRED', 'no client certificate was presented');
   }
   try {
     return new x509.X509Certificate(der);
   } catch (err) {
-    throw new GatewayError('CERT_INVALID', 'the client certificate is not valid DER X.509', undefined, { cause: err });
+    throw new IdentityError('CERT_INVALID', 'the client certificate is not valid DER X.509', undefined, { cause: err });
   }
 }
 
@@ -74,14 +74,14 @@ async function findAnchor(
     if (anchor.certificate.subject !== cert.issuer) continue;
     if (!(await cert.verify({ publicKey: anchor.certificate, signatureOnly: true }))) continue;
     if (now < anchor.certificate.notBefore || now > anchor.certificate.notAfter) {
-      throw new GatewayError(
+      throw new IdentityError(
         'CERT_UNTRUSTED',
         `the issuing CA '${anchor.certificate.subject}' is outside its validity`,
       );
     }
     return anchor;
   }
-  throw new GatewayError(
+  throw new IdentityError(
     'CERT_UNTRUSTED',
     `issuer '${cert.issuer}' is not a trusted CA (or did not sign this certificate)`,
   );
@@ -89,10 +89,10 @@ async function findAnchor(
 
 function checkDates(cert: x509.X509Certificate, now: Date): void {
   if (now > cert.notAfter) {
-    throw new GatewayError('CERT_EXPIRED', `the client certificate expired at ${cert.notAfter.toISOString()}`);
+    throw new IdentityError('CERT_EXPIRED', `the client certificate expired at ${cert.notAfter.toISOString()}`);
   }
   if (now < cert.notBefore) {
-    throw new GatewayError(
+    throw new IdentityError(
       'CERT_NOT_YET_VALID',
       `the client certificate is valid from ${cert.notBefore.toISOString()}`,
     );
@@ -102,14 +102,14 @@ function checkDates(cert: x509.X509Certificate, now: Date): void {
 /** digitalSignature key usage required; extended key usage, when present, must allow clientAuth. */
 function checkUsage(cert: x509.X509Certificate): void {
   const bc = cert.getExtension(x509.BasicConstraintsExtension);
-  if (bc?.ca) throw new GatewayError('CERT_USAGE', 'a CA certificate cannot be used as a client certificate');
+  if (bc?.ca) throw new IdentityError('CERT_USAGE', 'a CA certificate cannot be used as a client certificate');
   const ku = cert.getExtension(x509.KeyUsagesExtension);
   if (!ku || (ku.usages & x509.KeyUsageFlags.digitalSignature) === 0) {
-    throw new GatewayError('CERT_USAGE', 'the client certificate lacks the digitalSignature key usage');
+    throw new IdentityError('CERT_USAGE', 'the client certificate lacks the digitalSignature key usage');
   }
   const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
   if (eku && !eku.usages.map(String).includes(x509.ExtendedKeyUsage.clientAuth)) {
-    throw new GatewayError('CERT_USAGE', 'the client certificate’s extended key usage does not allow clientAuth');
+    throw new IdentityError('CERT_USAGE', 'the client certificate’s extended key usage does not allow clientAuth');
   }
 }
 
@@ -117,16 +117,16 @@ async function checkRevoked(store: RevocationStore, pem: string, anchor: TrustAn
   const verdict = await store.check(pem, anchor, now);
   if (verdict.status === 'revoked') {
     const at = verdict.revokedAt ? ` at ${verdict.revokedAt.toISOString()}` : '';
-    throw new GatewayError('CERT_REVOKED', `the client certificate was revoked${at}`, { reasonCode: verdict.reason });
+    throw new IdentityError('CERT_REVOKED', `the client certificate was revoked${at}`, { reasonCode: verdict.reason });
   }
-  if (verdict.status === 'unknown') throw new GatewayError('REVOCATION_UNAVAILABLE', verdict.why);
+  if (verdict.status === 'unknown') throw new IdentityError('REVOCATION_UNAVAILABLE', verdict.why);
 }
 
 function claimsOf(cert: x509.X509Certificate): CertificateClaims {
   try {
     return parseCertificateClaims(cert);
   } catch (err) {
-    throw new GatewayError(
+    throw new IdentityError(
       'CERT_INVALID',
       'the certificate’s attribute extension is not valid JSON attributes',
       undefined,
@@ -144,15 +144,15 @@ function partyOf(directory: DirectoryView, pem: string, anchor: TrustAnchor): st
     found = directory.partyOf(pem);
   } catch (err) {
     if (err instanceof CertsError && err.code === 'directory_party_mismatch') {
-      throw new GatewayError('PARTY_MISMATCH', err.message);
+      throw new IdentityError('PARTY_MISMATCH', err.message);
     }
     if (err instanceof CertsError && err.code === 'directory_unknown_certificate') {
-      throw new GatewayError('CERT_NOT_IN_DIRECTORY', err.message);
+      throw new IdentityError('CERT_NOT_IN_DIRECTORY', err.message);
     }
     throw err;
   }
   if (found.entry.mspId !== anchor.mspId) {
-    throw new GatewayError(
+    throw new IdentityError(
       'PARTY_MISMATCH',
       `party '${found.party}' belongs to MSP '${found.entry.mspId}' but the certificate was issued by the CA of '${anchor.mspId}'`,
     );
@@ -174,10 +174,10 @@ export function createIdentityVerifier(opts: Readonly<IdentityVerifierOptions>):
     const claims = claimsOf(cert);
     const party = partyOf(opts.directory, pem, anchor);
     if (scope === 'own' && party !== opts.servedParty) {
-      throw new GatewayError('PARTY_NOT_SERVED', `this gateway acts for '${opts.servedParty}', not for '${party}'`);
+      throw new IdentityError('PARTY_NOT_SERVED', `this gateway acts for '${opts.servedParty}', not for '${party}'`);
     }
     if (scope === 'peer' && party === opts.servedParty) {
-      throw new GatewayError('PARTY_NOT_SERVED', `gateway messages must come from another party than '${party}'`);
+      throw new IdentityError('PARTY_NOT_SERVED', `gateway messages must come from another party than '${party}'`);
     }
     const fingerprint = createHash('sha256').update(Buffer.from(cert.rawData)).digest('hex');
     return {
@@ -193,6 +193,9 @@ export function createIdentityVerifier(opts: Readonly<IdentityVerifierOptions>):
 export function requireRole(actor: Actor, roles: readonly string[], route: string): void {
   if (!roles.includes(actor.role)) {
     const has = actor.role === '' ? 'no role' : `role '${actor.role}'`;
-    throw new GatewayError('ROLE_FORBIDDEN', `${route} needs one of [${roles.join(', ')}]; the certificate has ${has}`);
+    throw new IdentityError(
+      'ROLE_FORBIDDEN',
+      `${route} needs one of [${roles.join(', ')}]; the certificate has ${has}`,
+    );
   }
 }

@@ -5,7 +5,7 @@
 import type { OperationId } from '../openapi';
 import type { AuditQuery } from '../../core/trade';
 import { getBalances } from './balances';
-import { GatewayError } from '../errors';
+import { RequestError } from '../errors';
 import type { PeerEnvelope } from '../../messaging/envelope';
 import { actorOf, type Handler } from './context';
 import { cancelTrade, getTrade, listTrades, submitTrade } from './trades';
@@ -23,7 +23,7 @@ const getAudit: Handler = async (ctx) => {
 
 const receivePeerMessage: Handler = async (ctx) => {
   const inbox = ctx.deps.peer;
-  if (!inbox) throw new GatewayError('PEER_MESSAGING_DISABLED', 'this gateway is not configured for gateway messaging');
+  if (!inbox) throw new RequestError('PEER_MESSAGING_DISABLED', 'this gateway is not configured for gateway messaging');
   const { seq, hash } = await inbox.receive(actorOf(ctx), ctx.body as PeerEnvelope);
   return { status: 202, json: { accepted: true, seq, hash } };
 };

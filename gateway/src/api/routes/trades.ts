@@ -2,7 +2,8 @@
  * Trade routes: instruct (idempotent), read one, list, cancel. Every read is scoped to the
  * caller's own party; the engine answers TRADE_NOT_FOUND for another party's trade (404).
  */
-import { GatewayError } from '../errors';
+import { TradeError } from '../../core/errors';
+import { RequestError } from '../errors';
 import type { Trade, TradeInstruction, TradeQuery, TradeStatus } from '../../core/trade';
 import { actorOf, type Handler, type RouteContext } from './context';
 
@@ -24,20 +25,20 @@ interface TradeRequestBody {
 function toInstruction(ctx: RouteContext, body: TradeRequestBody): TradeInstruction {
   const party = actorOf(ctx).party;
   if (!ctx.deps.directory.has(body.counterparty)) {
-    throw new GatewayError('UNKNOWN_COUNTERPARTY', `counterparty '${body.counterparty}' is not in the directory`, {
+    throw new TradeError('UNKNOWN_COUNTERPARTY', `counterparty '${body.counterparty}' is not in the directory`, {
       in: 'body',
       field: 'body.counterparty',
     });
   }
   if (body.counterparty === party) {
-    throw new GatewayError('VALIDATION_FAILED', 'body.counterparty must be another party than the caller’s', {
+    throw new RequestError('VALIDATION_FAILED', 'body.counterparty must be another party than the caller’s', {
       in: 'body',
       field: 'body.counterparty',
     });
   }
   const nowSeconds = Math.floor(ctx.deps.now().getTime() / 1000);
   if (body.settlementDeadline <= nowSeconds) {
-    throw new GatewayError('VALIDATION_FAILED', 'body.settlementDeadline must be in the future (unix seconds)', {
+    throw new RequestError('VALIDATION_FAILED', 'body.settlementDeadline must be in the future (unix seconds)', {
       in: 'body',
       field: 'body.settlementDeadline',
     });

@@ -6,7 +6,7 @@
  */
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { GatewayError } from '../errors';
+import { RequestError } from '../errors';
 import { OPERATIONS, openApiDocument, type OperationId, type OperationSpec } from '../openapi';
 
 const UINT256_MAX = (1n << 256n) - 1n;
@@ -98,7 +98,7 @@ function check(validate: ValidateFunction, where: string, value: unknown): void 
   if (validate(value)) return;
   const first = validate.errors?.[0];
   const { field, reason } = first ? describe(where, first) : { field: where, reason: 'is invalid' };
-  throw new GatewayError('VALIDATION_FAILED', `${field} ${reason}`, { in: where, field, reason });
+  throw new RequestError('VALIDATION_FAILED', `${field} ${reason}`, { in: where, field, reason });
 }
 
 const objectOf = (properties: Readonly<Record<string, unknown>> | undefined, required: readonly string[] = []) =>
@@ -108,9 +108,9 @@ function headerValues(op: OperationSpec, raw: RawRequest['headers']): Record<str
   const out: Record<string, string> = {};
   for (const [name, h] of Object.entries(op.headers ?? {})) {
     const value = raw[name];
-    if (Array.isArray(value)) throw new GatewayError('VALIDATION_FAILED', `header ${name} is given more than once`);
+    if (Array.isArray(value)) throw new RequestError('VALIDATION_FAILED', `header ${name} is given more than once`);
     if (value === undefined && h.required && name === 'idempotency-key') {
-      throw new GatewayError('IDEMPOTENCY_KEY_REQUIRED', 'the Idempotency-Key header is required on this route');
+      throw new RequestError('IDEMPOTENCY_KEY_REQUIRED', 'the Idempotency-Key header is required on this route');
     }
     if (value !== undefined) out[name] = value;
   }
@@ -137,10 +137,10 @@ function operationValidator(ajv: Ajv2020, op: OperationSpec): RequestValidator {
     const headerValuesFound = headerValues(op, raw.headers);
     check(headers, 'header', headerValuesFound);
     if (body) {
-      if (!raw.hasJsonBody) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+      if (!raw.hasJsonBody) throw new RequestError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
       check(body, 'body', raw.body);
     } else if (!isEmptyBody(raw.body)) {
-      throw new GatewayError('VALIDATION_FAILED', 'body is not accepted on this route', { in: 'body', field: 'body' });
+      throw new RequestError('VALIDATION_FAILED', 'body is not accepted on this route', { in: 'body', field: 'body' });
     }
     return {
       params: raw.params as Record<string, string>,

@@ -24,7 +24,6 @@ import {
   type PublicClient,
   type TransactionReceipt,
 } from 'viem';
-import type { FollowerStore } from '../../store/followers';
 import type {
   EscrowDepositRequest,
   EscrowView,
@@ -38,6 +37,7 @@ import type {
   PreparedTx,
   SendOptions,
   TxOutcome,
+  CheckpointStore,
 } from '../connector';
 import { LedgerError } from '../errors';
 import { createEvmFollower } from './follower';
@@ -54,7 +54,7 @@ export interface EvmConnectorOptions {
   readonly account: LocalAccount;
   readonly contracts: { readonly htlc: Address; readonly escrow: Address };
   /** Checkpoints and inbox for {@link LedgerConnector.follow}. */
-  readonly followers?: FollowerStore;
+  readonly followers?: CheckpointStore;
   /** Lower bound of log searches and of followers without a checkpoint; default 0. */
   readonly fromBlock?: bigint;
   /** Blocks a follower stays behind the head; default 0 (QBFT and anvil finalize at once). */

@@ -5,15 +5,14 @@
  * an event. Handlers then get every event not yet marked handled, in ledger order.
  */
 import { decodeEventLog, type Abi, type Address, type Log, type PublicClient } from 'viem';
-import type { FollowerStore } from '../../store/followers';
-import type { EventFollower, LedgerEvent, LedgerEventHandler } from '../connector';
+import type { EventFollower, LedgerEvent, LedgerEventHandler, CheckpointStore } from '../connector';
 import { PollingFollower } from '../follower-base';
 import { toLedgerError } from './tx';
 
 /** Options of {@link createEvmFollower}. */
 export interface EvmFollowerOptions {
   readonly client: PublicClient;
-  readonly store: FollowerStore;
+  readonly store: CheckpointStore;
   /** Stream name; the contract address is appended so a redeployment starts a new checkpoint. */
   readonly name: string;
   readonly address: Address;

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { connect, hash, signers } from '@hyperledger/fabric-gateway';
 import type { FabricConfig } from '../../config/config';
-import type { FollowerStore } from '../../store/followers';
+import type { CheckpointStore } from '../connector';
 import { createFabricConnector, type FabricLedgerConnector } from './connector';
 
 /** A connected Fabric ledger; `close()` ends the gateway and its channel. */
@@ -26,7 +26,7 @@ export type FabricLedgerConfig = FabricConfig & {
 };
 
 /** Connects (lazily: the first call dials the peer) and builds the connector. */
-export function connectFabricLedger(config: FabricLedgerConfig, followers: FollowerStore): FabricLedger {
+export function connectFabricLedger(config: FabricLedgerConfig, followers: CheckpointStore): FabricLedger {
   const { peer } = config;
   const client = new grpc.Client(peer.endpoint, grpc.credentials.createSsl(readFileSync(peer.tlsCaCertFile)), {
     ...(peer.hostOverride && { 'grpc.ssl_target_name_override': peer.hostOverride }),

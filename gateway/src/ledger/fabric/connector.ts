@@ -23,7 +23,6 @@
  * the local network (`test/src/fabric-connector.test.ts`).
  */
 import type { Identity, Signer } from '@hyperledger/fabric-gateway';
-import type { FollowerStore } from '../../store/followers';
 import type {
   EscrowDepositRequest,
   EscrowView,
@@ -37,6 +36,7 @@ import type {
   PreparedTx,
   SendOptions,
   TxOutcome,
+  CheckpointStore,
 } from '../connector';
 import { LedgerError } from '../errors';
 import { toFabricLedgerError } from './errors';
@@ -68,7 +68,7 @@ export interface FabricConnectorOptions {
   /** The chaincode's account of this identity; default `<mspId>:<subject>` from the certificate. */
   readonly account?: string;
   /** Checkpoints and inbox for {@link LedgerConnector.follow}. */
-  readonly followers?: FollowerStore;
+  readonly followers?: CheckpointStore;
   /** First block of followers without a checkpoint; default 0. */
   readonly fromBlock?: bigint;
   /** How long `resolvePrepared` waits for the commit of a transaction the peer does not know; default 10 s. */

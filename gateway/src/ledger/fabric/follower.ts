@@ -11,8 +11,7 @@
  * this chaincode's events in its block, which does not depend on where reading started.
  */
 import type { ChaincodeEvent } from '@hyperledger/fabric-gateway';
-import type { FollowerStore } from '../../store/followers';
-import type { EventFollower, LedgerEvent, LedgerEventHandler } from '../connector';
+import type { CheckpointStore, EventFollower, LedgerEvent, LedgerEventHandler } from '../connector';
 import { PollingFollower } from '../follower-base';
 import { toFabricLedgerError } from './errors';
 import type { FabricNetwork } from './surface';
@@ -28,7 +27,7 @@ export const FABRIC_STREAMS: Readonly<Record<string, Readonly<Record<string, str
 export interface FabricFollowerOptions {
   readonly network: FabricNetwork;
   readonly chaincode: string;
-  readonly store: FollowerStore;
+  readonly store: CheckpointStore;
   /** `htlc` or `escrow` (see {@link FABRIC_STREAMS}). */
   readonly name: string;
   readonly handler: LedgerEventHandler;

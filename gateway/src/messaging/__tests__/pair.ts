@@ -1,13 +1,15 @@
 /**
  * Test-only: two gateways' messaging stacks (store, engine, outbox, inbox, coordinator) in one
  * process, joined by an in-process transport that calls the other side's inbox as the HTTP route
- * would (GatewayError → the status and code the route answers). Certificates are real P-256
+ * would (a DvpError → the status and code the route answers). Certificates are real P-256
  * certificates from an in-memory CA; `verifyPeer` maps a certificate to the actor it was issued
  * for. A side can be taken down (deliveries fail) and brought back. Never use in product code.
  */
 import { X509Certificate } from 'node:crypto';
 import { createTradeEngine, type TradeEngine } from '../../trades/engine';
-import { ERROR_HTTP, GatewayError } from '../../api/errors';
+import { ERROR_HTTP, type ApiErrorCode } from '../../api/errors';
+import { DvpError } from '../../core/errors';
+import { IdentityError } from '../../trust/errors';
 import { openStore, type GatewayStore } from '../../store';
 import { actorOf, instructionOf, tempDbFile } from '../../../testing/engine-fakes';
 import { createLocalCa, type CertAndKey, type LocalCa } from '../../../testing/pki';
@@ -53,7 +55,7 @@ export class Identities {
 
   verifyPeer = async (der: Uint8Array): Promise<{ actor: Actor; mspId: string; enrollmentId: string }> => {
     const actor = this.#byDer.get(Buffer.from(der).toString('hex'));
-    if (!actor) throw new GatewayError('CERT_UNTRUSTED', 'unknown test certificate');
+    if (!actor) throw new IdentityError('CERT_UNTRUSTED', 'unknown test certificate');
     return { actor, mspId: `${actor.party}MSP`, enrollmentId: actor.role };
   };
 }
@@ -118,9 +120,9 @@ export class PeerPair {
       await this.side(to).inbox.receive(this.side(from).gatewayActor, envelope);
       return { ok: true, replayed: false };
     } catch (err) {
-      if (!(err instanceof GatewayError)) throw err;
+      if (!(err instanceof DvpError)) throw err;
       if (err.code === 'MESSAGE_REPLAYED') return { ok: true, replayed: true };
-      return { ok: false, status: ERROR_HTTP[err.code].status, code: err.code, message: err.message };
+      return { ok: false, status: ERROR_HTTP[err.code as ApiErrorCode].status, code: err.code, message: err.message };
     }
   }
 

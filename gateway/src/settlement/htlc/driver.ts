@@ -17,7 +17,7 @@ import type { LedgerConnector, LedgerEvent, LockRequest, LockView } from '../../
 import { LedgerError } from '../../ledger/errors';
 import type { ActionOutcome } from '../../trades/journal';
 import { AFFIRMED_EVENT } from '../../trades/matching';
-import { isTerminal } from '../../trades/state-machine';
+import { isTerminal } from '../../core/state-machine';
 import type { Trade } from '../../core/trade';
 import type { OutgoingMessage, SettlementMessenger } from '../messenger';
 import { hasNotice, HTLC_EVENTS, readProgress, type OwnLock } from './progress';

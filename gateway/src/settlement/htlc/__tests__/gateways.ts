@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { createTradeEngine, type TradeEngine } from '../../../trades/engine';
 import type { LedgerConnector, LedgerEvent, LedgerName } from '../../../ledger/connector';
-import { isTerminal } from '../../../trades/state-machine';
+import { isTerminal } from '../../../core/state-machine';
 import { openStore, type GatewayStore } from '../../../store';
 import { actorOf, instructionOf } from '../../../../testing/engine-fakes';
 import type { Trade, TradeInstruction } from '../../../core/trade';

@@ -2,7 +2,8 @@
  * The trade lifecycle (DESIGN.md section 4, after ISO 20022 sese.024) as an explicit table of
  * allowed transitions. Every status change in the store goes through {@link assertTransition}.
  */
-import { TradeError, type TradeStatus } from '../core/trade';
+import { type TradeStatus } from './trade';
+import { TradeError } from './errors';
 
 /**
  * Allowed next statuses. `pending`: settlement under way (ledger actions may exist); `failing`:

@@ -1,4 +1,5 @@
-import { TradeError, type TradeStatus } from '../core/trade';
+import { type TradeStatus } from './trade';
+import { TradeError } from './errors';
 import { assertTransition, canTransition, isTerminal, TRANSITIONS } from './state-machine';
 
 const ALL = Object.keys(TRANSITIONS) as TradeStatus[];
