@@ -20,7 +20,7 @@ export type { IdentityErrorCode } from './trust/errors';
 export { ACCEPTED_MODES, OPERATIONS, openApiDocument } from './api/openapi';
 export type { OperationId, OperationSpec } from './api/openapi';
 export { isIsin, isUint256 } from './api/routes';
-export type { BalanceReader, CashBalance, PartyBalances, SecurityBalance, UnavailableLedger } from './api/routes';
+export type { BalanceReader, CashBalance, PartyBalances, SecurityBalance, UnavailableLedger } from './trades/balances';
 export type { DirectoryView } from './trust/directory';
 export type { VerifiedIdentity } from './trust/identity';
 export type {
@@ -28,7 +28,7 @@ export type {
   AuditEntry,
   AuditPage,
   AuditQuery,
-  SettlementMode,
+  SettlementModeName,
   SubmitResult,
   TimelineStep,
   Trade,
@@ -39,27 +39,16 @@ export type {
 } from './core/trade';
 export type { TradeErrorCode } from './core/errors';
 export { CANCELLED_REASON, createTradeEngine } from './trades/engine';
-export type {
-  CounterpartyNotice,
-  ResumeReport,
-  SettlementContext,
-  SettlementMessage,
-  SettlementModeDriver,
-  StepRequest,
-  TradeEngine,
-  TradeEngineOptions,
-} from './trades/engine';
+export type { CounterpartyNotice, ResumeReport, TradeEngine, TradeEngineOptions } from './trades/engine';
+export type { SettlementContext, SettlementMessage, SettlementMode, StepRequest } from './settlement/mode';
 export { openStore } from './store';
 export type { GatewayStore, OpenStoreOptions } from './store';
-export { createEvmConnector, LedgerError } from './ledger';
-export type {
-  EvmConnectorOptions,
-  EvmLedgerConnector,
-  LedgerConnector,
-  LedgerErrorCode,
-  LedgerEvent,
-  LedgerName,
-} from './ledger';
+export { createEvmConnector } from './ledger/evm/connector';
+export { LedgerError } from './ledger/errors';
+export type { EvmConnectorOptions, EvmLedgerConnector } from './ledger/evm/connector';
+export type { LedgerConnector, LedgerEvent } from './ledger/connector';
+export type { LedgerErrorCode } from './ledger/errors';
+export type { LedgerName } from './core/trade';
 export { createLedgerBalanceReader } from './trades/balances';
 export type { LedgerBalanceOptions } from './trades/balances';
 export { runGateway } from './main';

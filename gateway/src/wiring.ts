@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { createLedgerBalanceReader } from './trades/balances';
 import { ConfigError, type GatewayConfig, type PeersConfig, type SettlementConfig } from './config/config';
 import type { DirectoryView } from './trust/directory';
-import type { LedgerConnector, LedgerName } from './ledger/connector';
+import type { LedgerConnector } from './ledger/connector';
+import type { LedgerName } from './core/trade';
 import { connectFabricLedger, type FabricLedger } from './ledger/fabric/connect';
 import { asLedger } from './ledger/renamed';
 import type { Logger } from './core/log';
@@ -17,9 +18,10 @@ import { createPeerOutbox, type PeerOutbox } from './messaging/outbox';
 import type { PeerStore } from './messaging/store';
 import { httpsPeerTransport } from './messaging/transport';
 import { createHtlcMode, type HtlcMode } from './settlement/htlc/driver';
-import { createSecretStore } from './settlement/htlc/secrets';
+import { createSecretStore } from './store/secrets';
+import { newSecret } from './settlement/htlc/secrets';
 import type { GatewayStore } from './store';
-import type { BalanceReader } from './api/routes';
+import type { BalanceReader } from './trades/balances';
 import { type TradeInstruction } from './core/trade';
 import { TradeError } from './core/errors';
 
@@ -135,7 +137,7 @@ export function htlcMode(config: GatewayConfig, settlement: SettlementConfig, pa
     messenger: parts.messenger,
     // Lock only once the counterparty affirmed the same terms (its instruction can still be cancelled before).
     awaitAffirmation: true,
-    secrets: createSecretStore(parts.store.db),
+    secrets: createSecretStore(parts.store.db, newSecret),
     pollIntervalMs: settlement.pollIntervalMs,
     onError: (err, context) => parts.logger.warn('settlement step failed; retrying', { ...context, error: err }),
   });

@@ -10,7 +10,6 @@ import type {
   EscrowView,
   EventFollower,
   LedgerConnector,
-  LedgerName,
   LockOutcome,
   LockRequest,
   LockView,
@@ -19,6 +18,7 @@ import type {
   SendOptions,
   TxOutcome,
 } from '../src/ledger/connector';
+import type { LedgerName } from '../src/core/trade';
 import { LedgerError } from '../src/ledger/errors';
 import type { Actor, TradeInstruction } from '../src/core/trade';
 

@@ -4,7 +4,7 @@
  * audit list) without durability. Never use in product code.
  */
 import { createHash } from 'node:crypto';
-import type { BalanceReader, PartyBalances } from '../src/api/routes';
+import type { BalanceReader, PartyBalances } from '../src/trades/balances';
 import {
   type Actor,
   type AuditEntry,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Directory } from '@dvp/certs';
 import { loadConfig } from '../src/config/config';
 import { createLogger } from '../src/core/log';
-import type { PartyBalances } from '../src/api/routes';
+import type { PartyBalances } from '../src/trades/balances';
 import { startGateway, type Gateway } from '../src/api/server';
 import { createFakeTradeService, fakeBalances, type FakeTradeService } from './fake-trade-service';
 import { testClient, type TestClient } from './https-client';

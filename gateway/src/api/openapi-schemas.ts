@@ -4,13 +4,13 @@
  */
 import { ERROR_HTTP, type ApiErrorCode } from './errors';
 import { PEER_MESSAGE_TYPES } from '../messaging/envelope';
-import type { SettlementMode, TradeStatus } from '../core/trade';
+import type { SettlementModeName, TradeStatus } from '../core/trade';
 
 /** A JSON Schema (2020-12) object, as used inside OpenAPI 3.1. */
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
 /** Settlement modes accepted on `POST /v1/trades` today (escrow modes are added here when ready). */
-export const ACCEPTED_MODES: readonly SettlementMode[] = ['htlc'];
+export const ACCEPTED_MODES: readonly SettlementModeName[] = ['htlc'];
 
 export const TRADE_STATUSES: readonly TradeStatus[] = [
   'received',

@@ -15,7 +15,7 @@ import { createLogger, type Logger } from '../core/log';
 import { createGatewayMetrics, type GatewayMetrics } from '../core/metrics';
 import { openApiDocument } from './openapi';
 import { createRevocationStore, type RevocationStore } from '../trust/revocation';
-import type { BalanceReader } from './routes';
+import type { BalanceReader } from '../trades/balances';
 import { createPeerInbox, type ReceivedMessage } from '../messaging/inbox';
 import type { PeerStore } from '../messaging/store';
 import type { TradeService } from '../core/trade';

@@ -8,7 +8,7 @@
 export type TradeStatus =
   'received' | 'matched' | 'held' | 'pending' | 'failing' | 'partially_settled' | 'settled' | 'cancelled' | 'failed';
 
-export type SettlementMode = 'htlc' | 'escrow_orchestrated' | 'escrow_choreographed';
+export type SettlementModeName = 'htlc' | 'escrow_orchestrated' | 'escrow_choreographed';
 
 /** An operator's settlement instruction, as posted to `POST /v1/trades` (already validated). */
 export interface TradeInstruction {
@@ -22,7 +22,7 @@ export interface TradeInstruction {
   /** Cash per unit in the currency's smallest unit, integer. */
   readonly price: bigint;
   readonly currency: string;
-  readonly mode: SettlementMode;
+  readonly mode: SettlementModeName;
   /** Unix seconds. */
   readonly settlementDeadline: number;
   readonly partial: 'PART' | 'NPAR';
@@ -115,3 +115,15 @@ export interface TradeService {
   cancel(actor: Actor, tradeId: string): Promise<Trade>;
   audit(query: AuditQuery): Promise<AuditPage>;
 }
+
+/** The two ledgers a gateway talks to. */
+export type LedgerName = 'fabric' | 'evm';
+
+/**
+ * Timeline event of the counterparty's affirmation that it matched the same terms (the hash of
+ * both views agrees): DESIGN.md 3.1 step 1, "both gateways hold the same trade terms".
+ */
+export const AFFIRMED_EVENT = 'counterparty_affirmed';
+
+/** Timeline event of this side's own cancel request on a matched trade (waiting for the other side). */
+export const CANCEL_REQUESTED_OWN = 'cancel_requested_own';

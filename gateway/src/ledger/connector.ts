@@ -12,9 +12,7 @@
  * Fabric one only against an in-process fake of fabric-gateway running the real chaincode
  * (`__tests__/fabric-fake.ts`), never against a real peer (none can run here).
  */
-
-/** The two ledgers a gateway talks to. */
-export type LedgerName = 'fabric' | 'evm';
+import type { LedgerName } from '../core/trade';
 
 /** Terms of an HTLC lock. */
 export interface LockRequest {

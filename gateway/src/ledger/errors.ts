@@ -3,7 +3,7 @@
  * context that matters (trade id, tx id, lock id), always with the underlying `cause`.
  */
 import { DvpError } from '../core/errors';
-import type { LedgerName } from './connector';
+import type { LedgerName } from '../core/trade';
 
 /**
  * Contract/chaincode failures share the codes of `@dvp/cash-contracts` and the securities

@@ -4,7 +4,8 @@
  * ledger order. A subclass only says how to read new events into the store (`ingest`) and how
  * to name a read failure (`readError`).
  */
-import type { EventFollower, LedgerEventHandler, LedgerName, CheckpointStore } from './connector';
+import type { EventFollower, LedgerEventHandler, CheckpointStore } from './connector';
+import type { LedgerName } from '../core/trade';
 
 export abstract class PollingFollower implements EventFollower {
   abstract readonly stream: string;

@@ -3,7 +3,8 @@
  * EVM network (`securities.ledger: "evm"` in the gateway config): the settlement modes put the
  * securities leg on the ledger they call `fabric`, and this connector serves it from the EVM.
  */
-import type { LedgerConnector, LedgerName } from './connector';
+import type { LedgerConnector } from './connector';
+import type { LedgerName } from '../core/trade';
 
 /** `connector` with `ledger` reported as `name`; every operation is the original's. */
 export function asLedger(name: LedgerName, connector: LedgerConnector): LedgerConnector {

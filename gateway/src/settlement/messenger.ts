@@ -4,7 +4,7 @@
  * seam, and {@link createMessageHub} an in-process implementation for tests and single-process
  * demos. A message is a hint only: whatever it claims about a ledger is checked on that ledger.
  */
-import type { SettlementMessage } from '../trades/engine';
+import type { SettlementMessage } from './mode';
 import type { Actor } from '../core/trade';
 
 /** Message types of the HTLC mode. */

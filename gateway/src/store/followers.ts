@@ -4,7 +4,8 @@
  * unique per (ledger, stream, block, log index), so a restart neither misses nor re-reads an
  * event; handlers then consume the inbox in order and mark each event handled.
  */
-import type { CheckpointStore, LedgerEvent, LedgerName, StoredLedgerEvent } from '../ledger/connector';
+import type { CheckpointStore, LedgerEvent, StoredLedgerEvent } from '../ledger/connector';
+import type { LedgerName } from '../core/trade';
 import { canonicalJson } from '../core/canonical';
 import type { Db } from './db';
 

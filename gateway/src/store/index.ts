@@ -10,18 +10,9 @@ import { TradeStore } from './trades';
 
 export { openDatabase, schemaVersion, type Db, type OpenDatabaseOptions } from './db';
 export { MIGRATIONS, type Migration } from './migrations';
-export { canonicalJson, canonicalHash } from '../core/canonical';
 export { TradeStore, type StoredTrade, type CancelSide, type IdempotencyRecord } from './trades';
-export {
-  ActionJournal,
-  type ActionIntent,
-  type ActionKind,
-  type ActionState,
-  type JournalAction,
-  type PreparedSend,
-} from './journal';
+export { ActionJournal, type ActionIntent, type PreparedSend } from './journal';
 export { FollowerStore } from './followers';
-export type { StoredLedgerEvent } from '../ledger/connector';
 
 /** Everything stored in one database file. */
 export interface GatewayStore {

@@ -4,18 +4,10 @@
  * broadcast, then with its outcome. On restart, {@link ActionJournal.unfinished} lists what may
  * have reached a ledger without its outcome being known; `ledger/journaled.ts` resumes them.
  */
-import type { LedgerName } from '../ledger/connector';
+import type { LedgerName } from '../core/trade';
 import { canonicalJson } from '../core/canonical';
 import type { Db } from './db';
-
-/** What a journaled action does on its ledger. */
-export type ActionKind = 'lock' | 'claim' | 'refund' | 'deposit' | 'release' | 'return';
-
-/**
- * `intent`: recorded, nothing signed or sent. `prepared`: signed, ids known, possibly broadcast.
- * `done` / `failed`: outcome known (final).
- */
-export type ActionState = 'intent' | 'prepared' | 'done' | 'failed';
+import type { ActionKind, ActionState, JournalAction } from '../core/journal';
 
 /** Identifiers of a signed transaction, known before it is broadcast. */
 export interface PreparedSend {
@@ -25,26 +17,6 @@ export interface PreparedSend {
   readonly txId: string;
   /** The signed transaction, so a resume can rebroadcast the very same bytes. */
   readonly payload?: string;
-}
-
-/** One journal row. Params and result are string maps (amounts as decimal strings). */
-export interface JournalAction {
-  readonly id: number;
-  readonly owner: string;
-  readonly tradeId: string;
-  readonly ledger: LedgerName;
-  readonly kind: ActionKind;
-  readonly params: Readonly<Record<string, string>>;
-  readonly state: ActionState;
-  readonly ledgerRef?: string;
-  readonly txId?: string;
-  readonly payload?: string;
-  readonly result?: Readonly<Record<string, string>>;
-  readonly error?: string;
-  /** How many times it was prepared (1 normally; more after a resume had to send again). */
-  readonly attempts: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
 }
 
 /** A new intent. */

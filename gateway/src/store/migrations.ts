@@ -172,9 +172,17 @@ ALTER TABLE counterparty_terms_v3 RENAME TO counterparty_terms;
 ALTER TABLE peer_outbox ADD COLUMN next_attempt_at TEXT;
 `;
 
+// Gateways before v4 created this table on first use (IF NOT EXISTS keeps their rows).
+const v4 = `
+CREATE TABLE IF NOT EXISTS htlc_secrets (
+  owner TEXT NOT NULL, trade_id TEXT NOT NULL, preimage TEXT NOT NULL, hashlock TEXT NOT NULL,
+  PRIMARY KEY (owner, trade_id));
+`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'trades, timeline, idempotency, audit log, ledger journal, followers', sql: v1 },
   { version: 2, description: 'gateway messaging: outbox, inbox chains, counterparty terms', sql: v2 },
   { version: 3, description: 'counterparty terms kept per sending party; outbox retry backoff', sql: v3 },
+  { version: 4, description: "the HTLC leader's secrets (created here, no longer on first use)", sql: v4 },
 ];

@@ -9,9 +9,39 @@
  * neither, they are reported as unavailable, with the reason: no number is made up.
  */
 import type { LedgerConnector } from '../ledger/connector';
-import type { BalanceReader, CashBalance, PartyBalances, SecurityBalance, UnavailableLedger } from '../api/routes';
 import type { GatewayStore } from '../store';
 import { TradeError } from '../core/errors';
+import type { LedgerName } from '../core/trade';
+
+export interface SecurityBalance {
+  readonly isin: string;
+  readonly free: bigint;
+  readonly locked: bigint;
+}
+
+export interface CashBalance {
+  readonly currency: string;
+  readonly free: bigint;
+  readonly locked: bigint;
+}
+
+/** A ledger whose balances could not be read, and why (no numbers are made up for it). */
+export interface UnavailableLedger {
+  readonly ledger: LedgerName;
+  readonly reason: string;
+}
+
+export interface PartyBalances {
+  readonly securities: readonly SecurityBalance[];
+  readonly cash: readonly CashBalance[];
+  /** Ledgers left out of `securities` / `cash` because they cannot be read. */
+  readonly unavailable?: readonly UnavailableLedger[];
+}
+
+/** Reads a party's balances on both ledgers. Throws TradeError LEDGER_UNAVAILABLE when it cannot. */
+export interface BalanceReader {
+  balances(party: string): Promise<PartyBalances>;
+}
 
 /** Options of {@link createLedgerBalanceReader}. */
 export interface LedgerBalanceOptions {

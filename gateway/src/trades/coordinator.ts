@@ -16,8 +16,10 @@
  */
 import { CANCELLABLE } from '../core/state-machine';
 import { canonicalHash } from '../core/canonical';
-import { CANCEL_REQUESTED_OWN, UNMATCHED_REASON, type TradeEngine } from './engine';
-import { AFFIRMED_EVENT, matchingTerms, mismatches, type MatchingTerms } from './matching';
+import { UNMATCHED_REASON, type TradeEngine } from './engine';
+import { CANCEL_REQUESTED_OWN } from '../core/trade';
+import { matchingTerms, mismatches, type MatchingTerms } from './matching';
+import { AFFIRMED_EVENT } from '../core/trade';
 import { type Actor, type SubmitResult, type Trade, type TradeService } from '../core/trade';
 import { DvpError, TradeError } from '../core/errors';
 import type { ReceivedMessage } from '../messaging/inbox';

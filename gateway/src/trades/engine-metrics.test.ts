@@ -3,7 +3,8 @@
  * and the metrics behind `GET /metrics` (trades by status at each scrape, settlement latency,
  * failed ledger actions).
  */
-import { createTradeEngine, type SettlementModeDriver } from './engine';
+import { createTradeEngine } from './engine';
+import { type SettlementMode } from '../settlement/mode';
 import { createGatewayMetrics } from '../core/metrics';
 import { openStore, type GatewayStore } from '../store';
 import { actorOf, FakeLedger, instructionOf, tempDbFile } from '../../testing/engine-fakes';
@@ -38,7 +39,7 @@ it('renders trades by status at each scrape, the settlement latency and failed l
   const metrics = createGatewayMetrics();
   const ledger = new FakeLedger();
   // A mode that fails its lock (the fake ledger refuses it) and then settles the trade anyway.
-  const mode: SettlementModeDriver = {
+  const mode: SettlementMode = {
     mode: 'htlc',
     async start(ctx, trade) {
       await ctx

@@ -1,4 +1,5 @@
-import { createTradeEngine, type SettlementModeDriver, type TradeEngine } from './engine';
+import { createTradeEngine, type TradeEngine } from './engine';
+import { type SettlementMode } from '../settlement/mode';
 import { openStore, type GatewayStore } from '../store';
 import { actorOf, FakeLedger, instructionOf, tempDbFile } from '../../testing/engine-fakes';
 import { TradeError, type TradeErrorCode } from '../core/errors';
@@ -192,7 +193,7 @@ describe('trade engine', () => {
 });
 
 /** A minimal mode: on match, go pending, lock once, then settle. */
-function lockOnceMode(): SettlementModeDriver {
+function lockOnceMode(): SettlementMode {
   return {
     mode: 'htlc',
     async start(ctx, trade) {
@@ -267,7 +268,7 @@ describe('trade engine restart', () => {
   it('refuses a forbidden transition requested by a settlement mode, leaving no trace', async () => {
     const store = openStore(`${tmp.file}-forbidden`);
     let attempt: Promise<unknown> = Promise.resolve();
-    const mode: SettlementModeDriver = {
+    const mode: SettlementMode = {
       ...lockOnceMode(),
       start: async (ctx, trade) => {
         attempt = Promise.resolve().then(() => ctx.step(trade.owner, trade.tradeId, { event: 'jump', to: 'received' }));

@@ -6,16 +6,17 @@
 import { canonicalHash } from '../core/canonical';
 import type { GatewayStore, StoredTrade } from '../store';
 import type { CancelSide } from '../store/trades';
-import type { JournalAction } from '../store/journal';
-import type { LedgerConnector, LedgerEvent, LedgerName } from '../ledger/connector';
-import { performAction, resumeActions, type ActionOutcome, type ActionSpec } from './journal';
+import type { LedgerConnector, LedgerEvent } from '../ledger/connector';
+import type { LedgerName } from '../core/trade';
+import { performAction, resumeActions } from './journal';
+import type { SettlementContext, SettlementMessage, SettlementMode, StepRequest } from '../settlement/mode';
 import type { GatewayMetrics } from '../core/metrics';
 import { CANCELLABLE, TRANSITIONS } from '../core/state-machine';
 import {
   type Actor,
   type AuditPage,
   type AuditQuery,
-  type SettlementMode,
+  type SettlementModeName,
   type SubmitResult,
   type TimelineStep,
   type Trade,
@@ -29,9 +30,6 @@ import { TradeError } from '../core/errors';
 /** Reason code of a cancellation (sese.024 `CANC`). */
 export const CANCELLED_REASON = 'CANC';
 
-/** Timeline event of this side's own cancel request on a matched trade (waiting for the other side). */
-export const CANCEL_REQUESTED_OWN = 'cancel_requested_own';
-
 /** Reason code of an instruction that found no match before its settlement deadline. */
 export const UNMATCHED_REASON = 'unmatched';
 
@@ -44,58 +42,12 @@ export interface CounterpartyNotice {
   readonly kind: 'matched' | 'cancel';
 }
 
-/** A signed settlement message from another gateway, already verified. */
-export interface SettlementMessage {
-  readonly owner: string;
-  readonly tradeId: string;
-  readonly from: Actor;
-  readonly type: string;
-  readonly body: Readonly<Record<string, string>>;
-}
-
-/** A status change or timeline note requested by a settlement mode. */
-export interface StepRequest {
-  readonly event: string;
-  /** New status; omit to only add a timeline step. */
-  readonly to?: TradeStatus;
-  readonly reason?: string;
-  readonly ledger?: LedgerName;
-  readonly txId?: string;
-  readonly block?: string;
-  readonly detail?: Readonly<Record<string, string>>;
-}
-
-/** What the engine lends a settlement mode. Ledger actions go through the journal. */
-export interface SettlementContext {
-  trade(owner: string, tradeId: string): Trade;
-  /** Applies a step in one transaction (trade, timeline, audit), attributed to the gateway. */
-  step(owner: string, tradeId: string, request: StepRequest): Trade;
-  /** Performs a journaled ledger action for the trade. */
-  perform(owner: string, tradeId: string, ledger: LedgerName, spec: ActionSpec): Promise<ActionOutcome>;
-  connector(ledger: LedgerName): LedgerConnector;
-  actions(owner: string, tradeId: string): readonly JournalAction[];
-}
-
-/**
- * A settlement mode (HTLC, escrow orchestration, choreography): drives a matched trade to
- * settled/failed. Named `...Driver` because `SettlementMode` is the mode's name in trade-service.
- */
-export interface SettlementModeDriver {
-  readonly mode: SettlementMode;
-  /** Called once when a trade of this mode becomes `matched`. */
-  start(ctx: SettlementContext, trade: Trade): Promise<void>;
-  onLedgerEvent(ctx: SettlementContext, event: LedgerEvent): Promise<void>;
-  onMessage(ctx: SettlementContext, message: SettlementMessage): Promise<void>;
-  /** After a restart, once unfinished journal actions are settled, for each active trade. */
-  resume(ctx: SettlementContext, trade: Trade, actions: readonly JournalAction[]): Promise<void>;
-}
-
 /** Options of {@link createTradeEngine}. */
 export interface TradeEngineOptions {
   readonly store: GatewayStore;
   /** The gateway's own identity: the actor of automatic steps. */
   readonly systemActor: Actor;
-  readonly modes?: readonly SettlementModeDriver[];
+  readonly modes?: readonly SettlementMode[];
   readonly connectors?: Partial<Readonly<Record<LedgerName, LedgerConnector>>>;
   /** Why this gateway could not settle an instruction (unknown ISIN, other currency), or undefined. */
   readonly cannotSettle?: (instruction: TradeInstruction) => string | undefined;
@@ -152,7 +104,7 @@ export function createTradeEngine(options: Readonly<TradeEngineOptions>): TradeE
 class Engine implements TradeEngine {
   readonly #o: Readonly<TradeEngineOptions>;
   readonly #now: () => Date;
-  readonly #modes = new Map<SettlementMode, SettlementModeDriver>();
+  readonly #modes = new Map<SettlementModeName, SettlementMode>();
   readonly #background = new Set<Promise<void>>();
   readonly #ctx: SettlementContext;
 

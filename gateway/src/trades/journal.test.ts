@@ -1,7 +1,9 @@
 import { openStore } from '../store';
 import { FakeLedger, tempDbFile } from '../../testing/engine-fakes';
 import { LedgerError } from '../ledger/errors';
-import { decodeSpec, encodeSpec, performAction, type ActionSpec } from './journal';
+import { performAction } from './journal';
+import { decodeSpec, encodeSpec } from '../settlement/actions';
+import { type ActionSpec } from '../settlement/actions';
 
 describe('journaled action specs', () => {
   const specs: ActionSpec[] = [

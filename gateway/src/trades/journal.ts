@@ -6,92 +6,22 @@
  * ever made, and the connectors' own idempotency (existing lock/escrow, settled state) is the
  * second guard.
  */
-import type { ActionJournal, ActionKind, JournalAction } from '../store/journal';
-import type { EscrowDepositRequest, LedgerConnector, LedgerName, LockRequest, TxOutcome } from '../ledger/connector';
+import type { ActionJournal } from '../store/journal';
+import type { JournalAction } from '../core/journal';
+import type { LedgerConnector, TxOutcome } from '../ledger/connector';
+import {
+  decodeSpec,
+  defined,
+  encodeSpec,
+  type ActionOutcome,
+  type ActionSpec,
+  type Params,
+} from '../settlement/actions';
+import type { LedgerName } from '../core/trade';
 import { LedgerError } from '../ledger/errors';
-
-/** A ledger action, with everything needed to perform (or redo) it. */
-export type ActionSpec =
-  | { readonly kind: 'lock'; readonly request: LockRequest }
-  | { readonly kind: 'claim'; readonly lockId: string; readonly preimage: string }
-  | { readonly kind: 'refund'; readonly lockId: string }
-  | { readonly kind: 'deposit'; readonly request: EscrowDepositRequest }
-  | { readonly kind: 'release'; readonly escrowId: string; readonly amount: bigint; readonly approval?: string }
-  | { readonly kind: 'return'; readonly escrowId: string };
-
-/** Outcome of a journaled action; `ledgerRef` is the lock/escrow id on the ledger. */
-export interface ActionOutcome extends TxOutcome {
-  readonly actionId: number;
-  readonly ledgerRef: string;
-}
 
 /** Connectors by ledger, for resuming. */
 export type Connectors = Partial<Readonly<Record<LedgerName, LedgerConnector>>>;
-
-type Params = Record<string, string>;
-
-function defined(entries: Record<string, string | bigint | number | undefined>): Params {
-  const out: Params = {};
-  for (const [k, v] of Object.entries(entries)) if (v !== undefined) out[k] = v.toString();
-  return out;
-}
-
-/** Flattens a spec into the journal's string map (amounts as decimal strings). */
-export function encodeSpec(spec: ActionSpec): Params {
-  switch (spec.kind) {
-    case 'lock':
-    case 'deposit':
-      return defined({ ...spec.request });
-    case 'claim':
-      return { lockId: spec.lockId, preimage: spec.preimage };
-    case 'refund':
-      return { lockId: spec.lockId };
-    case 'release':
-      return defined({ escrowId: spec.escrowId, amount: spec.amount, approval: spec.approval });
-    case 'return':
-      return { escrowId: spec.escrowId };
-  }
-}
-
-function need(params: Readonly<Params>, key: string): string {
-  const v = params[key];
-  if (v === undefined) throw new Error(`journal params lack ${key}`);
-  return v;
-}
-
-/** Inverse of {@link encodeSpec}. */
-export function decodeSpec(kind: ActionKind, p: Readonly<Params>): ActionSpec {
-  const opt = (k: string): Params => (p[k] === undefined ? {} : { [k]: need(p, k) });
-  switch (kind) {
-    case 'lock': {
-      const base = { receiver: need(p, 'receiver'), asset: need(p, 'asset'), hashlock: need(p, 'hashlock') };
-      const request = {
-        ...base,
-        ...opt('lockId'),
-        amount: BigInt(need(p, 'amount')),
-        expiry: Number(need(p, 'expiry')),
-      };
-      return { kind, request };
-    }
-    case 'deposit': {
-      const ids = { escrowId: need(p, 'escrowId'), tradeId: need(p, 'tradeId'), asset: need(p, 'asset') };
-      const parties = { beneficiary: need(p, 'beneficiary'), controller: need(p, 'controller') };
-      const extra = { ...opt('hashlock'), ...opt('notary') };
-      return {
-        kind,
-        request: { ...ids, ...parties, ...extra, amount: BigInt(need(p, 'amount')), expiry: Number(need(p, 'expiry')) },
-      };
-    }
-    case 'claim':
-      return { kind, lockId: need(p, 'lockId'), preimage: need(p, 'preimage') };
-    case 'refund':
-      return { kind, lockId: need(p, 'lockId') };
-    case 'release':
-      return { kind, escrowId: need(p, 'escrowId'), amount: BigInt(need(p, 'amount')), ...opt('approval') };
-    case 'return':
-      return { kind, escrowId: need(p, 'escrowId') };
-  }
-}
 
 async function execute(
   connector: LedgerConnector,

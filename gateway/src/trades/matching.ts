@@ -28,12 +28,6 @@ export type MatchingField = (typeof MATCHING_FIELDS)[number];
  */
 export type MatchingTerms = Readonly<Record<MatchingField, string>> & Readonly<Record<string, string>>;
 
-/**
- * Timeline event of the counterparty's affirmation that it matched the same terms (the hash of
- * both views agrees): DESIGN.md 3.1 step 1, "both gateways hold the same trade terms".
- */
-export const AFFIRMED_EVENT = 'counterparty_affirmed';
-
 /** A field on which the two views differ. */
 export interface Mismatch {
   readonly field: string;

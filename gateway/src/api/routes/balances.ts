@@ -5,36 +5,6 @@
 import type { Handler } from './context';
 import { actorOf } from './context';
 
-export interface SecurityBalance {
-  readonly isin: string;
-  readonly free: bigint;
-  readonly locked: bigint;
-}
-
-export interface CashBalance {
-  readonly currency: string;
-  readonly free: bigint;
-  readonly locked: bigint;
-}
-
-/** A ledger whose balances could not be read, and why (no numbers are made up for it). */
-export interface UnavailableLedger {
-  readonly ledger: 'fabric' | 'evm';
-  readonly reason: string;
-}
-
-export interface PartyBalances {
-  readonly securities: readonly SecurityBalance[];
-  readonly cash: readonly CashBalance[];
-  /** Ledgers left out of `securities` / `cash` because they cannot be read. */
-  readonly unavailable?: readonly UnavailableLedger[];
-}
-
-/** Reads a party's balances on both ledgers. Throws TradeError LEDGER_UNAVAILABLE when it cannot. */
-export interface BalanceReader {
-  balances(party: string): Promise<PartyBalances>;
-}
-
 export const getBalances: Handler = async (ctx) => {
   const { party } = actorOf(ctx);
   const b = await ctx.deps.balances.balances(party);

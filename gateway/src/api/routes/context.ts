@@ -6,7 +6,7 @@ import type { DirectoryView } from '../../trust/directory';
 import type { GatewayMetrics } from '../../core/metrics';
 import type { PeerInbox } from '../../messaging/inbox';
 import type { Actor, TradeService } from '../../core/trade';
-import type { BalanceReader } from './balances';
+import type { BalanceReader } from '../../trades/balances';
 import type { ValidatedRequest } from './validate';
 
 /** Status shown by `GET /healthz`. */

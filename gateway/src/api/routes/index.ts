@@ -58,7 +58,6 @@ export const HANDLERS: Readonly<Record<OperationId, Handler>> = {
   getOpenApi,
 };
 
-export type { BalanceReader, CashBalance, PartyBalances, SecurityBalance, UnavailableLedger } from './balances';
 export type { Handler, HealthInfo, Reply, RouteContext, RouteDeps } from './context';
 export { createValidators, isIsin, isUint256 } from './validate';
 export { tradeToWire } from './trades';

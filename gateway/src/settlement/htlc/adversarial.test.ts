@@ -1,11 +1,12 @@
-import type { SettlementMessage } from '../../trades/engine';
+import type { SettlementMessage } from '../mode';
 import { LedgerError } from '../../ledger/errors';
 import { actorOf } from '../../../testing/engine-fakes';
 import type { Trade } from '../../core/trade';
 import type { Party } from './__tests__/gateways';
 import { addr, AMOUNT, CASH, EUR, QTY, SHARES, T_F, T_L, World } from './__tests__/world';
 import { HTLC_EVENTS } from './progress';
-import { createSecretStore, newSecret } from './secrets';
+import { createSecretStore } from '../../store/secrets';
+import { newSecret } from './secrets';
 
 const SETTLED = { sellerShares: SHARES - QTY, buyerShares: QTY, buyerCash: CASH - AMOUNT, sellerCash: AMOUNT };
 
@@ -53,7 +54,7 @@ describe('HTLC settlement mode against a hostile or faulty counterparty', () => 
       "lets the follower claim when the leader relays its preimage with '%s' appended, again and again",
       async (suffix) => {
         w = new World('seller');
-        const { preimage } = createSecretStore(w.pair.gw('SELLER').store.db).secretFor('SELLER', 'T-1');
+        const { preimage } = createSecretStore(w.pair.gw('SELLER').store.db, newSecret).secretFor('SELLER', 'T-1');
         const bad = `${preimage}${suffix}`;
         // The follower hears of the reveal only by relays, and every relay it gets is malformed.
         const buyer = w.pair.gw('BUYER').engine;

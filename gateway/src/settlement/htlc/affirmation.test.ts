@@ -2,7 +2,7 @@
  * DESIGN.md 3.1 step 1: the leader locks only once both gateways hold the same terms, i.e. once
  * the counterparty affirmed them (`awaitAffirmation`, on in the gateway process).
  */
-import { AFFIRMED_EVENT } from '../../trades/matching';
+import { AFFIRMED_EVENT } from '../../core/trade';
 import { actorOf } from '../../../testing/engine-fakes';
 import { World } from './__tests__/world';
 import { HTLC_EVENTS } from './progress';

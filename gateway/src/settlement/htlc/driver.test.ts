@@ -8,7 +8,8 @@ import type { Crash } from './__tests__/memory-htlc';
 import { addr, AMOUNT, CASH, EUR, QTY, SEC, SHARES, T_F, T_L, DELTA, World } from './__tests__/world';
 import { createHtlcMode } from './driver';
 import { HTLC_EVENTS } from './progress';
-import { createSecretStore, newSecret } from './secrets';
+import { createSecretStore } from '../../store/secrets';
+import { newSecret } from './secrets';
 import { HtlcConfigError, type TradeSide } from './terms';
 import { openStore } from '../../store';
 
@@ -56,7 +57,7 @@ describe('HTLC settlement mode', () => {
           addressOf: addr,
           assets: { securities: (i) => i, cash: (c) => c },
           messenger: { send: () => Promise.resolve() },
-          secrets: createSecretStore(store.db),
+          secrets: createSecretStore(store.db, newSecret),
         });
       expect(make).toThrow(HtlcConfigError);
       expect(make).toThrow('T_L (4199 s) must be at least T_F (3600 s) + Δ (600 s)');

@@ -12,11 +12,11 @@
  * trusting the message), locks with T_F, claims the leader's lock with the revealed preimage;
  * refunds at T_F.
  */
-import type { SettlementContext, SettlementMessage, SettlementModeDriver } from '../../trades/engine';
+import type { SettlementContext, SettlementMessage, SettlementMode } from '../mode';
 import type { LedgerConnector, LedgerEvent, LockRequest, LockView } from '../../ledger/connector';
 import { LedgerError } from '../../ledger/errors';
-import type { ActionOutcome } from '../../trades/journal';
-import { AFFIRMED_EVENT } from '../../trades/matching';
+import type { ActionOutcome } from '../actions';
+import { AFFIRMED_EVENT } from '../../core/trade';
 import { isTerminal } from '../../core/state-machine';
 import type { Trade } from '../../core/trade';
 import type { OutgoingMessage, SettlementMessenger } from '../messenger';
@@ -53,7 +53,7 @@ export interface HtlcModeOptions extends HtlcConfig {
 }
 
 /** The HTLC driver plus loop control. */
-export interface HtlcMode extends SettlementModeDriver {
+export interface HtlcMode extends SettlementMode {
   readonly mode: 'htlc';
   /** Resolves when every running trade loop has ended (trades settled or failed, or closed). */
   idle(): Promise<void>;

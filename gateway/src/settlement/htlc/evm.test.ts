@@ -11,7 +11,8 @@ import { cashTokenAbi, deployCashContracts, hashedTimelockAbi, type CashDeployme
 import { anvilAccount, startAnvil, type Anvil } from '@dvp/cash-contracts/testing';
 import { createPublicClient, createWalletClient, http, type Address, type PublicClient } from 'viem';
 import type { HDAccount } from 'viem/accounts';
-import type { BeforeSend, LedgerConnector, LedgerName, LockRequest, SendOptions } from '../../ledger/connector';
+import type { BeforeSend, LedgerConnector, LockRequest, SendOptions } from '../../ledger/connector';
+import type { LedgerName } from '../../core/trade';
 import { createEvmConnector } from '../../ledger/evm/connector';
 import { asLedger } from '../../ledger/renamed';
 import { GatewayPair, PARTIES, type Party } from './__tests__/gateways';

@@ -4,8 +4,8 @@
  * kept in memory, so a restarted gateway reads the same progress.
  */
 import type { LockRequest } from '../../ledger/connector';
-import { decodeSpec } from '../../trades/journal';
-import type { JournalAction } from '../../store/journal';
+import { decodeSpec } from '../actions';
+import type { JournalAction } from '../../core/journal';
 import type { Trade } from '../../core/trade';
 import { normHex, type HtlcPlan } from './terms';
 

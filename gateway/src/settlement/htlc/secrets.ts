@@ -1,10 +1,10 @@
 /**
  * The leader's HTLC secrets, durable before any lock is journaled: a restart must find the same
- * preimage, or the leader could never claim. Kept in their own table of the gateway database,
- * never on the trade timeline (which operators and auditors read).
+ * preimage, or the leader could never claim. {@link SecretStore} is the port; the gateway's store
+ * keeps them in a table of their own (store/secrets.ts), never on the trade timeline (which
+ * operators and auditors read).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Db } from '../../store/db';
 
 /** A preimage (32 random bytes) and its SHA-256 hashlock, both 0x-hex. */
 export interface HtlcSecret {
@@ -44,27 +44,4 @@ export function isPreimageOf(preimage: string, hashlock: string): boolean {
 export function newSecret(): HtlcSecret {
   const preimage = `0x${randomBytes(32).toString('hex')}`;
   return { preimage, hashlock: hashlockOf(preimage) };
-}
-
-/** A {@link SecretStore} in table `htlc_secrets` of `db` (created if missing). */
-export function createSecretStore(db: Db): SecretStore {
-  db.exec(`CREATE TABLE IF NOT EXISTS htlc_secrets (
-    owner TEXT NOT NULL, trade_id TEXT NOT NULL, preimage TEXT NOT NULL, hashlock TEXT NOT NULL,
-    PRIMARY KEY (owner, trade_id))`);
-  const insert = db.prepare(
-    'INSERT OR IGNORE INTO htlc_secrets (owner, trade_id, preimage, hashlock) VALUES (?, ?, ?, ?)',
-  );
-  const select = db.prepare<[string, string], HtlcSecret>(
-    'SELECT preimage, hashlock FROM htlc_secrets WHERE owner = ? AND trade_id = ?',
-  );
-  return {
-    secretFor(owner, tradeId) {
-      const fresh = newSecret();
-      // Insert-or-ignore then read: a concurrent first use keeps whichever secret was stored first.
-      insert.run(owner, tradeId, fresh.preimage, fresh.hashlock);
-      const stored = select.get(owner, tradeId);
-      if (!stored) throw new Error(`htlc secret of ${owner}/${tradeId} was not stored`);
-      return stored;
-    },
-  };
 }

@@ -2,10 +2,12 @@
  * The timeline steps of the HTLC mode (each one transaction: trade, timeline, audit, through the
  * engine), the lock terms this gateway asks for, and the journaled claim and refund.
  */
-import { CANCEL_REQUESTED_OWN, type SettlementContext, type StepRequest } from '../../trades/engine';
-import type { LedgerName, LockRequest } from '../../ledger/connector';
+import { CANCEL_REQUESTED_OWN } from '../../core/trade';
+import { type SettlementContext, type StepRequest } from '../mode';
+import type { LockRequest } from '../../ledger/connector';
+import type { LedgerName } from '../../core/trade';
 import { LedgerError } from '../../ledger/errors';
-import type { ActionOutcome } from '../../trades/journal';
+import type { ActionOutcome } from '../actions';
 import type { Trade } from '../../core/trade';
 import type { Next } from '../loops';
 import { HTLC_EVENTS, type HtlcProgress, type OwnLock } from './progress';

@@ -5,7 +5,8 @@ import type { LockView } from '../../ledger/connector';
 import { openStore } from '../../store';
 import { instructionOf } from '../../../testing/engine-fakes';
 import type { Trade } from '../../core/trade';
-import { createSecretStore, hashlockOf, isPreimageOf } from './secrets';
+import { createSecretStore } from '../../store/secrets';
+import { hashlockOf, isPreimageOf, newSecret } from './secrets';
 import { assertTimelocks, HtlcConfigError, planOf, verifyLock, type HtlcConfig } from './terms';
 
 const config: HtlcConfig = {
@@ -126,10 +127,10 @@ describe('HTLC terms', () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'dvp-secrets-'));
       const file = path.join(dir, 'g.sqlite');
       let store = openStore(file);
-      const first = createSecretStore(store.db).secretFor('SELLER', 'T-1');
+      const first = createSecretStore(store.db, newSecret).secretFor('SELLER', 'T-1');
       store.close();
       store = openStore(file);
-      const secrets = createSecretStore(store.db);
+      const secrets = createSecretStore(store.db, newSecret);
       expect(secrets.secretFor('SELLER', 'T-1')).toEqual(first);
       expect(secrets.secretFor('SELLER', 'T-2')).not.toEqual(first);
       expect(first.preimage).toMatch(/^0x[0-9a-f]{64}$/);

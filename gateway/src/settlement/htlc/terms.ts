@@ -2,7 +2,8 @@
  * HTLC terms (DESIGN.md 3.1) as pure functions: who leads, which leg each party locks, the
  * timelock rule T_L ≥ T_F + Δ, and the check of a counterparty's lock as read from its ledger.
  */
-import type { LedgerName, LockView } from '../../ledger/connector';
+import type { LockView } from '../../ledger/connector';
+import type { LedgerName } from '../../core/trade';
 import type { Trade } from '../../core/trade';
 import { isHex32 } from './secrets';
 

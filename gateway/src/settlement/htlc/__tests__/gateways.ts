@@ -5,14 +5,16 @@
  */
 import * as path from 'node:path';
 import { createTradeEngine, type TradeEngine } from '../../../trades/engine';
-import type { LedgerConnector, LedgerEvent, LedgerName } from '../../../ledger/connector';
+import type { LedgerConnector, LedgerEvent } from '../../../ledger/connector';
+import type { LedgerName } from '../../../core/trade';
 import { isTerminal } from '../../../core/state-machine';
 import { openStore, type GatewayStore } from '../../../store';
 import { actorOf, instructionOf } from '../../../../testing/engine-fakes';
 import type { Trade, TradeInstruction } from '../../../core/trade';
 import { createHtlcMode, type HtlcMode } from '../driver';
 import { createMessageHub, type MessageHub } from '../../messenger';
-import { createSecretStore } from '../secrets';
+import { createSecretStore } from '../../../store/secrets';
+import { newSecret } from '../secrets';
 import type { HtlcConfig } from '../terms';
 
 export type Party = 'BUYER' | 'SELLER';
@@ -66,7 +68,7 @@ export class GatewayPair {
     const mode = createHtlcMode({
       ...this.#o.config,
       messenger: this.hub.messengerFor(systemActor),
-      secrets: createSecretStore(store.db),
+      secrets: createSecretStore(store.db, newSecret),
       ...(this.#o.now && { now: this.#o.now }),
       pollIntervalMs: this.#o.pollIntervalMs ?? 10,
       ...(this.#o.awaitAffirmation && { awaitAffirmation: true }),

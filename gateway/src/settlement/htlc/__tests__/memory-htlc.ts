@@ -10,7 +10,6 @@ import type {
   EventFollower,
   LedgerConnector,
   LedgerEvent,
-  LedgerName,
   LockOutcome,
   LockRequest,
   LockView,
@@ -19,8 +18,9 @@ import type {
   SendOptions,
   TxOutcome,
 } from '../../../ledger/connector';
+import type { LedgerName } from '../../../core/trade';
 import { LedgerError, type LedgerErrorCode } from '../../../ledger/errors';
-import type { ActionKind } from '../../../store/journal';
+import type { ActionKind } from '../../../core/journal';
 import { isPreimageOf } from '../secrets';
 
 /** Where a send dies, like a killed process; `then` runs first (e.g. stops the gateway). */

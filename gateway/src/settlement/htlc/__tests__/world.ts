@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { LedgerName } from '../../../ledger/connector';
+import type { LedgerName } from '../../../core/trade';
 import type { TradeSide, HtlcConfig } from '../terms';
 import { GatewayPair, PARTIES } from './gateways';
 import { MemoryChain } from './memory-htlc';
