@@ -34,9 +34,9 @@ export type {
   Trade,
   TradeInstruction,
   TradeQuery,
-  TradeService,
   TradeStatus,
 } from './core/trade';
+export type { TradeService } from './trades/ports';
 export type { TradeErrorCode } from './core/errors';
 export { CANCELLED_REASON, createTradeEngine } from './trades/engine';
 export type { CounterpartyNotice, ResumeReport, TradeEngine, TradeEngineOptions } from './trades/engine';

@@ -1,9 +1,12 @@
 /**
- * The gateway process: `loadConfig(process.env)` → store → EVM connector (and the Fabric connector
- * when securities are on Fabric) → trade engine (resumes
- * unfinished work first) → HTTPS API. Logs are JSON lines on stdout. SIGTERM/SIGINT stop the
- * listener, wait for background work and close the database. A bad configuration exits with code
- * 2 and one JSON line on stderr naming every problem; any other start-up failure exits with 1.
+ * The gateway process. Start-up runs in the order of what needs what, each part handed what it
+ * needs, nothing bound late: configuration (`loadConfig(process.env)`) → trust material (anchors,
+ * CRLs, directory) → store → ledger connectors (EVM node checked; Fabric peer when securities are
+ * there) → gateway messaging's outbox → settlement modes → the trade use case (engine + service;
+ * unfinished work resumed first) → messaging's inbox → HTTPS API. Logs are JSON lines on stdout.
+ * SIGTERM/SIGINT stop the listener, wait for background work and close the database. A bad
+ * configuration exits with code 2 and one JSON line on stderr naming every problem; any other
+ * start-up failure exits with 1.
  *
  * Run: `DVP_GATEWAY_CONFIG=<file> npx tsx gateway/src/main.ts` (or `node gateway/dist/main.js`).
  */
@@ -12,28 +15,26 @@ import * as x509 from '@peculiar/x509';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { certificateFingerprint } from '@dvp/certs';
-import { cashTokenAbi } from '@dvp/cash-contracts';
-import { createPublicClient, defineChain, getAddress, http, type Address, type Chain } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
-import { ConfigError, loadConfig, type EvmConfig, type GatewayConfig } from './config/config';
-import { createTradeEngine, type TradeEngine } from './trades/engine';
-import type { LedgerEvent } from './ledger/connector';
-import { createEvmConnector } from './ledger/evm/connector';
+import { createGateway } from './api/server';
+import { ConfigError, loadConfig, type GatewayConfig } from './config/config';
 import { createLogger, type Logger } from './core/log';
 import { createGatewayMetrics } from './core/metrics';
-import type { DirectoryView } from './trust/directory';
-import { createGateway } from './api/server';
-import { openStore, type GatewayStore } from './store';
 import type { Actor } from './core/trade';
-import { createTradeCoordinator } from './trades/coordinator';
-import type { ReceivedMessage } from './messaging/inbox';
+import type { LedgerEvent } from './ledger/connector';
+import { probeEvmNode } from './ledger/evm/connect';
+import { createPeerInbox } from './messaging/inbox';
 import { PeerStore } from './messaging/store';
+import { openStore, type GatewayStore } from './store';
+import { createTradeEngine, type TradeEngine } from './trades/engine';
+import { createTrades } from './trades/service';
+import { loadTrustMaterial, type TrustMaterial } from './trust/material';
 import {
   balanceReader,
   cannotSettle,
   connectorsOf,
   fabricLedger,
   htlcMode,
+  matchingExtraTerms,
   peerOutbox,
   unknownInstrument,
 } from './wiring';
@@ -44,29 +45,6 @@ export interface RunningGateway {
   readonly engine: TradeEngine;
   /** Stops the listener and reload timers, waits for background work, closes the database. */
   close(): Promise<void>;
-}
-
-type RequiredEvm = Required<EvmConfig>;
-
-/** The EVM section the process needs (the config schema leaves it optional for the HTTP layer). */
-function requireEvm(config: GatewayConfig): RequiredEvm {
-  const evm = config.evm;
-  const problems = [
-    ...(evm ? [] : ['evm: is required to run the gateway process (rpcUrl, keyFile, chainId, contracts)']),
-    ...(evm && evm.chainId === undefined ? ['evm.chainId: is required to run the gateway process'] : []),
-    ...(evm && evm.contracts === undefined ? ['evm.contracts: is required to run the gateway process'] : []),
-  ];
-  if (problems.length) throw new ConfigError(problems);
-  return evm as RequiredEvm;
-}
-
-function readEvmKey(file: string): `0x${string}` {
-  const text = readFileSync(file, 'utf8').trim();
-  const hex = text.startsWith('0x') ? text : `0x${text}`;
-  if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) {
-    throw new ConfigError([`evm.keyFile: '${file}' does not hold a 32-byte hex private key`]);
-  }
-  return hex as `0x${string}`;
 }
 
 /** The gateway's own identity (its Fabric `gateway` certificate, else its TLS certificate). */
@@ -80,65 +58,44 @@ function systemActor(config: GatewayConfig): Actor {
   };
 }
 
-/** Checks the node's chain id and reads the token's symbol (the currency reported). */
-async function probeChain(evm: RequiredEvm, chain: Chain): Promise<string> {
-  const client = createPublicClient({ chain, transport: http(evm.rpcUrl, { retryCount: 0, timeout: 10_000 }) });
-  const id = await client.getChainId().catch((err: unknown) => {
-    throw new Error(`EVM node ${evm.rpcUrl} did not answer: ${(err as Error).message}`, { cause: err });
-  });
-  if (id !== evm.chainId) throw new ConfigError([`evm.chainId: is ${evm.chainId} but ${evm.rpcUrl} reports ${id}`]);
-  return client.readContract({ address: getAddress(evm.contracts.token), abi: cashTokenAbi, functionName: 'symbol' });
-}
-
 /** Starts everything from `env`; throws {@link ConfigError} on a bad configuration. */
 export async function runGateway(env: Readonly<Record<string, string | undefined>>): Promise<RunningGateway> {
   const config = loadConfig(env);
-  const evm = requireEvm(config);
   const logger = createLogger({ level: config.log.level, base: { party: config.partyId } });
-  const account = privateKeyToAccount(readEvmKey(evm.keyFile));
-  const chain = defineChain({
-    id: evm.chainId,
-    name: `evm-${evm.chainId}`,
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [evm.rpcUrl] } },
-  });
-  const currency = evm.currency ?? (await probeChain(evm, chain));
-  if (evm.currency !== undefined) await probeChain(evm, chain);
-  mkdirSync(dirname(config.sqlitePath), { recursive: true, mode: 0o700 });
-  const store = openStore(config.sqlitePath);
+  const trust = await loadTrustMaterial(config, logger);
   try {
-    return await serve(config, evm, { logger, store, chain, account, currency });
+    const evm = await probeEvmNode(config.evm);
+    mkdirSync(dirname(config.sqlitePath), { recursive: true, mode: 0o700 });
+    const store = openStore(config.sqlitePath);
+    try {
+      return await serve(config, { logger, trust, store, evm });
+    } catch (err) {
+      store.close();
+      throw err;
+    }
   } catch (err) {
-    store.close();
+    trust.close();
     throw err;
   }
 }
 
 interface Parts {
   readonly logger: Logger;
+  readonly trust: TrustMaterial;
   readonly store: GatewayStore;
-  readonly chain: Chain;
-  readonly account: ReturnType<typeof privateKeyToAccount>;
-  readonly currency: string;
+  readonly evm: Awaited<ReturnType<typeof probeEvmNode>>;
 }
 
-async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise<RunningGateway> {
-  const { logger, store } = p;
+/** Ledgers, messaging's outbox, settlement modes and the trade use case, in that order. */
+function build(config: GatewayConfig, p: Parts) {
+  const { logger, store, trust } = p;
+  const directory = trust.directory;
+  const connector = p.evm.connect(store.followers);
   const fabric = fabricLedger(config, store);
-  const connector = createEvmConnector({
-    rpcUrl: evm.rpcUrl,
-    chain: p.chain,
-    account: p.account,
-    contracts: { htlc: getAddress(evm.contracts.htlc) as Address, escrow: getAddress(evm.contracts.escrow) as Address },
-    followers: store.followers,
-  });
-  // The directory is loaded by the HTTP layer; everything below asks for it late.
-  const late: { directory?: DirectoryView } = {};
-  const directory = (): DirectoryView | undefined => late.directory;
   const peers = new PeerStore(store.db);
-  const outbox = config.peers && peerOutbox({ ...config, peers: config.peers }, { store, peers, directory, logger });
+  const outbox = config.peers && peerOutbox({ ...config, peers: config.peers }, { store, peers, trust, logger });
   if (!outbox) logger.warn('gateway messaging is off (no "peers" section): trades stay unmatched');
-  const cash = { token: evm.contracts.token, currency: p.currency };
+  const cash = { token: p.evm.token, currency: p.evm.currency };
   const htlc =
     config.settlement &&
     outbox &&
@@ -147,53 +104,58 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
   const engine = createTradeEngine({
     store,
     metrics,
-    cannotSettle: cannotSettle(config, p.currency),
+    cannotSettle: cannotSettle(config, p.evm.currency),
     ...(fabric && { unknownInstrument: unknownInstrument(fabric) }),
     systemActor: systemActor(config),
     modes: htlc ? [htlc] : [],
     connectors: connectorsOf(config, connector, fabric?.connector),
-    isKnownParty: (party) => late.directory?.has(party) ?? false,
+    isKnownParty: (party) => directory.has(party),
     onError: (err, context) => logger.error('settlement work failed', { ...context, error: err }),
   });
-  const coordinator =
-    outbox &&
-    createTradeCoordinator({
-      self: config.partyId,
-      engine,
-      store: peers,
-      outbox,
-      // Both gateways must agree on who holds the secret: compared like a matching field.
-      extraTerms: (i) => (i.mode === 'htlc' && config.settlement ? { htlcLeader: config.settlement.leader } : {}),
-      onError: (err, c) => logger.warn('trade messaging failed', { ...c, error: err }),
-    });
-  const balances = balanceReader(config, evm.contracts.token, {
-    evm: connector,
-    fabric,
-    store,
-    currency: p.currency,
-    directory: () => late.directory,
+  const trades = createTrades({
+    self: config.partyId,
+    engine,
+    terms: store.terms,
+    ...(outbox && { channel: outbox }),
+    extraTerms: matchingExtraTerms(config),
+    onError: (err, c) => logger.warn('trade messaging failed', { ...c, error: err }),
   });
-  // Built (directory loaded) before anything resumes, so resumed trades find their parties.
+  const balances = balanceReader(config, { evm: connector, fabric, store, cash, directory });
+  const inbox =
+    outbox &&
+    createPeerInbox({
+      self: config.partyId,
+      store: peers,
+      verifyPeer: trust.identity.verifyPeer,
+      handle: (m) => trades.handle(m),
+    });
+  return { connector, fabric, outbox, htlc, metrics, engine, trades, balances, inbox };
+}
+
+async function serve(config: GatewayConfig, p: Parts): Promise<RunningGateway> {
+  const { logger } = p;
+  const { connector, fabric, outbox, htlc, metrics, engine, trades, balances, inbox } = build(config, p);
   const gateway = await createGateway({
     config,
-    trades: coordinator ?? engine,
+    trust: p.trust,
+    trades,
     balances,
     logger,
     metrics,
-    ...(coordinator && { peer: { store: peers, handle: (m: ReceivedMessage) => coordinator.handle(m) } }),
+    ...(inbox && { peer: inbox }),
   });
-  late.directory = gateway.directory;
-  const onEvent = (event: LedgerEvent) => engine.onLedgerEvent(event);
+  const onEvent = (event: LedgerEvent): Promise<void> => engine.onLedgerEvent(event);
   const followers = [connector.follow('htlc', onEvent), ...(fabric ? [fabric.connector.follow('htlc', onEvent)] : [])];
   /** Stops everything that may still write to the store, in dependency order; the store last. */
   const stopAll = async (): Promise<void> => {
     await gateway.close();
     await Promise.all(followers.map((f) => f.stop()));
-    await coordinator?.close();
+    await trades.close();
     await htlc?.close();
     await outbox?.close();
     await engine.idle();
     fabric?.close();
+    p.trust.close();
   };
   try {
     const resumed = await engine.resume();
@@ -207,7 +169,7 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
     });
     const { url } = await gateway.listen();
     outbox?.start();
-    await coordinator?.start();
+    await trades.start();
     for (const f of followers)
       f.start(1000, (err) => logger.warn('ledger event follower failed; retrying', { stream: f.stream, error: err }));
     return {
@@ -215,7 +177,7 @@ async function serve(config: GatewayConfig, evm: RequiredEvm, p: Parts): Promise
       engine,
       close: async () => {
         await stopAll();
-        store.close();
+        p.store.close();
       },
     };
   } catch (err) {

@@ -1,13 +1,14 @@
 /**
- * Builds the gateway process's settlement parts from its config: the outbox of gateway messaging
- * (signed with the `peers` identity, delivered over mutual TLS), the HTLC mode with the legs'
- * ledgers, assets and parties' ledger addresses, and the connectors by ledger name. Kept apart
- * from main.ts so the process file only orders start-up and shutdown.
+ * Builds the gateway process's parts from its config and its loaded trust material: the outbox of
+ * gateway messaging (signed with the `peers` identity, delivered over mutual TLS), the HTLC mode
+ * with the legs' ledgers, assets and parties' ledger addresses, the connectors by ledger name and
+ * the balance reader. Kept apart from main.ts so the process file only orders start-up and shutdown.
  */
 import { readFileSync } from 'node:fs';
 import { createLedgerBalanceReader } from './trades/balances';
 import { ConfigError, type GatewayConfig, type PeersConfig, type SettlementConfig } from './config/config';
 import type { DirectoryView } from './trust/directory';
+import type { TrustMaterial } from './trust/material';
 import type { LedgerConnector } from './ledger/connector';
 import type { LedgerName } from './core/trade';
 import { connectFabricLedger, type FabricLedger } from './ledger/fabric/connect';
@@ -25,34 +26,31 @@ import type { BalanceReader } from './trades/balances';
 import { type TradeInstruction } from './core/trade';
 import { TradeError } from './core/errors';
 
-/** The directory as known once the HTTP layer has loaded it. */
-export type LateDirectory = () => DirectoryView | undefined;
-
 /** The outbox of gateway messaging over HTTPS with mutual TLS. */
 export function peerOutbox(
   config: GatewayConfig & { readonly peers: PeersConfig },
   parts: {
     readonly store: GatewayStore;
     readonly peers: PeerStore;
-    readonly directory: LateDirectory;
+    readonly trust: TrustMaterial;
     readonly logger: Logger;
   },
 ): PeerOutbox {
   const { peers } = config;
+  const { directory, anchors } = parts.trust;
   const cert = readFileSync(peers.certFile, 'utf8');
   const key = readFileSync(peers.keyFile, 'utf8');
-  const anchors = config.trustAnchors.map((a) => ({ mspId: a.mspId, pem: readFileSync(a.certFile, 'utf8') }));
   return createPeerOutbox({
     self: config.partyId,
     store: parts.peers,
     transaction: parts.store.transaction,
     signer: peerSigner(cert, key),
     transport: httpsPeerTransport({
-      urlOf: (party) => peers.urls[party] ?? parts.directory()?.entry(party)?.gatewayUrl,
+      urlOf: (party) => peers.urls[party] ?? directory.entry(party)?.gatewayUrl,
       cert,
       key,
       caOf: (party) => {
-        const mspId = parts.directory()?.entry(party)?.mspId;
+        const mspId = directory.entry(party)?.mspId;
         const pems = anchors.filter((a) => a.mspId === mspId).map((a) => a.pem);
         return mspId === undefined ? undefined : pems;
       },
@@ -95,11 +93,16 @@ export function cannotSettle(config: GatewayConfig, currency: string): (i: Trade
   };
 }
 
+/** Settlement terms both gateways must share, compared like matching fields: who holds the HTLC secret. */
+export function matchingExtraTerms(config: GatewayConfig): (i: TradeInstruction) => Readonly<Record<string, string>> {
+  return (i) => (i.mode === 'htlc' && config.settlement ? { htlcLeader: config.settlement.leader } : {});
+}
+
 /** What the HTLC mode needs besides its config. */
 export interface HtlcParts {
   readonly store: GatewayStore;
   readonly messenger: PeerOutbox;
-  readonly directory: LateDirectory;
+  readonly directory: DirectoryView;
   /** Cash token address and the currency (token symbol) it stands for. */
   readonly cash: { readonly token: string; readonly currency: string };
   readonly logger: Logger;
@@ -116,7 +119,7 @@ export function htlcMode(config: GatewayConfig, settlement: SettlementConfig, pa
       deltaSeconds: settlement.deltaSeconds,
     },
     addressOf: (party, ledger) => {
-      const entry = parts.directory()?.entry(party);
+      const entry = parts.directory.entry(party);
       // Securities on Fabric are held by the party's gateway identity account (directory `fabricAccount`).
       const address = ledger === 'fabric' && !instruments ? entry?.fabricAccount : entry?.evmAddress;
       if (address === undefined) throw new Error(`party '${party}' has no ${ledger} account in the directory`);
@@ -193,29 +196,29 @@ function securitiesUnavailable(config: GatewayConfig): string {
 /** The process's balance reader: cash on the EVM; securities on Fabric, on the stand-in, or unavailable. */
 export function balanceReader(
   config: GatewayConfig,
-  cashToken: string,
   parts: {
     readonly evm: LedgerConnector;
     readonly fabric: FabricLedger | undefined;
     readonly store: GatewayStore;
-    readonly currency: string;
-    readonly directory: LateDirectory;
+    /** Cash token address and the currency (token symbol) it stands for. */
+    readonly cash: { readonly token: string; readonly currency: string };
+    readonly directory: DirectoryView;
   },
 ): BalanceReader {
   const { fabric, directory } = parts;
   const tokens = standInTokens(config);
   return createLedgerBalanceReader({
     evm: parts.evm,
-    token: cashToken,
-    currency: parts.currency,
+    token: parts.cash.token,
+    currency: parts.cash.currency,
     store: parts.store,
-    evmAddressOf: (party) => directory()?.entry(party)?.evmAddress,
+    evmAddressOf: (party) => directory.entry(party)?.evmAddress,
     securitiesUnavailable: securitiesUnavailable(config),
     ...(tokens && { securityTokens: tokens }),
     ...(fabric && {
       fabric: {
         connector: fabric.connector,
-        accountOf: (party: string) => directory()?.entry(party)?.fabricAccount,
+        accountOf: (party: string) => directory.entry(party)?.fabricAccount,
         holdings: (account: string) => fabric.connector.holdings(account),
       },
     }),

@@ -14,8 +14,8 @@ import {
   type Trade,
   type TradeInstruction,
   type TradeQuery,
-  type TradeService,
 } from '../src/core/trade';
+import { type TradeService } from '../src/trades/ports';
 import { TradeError } from '../src/core/errors';
 
 const FINAL = new Set(['settled', 'cancelled', 'failed']);

@@ -1,6 +1,6 @@
 /**
- * Puts the pieces together: reads the certificates, CRLs and directory named in the config,
- * builds the app and serves it over HTTPS with mutual TLS. The TLS layer requests a client
+ * The HTTPS surface: over the trust material (loaded by the process, or here from the config when
+ * none is given), builds the app and serves it over HTTPS with mutual TLS. The TLS layer requests a client
  * certificate but does not reject one (`rejectUnauthorized: false`): identity.ts checks it for
  * every request and answers 401/403 with a reason instead of a TLS reset.
  */
@@ -9,16 +9,15 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
 import type { GatewayConfig } from '../config/config';
-import { createDirectoryStore, type DirectoryStore, type DirectoryView } from '../trust/directory';
-import { createIdentityVerifier, trustAnchor, type TrustAnchor } from '../trust/identity';
+import type { DirectoryView } from '../trust/directory';
+import type { TrustAnchor } from '../trust/identity';
+import { loadTrustMaterial, type TrustMaterial } from '../trust/material';
 import { createLogger, type Logger } from '../core/log';
 import { createGatewayMetrics, type GatewayMetrics } from '../core/metrics';
 import { openApiDocument } from './openapi';
-import { createRevocationStore, type RevocationStore } from '../trust/revocation';
 import type { BalanceReader } from '../trades/balances';
-import { createPeerInbox, type ReceivedMessage } from '../messaging/inbox';
-import type { PeerStore } from '../messaging/store';
-import type { TradeService } from '../core/trade';
+import type { PeerInbox } from '../messaging/inbox';
+import type { TradeService } from '../trades/ports';
 
 /** What the gateway needs besides its config: the engine and the balance reader. */
 export interface GatewayDependencies {
@@ -31,8 +30,13 @@ export interface GatewayDependencies {
   readonly metrics?: GatewayMetrics;
   /** Clock for certificate and deadline checks; default the system clock. */
   readonly now?: () => Date;
-  /** Gateway messaging: where accepted chains are kept and who acts on a message. */
-  readonly peer?: { readonly store: PeerStore; readonly handle: (message: ReceivedMessage) => Promise<void> };
+  /**
+   * Anchors, CRLs, directory and identity checks, loaded by the process before anything else;
+   * default: loaded here from `config` (and then closed with the gateway).
+   */
+  readonly trust?: TrustMaterial;
+  /** Receives other gateways' messages; absent when gateway messaging is not configured. */
+  readonly peer?: PeerInbox;
 }
 
 /** A gateway built but not necessarily listening. */
@@ -47,39 +51,6 @@ export interface Gateway {
   listen(): Promise<{ readonly url: string; readonly port: number }>;
   /** Stops listening (open connections are closed) and stops the reload timers. */
   close(): Promise<void>;
-}
-
-function loadAnchors(config: GatewayConfig): TrustAnchor[] {
-  return config.trustAnchors.map((a) => {
-    try {
-      return trustAnchor(a.mspId, readFileSync(a.certFile, 'utf8'));
-    } catch (err) {
-      throw new Error(`trust anchor '${a.certFile}': ${(err as Error).message}`, { cause: err });
-    }
-  });
-}
-
-async function loadStores(config: GatewayConfig, anchors: TrustAnchor[], logger: Logger) {
-  const revocation: RevocationStore = await createRevocationStore({
-    files: config.crl.files,
-    anchors,
-    reloadIntervalMs: config.crl.reloadIntervalSeconds * 1000,
-    requireForEveryAnchor: config.crl.requireForEveryAnchor,
-    logger,
-  });
-  let directory: DirectoryStore;
-  try {
-    directory = createDirectoryStore({
-      file: config.directory.file,
-      authorityKeyPem: readFileSync(config.directory.authorityKeyFile, 'utf8'),
-      reloadIntervalMs: config.directory.reloadIntervalSeconds * 1000,
-      logger,
-    });
-  } catch (err) {
-    revocation.close();
-    throw err;
-  }
-  return { revocation, directory };
 }
 
 function httpsServer(
@@ -110,18 +81,9 @@ export async function createGateway(deps: Readonly<GatewayDependencies>): Promis
   const logger = deps.logger ?? createLogger({ level: config.log.level, base: { party: config.partyId } });
   const metrics = deps.metrics ?? createGatewayMetrics();
   const now = deps.now ?? (() => new Date());
-  const anchors = loadAnchors(config);
-  const { revocation, directory } = await loadStores(config, anchors, logger);
-  const identity = createIdentityVerifier({ anchors, revocation, directory, servedParty: config.partyId, now });
-  const peer =
-    deps.peer &&
-    createPeerInbox({
-      self: config.partyId,
-      store: deps.peer.store,
-      verifyPeer: identity.verifyPeer,
-      handle: deps.peer.handle,
-      now,
-    });
+  const trust = deps.trust ?? (await loadTrustMaterial(config, logger, now));
+  const { anchors, revocation, directory, identity } = trust;
+  const { peer } = deps;
   // Handlers still running at close (e.g. a gateway message being acted on) are waited for.
   const running = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>): void => {
@@ -152,14 +114,10 @@ export async function createGateway(deps: Readonly<GatewayDependencies>): Promis
     metrics,
     anchorsPem: anchors.map((a) => a.pem),
     directory,
-    reload: async () => {
-      directory.reload();
-      await revocation.reload();
-    },
+    reload: () => trust.reload(),
     listen: () => listen(server, config, logger),
     close: async () => {
-      revocation.close();
-      directory.close();
+      if (!deps.trust) trust.close();
       await closeServer(server);
       await Promise.allSettled([...running]);
     },

@@ -102,20 +102,6 @@ export interface SubmitResult {
   readonly replayed: boolean;
 }
 
-export interface TradeService {
-  /**
-   * Records an instruction once per idempotency key: same key + same instruction returns the
-   * first result (`replayed: true`); same key + a different instruction throws
-   * `IDEMPOTENCY_CONFLICT`. Safe under concurrent calls with the same key.
-   */
-  submit(actor: Actor, idempotencyKey: string, instruction: TradeInstruction): Promise<SubmitResult>;
-  /** A trade owned by `party`, or `TRADE_NOT_FOUND` (also when it belongs to another party). */
-  get(party: string, tradeId: string): Promise<Trade>;
-  list(party: string, query: TradeQuery): Promise<readonly Trade[]>;
-  cancel(actor: Actor, tradeId: string): Promise<Trade>;
-  audit(query: AuditQuery): Promise<AuditPage>;
-}
-
 /** The two ledgers a gateway talks to. */
 export type LedgerName = 'fabric' | 'evm';
 

@@ -4,7 +4,7 @@
  * messages queued again at start.
  */
 import { actorOf } from '../../testing/engine-fakes';
-import { MATCH_EVENTS } from '../trades/coordinator';
+import { MATCH_EVENTS } from '../trades/service';
 import { peerSigner, signEnvelope, type PeerEnvelope } from './envelope';
 import { PeerPair } from './__tests__/pair';
 
@@ -58,7 +58,7 @@ describe('gateway messaging under attack and across crashes', () => {
     await pair.settle();
     expect(await pair.status('SELLER', 'X-1')).toBe('matched');
     expect(await pair.events('SELLER', 'X-1')).not.toContain('cancel_requested_counterparty');
-    expect(pair.side('SELLER').peers.terms('SELLER', 'X-1', 'BUYER')?.state).toBe('active');
+    expect(pair.side('SELLER').store.terms.get('SELLER', 'X-1', 'BUYER')?.state).toBe('active');
   });
 
   it('refuses a signer field with a key appended to the certificate', async () => {
@@ -128,7 +128,7 @@ describe('gateway messaging under attack and across crashes', () => {
     await pair.side('BUYER').engine.cancel(actorOf('BUYER', 'trader'), 'K-2'); // the process dies before sending
     expect(await pair.status('BUYER', 'K-2')).toBe('matched');
     await pair.restart('BUYER');
-    await pair.side('BUYER').coordinator.start();
+    await pair.side('BUYER').trades.start();
     await pair.settle();
     expect(await pair.events('SELLER', 'K-2')).toContain('cancel_requested_counterparty');
   });
@@ -144,7 +144,7 @@ describe('gateway messaging under attack and across crashes', () => {
         .map((m) => m.envelope.type),
     ).toEqual(['proposal']);
     await pair.restart('BUYER');
-    await pair.side('BUYER').coordinator.start();
+    await pair.side('BUYER').trades.start();
     await pair.settle();
     expect(
       pair
@@ -155,7 +155,7 @@ describe('gateway messaging under attack and across crashes', () => {
       ['proposal', 'delivered'],
       ['cancel', 'delivered'],
     ]);
-    expect(pair.side('SELLER').peers.terms('SELLER', 'K-1', 'BUYER')?.state).toBe('withdrawn');
+    expect(pair.side('SELLER').store.terms.get('SELLER', 'K-1', 'BUYER')?.state).toBe('withdrawn');
   });
 
   it('refuses a party’s proposals beyond the cap of those waiting for an instruction here (429)', async () => {

@@ -4,7 +4,7 @@
  * cancel on both sides, the unmatched deadline, and every reason a message is refused.
  */
 import { actorOf } from '../../testing/engine-fakes';
-import { MATCH_EVENTS } from '../trades/coordinator';
+import { MATCH_EVENTS } from '../trades/service';
 import { envelopeHash, peerSigner, signatureValid, signEnvelope, type PeerEnvelope } from './envelope';
 import { DEADLINE, PeerPair } from './__tests__/pair';
 
@@ -80,7 +80,7 @@ describe('matching', () => {
       expect(Object.keys(failed[0]?.detail ?? {}).sort()).toEqual(['amount', 'quantity']);
     }
     pair.nowSeconds = DEADLINE;
-    for (const side of ['BUYER', 'SELLER'] as const) await pair.side(side).coordinator.start();
+    for (const side of ['BUYER', 'SELLER'] as const) await pair.side(side).trades.start();
     await pair.settle();
     for (const side of ['BUYER', 'SELLER'] as const) {
       const trade = await pair.side(side).engine.get(side, 'M-2');
@@ -118,9 +118,9 @@ describe('cancel', () => {
   it('before matching: one side cancels alone and its proposal is withdrawn on the other side', async () => {
     await pair.instruct('BUYER', 'C-1');
     await pair.settle();
-    await pair.side('BUYER').coordinator.cancel(actorOf('BUYER', 'trader'), 'C-1');
+    await pair.side('BUYER').trades.cancel(actorOf('BUYER', 'trader'), 'C-1');
     await pair.settle();
-    expect(pair.side('SELLER').peers.terms('SELLER', 'C-1', 'BUYER')?.state).toBe('withdrawn');
+    expect(pair.side('SELLER').store.terms.get('SELLER', 'C-1', 'BUYER')?.state).toBe('withdrawn');
     await pair.instruct('SELLER', 'C-1');
     await pair.settle();
     expect(await pair.status('BUYER', 'C-1')).toBe('cancelled');
@@ -131,11 +131,11 @@ describe('cancel', () => {
     await pair.instruct('BUYER', 'C-2');
     await pair.instruct('SELLER', 'C-2');
     await pair.settle();
-    await pair.side('BUYER').coordinator.cancel(actorOf('BUYER', 'trader'), 'C-2');
+    await pair.side('BUYER').trades.cancel(actorOf('BUYER', 'trader'), 'C-2');
     await pair.settle();
     expect(await pair.status('BUYER', 'C-2')).toBe('matched');
     expect(await pair.events('SELLER', 'C-2')).toContain('cancel_requested_counterparty');
-    await pair.side('SELLER').coordinator.cancel(actorOf('SELLER', 'trader'), 'C-2');
+    await pair.side('SELLER').trades.cancel(actorOf('SELLER', 'trader'), 'C-2');
     await pair.settle();
     expect(await pair.status('SELLER', 'C-2')).toBe('cancelled');
     expect(await pair.status('BUYER', 'C-2')).toBe('cancelled');

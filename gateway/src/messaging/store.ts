@@ -1,11 +1,10 @@
 /**
  * Durable records of gateway messaging (tables of migration 2): the outbox (every message this
  * gateway will send, signed once and resent byte for byte until delivered), the inbox (the last
- * accepted link of each incoming chain, and every accepted hash) and the counterparty's trade
- * terms as proposed.
+ * accepted link of each incoming chain, and every accepted hash). The counterparty's proposed
+ * terms are the trade use case's, in store/terms.ts.
  */
 import type { Db } from '../store/db';
-import type { Actor } from '../core/trade';
 import { GENESIS_HASH, type PeerEnvelope } from './envelope';
 
 /** One outgoing message. */
@@ -20,17 +19,6 @@ export interface OutboxEntry {
   readonly attempts: number;
 }
 
-/** The counterparty's terms of a trade, as its gateway proposed them. */
-export interface CounterpartyTerms {
-  readonly owner: string;
-  readonly tradeId: string;
-  readonly from: string;
-  readonly terms: Readonly<Record<string, string>>;
-  /** The verified signer of the proposal. */
-  readonly actor: Actor;
-  readonly state: 'active' | 'withdrawn';
-}
-
 interface OutboxRow {
   owner: string;
   to_party: string;
@@ -40,15 +28,6 @@ interface OutboxRow {
   hash: string;
   state: 'pending' | 'delivered';
   attempts: number;
-}
-
-interface TermsRow {
-  owner: string;
-  trade_id: string;
-  from_party: string;
-  terms: string;
-  actor: string;
-  state: 'active' | 'withdrawn';
 }
 
 const outboxEntry = (r: OutboxRow): OutboxEntry => ({
@@ -196,54 +175,5 @@ export class PeerStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(e.to, e.from, e.tradeId, e.seq, e.type, hash, signerFingerprint, JSON.stringify(e), at);
-  }
-
-  /** Stores (or replaces) the terms `t.from` proposed; each sending party has its own row. */
-  putTerms(t: Omit<CounterpartyTerms, 'state'>, at: string): void {
-    this.#db
-      .prepare(
-        `INSERT INTO counterparty_terms (owner, trade_id, from_party, terms, actor, state, received_at)
-         VALUES (?, ?, ?, ?, ?, 'active', ?)
-         ON CONFLICT (owner, trade_id, from_party) DO UPDATE SET
-           terms = excluded.terms, actor = excluded.actor, state = 'active', received_at = excluded.received_at`,
-      )
-      .run(t.owner, t.tradeId, t.from, JSON.stringify(t.terms), JSON.stringify(t.actor), at);
-  }
-
-  /** The terms `from` proposed for the trade. */
-  terms(owner: string, tradeId: string, from: string): CounterpartyTerms | undefined {
-    const row = this.#db
-      .prepare<[string, string, string], TermsRow>(
-        'SELECT * FROM counterparty_terms WHERE owner = ? AND trade_id = ? AND from_party = ?',
-      )
-      .get(owner, tradeId, from);
-    if (!row) return undefined;
-    return {
-      owner: row.owner,
-      tradeId: row.trade_id,
-      from: row.from_party,
-      terms: JSON.parse(row.terms) as Record<string, string>,
-      actor: JSON.parse(row.actor) as Actor,
-      state: row.state,
-    };
-  }
-
-  /** Active proposals of `from` for trades this gateway has no instruction for (yet). */
-  unmatchedProposals(owner: string, from: string): number {
-    const row = this.#db
-      .prepare<[string, string], { n: number }>(
-        `SELECT COUNT(*) AS n FROM counterparty_terms c
-         LEFT JOIN trades t ON t.owner = c.owner AND t.trade_id = c.trade_id
-         WHERE c.owner = ? AND c.from_party = ? AND c.state = 'active' AND t.trade_id IS NULL`,
-      )
-      .get(owner, from);
-    return row?.n ?? 0;
-  }
-
-  /** Withdraws what `from` proposed (only its own proposal). */
-  withdrawTerms(owner: string, tradeId: string, from: string): void {
-    this.#db
-      .prepare(`UPDATE counterparty_terms SET state = 'withdrawn' WHERE owner = ? AND trade_id = ? AND from_party = ?`)
-      .run(owner, tradeId, from);
   }
 }

@@ -7,12 +7,14 @@ import { openDatabase, type Db, type OpenDatabaseOptions } from './db';
 import { FollowerStore } from './followers';
 import { ActionJournal } from './journal';
 import { TradeStore } from './trades';
+import { CounterpartyTermsStore } from './terms';
 
 export { openDatabase, schemaVersion, type Db, type OpenDatabaseOptions } from './db';
 export { MIGRATIONS, type Migration } from './migrations';
 export { TradeStore, type StoredTrade, type CancelSide, type IdempotencyRecord } from './trades';
 export { ActionJournal, type ActionIntent, type PreparedSend } from './journal';
 export { FollowerStore } from './followers';
+export { CounterpartyTermsStore, type CounterpartyTerms } from './terms';
 
 /** Everything stored in one database file. */
 export interface GatewayStore {
@@ -21,6 +23,8 @@ export interface GatewayStore {
   readonly audit: AuditLog;
   readonly journal: ActionJournal;
   readonly followers: FollowerStore;
+  /** The counterparty's proposed terms of each trade (matching). */
+  readonly terms: CounterpartyTermsStore;
   /** Runs `fn` in one immediate (write-locked) transaction; nested calls become savepoints. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -42,6 +46,7 @@ export function openStore(file: string, options: Readonly<OpenStoreOptions> = {}
     audit: createAuditLog(db, now),
     journal: new ActionJournal(db, now),
     followers: new FollowerStore(db, now),
+    terms: new CounterpartyTermsStore(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
     close: () => db.close(),
   };

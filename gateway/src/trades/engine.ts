@@ -22,9 +22,9 @@ import {
   type Trade,
   type TradeInstruction,
   type TradeQuery,
-  type TradeService,
   type TradeStatus,
 } from '../core/trade';
+import { type TradeService } from './ports';
 import { TradeError } from '../core/errors';
 
 /** Reason code of a cancellation (sese.024 `CANC`). */

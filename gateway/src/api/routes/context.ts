@@ -5,7 +5,8 @@
 import type { DirectoryView } from '../../trust/directory';
 import type { GatewayMetrics } from '../../core/metrics';
 import type { PeerInbox } from '../../messaging/inbox';
-import type { Actor, TradeService } from '../../core/trade';
+import type { Actor } from '../../core/trade';
+import type { TradeService } from '../../trades/ports';
 import type { BalanceReader } from '../../trades/balances';
 import type { ValidatedRequest } from './validate';
 

@@ -1,5 +1,5 @@
 /**
- * Test-only: two gateways' messaging stacks (store, engine, outbox, inbox, coordinator) in one
+ * Test-only: two gateways' messaging stacks (store, engine, outbox, inbox, trades) in one
  * process, joined by an in-process transport that calls the other side's inbox as the HTTP route
  * would (a DvpError → the status and code the route answers). Certificates are real P-256
  * certificates from an in-memory CA; `verifyPeer` maps a certificate to the actor it was issued
@@ -14,7 +14,7 @@ import { openStore, type GatewayStore } from '../../store';
 import { actorOf, instructionOf, tempDbFile } from '../../../testing/engine-fakes';
 import { createLocalCa, type CertAndKey, type LocalCa } from '../../../testing/pki';
 import type { Actor, Trade, TradeInstruction } from '../../core/trade';
-import { createTradeCoordinator, type TradeCoordinator } from '../../trades/coordinator';
+import { createTrades, type Trades } from '../../trades/service';
 import { peerSigner, type PeerEnvelope } from '../envelope';
 import { createPeerInbox, type PeerInbox } from '../inbox';
 import { createPeerOutbox, type DeliveryResult, type PeerOutbox } from '../outbox';
@@ -33,7 +33,7 @@ export interface PeerSide {
   readonly engine: TradeEngine;
   readonly outbox: PeerOutbox;
   readonly inbox: PeerInbox;
-  readonly coordinator: TradeCoordinator;
+  readonly trades: Trades;
   /** The gateway identity that signs this side's messages. */
   readonly identity: CertAndKey;
   readonly gatewayActor: Actor;
@@ -66,7 +66,7 @@ export class PeerPair {
   readonly down = new Set<Side>();
   readonly ids = new Identities();
   readonly #files = [tempDbFile(), tempDbFile()];
-  /** Unix seconds seen by the coordinators' deadline sweep. */
+  /** Unix seconds seen by the trade services' deadline sweep. */
   nowSeconds = Math.floor(Date.now() / 1000);
 
   /** Settlement terms each side adds to its matching terms (e.g. who leads the HTLC). */
@@ -94,7 +94,7 @@ export class PeerPair {
       settlementDeadline: DEADLINE,
       ...overrides,
     });
-    const { trade } = await this.side(side).coordinator.submit(actorOf(side, 'trader'), `k-${tradeId}`, ins);
+    const { trade } = await this.side(side).trades.submit(actorOf(side, 'trader'), `k-${tradeId}`, ins);
     return trade;
   }
 
@@ -133,14 +133,14 @@ export class PeerPair {
         // Forced: a test does not wait out the backoff of an earlier failed attempt.
         for (const c of s.peers.dueChains('9999')) await s.outbox.flush(c.to, c.tradeId, true);
       }
-      for (const s of this.sides.values()) await s.coordinator.idle();
+      for (const s of this.sides.values()) await s.trades.idle();
     }
   }
 
   /** Closes a side's stack and opens a new one on the same database (a process restart). */
   async restart(s: Side): Promise<PeerSide> {
     const old = this.side(s);
-    await old.coordinator.close();
+    await old.trades.close();
     await old.outbox.close();
     old.store.close();
     const file = (this.#files[s === 'BUYER' ? 0 : 1] as { file: string }).file;
@@ -151,7 +151,7 @@ export class PeerPair {
 
   async close(): Promise<void> {
     for (const s of this.sides.values()) {
-      await s.coordinator.close();
+      await s.trades.close();
       await s.outbox.close();
       s.store.close();
     }
@@ -170,11 +170,11 @@ export class PeerPair {
       transport: { deliver: (to, e) => this.deliver(side, to as Side, e) },
     });
     const extra = this.extraTerms[side];
-    const coordinator = createTradeCoordinator({
+    const trades = createTrades({
       self: side,
       engine,
-      store: peers,
-      outbox,
+      terms: store.terms,
+      channel: outbox,
       now: () => this.nowSeconds,
       maxWaitingProposals: 3,
       ...(extra && { extraTerms: () => extra }),
@@ -183,8 +183,8 @@ export class PeerPair {
       self: side,
       store: peers,
       verifyPeer: this.ids.verifyPeer,
-      handle: (m) => coordinator.handle(m),
+      handle: (m) => trades.handle(m),
     });
-    return { store, peers, engine, outbox, inbox, coordinator, identity, gatewayActor };
+    return { store, peers, engine, outbox, inbox, trades, identity, gatewayActor };
   }
 }

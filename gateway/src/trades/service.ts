@@ -1,6 +1,9 @@
 /**
- * Trades between two gateways: the {@link TradeService} the HTTP layer calls, wrapping the
- * engine with gateway messaging.
+ * The trade use case, the one door behind `POST /v1/trades` whatever the configuration: the
+ * {@link TradeService} the HTTP layer calls and the handler of the counterparty's messages, over
+ * the engine (engine.ts: records, state machine, settlement modes). It reaches the counterparty
+ * through a {@link CounterpartyChannel} (gateway messaging; without it nothing is sent and trades
+ * stay unmatched).
  *
  * - Submit: the instruction is recorded (`received`) and its matching terms are queued as a
  *   `proposal` to the counterparty's gateway (signed, durable, retried until delivered).
@@ -17,22 +20,27 @@
 import { CANCELLABLE } from '../core/state-machine';
 import { canonicalHash } from '../core/canonical';
 import { UNMATCHED_REASON, type TradeEngine } from './engine';
-import { CANCEL_REQUESTED_OWN } from '../core/trade';
 import { matchingTerms, mismatches, type MatchingTerms } from './matching';
-import { AFFIRMED_EVENT } from '../core/trade';
-import { type Actor, type SubmitResult, type Trade, type TradeService } from '../core/trade';
+import { AFFIRMED_EVENT, CANCEL_REQUESTED_OWN, type Actor, type SubmitResult, type Trade } from '../core/trade';
 import { DvpError, TradeError } from '../core/errors';
-import type { ReceivedMessage } from '../messaging/inbox';
-import type { PeerOutbox } from '../messaging/outbox';
-import type { PeerStore } from '../messaging/store';
+import type { CounterpartyTermsStore } from '../store/terms';
+import {
+  NO_COUNTERPARTY_CHANNEL,
+  type CounterpartyChannel,
+  type CounterpartyMessage,
+  type TradeMessageType,
+  type TradeService,
+} from './ports';
 
-/** Options of {@link createTradeCoordinator}. */
-export interface TradeCoordinatorOptions {
+/** Options of {@link createTrades}. */
+export interface TradesOptions {
   /** The party this gateway acts for. */
   readonly self: string;
   readonly engine: TradeEngine;
-  readonly store: PeerStore;
-  readonly outbox: PeerOutbox;
+  /** The counterparty's proposed terms (the gateway store's `terms`). */
+  readonly terms: CounterpartyTermsStore;
+  /** Gateway messaging; default none (nothing is sent, trades stay unmatched). */
+  readonly channel?: CounterpartyChannel;
   /** Settlement terms both sides must share, compared like the matching fields (e.g. the HTLC leader). */
   readonly extraTerms?: (instruction: Trade['instruction']) => Readonly<Record<string, string>>;
   /**
@@ -47,15 +55,15 @@ export interface TradeCoordinatorOptions {
   readonly now?: () => number;
 }
 
-/** The trade service plus the handler of incoming messages. */
-export interface TradeCoordinator extends TradeService {
-  /** Acts on a verified message (the inbox's `handle`). */
-  handle(message: ReceivedMessage): Promise<void>;
+/** The trade service plus the handler of the counterparty's messages and the lifecycle. */
+export interface Trades extends TradeService {
+  /** Acts on a verified message of a counterparty's gateway (the inbox's `handle`). */
+  handle(message: CounterpartyMessage): Promise<void>;
   /** Queues proposals missing after a crash, tries pending matches, starts the timers. */
   start(): Promise<void>;
   /** Resolves when no matching or cancel work is running. */
   idle(): Promise<void>;
-  /** Stops the timers and waits for running work (the outbox is closed by its owner). */
+  /** Stops the timers and waits for running work (the channel is closed by its owner). */
   close(): Promise<void>;
 }
 
@@ -66,19 +74,21 @@ export const MATCH_EVENTS = {
   cancelRefused: 'counterparty_cancel_refused',
 } as const;
 
-/** Creates the coordinator. */
-export function createTradeCoordinator(options: Readonly<TradeCoordinatorOptions>): TradeCoordinator {
-  return new Coordinator(options);
+/** Creates the trade use case over an engine. */
+export function createTrades(options: Readonly<TradesOptions>): Trades {
+  return new TradeDesk(options);
 }
 
-class Coordinator implements TradeCoordinator {
-  readonly #o: Readonly<TradeCoordinatorOptions>;
+class TradeDesk implements Trades {
+  readonly #o: Readonly<TradesOptions>;
+  readonly #channel: CounterpartyChannel;
   readonly #serial = new Map<string, Promise<unknown>>();
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
 
-  constructor(options: Readonly<TradeCoordinatorOptions>) {
+  constructor(options: Readonly<TradesOptions>) {
     this.#o = options;
+    this.#channel = options.channel ?? NO_COUNTERPARTY_CHANNEL;
   }
 
   async submit(actor: Actor, idempotencyKey: string, instruction: Trade['instruction']): Promise<SubmitResult> {
@@ -108,11 +118,11 @@ class Coordinator implements TradeCoordinator {
     });
   }
 
-  async handle(m: ReceivedMessage): Promise<void> {
+  async handle(m: CounterpartyMessage): Promise<void> {
     const { envelope: e, signer } = m;
     if (e.type === 'proposal') {
-      const known = this.#o.store.terms(this.#o.self, e.tradeId, e.from) !== undefined;
-      const waiting = known ? 0 : this.#o.store.unmatchedProposals(this.#o.self, e.from);
+      const known = this.#o.terms.get(this.#o.self, e.tradeId, e.from) !== undefined;
+      const waiting = known ? 0 : this.#o.terms.unmatched(this.#o.self, e.from);
       if (waiting >= (this.#o.maxWaitingProposals ?? 10_000)) {
         throw new TradeError(
           'TOO_MANY_PROPOSALS',
@@ -120,13 +130,10 @@ class Coordinator implements TradeCoordinator {
         );
       }
       const at = new Date().toISOString();
-      this.#o.store.putTerms(
-        { owner: this.#o.self, tradeId: e.tradeId, from: e.from, terms: e.body, actor: signer },
-        at,
-      );
+      this.#o.terms.put({ owner: this.#o.self, tradeId: e.tradeId, from: e.from, terms: e.body, actor: signer }, at);
       return this.#tryMatch(e.tradeId);
     }
-    if (e.type === 'cancel') this.#o.store.withdrawTerms(this.#o.self, e.tradeId, e.from);
+    if (e.type === 'cancel') this.#o.terms.withdraw(this.#o.self, e.tradeId, e.from);
     // Anything else concerns our trade only if it comes from that trade's counterparty; other
     // senders learn nothing (accepted, no effect), not even whether the trade exists.
     const trade = await this.#find(e.tradeId);
@@ -197,10 +204,10 @@ class Coordinator implements TradeCoordinator {
     }
   }
 
-  /** Queues a message and delivers it in the background (the outbox retries on failure). */
-  #send(to: string, tradeId: string, type: 'proposal' | 'affirmation' | 'cancel', body: Record<string, string>): void {
-    this.#o.outbox.queue(to, tradeId, type, body);
-    void this.#o.outbox.flush(to, tradeId).catch((err: unknown) => this.#o.onError?.(err, { tradeId, type }));
+  /** Queues a message and delivers it in the background (the channel retries on failure). */
+  #send(to: string, tradeId: string, type: TradeMessageType, body: Record<string, string>): void {
+    this.#channel.queue(to, tradeId, type, body);
+    void this.#channel.flush(to, tradeId).catch((err: unknown) => this.#o.onError?.(err, { tradeId, type }));
   }
 
   #sendUnmatched(trade: Trade): void {
@@ -247,7 +254,7 @@ class Coordinator implements TradeCoordinator {
     return this.#serialized(tradeId, async () => {
       const trade = await this.#find(tradeId);
       if (!trade || trade.status !== 'received') return;
-      const theirs = this.#o.store.terms(this.#o.self, tradeId, trade.instruction.counterparty);
+      const theirs = this.#o.terms.get(this.#o.self, tradeId, trade.instruction.counterparty);
       if (!theirs || theirs.state !== 'active') return;
       const ours = this.#terms(trade);
       const diff = mismatches(ours, theirs.terms);
@@ -265,7 +272,7 @@ class Coordinator implements TradeCoordinator {
     });
   }
 
-  #affirmed(m: ReceivedMessage): Promise<void> {
+  #affirmed(m: CounterpartyMessage): Promise<void> {
     const { tradeId } = m.envelope;
     return this.#serialized(tradeId, async () => {
       const trade = await this.#find(tradeId);
@@ -286,7 +293,7 @@ class Coordinator implements TradeCoordinator {
     });
   }
 
-  #counterpartyCancel(m: ReceivedMessage): Promise<void> {
+  #counterpartyCancel(m: CounterpartyMessage): Promise<void> {
     const { tradeId } = m.envelope;
     return this.#serialized(tradeId, async () => {
       const trade = await this.#find(tradeId);
@@ -305,7 +312,7 @@ class Coordinator implements TradeCoordinator {
   }
 
   /** Settlement already started (or ended): the counterparty's cancel cannot apply; noted once. */
-  #refused(m: ReceivedMessage, trade: Trade): void {
+  #refused(m: CounterpartyMessage, trade: Trade): void {
     if (trade.timeline.some((s) => s.event === MATCH_EVENTS.cancelRefused)) return;
     const detail = { status: trade.status };
     this.#o.engine.annotate(m.signer, trade.owner, trade.tradeId, { event: MATCH_EVENTS.cancelRefused, detail });
