@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectCa } from './ca-client';
 import { isAlive, startCaServer, stopProcess } from './ca-server';
-import { freePort, startTestCa } from './__tests__/fixtures';
+import { startTestCa } from './__tests__/fixtures';
+import { freePort } from './net';
 
 jest.setTimeout(30_000);
 

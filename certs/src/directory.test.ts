@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { certificateFingerprint, generateKeyPair } from './crypto';
-import { canonicalJson, partyOfCertificate, signDirectory, verifyDirectory, type Directory } from './directory';
+import { canonicalJson } from './canonical';
+import { partyOfCertificate, signDirectory, verifyDirectory, type Directory } from './directory';
 import { makeLocalCa } from './__tests__/fixtures';
 
 const EVM_SELLER = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';

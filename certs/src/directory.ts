@@ -7,6 +7,7 @@ import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { parseCertificateClaims } from './attributes';
 import { certificateFingerprint, signLowS } from './crypto';
 import { CertsError } from './errors';
+import { canonicalJson } from './canonical';
 
 export interface DirectoryEntry {
   readonly mspId: string;
@@ -34,26 +35,6 @@ export interface SignedDirectory {
   /** ECDSA P-256 / SHA-256, DER, base64, over {@link canonicalJson}(directory). */
   readonly signature: string;
   readonly algorithm: 'ES256-DER';
-}
-
-/**
- * Deterministic JSON: object keys sorted by code unit, no whitespace, arrays in order. Rejects what
- * JSON cannot represent faithfully (undefined, functions, non-finite numbers, bigint).
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new CertsError('invalid_input', 'canonical JSON: non-finite number');
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  throw new CertsError('invalid_input', `canonical JSON: unsupported ${typeof value}`);
 }
 
 /** Signs a directory with the authority's private key. */

@@ -34,7 +34,9 @@ export {
 export type { CertificateClaims, IdentityType, Role } from './attributes';
 export { identityRecord, listWallet, loadIdentity, saveIdentity } from './wallet';
 export type { IdentityRecord, WalletIdentity } from './wallet';
-export { canonicalJson, partyOfCertificate, signDirectory, verifyDirectory } from './directory';
+export { partyOfCertificate, signDirectory, verifyDirectory } from './directory';
+export { canonicalHash, canonicalJson, type CanonicalOptions } from './canonical';
+export { freePort } from './net';
 export type { Directory, DirectoryEntry, SignedDirectory } from './directory';
 export { certificateFingerprint, certificateSerialAndAki, generateKeyPair, signLowS } from './crypto';
 export { checkRevocation } from './crl';

@@ -7,7 +7,6 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -24,22 +23,11 @@ import {
   type Enrollment,
   type Role,
 } from '@dvp/certs';
+import { freePort } from '@dvp/certs';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const ALG = { name: 'ECDSA', hash: 'SHA-256' } as const;
-
-/** A free TCP port on 127.0.0.1 (closed again before returning). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** A temp folder, removed by `remove()`. */
 export function tempDir(prefix = 'dvp-gateway-http-'): { readonly dir: string; remove(): void } {

@@ -11,7 +11,7 @@ import { loadIdentity, stopProcess } from '@dvp/certs';
 import { startOrgCa } from './ca';
 import { orgAffiliation, type OrgConfig } from './config';
 import { buildOrgMsp, MSP_FILES, ORG_ADMIN_ID, orgMspLayout } from './msp';
-import { freePort } from './process';
+import { freePort } from '@dvp/certs';
 import type { CaState, FabricOrgMsp } from './state';
 import { expectOrgMsp, ousOf } from './__tests__/msp-checks';
 

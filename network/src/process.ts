@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { isAlive } from '@dvp/certs';
 
 export interface StartedProcess {
@@ -60,18 +60,6 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
       resolve(false);
     });
     socket.once('error', () => resolve(false));
-  });
-}
-
-/** A TCP port free on 127.0.0.1 right now (the probe listener is closed before returning). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
   });
 }
 

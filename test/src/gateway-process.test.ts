@@ -15,7 +15,8 @@ import { writeCrl } from '../../network/src/ca';
 import { updateDirectory } from '../../network/src/directory';
 import { sharedNetwork } from './network';
 import { securitiesLeg, testIsin, type SecuritiesLeg } from './securities-leg';
-import { freePort, GatewayProcess, sleep, walletPem, type Pem, type Res } from './two-banks';
+import { freePort } from '@dvp/certs';
+import { GatewayProcess, sleep, walletPem, type Pem, type Res } from './two-banks';
 
 jest.setTimeout(60_000);
 

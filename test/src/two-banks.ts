@@ -10,7 +10,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { cashTokenAbi, cashTokenBytecode } from '@dvp/cash-contracts';
 import { createPublicClient, createWalletClient, defineChain, getAddress, http, type Address } from 'viem';
@@ -40,15 +39,6 @@ export const walletPem = (net: NetworkState, bank: Bank, name: string): Pem => {
     key: readFileSync(join(wallet, name, 'key.pem'), 'utf8'),
   };
 };
-
-export function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? ok(addr.port) : fail(new Error('no port'))));
-    });
-  });
-}
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

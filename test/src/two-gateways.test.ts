@@ -22,12 +22,12 @@ import { join } from 'node:path';
 import type { Address } from 'viem';
 import { sharedNetwork } from './network';
 import { securitiesLeg, type SecuritiesLeg } from './securities-leg';
+import { freePort } from '@dvp/certs';
 import { beforeHtlcCallIsMined, freezeLeaderBeforeItCanClaim, whenJournaled } from './crash-points';
 import {
   addressOf,
   balanceOf,
   BANKS,
-  freePort,
   GatewayProcess,
   heldByHtlc,
   issue,

@@ -1,22 +1,11 @@
 /** Test helpers: free loopback ports, a real fabric-ca-server in a temp dir, locally made certificates. */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCaServer, stopProcess, type CaServerHandle } from '../ca-server';
 import { FABRIC_ATTRS_OID } from '../attributes';
 import { generateKeyPair, privateKeyToPem, x509 } from '../crypto';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
+import { freePort } from '../net';
 
 export interface TestCa {
   readonly dir: string;

@@ -1,30 +1,14 @@
 /**
- * Deterministic JSON for hashing (idempotency bodies, audit entries): object keys sorted at every
- * depth, no whitespace, `undefined` properties dropped, bigints as decimal strings. The same rule
- * as the securities chaincode's `canonical.ts`, so a hash never depends on property order.
+ * The gateway's canonical JSON for hashing (idempotency bodies, audit entries, message content):
+ * `@dvp/certs`'s one implementation, with bigints (amounts) written as decimal strings, so a hash
+ * never depends on property order.
  */
-import { createHash } from 'node:crypto';
+import { canonicalHash as hash, canonicalJson as json } from '@dvp/certs';
 
-function normalize(value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (Array.isArray(value)) return value.map(normalize);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = normalize(v);
-    }
-    return out;
-  }
-  return value;
-}
+const GATEWAY = { bigint: 'decimal' } as const;
 
 /** Serializes `value` with sorted keys; bigints become decimal strings. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(normalize(value));
-}
+export const canonicalJson = (value: unknown): string => json(value, GATEWAY);
 
 /** SHA-256 of the UTF-8 canonical JSON of `value`, lower-case hex. */
-export function canonicalHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value), 'utf8').digest('hex');
-}
+export const canonicalHash = (value: unknown): string => hash(value, GATEWAY);
