@@ -53,5 +53,3 @@ export { createLedgerBalanceReader } from './trades/balances';
 export type { LedgerBalanceOptions } from './trades/balances';
 export { runGateway } from './main';
 export type { RunningGateway } from './main';
-export { gatewayConfigFromNetwork, writeGatewayConfig } from './config/from-network';
-export type { GatewayConfigFromNetworkOptions } from './config/from-network';

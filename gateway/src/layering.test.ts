@@ -24,8 +24,7 @@ const LAYERS: readonly (readonly string[])[] = [
 
 /** Packages only some folders may import (a prefix of the file's path under src). */
 const PACKAGE_OWNERS: Readonly<Record<string, readonly string[]>> = {
-  // from-network derives the local network's dev keys from its mnemonic.
-  viem: ['ledger/evm/', 'config/from-network.ts', '(root)'],
+  viem: ['ledger/evm/'],
   '@hyperledger/fabric-gateway': ['ledger/fabric/'],
   '@hyperledger/fabric-protos': ['ledger/fabric/'],
   '@grpc/grpc-js': ['ledger/fabric/'],

@@ -176,21 +176,11 @@ export function unknownInstrument(fabric: FabricLedger): (isin: string) => Promi
   };
 }
 
-/** Why securities balances cannot be read: network.json's Fabric status when it says so. */
+/** Why securities balances cannot be read, with the network's reason when its config gives one. */
 function securitiesUnavailable(config: GatewayConfig): string {
   const base = 'no securities ledger is configured (securities.ledger "fabric" with fabric.peer, or "evm")';
-  if (!config.fabric?.networkFile) return base;
-  try {
-    const state = JSON.parse(readFileSync(config.fabric.networkFile, 'utf8')) as {
-      fabric?: { status?: string; reason?: string };
-    };
-    if (state.fabric?.status === 'unavailable' && state.fabric.reason) {
-      return `${base}; the Fabric network is unavailable: ${state.fabric.reason}`;
-    }
-  } catch {
-    // The reason is best effort; the base message is still true.
-  }
-  return base;
+  const reason = config.fabric?.unavailableReason;
+  return reason ? `${base}; the Fabric network is unavailable: ${reason}` : base;
 }
 
 /** The process's balance reader: cash on the EVM; securities on Fabric, on the stand-in, or unavailable. */

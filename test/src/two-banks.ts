@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { cashTokenAbi, cashTokenBytecode } from '@dvp/cash-contracts';
 import { createPublicClient, createWalletClient, defineChain, getAddress, http, type Address } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
-import { writeGatewayConfig } from '../../gateway/src/config/from-network';
+import { writeGatewayConfig } from '../../network/src/gateway-config';
 import type { SettlementConfig } from '../../gateway/src/config/config';
 import { networkPaths, type NetworkState } from '../../network/src/state';
 

@@ -32,8 +32,8 @@ export interface FabricConfig {
   readonly mspId: string;
   readonly certFile: string;
   readonly keyFile: string;
-  /** `network/.state/network.json` of the local network; read only to explain an unavailable Fabric. */
-  readonly networkFile?: string;
+  /** Why the network has no Fabric peer (written by the local network's config writer); explains unavailable securities. */
+  readonly unavailableReason?: string;
   /** Required when `securities.ledger` is `fabric`. */
   readonly peer?: FabricPeerConfig;
   readonly channel?: string;
@@ -144,7 +144,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, { readonly field: string; re
     DVP_GATEWAY_LOG_LEVEL: { field: 'log.level', kind: 'string' },
     DVP_GATEWAY_EVM_RPC_URL: { field: 'evm.rpcUrl', kind: 'string' },
     DVP_GATEWAY_EVM_KEY_FILE: { field: 'evm.keyFile', kind: 'string' },
-    DVP_GATEWAY_FABRIC_NETWORK_FILE: { field: 'fabric.networkFile', kind: 'string' },
+    DVP_GATEWAY_FABRIC_UNAVAILABLE_REASON: { field: 'fabric.unavailableReason', kind: 'string' },
   };
 
 type Json = Record<string, unknown>;
@@ -217,7 +217,6 @@ function fileFields(c: GatewayConfig): [string, string][] {
       ? ([
           ['fabric.certFile', c.fabric.certFile],
           ['fabric.keyFile', c.fabric.keyFile],
-          ...(c.fabric.networkFile ? [['fabric.networkFile', c.fabric.networkFile]] : []),
           ...(c.fabric.peer ? [['fabric.peer.tlsCaCertFile', c.fabric.peer.tlsCaCertFile]] : []),
         ] as [string, string][])
       : []),
@@ -290,7 +289,6 @@ function resolveFiles(raw: Json, baseDir: string): GatewayConfig {
             ...r.fabric,
             certFile: abs(r.fabric.certFile),
             keyFile: abs(r.fabric.keyFile),
-            ...(r.fabric.networkFile ? { networkFile: abs(r.fabric.networkFile) } : {}),
             ...(r.fabric.peer ? { peer: { ...r.fabric.peer, tlsCaCertFile: abs(r.fabric.peer.tlsCaCertFile) } } : {}),
           },
         }

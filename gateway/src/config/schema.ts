@@ -62,7 +62,7 @@ export const SCHEMA = {
         mspId: str,
         certFile: str,
         keyFile: str,
-        networkFile: str,
+        unavailableReason: str,
         peer: {
           type: 'object',
           additionalProperties: false,

@@ -5,50 +5,20 @@
  * authority's public key, the SQLite path `<state>/gateways/<bank>/gateway.sqlite`, the listen port
  * of the directory's gateway URL (`gatewayPort` of network.config.json, shifted like every port),
  * the gateway's Fabric identity and, when network.json says Fabric is up, the bank's peer, channel
- * and chaincode with `securities.ledger = "fabric"`, and the EVM node, contracts and the bank's EVM key (derived
- * from the network mnemonic, written 0600 beside the config), the gateway-messaging identity
- * (`gateway` in the wallet) and the HTLC settlement terms.
+ * and chaincode with `securities.ledger = "fabric"` (else why it is not: `fabric.unavailableReason`),
+ * the EVM node, contracts and the bank's EVM key (derived from the network mnemonic, written 0600
+ * beside the config), the gateway-messaging identity (`gateway` in the wallet) and the HTLC
+ * settlement terms. A tool of the local network: a bank's own deployment writes its config by hand.
  *
- * CLI: `npx tsx gateway/src/config/from-network.ts --party seller [--network <network.json>]
+ * CLI: `npx tsx network/src/gateway-config.ts --party seller [--network <network.json>]
  * [--out <file>] [--security <ISIN>=<token>]`; prints the path of the config it wrote.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { SignedDirectory } from '@dvp/certs';
 import { bytesToHex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
-import type { SettlementConfig } from './config';
-
-/** The parts of `network/.state/network.json` (network/src/state.ts) read here. */
-interface NetworkFile {
-  readonly stateDir: string;
-  readonly evm: {
-    readonly rpcUrl: string;
-    readonly chainId: number;
-    readonly mnemonic: string;
-    readonly accounts: readonly string[];
-    readonly contracts: Readonly<Record<string, string>>;
-  };
-  readonly fabricCa: {
-    readonly orgs: Readonly<
-      Record<
-        string,
-        { readonly mspId: string; readonly caCertFile: string; readonly wallet: string; readonly crlFile?: string }
-      >
-    >;
-  };
-  readonly directory: { readonly file: string; readonly authorityPublicKeyFile: string };
-  readonly fabric:
-    | {
-        readonly status: 'up';
-        readonly channel: string;
-        readonly chaincode: { readonly name: string };
-        readonly peers: Readonly<
-          Record<string, { readonly address: string; readonly host: string; readonly tlsCaCertFile: string }>
-        >;
-      }
-    | { readonly status: 'unavailable'; readonly reason: string };
-}
+import { networkPaths, readState, type NetworkState } from './state';
 
 /** Options of {@link writeGatewayConfig}. */
 export interface GatewayConfigFromNetworkOptions {
@@ -63,8 +33,11 @@ export interface GatewayConfigFromNetworkOptions {
    * without Fabric. Default: on Fabric when network.json says Fabric is up, else nowhere.
    */
   readonly securities?: Readonly<Record<string, string>>;
-  /** HTLC settlement; default: the seller leads, T_L 3600 s, T_F 1800 s, Δ 600 s. */
-  readonly settlement?: Partial<SettlementConfig>;
+  /**
+   * The gateway config's `settlement` section (gateway/src/config/config.ts `SettlementConfig`),
+   * merged over {@link DEFAULT_SETTLEMENT}; the gateway validates it when it loads the file.
+   */
+  readonly settlement?: Readonly<Record<string, string | number>>;
   /** Gateway URL per party, overriding the directory's (e.g. gateways on other ports). */
   readonly peerUrls?: Readonly<Record<string, string>>;
 }
@@ -73,25 +46,16 @@ export interface GatewayConfigFromNetworkOptions {
 export const LOCAL_CURRENCY = 'EUR';
 
 /** Settlement defaults: timelocks long enough for a human to look; tests and the demo pass short ones. */
-export const DEFAULT_SETTLEMENT: SettlementConfig = {
+export const DEFAULT_SETTLEMENT = {
   leader: 'seller',
   leaderSeconds: 3600,
   followerSeconds: 1800,
   deltaSeconds: 600,
   pollIntervalMs: 1000,
-};
+} as const;
 
 function fail(message: string): never {
   throw new Error(`gateway config: ${message}`);
-}
-
-/** The folder holding `network/network.config.json` above this file (source or compiled). */
-function defaultNetworkFile(env: Readonly<Record<string, string | undefined>>): string {
-  if (env['DVP_NETWORK_STATE_DIR']) return join(resolve(env['DVP_NETWORK_STATE_DIR']), 'network.json');
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, 'network', 'network.config.json'))) return join(dir, 'network', '.state', 'network.json');
-  }
-  return fail(`cannot find network/network.config.json above ${__dirname}; pass --network`);
 }
 
 function writeAtomic(file: string, data: string, mode: number): void {
@@ -102,8 +66,7 @@ function writeAtomic(file: string, data: string, mode: number): void {
 
 /** Builds the config object (paths absolute) and the bank's EVM private key. */
 export function gatewayConfigFromNetwork(
-  net: NetworkFile,
-  networkFile: string,
+  net: NetworkState,
   party: string,
   extra: Pick<GatewayConfigFromNetworkOptions, 'securities' | 'settlement' | 'peerUrls'> = {},
 ): { readonly config: Record<string, unknown>; readonly evmKey: `0x${string}`; readonly dir: string } {
@@ -146,7 +109,7 @@ export function gatewayConfigFromNetwork(
       mspId: own.mspId,
       certFile: join(own.wallet, 'gateway', 'cert.pem'),
       keyFile: join(own.wallet, 'gateway', 'key.pem'),
-      networkFile,
+      ...(net.fabric.status === 'unavailable' && { unavailableReason: net.fabric.reason }),
       ...fabricNetwork,
     },
     evm: {
@@ -175,8 +138,8 @@ export function gatewayConfigFromNetwork(
 /** Writes the config (and the EVM key file, 0600); returns the config file's path. */
 export function writeGatewayConfig(options: Readonly<GatewayConfigFromNetworkOptions>): string {
   const networkFile = resolve(options.networkFile);
-  const net = JSON.parse(readFileSync(networkFile, 'utf8')) as NetworkFile;
-  const { config, evmKey, dir } = gatewayConfigFromNetwork(net, networkFile, options.party, options);
+  const net = readState(networkFile) ?? fail(`${networkFile} does not exist: run make network-up`);
+  const { config, evmKey, dir } = gatewayConfigFromNetwork(net, options.party, options);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeAtomic(join(dir, 'evm.key'), `${evmKey}\n`, 0o600);
   const out = resolve(options.out ?? join(dir, 'gateway.json'));
@@ -186,7 +149,7 @@ export function writeGatewayConfig(options: Readonly<GatewayConfigFromNetworkOpt
 }
 
 const USAGE =
-  'config-from-network --party <bank> [--network <network.json>] [--out <file>] [--security <ISIN>=<token address>]';
+  'gateway-config --party <bank> [--network <network.json>] [--out <file>] [--security <ISIN>=<token address>]';
 
 function parseArgs(argv: readonly string[]): Record<string, string> {
   const args: Record<string, string> = {};
@@ -212,14 +175,14 @@ if (require.main === module) {
   try {
     const args = parseArgs(process.argv.slice(2));
     const file = writeGatewayConfig({
-      networkFile: args['network'] ?? defaultNetworkFile(process.env),
+      networkFile: args['network'] ?? networkPaths(process.env).stateFile,
       party: args['party'] as string,
       ...(args['out'] ? { out: args['out'] } : {}),
       ...(args['security'] ? { securities: securityArg(args['security']) } : {}),
     });
     process.stdout.write(`${file}\n`);
   } catch (err) {
-    process.stderr.write(`config-from-network: ${(err as Error).message}\n`);
+    process.stderr.write(`gateway-config: ${(err as Error).message}\n`);
     process.exit(1);
   }
 }
