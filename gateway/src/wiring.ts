@@ -10,9 +10,8 @@ import { ConfigError, type GatewayConfig, type PeersConfig, type SettlementConfi
 import type { DirectoryView } from './trust/directory';
 import type { TrustMaterial } from './trust/material';
 import type { LedgerConnector } from './ledger/connector';
-import type { LedgerName } from './core/trade';
+import type { LegName } from './core/trade';
 import { connectFabricLedger, type FabricLedger } from './ledger/fabric/connect';
-import { asLedger } from './ledger/renamed';
 import type { Logger } from './core/log';
 import { peerSigner } from './messaging/envelope';
 import { createPeerOutbox, type PeerOutbox } from './messaging/outbox';
@@ -62,16 +61,16 @@ export function peerOutbox(
 }
 
 /**
- * The connectors by ledger name: cash on the EVM; securities on Fabric through `fabric`, or, with
+ * The connector of each leg: cash on the EVM; securities on Fabric through `fabric`, or, with
  * `securities.ledger = "evm"`, as ERC-20 tokens through the EVM connector (the stand-in).
  */
 export function connectorsOf(
   config: GatewayConfig,
   evm: LedgerConnector,
   fabric: LedgerConnector | undefined,
-): Partial<Record<LedgerName, LedgerConnector>> {
-  if (config.securities?.ledger === 'evm') return { evm, fabric: asLedger('fabric', evm) };
-  return { evm, ...(fabric && { fabric }) };
+): Partial<Record<LegName, LedgerConnector>> {
+  if (config.securities?.ledger === 'evm') return { cash: evm, securities: evm };
+  return { cash: evm, ...(fabric && { securities: fabric }) };
 }
 
 /** ISIN → token of the EVM stand-in; undefined when securities are on Fabric (or nowhere). */
@@ -118,10 +117,11 @@ export function htlcMode(config: GatewayConfig, settlement: SettlementConfig, pa
       followerSeconds: settlement.followerSeconds,
       deltaSeconds: settlement.deltaSeconds,
     },
+    ledgerOf: (leg) => (leg === 'securities' && !instruments ? 'fabric' : 'evm'),
     addressOf: (party, ledger) => {
       const entry = parts.directory.entry(party);
-      // Securities on Fabric are held by the party's gateway identity account (directory `fabricAccount`).
-      const address = ledger === 'fabric' && !instruments ? entry?.fabricAccount : entry?.evmAddress;
+      // On Fabric a party holds securities as its gateway identity's account (directory `fabricAccount`).
+      const address = ledger === 'fabric' ? entry?.fabricAccount : entry?.evmAddress;
       if (address === undefined) throw new Error(`party '${party}' has no ${ledger} account in the directory`);
       return address;
     },

@@ -46,6 +46,7 @@ interface Step {
   readonly actor: string;
   readonly event: string;
   readonly status: string;
+  readonly leg?: string;
   readonly ledger?: string;
   readonly txId?: string;
   readonly block?: string;
@@ -110,6 +111,10 @@ let leg: SecuritiesLeg;
 const ledgerName = (ledger: string | undefined): string =>
   ledger === 'fabric' ? (leg.ledger === 'fabric' ? 'Fabric' : 'EVM stand-in for Fabric') : 'EVM';
 
+/** The ledger a timeline step ran on, as the timeline records it (the stand-in named so). */
+const stepLedger = (legName: string, ledger: string | undefined): string =>
+  ledger === 'fabric' ? 'Fabric' : legName === 'securities' ? 'EVM stand-in for Fabric' : 'EVM';
+
 async function balances(title: string): Promise<void> {
   say(`\n${title} (read from the ledgers)`);
   for (const bank of BANKS) {
@@ -128,8 +133,7 @@ async function balances(title: string): Promise<void> {
 function timeline(bank: Bank, t: Wire): void {
   say(`  ${bank}'s gateway: ${t.status}${t.reason ? ` (reason: ${t.reason})` : ''}`);
   for (const s of t.timeline) {
-    const what = s.ledger === 'fabric' ? 'securities' : 'cash';
-    const on = s.ledger ? ` ${what} on ${ledgerName(s.ledger)}` : '';
+    const on = s.leg ? ` ${s.leg} on ${stepLedger(s.leg, s.ledger)}` : '';
     const where = s.txId ? `${on}: tx ${s.txId.slice(0, 18)}… block ${s.block ?? '?'}` : on;
     const actor = /CN=([^,+]+)/.exec(s.actor)?.[1] ?? s.actor;
     say(`    ${s.at.slice(11, 23)}  ${s.event.padEnd(32)} ${actor.padEnd(8)}${where}`);

@@ -294,7 +294,7 @@ describeOnFabric('Fabric connector on the real peers', () => {
       const { preimage: _secret, ...request } = lockRequest(12n);
       const before = await shares(w.sender.account);
       let s = openStore(file);
-      const target = { owner: 'BANK', tradeId: 'T-resume' };
+      const target = { owner: 'BANK', tradeId: 'T-resume', leg: 'securities' } as const;
       const crash = await caught(
         performAction(s.journal, crashingAfterJournal(connector(s)), target, { kind: 'lock', request }),
       );
@@ -305,13 +305,13 @@ describeOnFabric('Fabric connector on the real peers', () => {
       expect(await shares(w.sender.account)).toBe(before);
 
       s = openStore(file);
-      const resumed = await resumeActions(s.journal, { fabric: connector(s) });
+      const resumed = await resumeActions(s.journal, { securities: connector(s) });
       expect(resumed.failed).toEqual([]);
       expect(resumed.done).toEqual([
         expect.objectContaining({ actionId: action?.id, ledgerRef: request.lockId, txId: action?.txId }),
       ]);
       expect(s.journal.unfinished()).toEqual([]);
-      expect(await resumeActions(s.journal, { fabric: connector(s) })).toEqual({ done: [], failed: [] });
+      expect(await resumeActions(s.journal, { securities: connector(s) })).toEqual({ done: [], failed: [] });
       s.close();
       expect(await shares(w.sender.account)).toBe(before - 12n);
     });

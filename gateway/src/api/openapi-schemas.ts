@@ -93,7 +93,11 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       actor: { type: 'string' },
       event: { type: 'string' },
       status: ref('TradeStatus'),
-      ledger: { enum: ['fabric', 'evm'] },
+      leg: { enum: ['securities', 'cash'], description: 'The leg of the trade the step concerns.' },
+      ledger: {
+        enum: ['fabric', 'evm'],
+        description: 'The ledger the step ran on (securities may be on the EVM stand-in).',
+      },
       txId: { type: 'string' },
       block: { type: 'string' },
       detail: { type: 'object', additionalProperties: { type: 'string' } },

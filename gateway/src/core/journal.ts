@@ -2,7 +2,7 @@
  * The vocabulary of the ledger-action journal (trades/journal.ts drives it, store/journal.ts keeps
  * it): what an action does, the states it goes through, and one recorded action.
  */
-import type { LedgerName } from './trade';
+import type { LedgerName, LegName } from './trade';
 
 /** What a journaled action does on its ledger. */
 export type ActionKind = 'lock' | 'claim' | 'refund' | 'deposit' | 'release' | 'return';
@@ -18,6 +18,8 @@ export interface JournalAction {
   readonly id: number;
   readonly owner: string;
   readonly tradeId: string;
+  /** The trade's leg the action moves, and the ledger it was sent to. */
+  readonly leg: LegName;
   readonly ledger: LedgerName;
   readonly kind: ActionKind;
   readonly params: Readonly<Record<string, string>>;

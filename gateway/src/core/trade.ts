@@ -44,7 +44,9 @@ export interface TimelineStep {
   readonly actor: string;
   readonly event: string;
   readonly status: TradeStatus;
-  readonly ledger?: 'fabric' | 'evm';
+  /** The leg the step concerns, and the ledger it ran on. */
+  readonly leg?: LegName;
+  readonly ledger?: LedgerName;
   readonly txId?: string;
   readonly block?: string;
   readonly detail?: Readonly<Record<string, string>>;
@@ -104,6 +106,12 @@ export interface SubmitResult {
 
 /** The two ledgers a gateway talks to. */
 export type LedgerName = 'fabric' | 'evm';
+
+/**
+ * The two legs of a trade: the securities (seller → buyer) and the cash (buyer → seller). A leg
+ * is not a ledger: securities are on Fabric, or on the EVM where the stand-in holds them as tokens.
+ */
+export type LegName = 'securities' | 'cash';
 
 /**
  * Timeline event of the counterparty's affirmation that it matched the same terms (the hash of

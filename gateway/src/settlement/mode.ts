@@ -19,7 +19,7 @@
  * the timeline and the journal, or behind a port it declares (HTLC: `SecretStore`).
  */
 import type { JournalAction } from '../core/journal';
-import type { Actor, LedgerName, SettlementModeName, Trade, TradeStatus } from '../core/trade';
+import type { Actor, LedgerName, LegName, SettlementModeName, Trade, TradeStatus } from '../core/trade';
 import type { LedgerConnector, LedgerEvent } from '../ledger/connector';
 import type { ActionOutcome, ActionSpec } from './actions';
 
@@ -38,6 +38,8 @@ export interface StepRequest {
   /** New status; omit to only add a timeline step. */
   readonly to?: TradeStatus;
   readonly reason?: string;
+  /** The leg the step concerns and the ledger it ran on (a connector's `ledger`). */
+  readonly leg?: LegName;
   readonly ledger?: LedgerName;
   readonly txId?: string;
   readonly block?: string;
@@ -49,9 +51,10 @@ export interface SettlementContext {
   trade(owner: string, tradeId: string): Trade;
   /** Applies a step in one transaction (trade, timeline, audit), attributed to the gateway. */
   step(owner: string, tradeId: string, request: StepRequest): Trade;
-  /** Performs a journaled ledger action for the trade. */
-  perform(owner: string, tradeId: string, ledger: LedgerName, spec: ActionSpec): Promise<ActionOutcome>;
-  connector(ledger: LedgerName): LedgerConnector;
+  /** Performs a journaled ledger action on the trade's `leg`, on the ledger that holds it. */
+  perform(owner: string, tradeId: string, leg: LegName, spec: ActionSpec): Promise<ActionOutcome>;
+  /** The connector of the ledger holding `leg` (its `ledger` names that ledger). */
+  connector(leg: LegName): LedgerConnector;
   actions(owner: string, tradeId: string): readonly JournalAction[];
 }
 

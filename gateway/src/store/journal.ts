@@ -4,7 +4,7 @@
  * broadcast, then with its outcome. On restart, {@link ActionJournal.unfinished} lists what may
  * have reached a ledger without its outcome being known; `ledger/journaled.ts` resumes them.
  */
-import type { LedgerName } from '../core/trade';
+import type { LedgerName, LegName } from '../core/trade';
 import { canonicalJson } from '../core/canonical';
 import type { Db } from './db';
 import type { ActionKind, ActionState, JournalAction } from '../core/journal';
@@ -23,6 +23,7 @@ export interface PreparedSend {
 export interface ActionIntent {
   readonly owner: string;
   readonly tradeId: string;
+  readonly leg: LegName;
   readonly ledger: LedgerName;
   readonly kind: ActionKind;
   readonly params: Readonly<Record<string, string>>;
@@ -32,6 +33,7 @@ interface ActionRow {
   id: number;
   owner: string;
   trade_id: string;
+  leg: LegName;
   ledger: LedgerName;
   kind: ActionKind;
   params: string;
@@ -51,6 +53,7 @@ function toAction(row: ActionRow): JournalAction {
     id: row.id,
     owner: row.owner,
     tradeId: row.trade_id,
+    leg: row.leg,
     ledger: row.ledger,
     kind: row.kind,
     params: JSON.parse(row.params) as Record<string, string>,
@@ -82,10 +85,10 @@ export class ActionJournal {
     const at = this.#now().toISOString();
     const { lastInsertRowid } = this.#db
       .prepare(
-        `INSERT INTO ledger_actions (owner, trade_id, ledger, kind, params, state, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 'intent', ?, ?)`,
+        `INSERT INTO ledger_actions (owner, trade_id, leg, ledger, kind, params, state, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'intent', ?, ?)`,
       )
-      .run(intent.owner, intent.tradeId, intent.ledger, intent.kind, canonicalJson(intent.params), at, at);
+      .run(intent.owner, intent.tradeId, intent.leg, intent.ledger, intent.kind, canonicalJson(intent.params), at, at);
     return this.get(Number(lastInsertRowid));
   }
 

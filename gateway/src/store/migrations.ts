@@ -179,10 +179,21 @@ CREATE TABLE IF NOT EXISTS htlc_secrets (
   PRIMARY KEY (owner, trade_id));
 `;
 
+// A trade's leg (securities, cash) is not a ledger (fabric, evm): steps and actions record both.
+// Before v5 the securities leg was recorded as ledger 'fabric' even on the EVM stand-in, so the
+// leg of older rows follows from that name.
+const v5 = `
+ALTER TABLE timeline ADD COLUMN leg TEXT CHECK (leg IN ('securities', 'cash'));
+UPDATE timeline SET leg = CASE ledger WHEN 'fabric' THEN 'securities' ELSE 'cash' END WHERE ledger IS NOT NULL;
+ALTER TABLE ledger_actions ADD COLUMN leg TEXT NOT NULL DEFAULT 'cash' CHECK (leg IN ('securities', 'cash'));
+UPDATE ledger_actions SET leg = 'securities' WHERE ledger = 'fabric';
+`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'trades, timeline, idempotency, audit log, ledger journal, followers', sql: v1 },
   { version: 2, description: 'gateway messaging: outbox, inbox chains, counterparty terms', sql: v2 },
   { version: 3, description: 'counterparty terms kept per sending party; outbox retry backoff', sql: v3 },
   { version: 4, description: "the HTLC leader's secrets (created here, no longer on first use)", sql: v4 },
+  { version: 5, description: 'timeline steps and ledger actions name their leg besides their ledger', sql: v5 },
 ];

@@ -3,7 +3,15 @@
  * transaction opened by the engine, together with the matching audit entry.
  */
 import { assertTransition } from '../core/state-machine';
-import { type TimelineStep, type Trade, type TradeInstruction, type TradeQuery, type TradeStatus } from '../core/trade';
+import type {
+  LedgerName,
+  LegName,
+  TimelineStep,
+  Trade,
+  TradeInstruction,
+  TradeQuery,
+  TradeStatus,
+} from '../core/trade';
 import { TradeError } from '../core/errors';
 import { canonicalJson } from '../core/canonical';
 import type { Db } from './db';
@@ -39,7 +47,8 @@ interface TimelineRow {
   actor: string;
   event: string;
   status: TradeStatus;
-  ledger: 'fabric' | 'evm' | null;
+  leg: LegName | null;
+  ledger: LedgerName | null;
   tx_id: string | null;
   block: string | null;
   detail: string | null;
@@ -62,6 +71,7 @@ function toStep(row: TimelineRow): TimelineStep {
     actor: row.actor,
     event: row.event,
     status: row.status,
+    ...(row.leg !== null && { leg: row.leg }),
     ...(row.ledger !== null && { ledger: row.ledger }),
     ...(row.tx_id !== null && { txId: row.tx_id }),
     ...(row.block !== null && { block: row.block }),
@@ -167,8 +177,8 @@ export class TradeStore {
   addStep(owner: string, tradeId: string, step: TimelineStep): void {
     this.#db
       .prepare(
-        `INSERT INTO timeline (owner, trade_id, at, actor, event, status, ledger, tx_id, block, detail)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO timeline (owner, trade_id, at, actor, event, status, leg, ledger, tx_id, block, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         owner,
@@ -177,6 +187,7 @@ export class TradeStore {
         step.actor,
         step.event,
         step.status,
+        step.leg ?? null,
         step.ledger ?? null,
         step.txId ?? null,
         step.block ?? null,

@@ -39,7 +39,7 @@ describe('the ledger balance reader', () => {
     performAction(
       store.journal,
       ledger,
-      { owner: 'SELLER', tradeId: 'T-1' },
+      { owner: 'SELLER', tradeId: 'T-1', leg: 'cash' },
       { kind: 'lock', request: { receiver: '0xbuyer', asset: TOKEN, amount, hashlock, expiry: 2_000_000_000 } },
     );
 

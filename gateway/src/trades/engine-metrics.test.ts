@@ -43,7 +43,7 @@ it('renders trades by status at each scrape, the settlement latency and failed l
     mode: 'htlc',
     async start(ctx, trade) {
       await ctx
-        .perform(trade.owner, trade.tradeId, 'evm', {
+        .perform(trade.owner, trade.tradeId, 'cash', {
           kind: 'refund',
           lockId: '0xnone',
         })
@@ -55,7 +55,13 @@ it('renders trades by status at each scrape, the settlement latency and failed l
     onMessage: async () => undefined,
     resume: async () => undefined,
   };
-  const engine = createTradeEngine({ store, systemActor: SYSTEM, metrics, modes: [mode], connectors: { evm: ledger } });
+  const engine = createTradeEngine({
+    store,
+    systemActor: SYSTEM,
+    metrics,
+    modes: [mode],
+    connectors: { cash: ledger },
+  });
   await engine.submit(BUYER, 'k1', instructionOf({ tradeId: 'T-1' }));
   await engine.submit(BUYER, 'k2', instructionOf({ tradeId: 'T-2' }));
   expect(metrics.registry.render()).toMatch(/^dvp_trades\{status="received"\} 2$/m);

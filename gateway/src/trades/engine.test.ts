@@ -205,7 +205,7 @@ function lockOnceMode(): SettlementMode {
         hashlock: 'ab'.repeat(32),
         expiry: 2_000_000_000,
       };
-      const out = await ctx.perform(trade.owner, trade.tradeId, 'evm', { kind: 'lock', request });
+      const out = await ctx.perform(trade.owner, trade.tradeId, 'cash', { kind: 'lock', request });
       ctx.step(trade.owner, trade.tradeId, {
         event: 'locked',
         to: 'settled',
@@ -242,7 +242,7 @@ describe('trade engine restart', () => {
     ledger.crash = crash;
     const errors: unknown[] = [];
     let store = openStore(file);
-    const options = { systemActor: SYSTEM, modes: [lockOnceMode()], connectors: { evm: ledger } };
+    const options = { systemActor: SYSTEM, modes: [lockOnceMode()], connectors: { cash: ledger } };
     let engine = createTradeEngine({ ...options, store, onError: (e) => errors.push(e) });
     await engine.submit(BUYER, 'k1', instructionOf());
     await engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' });

@@ -7,7 +7,7 @@ import { canonicalHash } from '../core/canonical';
 import type { GatewayStore, StoredTrade } from '../store';
 import type { CancelSide } from '../store/trades';
 import type { LedgerConnector, LedgerEvent } from '../ledger/connector';
-import type { LedgerName } from '../core/trade';
+import type { LegName } from '../core/trade';
 import { performAction, resumeActions } from './journal';
 import type { SettlementContext, SettlementMessage, SettlementMode, StepRequest } from '../settlement/mode';
 import type { GatewayMetrics } from '../core/metrics';
@@ -48,7 +48,8 @@ export interface TradeEngineOptions {
   /** The gateway's own identity: the actor of automatic steps. */
   readonly systemActor: Actor;
   readonly modes?: readonly SettlementMode[];
-  readonly connectors?: Partial<Readonly<Record<LedgerName, LedgerConnector>>>;
+  /** The connector of the ledger holding each leg (securities: Fabric or the EVM stand-in; cash: EVM). */
+  readonly connectors?: Partial<Readonly<Record<LegName, LedgerConnector>>>;
   /** Why this gateway could not settle an instruction (unknown ISIN, other currency), or undefined. */
   readonly cannotSettle?: (instruction: TradeInstruction) => string | undefined;
   /**
@@ -331,20 +332,22 @@ class Engine implements TradeEngine {
 
   #context(): SettlementContext {
     const { store } = this.#o;
-    const connector = (ledger: LedgerName): LedgerConnector => {
-      const c = this.#o.connectors?.[ledger];
-      if (!c) throw new TradeError('LEDGER_UNAVAILABLE', `no connector for ${ledger}`, { ledger });
+    const connector = (leg: LegName): LedgerConnector => {
+      const c = this.#o.connectors?.[leg];
+      if (!c) throw new TradeError('LEDGER_UNAVAILABLE', `no ledger holds the ${leg} leg here`, { leg });
       return c;
     };
     return {
       trade: (owner, tradeId) => publicTrade(store.trades.require(owner, tradeId)),
       step: (owner, tradeId, request) =>
         store.transaction(() => this.#apply(this.#o.systemActor, owner, tradeId, request)),
-      perform: (owner, tradeId, ledger, spec) =>
-        performAction(store.journal, connector(ledger), { owner, tradeId }, spec).catch((err: unknown) => {
-          this.#o.metrics?.ledgerCallErrors.inc({ ledger, operation: spec.kind });
+      perform: (owner, tradeId, leg, spec) => {
+        const c = connector(leg);
+        return performAction(store.journal, c, { owner, tradeId, leg }, spec).catch((err: unknown) => {
+          this.#o.metrics?.ledgerCallErrors.inc({ ledger: c.ledger, operation: spec.kind });
           throw err;
-        }),
+        });
+      },
       connector,
       actions: (owner, tradeId) => store.journal.forTrade(owner, tradeId),
     };

@@ -65,7 +65,7 @@ describe('performAction', () => {
     const err: unknown = await performAction(
       store.journal,
       new FakeLedger(),
-      { owner: 'B', tradeId: 'T-7' },
+      { owner: 'B', tradeId: 'T-7', leg: 'cash' },
       spec,
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LedgerError);
@@ -90,12 +90,12 @@ describe('performAction', () => {
       request: { receiver: '0xr', asset: '0xt', amount: 5n, hashlock: 'ab'.repeat(32), expiry: 1_900_000_000 },
     };
     ledger.crash = 'after-prepare'; // signed and journaled, never broadcast: not a final error
-    await expect(performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-8' }, spec)).rejects.toThrow(
-      'simulated crash before broadcast',
-    );
+    await expect(
+      performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-8', leg: 'cash' }, spec),
+    ).rejects.toThrow('simulated crash before broadcast');
     expect(store.journal.forTrade('B', 'T-8')).toEqual([expect.objectContaining({ state: 'prepared' })]);
     ledger.crash = 'none';
-    const retried = await performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-8' }, spec);
+    const retried = await performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-8', leg: 'cash' }, spec);
     const actions = store.journal.forTrade('B', 'T-8');
     expect(actions).toEqual([expect.objectContaining({ id: retried.actionId, state: 'done' })]);
     expect(ledger.broadcasts).toHaveLength(1);
@@ -110,17 +110,21 @@ describe('performAction', () => {
       request: { receiver: '0xr', asset: '0xt', amount: 6n, hashlock: 'cd'.repeat(32), expiry: 1_900_000_000 },
     };
     ledger.crash = 'after-prepare';
-    await expect(performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-9' }, spec)).rejects.toThrow();
+    await expect(
+      performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-9', leg: 'cash' }, spec),
+    ).rejects.toThrow();
     ledger.crash = 'none';
     const refuse = (code: 'UNAVAILABLE' | 'NOT_AUTHORIZED') =>
       jest.spyOn(ledger, 'resolvePrepared').mockRejectedValueOnce(new LedgerError(code, 'evm', 'stale signed bytes'));
     refuse('UNAVAILABLE');
-    await expect(performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-9' }, spec)).rejects.toMatchObject({
+    await expect(
+      performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-9', leg: 'cash' }, spec),
+    ).rejects.toMatchObject({
       code: 'UNAVAILABLE',
     });
     expect(store.journal.forTrade('B', 'T-9')).toEqual([expect.objectContaining({ state: 'prepared' })]);
     refuse('NOT_AUTHORIZED');
-    const done = await performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-9' }, spec);
+    const done = await performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-9', leg: 'cash' }, spec);
     expect(store.journal.forTrade('B', 'T-9')).toEqual([expect.objectContaining({ id: done.actionId, state: 'done' })]);
     expect(ledger.broadcasts).toHaveLength(1);
     store.close();

@@ -17,11 +17,11 @@ import {
   type ActionSpec,
   type Params,
 } from '../settlement/actions';
-import type { LedgerName } from '../core/trade';
+import type { LegName } from '../core/trade';
 import { LedgerError } from '../ledger/errors';
 
-/** Connectors by ledger, for resuming. */
-export type Connectors = Partial<Readonly<Record<LedgerName, LedgerConnector>>>;
+/** Connectors by leg, for resuming: each serves its leg on whichever ledger holds it. */
+export type Connectors = Partial<Readonly<Record<LegName, LedgerConnector>>>;
 
 async function execute(
   connector: LedgerConnector,
@@ -92,16 +92,16 @@ const sameParams = (a: Readonly<Params>, b: Readonly<Params>): boolean => {
 };
 
 /**
- * Performs `spec` on `connector` for trade `tradeId` of `owner`, journaled. Final ledger errors
+ * Performs `spec` on `connector` (the ledger of the trade's `leg`) for trade `tradeId` of `owner`, journaled. Final ledger errors
  * are recorded as `failed` and rethrown; other errors leave the action unfinished for a resume.
- * A retry of an action left unfinished by such an error (same trade, ledger, kind and
- * parameters) resumes that action, so its journaled transaction is settled first and no second
+ * A retry of an action left unfinished by such an error (same trade, leg, ledger, kind
+ * and parameters) resumes that action, so its journaled transaction is settled first and no second
  * action is recorded beside it.
  */
 export async function performAction(
   journal: ActionJournal,
   connector: LedgerConnector,
-  target: { readonly owner: string; readonly tradeId: string },
+  target: { readonly owner: string; readonly tradeId: string; readonly leg: LegName },
   spec: ActionSpec,
 ): Promise<ActionOutcome> {
   const params = encodeSpec(spec);
@@ -110,6 +110,7 @@ export async function performAction(
     .find(
       (a) =>
         (a.state === 'intent' || a.state === 'prepared') &&
+        a.leg === target.leg &&
         a.ledger === connector.ledger &&
         a.kind === spec.kind &&
         sameParams(a.params, params),
@@ -167,9 +168,9 @@ export async function resumeActions(
   const done: ActionOutcome[] = [];
   const failed: { actionId: number; error: unknown }[] = [];
   for (const action of journal.unfinished()) {
-    const connector = connectors[action.ledger];
+    const connector = connectors[action.leg];
     if (!connector) {
-      failed.push({ actionId: action.id, error: new Error(`no connector for ${action.ledger}`) });
+      failed.push({ actionId: action.id, error: new Error(`no connector for the ${action.leg} leg`) });
       continue;
     }
     try {

@@ -77,10 +77,11 @@ export function describeLedgerConnector(name: string, harness: () => ConnectorHa
       const file = h.storeFile('restart');
       let s = openStore(file);
       const { preimage: _secret, ...request } = await h.lockRequest(9_00n, 3600);
+      const leg = h.connector(s).ledger === 'fabric' ? 'securities' : 'cash';
       const done = await performAction(
         s.journal,
         h.connector(s),
-        { owner: 'BANK', tradeId: 'T-r' },
+        { owner: 'BANK', tradeId: 'T-r', leg },
         { kind: 'lock', request },
       );
       // A crash between the confirmation and recording it.
@@ -88,7 +89,7 @@ export function describeLedgerConnector(name: string, harness: () => ConnectorHa
       s.close();
       const before = await h.balance('sender');
       s = openStore(file);
-      const resumed = await resumeActions(s.journal, { [done.ledger]: h.connector(s) });
+      const resumed = await resumeActions(s.journal, { [leg]: h.connector(s) });
       expect(resumed.failed).toEqual([]);
       expect(resumed.done).toEqual([expect.objectContaining({ actionId: done.actionId, ledgerRef: done.ledgerRef })]);
       expect(s.journal.unfinished()).toEqual([]);

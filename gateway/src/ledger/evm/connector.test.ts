@@ -141,6 +141,7 @@ describe('EVM connector', () => {
       const intent = store.journal.recordIntent({
         owner: 'BANK',
         tradeId: 'T-rb',
+        leg: 'cash',
         ledger: 'evm',
         kind: 'lock',
         params: {},

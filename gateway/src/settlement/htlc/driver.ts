@@ -32,6 +32,7 @@ import {
   verifyLock,
   type HtlcConfig,
   type HtlcFailure,
+  type Leg,
 } from './terms';
 
 /** Options of {@link createHtlcMode}. */
@@ -66,6 +67,9 @@ export function createHtlcMode(options: Readonly<HtlcModeOptions>): HtlcMode {
   assertTimelocks(options.timelocks);
   return new Htlc(options);
 }
+
+/** The leg and ledger fields of a timeline step about `leg`. */
+const onLeg = (leg: Leg): { leg: Leg['name']; ledger: Leg['ledger'] } => ({ leg: leg.name, ledger: leg.ledger });
 
 const keyOf = (owner: string, tradeId: string): string => `${owner}\u0000${tradeId}`;
 
@@ -103,12 +107,14 @@ class Htlc implements HtlcMode {
     const trade = ctx.trade(m.owner, m.tradeId);
     if (m.from.party !== trade.instruction.counterparty || isTerminal(trade.status)) return;
     const { lockId, hashlock, preimage } = m.body;
-    const ledger = planOf(this.#o, trade).theirs.ledger;
-    const wellFormed = lockId !== undefined && hashlock !== undefined && isWellFormedNotice(ledger, lockId, hashlock);
+    const { theirs } = planOf(this.#o, trade);
+    const wellFormed =
+      lockId !== undefined && hashlock !== undefined && isWellFormedNotice(theirs.ledger, lockId, hashlock);
     if (m.type === 'lock_notice' && wellFormed && !hasNotice(trade, lockId)) {
       ctx.step(m.owner, m.tradeId, {
         event: HTLC_EVENTS.notice,
-        ledger,
+        leg: theirs.name,
+        ledger: theirs.ledger,
         detail: { lockId, hashlock, source: 'message' },
       });
     }
@@ -152,7 +158,13 @@ class Htlc implements HtlcMode {
     if (plan.role !== 'leader' || !toUs || hashlock === undefined || hasNotice(trade, e.ref)) return;
     if (!isWellFormedNotice(e.ledger, e.ref, hashlock)) return;
     const detail = { lockId: e.ref, hashlock, source: 'ledger' };
-    ctx.step(owner, tradeId, { event: HTLC_EVENTS.notice, ledger: e.ledger, txId: e.txId, detail });
+    ctx.step(owner, tradeId, {
+      event: HTLC_EVENTS.notice,
+      leg: plan.theirs.name,
+      ledger: e.ledger,
+      txId: e.txId,
+      detail,
+    });
   }
 
   /**
@@ -257,11 +269,11 @@ class Htlc implements HtlcMode {
     if (!check.ok) {
       const { field, expected, actual } = check;
       const detail = { lockId, field, expected, actual };
-      ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.rejected, ledger: r.plan.theirs.ledger, detail });
+      ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.rejected, ...onLeg(r.plan.theirs), detail });
       return undefined;
     }
     const detail = { lockId, expiry: String(view.expiry) };
-    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.verified, ledger: r.plan.theirs.ledger, detail });
+    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.verified, ...onLeg(r.plan.theirs), detail });
     return view;
   }
 
@@ -306,7 +318,7 @@ class Htlc implements HtlcMode {
     }
     const { trade, ctx } = r;
     const detail = { lockId: notice.lockId, expiry: String(view.expiry) };
-    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.verified, ledger: r.plan.theirs.ledger, detail });
+    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.verified, ...onLeg(r.plan.theirs), detail });
     begin(r, { role: 'follower', hashlock: notice.hashlock });
     this.#watch.set(normHex(notice.lockId), r.key);
     return this.#lock(r, lockRequestOf(r, notice.hashlock, expiry));
@@ -342,20 +354,20 @@ class Htlc implements HtlcMode {
   // ---- shared steps ----
 
   #ledger(r: Run, leg: 'mine' | 'theirs'): LedgerConnector {
-    return r.ctx.connector(r.plan[leg].ledger);
+    return r.ctx.connector(r.plan[leg].name);
   }
 
   async #lock(r: Run, request: LockRequest): Promise<Next> {
     const { ctx, trade, plan } = r;
     let out: ActionOutcome;
     try {
-      out = await ctx.perform(trade.owner, trade.tradeId, plan.mine.ledger, { kind: 'lock', request });
+      out = await ctx.perform(trade.owner, trade.tradeId, plan.mine.name, { kind: 'lock', request });
     } catch (err) {
       if (!(err instanceof LedgerError) || err.code === 'UNAVAILABLE') throw err;
       return fail(r, 'lock_failed', { code: err.code });
     }
     this.#watch.set(normHex(out.ledgerRef), r.key);
-    const landed = txOf(plan.mine.ledger, out);
+    const landed = txOf(plan.mine, out);
     const { txId, block } = landed;
     recordLock(r, { lockId: out.ledgerRef, request, ...(txId && { txId }), ...(block && { block }) });
     return 'progress';

@@ -12,9 +12,9 @@ import { anvilAccount, startAnvil, type Anvil } from '@dvp/cash-contracts/testin
 import { createPublicClient, createWalletClient, http, type Address, type PublicClient } from 'viem';
 import type { HDAccount } from 'viem/accounts';
 import type { BeforeSend, LedgerConnector, LockRequest, SendOptions } from '../../ledger/connector';
-import type { LedgerName } from '../../core/trade';
+import type { LedgerName, LegName } from '../../core/trade';
 import { createEvmConnector } from '../../ledger/evm/connector';
-import { asLedger } from '../../ledger/renamed';
+import { asLedger } from '../../ledger/__tests__/renamed';
 import { GatewayPair, PARTIES, type Party } from './__tests__/gateways';
 import type { HtlcConfig, HtlcTimelocks } from './terms';
 
@@ -138,13 +138,13 @@ function pairWith(timelocks: HtlcTimelocks): { pair: GatewayPair; dir: string } 
   };
   const dir = mkdtempSync(path.join(tmpdir(), 'dvp-htlc-evm-'));
   const started: { pair?: GatewayPair } = {};
-  const connectorsOf = (p: Party): Record<LedgerName, LedgerConnector> => {
+  const connectorsOf = (p: Party): Record<LegName, LedgerConnector> => {
     const plan = crashPlan?.party === p ? crashPlan : undefined;
     crashPlan = undefined;
     const kill = (): void => void started.pair?.gw(p).mode.close();
     const of = (l: LedgerName): LedgerConnector =>
       plan?.ledger === l ? crashing(connectorOf(p, l), plan, kill) : connectorOf(p, l);
-    return { fabric: of('fabric'), evm: of('evm') };
+    return { securities: of('fabric'), cash: of('evm') };
   };
   const pair = new GatewayPair({ config, dir, now, connectorsOf, pollIntervalMs: 50 });
   started.pair = pair;

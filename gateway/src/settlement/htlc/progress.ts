@@ -58,7 +58,7 @@ export interface HtlcProgress {
 }
 
 function lockProgress(actions: readonly JournalAction[], plan: HtlcPlan): Partial<HtlcProgress> {
-  const locks = actions.filter((a) => a.kind === 'lock' && a.ledger === plan.mine.ledger);
+  const locks = actions.filter((a) => a.kind === 'lock' && a.leg === plan.mine.name);
   const done = locks.find((a) => a.state === 'done' && a.ledgerRef !== undefined);
   const request = (a: JournalAction): LockRequest => {
     const spec = decodeSpec('lock', a.params);
@@ -100,7 +100,7 @@ function noticeProgress(trade: Trade): Pick<HtlcProgress, 'notice' | 'verifiedLo
 
 /** Reads the progress of `trade` from its journal actions and timeline. */
 export function readProgress(trade: Trade, actions: readonly JournalAction[], plan: HtlcPlan): HtlcProgress {
-  const claimed = actions.some((a) => a.kind === 'claim' && a.ledger === plan.theirs.ledger && a.state === 'done');
+  const claimed = actions.some((a) => a.kind === 'claim' && a.leg === plan.theirs.name && a.state === 'done');
   return {
     ...lockProgress(actions, plan),
     ...noticeProgress(trade),

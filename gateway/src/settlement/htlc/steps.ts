@@ -5,13 +5,12 @@
 import { CANCEL_REQUESTED_OWN } from '../../core/trade';
 import { type SettlementContext, type StepRequest } from '../mode';
 import type { LockRequest } from '../../ledger/connector';
-import type { LedgerName } from '../../core/trade';
 import { LedgerError } from '../../ledger/errors';
 import type { ActionOutcome } from '../actions';
 import type { Trade } from '../../core/trade';
 import type { Next } from '../loops';
 import { HTLC_EVENTS, type HtlcProgress, type OwnLock } from './progress';
-import type { HtlcFailure, HtlcPlan } from './terms';
+import type { HtlcFailure, HtlcPlan, Leg } from './terms';
 
 /** One pass over one trade. */
 export interface Run {
@@ -44,6 +43,7 @@ export function recordLock(r: Run, lock: OwnLock): void {
   const at = { ...(lock.txId && { txId: lock.txId }), ...(lock.block && { block: lock.block }) };
   r.ctx.step(r.trade.owner, r.trade.tradeId, {
     event: HTLC_EVENTS.locked,
+    leg: r.plan.mine.name,
     ledger: r.plan.mine.ledger,
     ...at,
     detail,
@@ -62,10 +62,11 @@ export function fail(r: Run, reason: HtlcFailure, detail: Readonly<Record<string
   return 'done';
 }
 
-/** Ledger (as the engine names it), transaction and block of an action, for the timeline. */
-export function txOf(ledger: LedgerName, out: ActionOutcome): Pick<StepRequest, 'ledger' | 'txId' | 'block'> {
+/** Leg, ledger, transaction and block of an action on `leg`, for the timeline. */
+export function txOf(leg: Leg, out: ActionOutcome): Pick<StepRequest, 'leg' | 'ledger' | 'txId' | 'block'> {
   return {
-    ledger,
+    leg: leg.name,
+    ledger: leg.ledger,
     ...(out.txId !== undefined && { txId: out.txId }),
     ...(out.block !== undefined && { block: out.block.toString() }),
   };
@@ -74,10 +75,10 @@ export function txOf(ledger: LedgerName, out: ActionOutcome): Pick<StepRequest, 
 /** Claims the counterparty's lock (journaled), revealing `preimage` on its ledger. */
 export async function claim(r: Run, lockId: string, preimage: string): Promise<void> {
   const { ctx, trade, plan } = r;
-  const out = await ctx.perform(trade.owner, trade.tradeId, plan.theirs.ledger, { kind: 'claim', lockId, preimage });
+  const out = await ctx.perform(trade.owner, trade.tradeId, plan.theirs.name, { kind: 'claim', lockId, preimage });
   ctx.step(trade.owner, trade.tradeId, {
     event: HTLC_EVENTS.claimed,
-    ...txOf(plan.theirs.ledger, out),
+    ...txOf(plan.theirs, out),
     detail: { lockId },
   });
 }
@@ -86,12 +87,12 @@ export async function claim(r: Run, lockId: string, preimage: string): Promise<v
 export async function refund(r: Run, mine: OwnLock, reason: HtlcFailure): Promise<Next> {
   const { ctx, trade, plan } = r;
   try {
-    const out = await ctx.perform(trade.owner, trade.tradeId, plan.mine.ledger, {
+    const out = await ctx.perform(trade.owner, trade.tradeId, plan.mine.name, {
       kind: 'refund',
       lockId: mine.lockId,
     });
     const detail = { lockId: mine.lockId };
-    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.refunded, ...txOf(plan.mine.ledger, out), detail });
+    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.refunded, ...txOf(plan.mine, out), detail });
   } catch (err) {
     if (err instanceof LedgerError && err.code === 'LOCK_NOT_EXPIRED') return 'wait';
     throw err;

@@ -30,13 +30,21 @@ describe('HTLC terms', () => {
         role: 'leader',
         counterparty: 'BUYER',
         mine: {
+          name: 'securities',
           ledger: 'fabric',
           asset: 'sec:US0378331005',
           amount: 7n,
           sender: 'SELLER@fabric',
           receiver: 'BUYER@fabric',
         },
-        theirs: { ledger: 'evm', asset: 'cash:EUR', amount: 2100n, sender: 'BUYER@evm', receiver: 'SELLER@evm' },
+        theirs: {
+          name: 'cash',
+          ledger: 'evm',
+          asset: 'cash:EUR',
+          amount: 2100n,
+          sender: 'BUYER@evm',
+          receiver: 'SELLER@evm',
+        },
       });
       const buyer = planOf(config, tradeOf('BUYER', 'buy'));
       expect(buyer).toMatchObject({ role: 'follower', mine: seller.theirs, theirs: seller.mine });
@@ -60,7 +68,14 @@ describe('HTLC terms', () => {
   });
 
   describe('verifyLock', () => {
-    const leg = { ledger: 'evm' as const, asset: '0xAbC', amount: 5n, sender: '0xDEF', receiver: '0x123' };
+    const leg = {
+      name: 'cash' as const,
+      ledger: 'evm' as const,
+      asset: '0xAbC',
+      amount: 5n,
+      sender: '0xDEF',
+      receiver: '0x123',
+    };
     const view: LockView = {
       lockId: '0x01',
       sender: '0xdef',
@@ -99,7 +114,13 @@ describe('HTLC terms', () => {
 
     describe('on Fabric', () => {
       const buyer = 'BuyerBankMSP:/OU=buyer/OU=client/CN=gateway';
-      const fabricLeg = { ...leg, ledger: 'fabric' as const, asset: 'US0378331005', receiver: buyer };
+      const fabricLeg = {
+        ...leg,
+        name: 'securities' as const,
+        ledger: 'fabric' as const,
+        asset: 'US0378331005',
+        receiver: buyer,
+      };
       const fabricView: LockView = { ...view, lockId: 'htlc:seller:T-1', asset: 'US0378331005', receiver: buyer };
 
       it('accepts the receiver’s exact account', () => {

@@ -3,8 +3,7 @@
  * timelock rule T_L ≥ T_F + Δ, and the check of a counterparty's lock as read from its ledger.
  */
 import type { LockView } from '../../ledger/connector';
-import type { LedgerName } from '../../core/trade';
-import type { Trade } from '../../core/trade';
+import type { LedgerName, LegName, Trade } from '../../core/trade';
 import { isHex32 } from './secrets';
 
 /** A side of a trade. */
@@ -30,6 +29,11 @@ export interface HtlcConfig {
   readonly timelocks: HtlcTimelocks;
   /** The party's identity on `ledger` (EVM address, Fabric identity). */
   readonly addressOf: (party: string, ledger: LedgerName) => string;
+  /**
+   * The ledger holding each leg; default securities on Fabric, cash on the EVM (the stand-in
+   * holds securities on the EVM too). Must name the ledger of the engine's connector for the leg.
+   */
+  readonly ledgerOf?: (leg: LegName) => LedgerName;
   /** The asset id of an ISIN on the securities ledger, of a currency on the cash ledger. */
   readonly assets: {
     readonly securities: (isin: string) => string;
@@ -37,8 +41,9 @@ export interface HtlcConfig {
   };
 }
 
-/** One leg of a trade: an asset moving from `sender` to `receiver` on `ledger`. */
+/** One leg of a trade (`name`): an asset moving from `sender` to `receiver` on `ledger`. */
 export interface Leg {
+  readonly name: LegName;
   readonly ledger: LedgerName;
   readonly asset: string;
   readonly amount: bigint;
@@ -90,26 +95,34 @@ export function assertTimelocks(t: HtlcTimelocks): void {
   }
 }
 
+/** Securities on Fabric, cash on the EVM. */
+const DEFAULT_LEDGERS = (leg: LegName): LedgerName => (leg === 'securities' ? 'fabric' : 'evm');
+
 /** The securities leg (seller → buyer) and the cash leg (buyer → seller, quantity × price). */
 function legsOf(config: HtlcConfig, trade: Trade): Readonly<Record<TradeSide, Leg>> {
   const { instruction: ins, owner } = trade;
   const buyer = ins.side === 'buy' ? owner : ins.counterparty;
   const seller = ins.side === 'buy' ? ins.counterparty : owner;
   const at = config.addressOf;
+  const ledgerOf = config.ledgerOf ?? DEFAULT_LEDGERS;
+  const securities = ledgerOf('securities');
+  const cash = ledgerOf('cash');
   return {
     seller: {
-      ledger: 'fabric',
+      name: 'securities',
+      ledger: securities,
       asset: config.assets.securities(ins.isin),
       amount: ins.quantity,
-      sender: at(seller, 'fabric'),
-      receiver: at(buyer, 'fabric'),
+      sender: at(seller, securities),
+      receiver: at(buyer, securities),
     },
     buyer: {
-      ledger: 'evm',
+      name: 'cash',
+      ledger: cash,
       asset: config.assets.cash(ins.currency),
       amount: ins.quantity * ins.price,
-      sender: at(buyer, 'evm'),
-      receiver: at(seller, 'evm'),
+      sender: at(buyer, cash),
+      receiver: at(seller, cash),
     },
   };
 }

@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { createTradeEngine, type TradeEngine } from '../../../trades/engine';
 import type { LedgerConnector, LedgerEvent } from '../../../ledger/connector';
-import type { LedgerName } from '../../../core/trade';
+import type { LegName } from '../../../core/trade';
 import { isTerminal } from '../../../core/state-machine';
 import { openStore, type GatewayStore } from '../../../store';
 import { actorOf, instructionOf } from '../../../../testing/engine-fakes';
@@ -32,7 +32,7 @@ export interface Gateway {
 /** What the pair needs. */
 export interface PairOptions {
   readonly config: HtlcConfig;
-  readonly connectorsOf: (party: Party) => Readonly<Record<LedgerName, LedgerConnector>>;
+  readonly connectorsOf: (party: Party) => Readonly<Record<LegName, LedgerConnector>>;
   /** Folder for the two databases. */
   readonly dir: string;
   readonly now?: () => number;

@@ -47,8 +47,8 @@ export class World {
       now: this.now,
       ...options,
       connectorsOf: (p) => ({
-        fabric: this.fabric.connector(addr(p, 'fabric')),
-        evm: this.evm.connector(addr(p, 'evm')),
+        securities: this.fabric.connector(addr(p, 'fabric')),
+        cash: this.evm.connector(addr(p, 'evm')),
       }),
     });
     this.fabric.onEvent((e) => this.pair.route(e));

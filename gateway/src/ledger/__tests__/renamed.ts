@@ -1,10 +1,9 @@
 /**
- * Presents a connector under another ledger name. Used where securities are ERC-20 tokens on the
- * EVM network (`securities.ledger: "evm"` in the gateway config): the settlement modes put the
- * securities leg on the ledger they call `fabric`, and this connector serves it from the EVM.
+ * Test-only: presents a connector under another ledger name, so a second EVM deployment can play
+ * the Fabric ledger in tests that need two distinct ledgers on one anvil.
  */
-import type { LedgerConnector } from './connector';
-import type { LedgerName } from '../core/trade';
+import type { LedgerConnector } from '../connector';
+import type { LedgerName } from '../../core/trade';
 
 /** `connector` with `ledger` reported as `name`; every operation is the original's. */
 export function asLedger(name: LedgerName, connector: LedgerConnector): LedgerConnector {
