@@ -38,7 +38,8 @@ export type {
 } from './core/trade';
 export type { TradeService } from './trades/ports';
 export type { TradeErrorCode } from './core/errors';
-export { CANCELLED_REASON, createTradeEngine } from './trades/engine';
+export { createTradeEngine } from './trades/engine';
+export { CANCELLED_REASON } from './trades/cancel';
 export type { CounterpartyNotice, ResumeReport, TradeEngine, TradeEngineOptions } from './trades/engine';
 export type { SettlementContext, SettlementMessage, SettlementMode, StepRequest } from './settlement/mode';
 export { openStore } from './store';

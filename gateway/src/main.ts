@@ -132,6 +132,12 @@ function build(config: GatewayConfig, p: Parts) {
   return { connector, fabric, outbox, htlc, metrics, engine, trades, balances, inbox };
 }
 
+/** Where securities are held, for the start-up log line. */
+function securitiesOf(config: GatewayConfig, fabric: ReturnType<typeof build>['fabric']): string {
+  if (fabric) return `fabric ${config.fabric?.peer?.endpoint} as ${fabric.connector.signer}`;
+  return config.securities?.ledger ?? 'none';
+}
+
 async function serve(config: GatewayConfig, p: Parts): Promise<RunningGateway> {
   const { logger } = p;
   const { connector, fabric, outbox, htlc, metrics, engine, trades, balances, inbox } = build(config, p);
@@ -163,9 +169,7 @@ async function serve(config: GatewayConfig, p: Parts): Promise<RunningGateway> {
       ...resumed,
       sqlitePath: config.sqlitePath,
       evmSigner: connector.signer,
-      securities: fabric
-        ? `fabric ${config.fabric?.peer?.endpoint} as ${fabric.connector.signer}`
-        : (config.securities?.ledger ?? 'none'),
+      securities: securitiesOf(config, fabric),
     });
     const { url } = await gateway.listen();
     outbox?.start();

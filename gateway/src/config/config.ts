@@ -262,6 +262,24 @@ function settlementProblems(raw: Json): string[] {
   ];
 }
 
+/** The `fabric`, `evm` and `securities` sections, file paths made absolute. */
+function ledgerSections(
+  r: GatewayConfig,
+  abs: (p: string) => string,
+): Pick<GatewayConfig, 'fabric' | 'evm' | 'securities'> {
+  const fabric = r.fabric && {
+    ...r.fabric,
+    certFile: abs(r.fabric.certFile),
+    keyFile: abs(r.fabric.keyFile),
+    ...(r.fabric.peer ? { peer: { ...r.fabric.peer, tlsCaCertFile: abs(r.fabric.peer.tlsCaCertFile) } } : {}),
+  };
+  return {
+    ...(fabric && { fabric }),
+    ...(r.evm && { evm: { ...r.evm, keyFile: abs(r.evm.keyFile) } }),
+    ...(r.securities && { securities: r.securities }),
+  };
+}
+
 function resolveFiles(raw: Json, baseDir: string): GatewayConfig {
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const r = raw as unknown as GatewayConfig;
@@ -283,20 +301,9 @@ function resolveFiles(raw: Json, baseDir: string): GatewayConfig {
       reloadIntervalSeconds: dir.reloadIntervalSeconds ?? 5,
     },
     sqlitePath: abs(r.sqlitePath),
-    ...(r.fabric
-      ? {
-          fabric: {
-            ...r.fabric,
-            certFile: abs(r.fabric.certFile),
-            keyFile: abs(r.fabric.keyFile),
-            ...(r.fabric.peer ? { peer: { ...r.fabric.peer, tlsCaCertFile: abs(r.fabric.peer.tlsCaCertFile) } } : {}),
-          },
-        }
-      : {}),
-    ...(r.evm ? { evm: { ...r.evm, keyFile: abs(r.evm.keyFile) } } : {}),
+    ...ledgerSections(r, abs),
     ...(r.peers ? { peers: peersOf(r.peers, abs) } : {}),
     ...(r.settlement ? { settlement: { ...r.settlement, pollIntervalMs: r.settlement.pollIntervalMs ?? 1000 } } : {}),
-    ...(r.securities ? { securities: r.securities } : {}),
     log: { level: r.log?.level ?? 'info' },
   };
 }

@@ -38,6 +38,68 @@ export interface PeerInbox {
   receive(caller: Actor, envelope: PeerEnvelope): Promise<{ readonly seq: number; readonly hash: string }>;
 }
 
+/** Addressed to this gateway's party, from the party of the TLS client. */
+function checkAddress(self: string, caller: Actor, e: PeerEnvelope): void {
+  if (e.to !== self) {
+    throw new MessagingError('MESSAGE_MISADDRESSED', `the message is for '${e.to}', this gateway acts for '${self}'`);
+  }
+  if (e.from !== caller.party) {
+    throw new MessagingError(
+      'MESSAGE_SENDER_MISMATCH',
+      `the message claims '${e.from}' but the TLS client is '${caller.party}'`,
+    );
+  }
+}
+
+/** The signing certificate passes every identity check and is the sending party's gateway; the signature verifies. */
+async function verifiedSigner(options: Readonly<PeerInboxOptions>, e: PeerEnvelope): Promise<Actor> {
+  const certificate = signerCertificate(e);
+  if (!certificate) {
+    throw new MessagingError('MESSAGE_SIGNATURE_INVALID', 'signer must be exactly one PEM certificate', {
+      field: 'body.signer',
+    });
+  }
+  const signer = (await options.verifyPeer(certificate.raw)).actor;
+  if (signer.party !== e.from || signer.role !== 'gateway') {
+    const who = `'${signer.party}' with role '${signer.role || 'none'}'`;
+    throw new MessagingError(
+      'MESSAGE_SENDER_MISMATCH',
+      `the message must be signed by ${e.from}'s gateway, not ${who}`,
+    );
+  }
+  if (!signatureValid(e))
+    throw new MessagingError('MESSAGE_SIGNATURE_INVALID', 'the message signature does not verify');
+  return signer;
+}
+
+/** Not accepted before, and exactly the next link of its chain; returns its hash. */
+function checkChain(store: PeerStore, e: PeerEnvelope): string {
+  const hash = envelopeHash(e);
+  if (store.received(hash)) {
+    throw new MessagingError(
+      'MESSAGE_REPLAYED',
+      `message ${e.seq} of ${e.tradeId} from ${e.from} was accepted before`,
+      {
+        seq: e.seq,
+        hash,
+      },
+    );
+  }
+  const last = store.lastReceived(e.to, e.from, e.tradeId);
+  if (e.seq !== last.seq + 1 || e.prev !== last.hash) {
+    throw new MessagingError(
+      'MESSAGE_OUT_OF_ORDER',
+      `expected message ${last.seq + 1} of ${e.tradeId} from ${e.from}`,
+      {
+        expectedSeq: last.seq + 1,
+        expectedPrev: last.hash,
+        seq: e.seq,
+      },
+    );
+  }
+  return hash;
+}
+
 /** Creates the inbox. */
 export function createPeerInbox(options: Readonly<PeerInboxOptions>): PeerInbox {
   const now = options.now ?? ((): Date => new Date());
@@ -45,57 +107,9 @@ export function createPeerInbox(options: Readonly<PeerInboxOptions>): PeerInbox 
   const { store } = options;
 
   async function accept(caller: Actor, e: PeerEnvelope): Promise<{ seq: number; hash: string }> {
-    if (e.to !== options.self) {
-      throw new MessagingError(
-        'MESSAGE_MISADDRESSED',
-        `the message is for '${e.to}', this gateway acts for '${options.self}'`,
-      );
-    }
-    if (e.from !== caller.party) {
-      throw new MessagingError(
-        'MESSAGE_SENDER_MISMATCH',
-        `the message claims '${e.from}' but the TLS client is '${caller.party}'`,
-      );
-    }
-    const certificate = signerCertificate(e);
-    if (!certificate) {
-      throw new MessagingError('MESSAGE_SIGNATURE_INVALID', 'signer must be exactly one PEM certificate', {
-        field: 'body.signer',
-      });
-    }
-    const signer = (await options.verifyPeer(certificate.raw)).actor;
-    if (signer.party !== e.from || signer.role !== 'gateway') {
-      const who = `'${signer.party}' with role '${signer.role || 'none'}'`;
-      throw new MessagingError(
-        'MESSAGE_SENDER_MISMATCH',
-        `the message must be signed by ${e.from}'s gateway, not ${who}`,
-      );
-    }
-    if (!signatureValid(e))
-      throw new MessagingError('MESSAGE_SIGNATURE_INVALID', 'the message signature does not verify');
-    const hash = envelopeHash(e);
-    if (store.received(hash)) {
-      throw new MessagingError(
-        'MESSAGE_REPLAYED',
-        `message ${e.seq} of ${e.tradeId} from ${e.from} was accepted before`,
-        {
-          seq: e.seq,
-          hash,
-        },
-      );
-    }
-    const last = store.lastReceived(e.to, e.from, e.tradeId);
-    if (e.seq !== last.seq + 1 || e.prev !== last.hash) {
-      throw new MessagingError(
-        'MESSAGE_OUT_OF_ORDER',
-        `expected message ${last.seq + 1} of ${e.tradeId} from ${e.from}`,
-        {
-          expectedSeq: last.seq + 1,
-          expectedPrev: last.hash,
-          seq: e.seq,
-        },
-      );
-    }
+    checkAddress(options.self, caller, e);
+    const signer = await verifiedSigner(options, e);
+    const hash = checkChain(store, e);
     await options.handle({ envelope: e, signer, hash });
     store.recordReceived(e, hash, signer.fingerprint, now().toISOString());
     return { seq: e.seq, hash };

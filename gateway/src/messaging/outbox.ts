@@ -73,112 +73,129 @@ export class NotDeliveredError extends Error {
 
 /** Creates the outbox over `options.store`. */
 export function createPeerOutbox(options: Readonly<PeerOutboxOptions>): PeerOutbox {
-  const now = options.now ?? ((): Date => new Date());
-  const chains = new Map<string, Promise<boolean>>();
-  let timer: NodeJS.Timeout | undefined;
-  let sweeping: Promise<void> | undefined;
-  const { store, self } = options;
+  return new Outbox(options);
+}
 
-  const queue: PeerOutbox['queue'] = (to, tradeId, type, body) =>
-    options.transaction(() => {
+class Outbox implements PeerOutbox {
+  readonly #o: Readonly<PeerOutboxOptions>;
+  readonly #now: () => Date;
+  /** The delivery run of each chain, by `to` and trade. */
+  readonly #chains = new Map<string, Promise<boolean>>();
+  #timer: NodeJS.Timeout | undefined;
+  #sweeping: Promise<void> | undefined;
+
+  constructor(options: Readonly<PeerOutboxOptions>) {
+    this.#o = options;
+    this.#now = options.now ?? ((): Date => new Date());
+  }
+
+  queue(to: string, tradeId: string, type: PeerMessageType, body: Readonly<Record<string, string>>): OutboxEntry {
+    const { store, self } = this.#o;
+    return this.#o.transaction(() => {
       const contentKey = canonicalHash({ type, body });
       const existing = store.findByContent(self, to, tradeId, contentKey);
       if (existing) return existing;
       // Something new to say is a reason to try the chain now, not when an earlier backoff ends.
       store.clearBackoff(self, to, tradeId);
       const { seq, prev } = store.nextLink(self, to, tradeId);
-      const at = now();
+      const at = this.#now();
       const fields = { v: 1 as const, id: randomUUID(), from: self, to, tradeId, type, seq, prev, body };
-      const envelope = signEnvelope({ ...fields, sentAt: at.toISOString() }, options.signer);
+      const envelope = signEnvelope({ ...fields, sentAt: at.toISOString() }, this.#o.signer);
       const hash = envelopeHash(envelope);
       store.enqueue(envelope, hash, contentKey, at.toISOString());
       return { owner: self, to, tradeId, seq, envelope, hash, state: 'pending', attempts: 0 };
     });
+  }
 
-  const backoffMs = (attempts: number): number =>
-    Math.min(1000 * 2 ** Math.min(attempts, 20), options.maxBackoffMs ?? 30_000);
+  /** One delivery run per chain at a time; a caller arriving during a run waits, then runs again. */
+  flush(to: string, tradeId: string, force = false): Promise<boolean> {
+    const key = `${to}\u0000${tradeId}`;
+    const before = this.#chains.get(key) ?? Promise.resolve(true);
+    const deliver = (): Promise<boolean> => this.#deliverChain(to, tradeId, force);
+    const run = before.then(deliver, deliver);
+    this.#chains.set(key, run);
+    void run
+      .finally(() => {
+        if (this.#chains.get(key) === run) this.#chains.delete(key);
+      })
+      .catch(() => undefined); // the caller gets the rejection; this branch must not be unhandled
+    return run;
+  }
+
+  async flushAll(): Promise<void> {
+    const due = [...this.#o.store.dueChains(this.#now().toISOString())];
+    const worker = async (): Promise<void> => {
+      for (let c = due.shift(); c !== undefined; c = due.shift()) await this.flush(c.to, c.tradeId);
+    };
+    await Promise.all(Array.from({ length: this.#o.concurrency ?? 4 }, worker));
+  }
+
+  async send(toParty: string, message: OutgoingMessage): Promise<void> {
+    const entry = this.queue(toParty, message.tradeId, message.type, message.body);
+    if (entry.state === 'delivered') return;
+    if (!(await this.flush(toParty, message.tradeId))) {
+      throw new NotDeliveredError(`message ${message.type} of ${message.tradeId} to ${toParty} not delivered yet`, {
+        to: toParty,
+        tradeId: message.tradeId,
+      });
+    }
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => {
+      if (this.#sweeping) return;
+      this.#sweeping = this.flushAll()
+        .catch((err: unknown) => this.#o.onError?.(err, { task: 'outbox retry' }))
+        .finally(() => (this.#sweeping = undefined));
+    }, this.#o.retryIntervalMs ?? 2000);
+    this.#timer.unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#sweeping;
+    await Promise.allSettled([...this.#chains.values()]);
+  }
+
+  #backoffMs(attempts: number): number {
+    return Math.min(1000 * 2 ** Math.min(attempts, 20), this.#o.maxBackoffMs ?? 30_000);
+  }
 
   /** Sends pending messages of one chain in order; stops at the first one not accepted. */
-  async function deliverChain(to: string, tradeId: string, force: boolean): Promise<boolean> {
+  async #deliverChain(to: string, tradeId: string, force: boolean): Promise<boolean> {
+    const { store, self } = this.#o;
     const due = store.nextAttempt(self, to, tradeId);
-    if (!force && due !== undefined && due > now().toISOString()) return false;
+    if (!force && due !== undefined && due > this.#now().toISOString()) return false;
     for (const entry of store.pending(self, to, tradeId)) {
-      let result: DeliveryResult;
-      try {
-        result = await options.transport.deliver(to, entry.envelope);
-      } catch (err) {
-        result = { ok: false, status: 0, code: 'UNREACHABLE', message: (err as Error).message };
-      }
-      if (!result.ok) {
-        const error = `${result.status} ${result.code}: ${result.message}`;
-        store.markFailed(entry, error, new Date(now().getTime() + backoffMs(entry.attempts)).toISOString());
-        options.onError?.(new NotDeliveredError(error, { to, tradeId, seq: String(entry.seq) }), {
-          to,
-          tradeId,
-          type: entry.envelope.type,
-          seq: String(entry.seq),
-        });
-        return false;
-      }
-      store.markDelivered(entry, now().toISOString());
+      if (!(await this.#attempt(to, tradeId, entry))) return false;
     }
     return true;
   }
 
-  /** One delivery run per chain at a time; a caller arriving during a run waits, then runs again. */
-  const flush: PeerOutbox['flush'] = (to, tradeId, force = false) => {
-    const key = `${to}\u0000${tradeId}`;
-    const before = chains.get(key) ?? Promise.resolve(true);
-    const run = before.then(
-      () => deliverChain(to, tradeId, force),
-      () => deliverChain(to, tradeId, force),
-    );
-    chains.set(key, run);
-    void run
-      .finally(() => {
-        if (chains.get(key) === run) chains.delete(key);
-      })
-      .catch(() => undefined); // the caller gets the rejection; this branch must not be unhandled
-    return run;
-  };
-
-  const flushAll = async (): Promise<void> => {
-    const due = [...store.dueChains(now().toISOString())];
-    const worker = async (): Promise<void> => {
-      for (let c = due.shift(); c !== undefined; c = due.shift()) await flush(c.to, c.tradeId);
-    };
-    await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
-  };
-
-  return {
-    queue,
-    flush,
-    flushAll,
-    async send(toParty: string, message: OutgoingMessage): Promise<void> {
-      const entry = queue(toParty, message.tradeId, message.type, message.body);
-      if (entry.state === 'delivered') return;
-      if (!(await flush(toParty, message.tradeId))) {
-        throw new NotDeliveredError(`message ${message.type} of ${message.tradeId} to ${toParty} not delivered yet`, {
-          to: toParty,
-          tradeId: message.tradeId,
-        });
-      }
-    },
-    start() {
-      if (timer) return;
-      timer = setInterval(() => {
-        if (sweeping) return;
-        sweeping = flushAll()
-          .catch((err: unknown) => options.onError?.(err, { task: 'outbox retry' }))
-          .finally(() => (sweeping = undefined));
-      }, options.retryIntervalMs ?? 2000);
-      timer.unref();
-    },
-    async close() {
-      clearInterval(timer);
-      timer = undefined;
-      await sweeping;
-      await Promise.allSettled([...chains.values()]);
-    },
-  };
+  /** One delivery attempt of `entry`; a refusal or a network failure backs the chain off. */
+  async #attempt(to: string, tradeId: string, entry: OutboxEntry): Promise<boolean> {
+    let result: DeliveryResult;
+    try {
+      result = await this.#o.transport.deliver(to, entry.envelope);
+    } catch (err) {
+      result = { ok: false, status: 0, code: 'UNREACHABLE', message: (err as Error).message };
+    }
+    if (result.ok) {
+      this.#o.store.markDelivered(entry, this.#now().toISOString());
+      return true;
+    }
+    const error = `${result.status} ${result.code}: ${result.message}`;
+    const retryAt = new Date(this.#now().getTime() + this.#backoffMs(entry.attempts)).toISOString();
+    this.#o.store.markFailed(entry, error, retryAt);
+    const seq = String(entry.seq);
+    this.#o.onError?.(new NotDeliveredError(error, { to, tradeId, seq }), {
+      to,
+      tradeId,
+      type: entry.envelope.type,
+      seq,
+    });
+    return false;
+  }
 }

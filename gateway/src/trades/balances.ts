@@ -12,6 +12,7 @@ import type { LedgerConnector } from '../ledger/connector';
 import type { GatewayStore } from '../store';
 import { TradeError } from '../core/errors';
 import type { LedgerName } from '../core/trade';
+import type { JournalAction } from '../core/journal';
 
 export interface SecurityBalance {
   readonly isin: string;
@@ -68,6 +69,35 @@ export interface LedgerBalanceOptions {
 
 const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
+/** What a journaled lock or escrow still holds: its asset, holder and amount; none once settled. */
+async function stillHeld(
+  connector: LedgerConnector,
+  action: JournalAction & { readonly ledgerRef: string },
+): Promise<{ readonly asset: string; readonly holder: string; readonly amount: bigint } | undefined> {
+  if (action.kind === 'lock') {
+    const lock = await connector.readLock(action.ledgerRef);
+    return lock?.state === 'locked' ? { asset: lock.asset, holder: lock.sender, amount: lock.amount } : undefined;
+  }
+  if (action.kind === 'deposit') {
+    const e = await connector.readEscrow(action.ledgerRef);
+    return e?.state === 'held' ? { asset: e.asset, holder: e.depositor, amount: e.amount - e.released } : undefined;
+  }
+  return undefined;
+}
+
+/** The done actions of `party` that made a ledger object, on a ledger `onLedger` accepts. */
+function doneActions(
+  o: Readonly<LedgerBalanceOptions>,
+  party: string,
+  onLedger: (action: JournalAction) => boolean,
+): (JournalAction & { readonly ledgerRef: string })[] {
+  return o.store.trades
+    .list(party, {})
+    .flatMap((trade) => o.store.journal.forTrade(party, trade.tradeId))
+    .filter((a): a is JournalAction & { readonly ledgerRef: string } => a.state === 'done' && a.ledgerRef !== undefined)
+    .filter(onLedger);
+}
+
 /** Amount of `token` the ledger still holds for `holder` in the journaled locks and escrows of `party`. */
 async function lockedOf(
   o: Readonly<LedgerBalanceOptions>,
@@ -75,22 +105,12 @@ async function lockedOf(
   holder: string,
   token: string,
 ): Promise<bigint> {
+  // Only what was made on the EVM network (cash, or securities held there as the stand-in).
+  const onEvm = (a: JournalAction): boolean => a.ledger === 'evm' || o.securityTokens !== undefined;
   let locked = 0n;
-  for (const trade of o.store.trades.list(party, {})) {
-    for (const action of o.store.journal.forTrade(party, trade.tradeId)) {
-      if (action.state !== 'done' || action.ledgerRef === undefined) continue;
-      // Only locks made on the EVM network (cash, or securities held there as the stand-in).
-      if (action.ledger !== 'evm' && o.securityTokens === undefined) continue;
-      if (action.kind === 'lock') {
-        const lock = await o.evm.readLock(action.ledgerRef);
-        if (lock?.state === 'locked' && same(lock.sender, holder) && same(lock.asset, token)) locked += lock.amount;
-      } else if (action.kind === 'deposit') {
-        const escrow = await o.evm.readEscrow(action.ledgerRef);
-        if (escrow?.state === 'held' && same(escrow.depositor, holder) && same(escrow.asset, token)) {
-          locked += escrow.amount - escrow.released;
-        }
-      }
-    }
+  for (const action of doneActions(o, party, onEvm)) {
+    const held = await stillHeld(o.evm, action);
+    if (held && same(held.holder, holder) && same(held.asset, token)) locked += held.amount;
   }
   return locked;
 }
@@ -101,20 +121,11 @@ async function fabricLocked(
   fabric: LedgerConnector,
   party: string,
   account: string,
-) {
+): Promise<Map<string, bigint>> {
   const locked = new Map<string, bigint>();
-  const add = (isin: string, amount: bigint) => locked.set(isin, (locked.get(isin) ?? 0n) + amount);
-  for (const trade of o.store.trades.list(party, {})) {
-    for (const action of o.store.journal.forTrade(party, trade.tradeId)) {
-      if (action.state !== 'done' || action.ledgerRef === undefined || action.ledger !== 'fabric') continue;
-      if (action.kind === 'lock') {
-        const lock = await fabric.readLock(action.ledgerRef);
-        if (lock?.state === 'locked' && lock.sender === account) add(lock.asset, lock.amount);
-      } else if (action.kind === 'deposit') {
-        const e = await fabric.readEscrow(action.ledgerRef);
-        if (e?.state === 'held' && e.depositor === account) add(e.asset, e.amount - e.released);
-      }
-    }
+  for (const action of doneActions(o, party, (a) => a.ledger === 'fabric')) {
+    const held = await stillHeld(fabric, action);
+    if (held?.holder === account) locked.set(held.asset, (locked.get(held.asset) ?? 0n) + held.amount);
   }
   return locked;
 }

@@ -11,7 +11,8 @@ import type { LegName } from '../core/trade';
 import { performAction, resumeActions } from './journal';
 import type { SettlementContext, SettlementMessage, SettlementMode, StepRequest } from '../settlement/mode';
 import type { GatewayMetrics } from '../core/metrics';
-import { CANCELLABLE, TRANSITIONS } from '../core/state-machine';
+import { TRANSITIONS } from '../core/state-machine';
+import { cancelDecision } from './cancel';
 import {
   type Actor,
   type AuditPage,
@@ -26,9 +27,6 @@ import {
 } from '../core/trade';
 import { type TradeService } from './ports';
 import { TradeError } from '../core/errors';
-
-/** Reason code of a cancellation (sese.024 `CANC`). */
-export const CANCELLED_REASON = 'CANC';
 
 /** Reason code of an instruction that found no match before its settlement deadline. */
 export const UNMATCHED_REASON = 'unmatched';
@@ -254,38 +252,25 @@ class Engine implements TradeEngine {
     }
   }
 
-  /**
-   * Cancel before any lock. Unmatched: the owner cancels alone. Matched/held: each side sets
-   * its flag; the trade becomes `cancelled` when both have. Repeating a side's request is a no-op,
-   * also once the trade is cancelled (a retried request answers with the trade, not an error).
-   */
+  /** Applies a side's cancel request by the one rule of cancel.ts, in one transaction. */
   #cancelSide(actor: Actor, owner: string, tradeId: string, side: CancelSide): Trade {
     return this.#o.store.transaction(() => {
       const trade = this.#o.store.trades.require(owner, tradeId);
-      // A retried request of a side that already asked (and maybe already cancelled) is a no-op.
-      if (trade.cancelRequested[side] && (trade.status === 'cancelled' || CANCELLABLE.includes(trade.status))) {
-        return publicTrade(trade);
-      }
       const locked = this.#o.store.journal.forTrade(owner, tradeId).length > 0;
-      const unilateral = trade.status === 'received' && side === 'own';
-      if (!CANCELLABLE.includes(trade.status) || locked || (trade.status === 'received' && !unilateral)) {
+      const decision = cancelDecision(trade, side, locked);
+      if (decision.kind === 'repeated') return publicTrade(trade);
+      if (decision.kind === 'refused') {
         throw new TradeError('INVALID_TRANSITION', `trade ${tradeId} cannot be cancelled in ${trade.status}`, {
           tradeId,
           status: trade.status,
           side,
         });
       }
-      const other = side === 'own' ? trade.cancelRequested.counterparty : trade.cancelRequested.own;
-      const done = unilateral || other;
-      const request: StepRequest = done
-        ? { event: `cancel_${side}`, to: 'cancelled', reason: CANCELLED_REASON }
-        : { event: `cancel_requested_${side}` };
       this.#o.store.trades.flagCancel(owner, tradeId, side, this.#now().toISOString());
-      return this.#apply(actor, owner, tradeId, request);
+      return this.#apply(actor, owner, tradeId, decision.request);
     });
   }
 
-  /** Status (optional), timeline and audit for one step; call inside a store transaction. */
   #apply(actor: Actor, owner: string, tradeId: string, request: StepRequest): Trade {
     const { trades } = this.#o.store;
     const now = this.#now();

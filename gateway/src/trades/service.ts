@@ -15,7 +15,8 @@
  * - Cancel: before matching either side cancels alone (its proposal is withdrawn on the other
  *   side); once matched, both operators must cancel (engine.ts) and each side's request travels
  *   as a `cancel` message. A cancel that arrives after settlement started is refused and noted.
- * - `lock_notice` and `preimage` go to the trade's settlement mode (engine.onMessage).
+ * - Any other message of the trade's counterparty (HTLC: `lock_notice`, `preimage`) goes to the
+ *   trade's settlement mode (engine.onMessage).
  */
 import { CANCELLABLE } from '../core/state-machine';
 import { canonicalHash } from '../core/canonical';
@@ -120,42 +121,40 @@ class TradeDesk implements Trades {
 
   async handle(m: CounterpartyMessage): Promise<void> {
     const { envelope: e, signer } = m;
-    if (e.type === 'proposal') {
-      const known = this.#o.terms.get(this.#o.self, e.tradeId, e.from) !== undefined;
-      const waiting = known ? 0 : this.#o.terms.unmatched(this.#o.self, e.from);
-      if (waiting >= (this.#o.maxWaitingProposals ?? 10_000)) {
-        throw new TradeError(
-          'TOO_MANY_PROPOSALS',
-          `${e.from} has ${waiting} proposals waiting for an instruction here`,
-        );
-      }
-      const at = new Date().toISOString();
-      this.#o.terms.put({ owner: this.#o.self, tradeId: e.tradeId, from: e.from, terms: e.body, actor: signer }, at);
-      return this.#tryMatch(e.tradeId);
-    }
+    if (e.type === 'proposal') return this.#proposal(m);
     if (e.type === 'cancel') this.#o.terms.withdraw(this.#o.self, e.tradeId, e.from);
     // Anything else concerns our trade only if it comes from that trade's counterparty; other
     // senders learn nothing (accepted, no effect), not even whether the trade exists.
     const trade = await this.#find(e.tradeId);
     if (!trade || trade.instruction.counterparty !== signer.party) return;
-    switch (e.type) {
-      case 'affirmation':
-        return this.#affirmed(m);
-      case 'cancel':
-        return this.#counterpartyCancel(m);
-      case 'lock_notice':
-      case 'preimage':
-        return this.#o.engine
-          .onMessage({ owner: this.#o.self, tradeId: e.tradeId, from: signer, type: e.type, body: e.body })
-          .catch((err: unknown) => {
-            // E.g. the directory has no ledger address for a party yet: the sender retries later.
-            if (err instanceof DvpError) throw err;
-            throw new TradeError(
-              'MESSAGE_NOT_PROCESSABLE',
-              `cannot act on the ${e.type} yet: ${(err as Error).message}`,
-            );
-          });
+    if (e.type === 'affirmation') return this.#affirmed(m);
+    if (e.type === 'cancel') return this.#counterpartyCancel(m);
+    return this.#toSettlement(m);
+  }
+
+  /** Keeps the counterparty's proposed terms (at most `maxWaitingProposals` unmatched) and tries to match. */
+  #proposal(m: CounterpartyMessage): Promise<void> {
+    const { envelope: e, signer } = m;
+    const known = this.#o.terms.get(this.#o.self, e.tradeId, e.from) !== undefined;
+    const waiting = known ? 0 : this.#o.terms.unmatched(this.#o.self, e.from);
+    if (waiting >= (this.#o.maxWaitingProposals ?? 10_000)) {
+      throw new TradeError('TOO_MANY_PROPOSALS', `${e.from} has ${waiting} proposals waiting for an instruction here`);
     }
+    const at = new Date().toISOString();
+    this.#o.terms.put({ owner: this.#o.self, tradeId: e.tradeId, from: e.from, terms: e.body, actor: signer }, at);
+    return this.#tryMatch(e.tradeId);
+  }
+
+  /** A settlement message (HTLC: `lock_notice`, `preimage`) goes to the trade's mode. */
+  #toSettlement(m: CounterpartyMessage): Promise<void> {
+    const { envelope: e, signer } = m;
+    return this.#o.engine
+      .onMessage({ owner: this.#o.self, tradeId: e.tradeId, from: signer, type: e.type, body: e.body })
+      .catch((err: unknown) => {
+        // E.g. the directory has no ledger address for a party yet: the sender retries later.
+        if (err instanceof DvpError) throw err;
+        throw new TradeError('MESSAGE_NOT_PROCESSABLE', `cannot act on the ${e.type} yet: ${(err as Error).message}`);
+      });
   }
 
   /**

@@ -76,21 +76,23 @@ function rooted(schema: unknown): unknown {
   );
 }
 
+/** Reasons that read better than ajv's, by keyword (and format). */
+const REASONS: Readonly<Record<string, string>> = {
+  required: 'is required',
+  additionalProperties: 'is not a known field',
+  'format:uint256': 'must be an integer no larger than 2^256 − 1',
+  'format:isin': 'is not a valid ISIN (check digit)',
+};
+
+const AMOUNT_PATTERN = 'must be a positive integer as a decimal string (no sign, fraction, exponent or leading zeros)';
+
 function describe(where: string, e: ErrorObject): { field: string; reason: string } {
   const params = e.params as { missingProperty?: string; additionalProperty?: string; format?: string };
   const path = e.instancePath.slice(1).replace(/\//g, '.');
   const field = [where, path, params.missingProperty ?? params.additionalProperty].filter(Boolean).join('.');
-  if (e.keyword === 'required') return { field, reason: 'is required' };
-  if (e.keyword === 'additionalProperties') return { field, reason: 'is not a known field' };
-  if (e.keyword === 'format' && params.format === 'uint256')
-    return { field, reason: 'must be an integer no larger than 2^256 − 1' };
-  if (e.keyword === 'format' && params.format === 'isin') return { field, reason: 'is not a valid ISIN (check digit)' };
-  if (e.keyword === 'pattern' && /quantity|price/.test(path)) {
-    return {
-      field,
-      reason: 'must be a positive integer as a decimal string (no sign, fraction, exponent or leading zeros)',
-    };
-  }
+  const known = REASONS[e.keyword === 'format' ? `format:${params.format}` : e.keyword];
+  if (known !== undefined) return { field, reason: known };
+  if (e.keyword === 'pattern' && /quantity|price/.test(path)) return { field, reason: AMOUNT_PATTERN };
   return { field, reason: e.message ?? 'is invalid' };
 }
 

@@ -68,6 +68,27 @@ export function createHtlcMode(options: Readonly<HtlcModeOptions>): HtlcMode {
   return new Htlc(options);
 }
 
+/** Nothing to do for a trade in `status`: `done` once it ended (or before it matched), `wait` while held. */
+function idleAt(status: Trade['status']): Next | undefined {
+  if (isTerminal(status) || status === 'received') return 'done';
+  return status === 'matched' || status === 'pending' ? undefined : 'wait';
+}
+
+/** A `locked` event of `leg`: from its sender to its receiver, on its ledger. */
+function isLockOf(leg: Leg, e: LedgerEvent): boolean {
+  const { sender = '', receiver = '' } = e.data;
+  return (
+    e.ledger === leg.ledger && normHex(sender) === normHex(leg.sender) && normHex(receiver) === normHex(leg.receiver)
+  );
+}
+
+/** Our lock, not claimed: the trade fails once it is refunded, and we refund it at its expiry. */
+function refundAtExpiry(r: Run, mine: OwnLock, own: LockView | undefined, reason: HtlcFailure): Promise<Next> | Next {
+  if (own?.state === 'refunded') return fail(r, reason, { lockId: mine.lockId });
+  if (own?.state === 'locked' && r.now >= mine.request.expiry) return refund(r, mine, reason);
+  return 'wait';
+}
+
 /** The leg and ledger fields of a timeline step about `leg`. */
 const onLeg = (leg: Leg): { leg: Leg['name']; ledger: Leg['ledger'] } => ({ leg: leg.name, ledger: leg.ledger });
 
@@ -152,10 +173,9 @@ class Htlc implements HtlcMode {
     const [owner = '', tradeId = ''] = key.split('\u0000');
     const trade = ctx.trade(owner, tradeId);
     const plan = planOf(this.#o, trade);
-    const { sender = '', receiver = '', hashlock } = e.data;
-    const ours = normHex(sender) === normHex(plan.theirs.sender) && normHex(receiver) === normHex(plan.theirs.receiver);
-    const toUs = ours && e.ledger === plan.theirs.ledger;
-    if (plan.role !== 'leader' || !toUs || hashlock === undefined || hasNotice(trade, e.ref)) return;
+    const { hashlock } = e.data;
+    if (plan.role !== 'leader' || !isLockOf(plan.theirs, e) || hashlock === undefined || hasNotice(trade, e.ref))
+      return;
     if (!isWellFormedNotice(e.ledger, e.ref, hashlock)) return;
     const detail = { lockId: e.ref, hashlock, source: 'ledger' };
     ctx.step(owner, tradeId, {
@@ -196,19 +216,22 @@ class Htlc implements HtlcMode {
 
   async #advance(ctx: SettlementContext, owner: string, tradeId: string): Promise<Next> {
     const trade = ctx.trade(owner, tradeId);
-    if (isTerminal(trade.status) || trade.status === 'received') return 'done';
-    if (trade.status !== 'matched' && trade.status !== 'pending') return 'wait';
+    const idle = idleAt(trade.status);
+    if (idle) return idle;
     const plan = planOf(this.#o, trade);
     const p = readProgress(trade, ctx.actions(owner, tradeId), plan);
     const run: Run = { ctx, trade, plan, p, now: this.#now(), key: keyOf(owner, tradeId) };
-    if (p.ownLock) {
-      this.#watch.set(normHex(p.ownLock.lockId), run.key);
-      this.#watch.set(normHex(p.ownLock.request.hashlock), run.key); // the counterparty's lock shares it
-    }
-    if (p.ownLock && !p.lockRecorded) recordLock(run, p.ownLock);
+    if (p.ownLock) this.#watchOwnLock(run, p.ownLock);
     if (p.unfinishedLock && !p.ownLock) return this.#lock(run, p.unfinishedLock);
     if (p.lockError !== undefined && !p.ownLock) return fail(run, 'lock_failed', { error: p.lockError });
     return plan.role === 'leader' ? this.#leader(run) : this.#follower(run);
+  }
+
+  /** Routes events about our lock (and the counterparty's, which shares its hashlock) to this trade. */
+  #watchOwnLock(r: Run, lock: OwnLock): void {
+    this.#watch.set(normHex(lock.lockId), r.key);
+    this.#watch.set(normHex(lock.request.hashlock), r.key);
+    if (!r.p.lockRecorded) recordLock(r, lock);
   }
 
   // ---- leader ----
@@ -222,12 +245,14 @@ class Htlc implements HtlcMode {
       const theirs = await this.#leaderCounterpartyLock(r, mine);
       if (theirs && r.now < theirs.expiry) return this.#leaderClaim(r, theirs);
     }
+    return this.#leaderSettle(r, mine);
+  }
+
+  /** Settled once we claimed and our own lock is claimed; otherwise refunded at its expiry. */
+  async #leaderSettle(r: Run, mine: OwnLock): Promise<Next> {
     const own = await this.#ledger(r, 'mine').readLock(mine.lockId);
     if (own?.state === 'claimed' && r.p.claimed) return finish(r, HTLC_EVENTS.settled, { lockId: mine.lockId });
-    const reason: HtlcFailure = r.p.claimed ? 'follower_missed_claim' : 'timeout';
-    if (own?.state === 'refunded') return fail(r, reason, { lockId: mine.lockId });
-    if (own?.state === 'locked' && r.now >= mine.request.expiry) return refund(r, mine, reason);
-    return 'wait';
+    return refundAtExpiry(r, mine, own, r.p.claimed ? 'follower_missed_claim' : 'timeout');
   }
 
   async #leaderLock(r: Run): Promise<Next> {
@@ -294,9 +319,7 @@ class Htlc implements HtlcMode {
     if (r.p.claimed) return finish(r, HTLC_EVENTS.settled, { lockId: mine.lockId });
     const own = await this.#ledger(r, 'mine').readLock(mine.lockId);
     if (own?.state === 'claimed') return this.#followerClaim(r, mine);
-    if (own?.state === 'refunded') return fail(r, 'timeout', { lockId: mine.lockId });
-    if (own?.state === 'locked' && r.now >= mine.request.expiry) return refund(r, mine, 'timeout');
-    return 'wait';
+    return refundAtExpiry(r, mine, own, 'timeout');
   }
 
   /** Verifies the leader's lock on the leader's ledger, then locks with T_F; refuses on any mismatch. */

@@ -81,17 +81,16 @@ function lockProgress(actions: readonly JournalAction[], plan: HtlcPlan): Partia
  * earlier good one, so the choice is the verified notice, else the oldest not rejected.
  */
 function noticeProgress(trade: Trade): Pick<HtlcProgress, 'notice' | 'verifiedLockId'> {
-  const rejected = new Set<string>();
-  const notices: LockNotice[] = [];
-  let verifiedLockId: string | undefined;
-  for (const step of trade.timeline) {
-    const lockId = step.detail?.['lockId'];
-    if (lockId === undefined) continue;
-    if (step.event === HTLC_EVENTS.rejected) rejected.add(normHex(lockId));
-    if (step.event === HTLC_EVENTS.verified) verifiedLockId = lockId;
-    const hashlock = step.detail?.['hashlock'];
-    if (step.event === HTLC_EVENTS.notice && hashlock !== undefined) notices.push({ lockId, hashlock });
-  }
+  const about = (event: string): (Readonly<Record<string, string>> & { readonly lockId: string })[] =>
+    trade.timeline.flatMap((s) => {
+      const lockId = s.detail?.['lockId'];
+      return s.event === event && lockId !== undefined ? [{ ...s.detail, lockId }] : [];
+    });
+  const rejected = new Set(about(HTLC_EVENTS.rejected).map((d) => normHex(d.lockId)));
+  const verifiedLockId = about(HTLC_EVENTS.verified).at(-1)?.lockId;
+  const notices = about(HTLC_EVENTS.notice).flatMap(({ lockId, hashlock }): LockNotice[] =>
+    hashlock === undefined ? [] : [{ lockId, hashlock }],
+  );
   const isVerified = (n: LockNotice): boolean =>
     verifiedLockId !== undefined && normHex(n.lockId) === normHex(verifiedLockId);
   const notice = notices.find(isVerified) ?? notices.find((n) => !rejected.has(normHex(n.lockId)));
