@@ -64,6 +64,50 @@ function writeAtomic(file: string, data: string, mode: number): void {
   renameSync(tmp, file);
 }
 
+/** The bank's EVM key: the network mnemonic's account whose address the directory lists for it. */
+function evmKeyOf(net: NetworkState, party: string, evmAddress: string): `0x${string}` {
+  const index = net.evm.accounts.findIndex((a) => a.toLowerCase() === evmAddress.toLowerCase());
+  if (index < 0) fail(`the EVM address of '${party}' is not one of the network's accounts`);
+  const hd = mnemonicToAccount(net.evm.mnemonic, { addressIndex: index }).getHdKey();
+  if (!hd.privateKey) fail(`cannot derive the EVM key of account ${index}`);
+  return bytesToHex(hd.privateKey);
+}
+
+/** The `fabric` section: the bank's gateway identity, and its peer when Fabric is up (else why not). */
+function fabricSection(net: NetworkState, party: string, own: NetworkState['fabricCa']['orgs'][string]) {
+  const identity = {
+    mspId: own.mspId,
+    certFile: join(own.wallet, 'gateway', 'cert.pem'),
+    keyFile: join(own.wallet, 'gateway', 'key.pem'),
+  };
+  if (net.fabric.status === 'unavailable') return { ...identity, unavailableReason: net.fabric.reason };
+  const peer = net.fabric.peers[party] ?? fail(`network.json has no Fabric peer for party '${party}'`);
+  return {
+    ...identity,
+    peer: { endpoint: peer.address, tlsCaCertFile: peer.tlsCaCertFile, hostOverride: peer.host },
+    channel: net.fabric.channel,
+    chaincode: net.fabric.chaincode.name,
+  };
+}
+
+/** The `evm` section: node, chain, the local currency and the deployed cash contracts. */
+function evmSection(net: NetworkState, dir: string) {
+  const contract = (name: string): string => net.evm.contracts[name] ?? fail(`contract ${name} is not deployed`);
+  return {
+    rpcUrl: net.evm.rpcUrl,
+    keyFile: join(dir, 'evm.key'),
+    chainId: net.evm.chainId,
+    currency: LOCAL_CURRENCY,
+    contracts: { token: contract('CashToken'), htlc: contract('HashedTimelock'), escrow: contract('SettlementEscrow') },
+  };
+}
+
+/** Securities as EVM tokens when given, else on Fabric when it is up, else nowhere. */
+function securitiesSection(net: NetworkState, tokens: Readonly<Record<string, string>> | undefined) {
+  if (tokens) return { ledger: 'evm', instruments: tokens };
+  return net.fabric.status === 'up' ? { ledger: 'fabric' } : undefined;
+}
+
 /** Builds the config object (paths absolute) and the bank's EVM private key. */
 export function gatewayConfigFromNetwork(
   net: NetworkState,
@@ -76,27 +120,8 @@ export function gatewayConfigFromNetwork(
   if (!entry) fail(`party '${party}' is not in the directory (known: ${Object.keys(parties).join(', ')})`);
   const banks = Object.keys(parties).map((p) => net.fabricCa.orgs[p] ?? fail(`no CA for party '${p}'`));
   const own = net.fabricCa.orgs[party] ?? fail(`no CA for party '${party}'`);
-  const index = net.evm.accounts.findIndex((a) => a.toLowerCase() === entry.evmAddress.toLowerCase());
-  if (index < 0) fail(`the EVM address of '${party}' is not one of the network's accounts`);
-  const hd = mnemonicToAccount(net.evm.mnemonic, { addressIndex: index }).getHdKey();
-  if (!hd.privateKey) fail(`cannot derive the EVM key of account ${index}`);
-  const contract = (name: string): string => net.evm.contracts[name] ?? fail(`contract ${name} is not deployed`);
   const dir = join(net.stateDir, 'gateways', party);
-  const peer = net.fabric.status === 'up' ? net.fabric.peers[party] : undefined;
-  if (net.fabric.status === 'up' && !peer) fail(`network.json has no Fabric peer for party '${party}'`);
-  const fabricNetwork =
-    net.fabric.status === 'up' && peer
-      ? {
-          peer: { endpoint: peer.address, tlsCaCertFile: peer.tlsCaCertFile, hostOverride: peer.host },
-          channel: net.fabric.channel,
-          chaincode: net.fabric.chaincode.name,
-        }
-      : {};
-  const securities = extra.securities
-    ? { ledger: 'evm', instruments: extra.securities }
-    : net.fabric.status === 'up'
-      ? { ledger: 'fabric' }
-      : undefined;
+  const securities = securitiesSection(net, extra.securities);
   const config = {
     partyId: party,
     listen: { host: '127.0.0.1', port: Number(new URL(entry.gatewayUrl).port) },
@@ -105,24 +130,8 @@ export function gatewayConfigFromNetwork(
     crl: { files: banks.map((b) => b.crlFile ?? fail(`no CRL file for ${b.mspId}: restart the network`)) },
     directory: { file: net.directory.file, authorityKeyFile: net.directory.authorityPublicKeyFile },
     sqlitePath: join(dir, 'gateway.sqlite'),
-    fabric: {
-      mspId: own.mspId,
-      certFile: join(own.wallet, 'gateway', 'cert.pem'),
-      keyFile: join(own.wallet, 'gateway', 'key.pem'),
-      ...(net.fabric.status === 'unavailable' && { unavailableReason: net.fabric.reason }),
-      ...fabricNetwork,
-    },
-    evm: {
-      rpcUrl: net.evm.rpcUrl,
-      keyFile: join(dir, 'evm.key'),
-      chainId: net.evm.chainId,
-      currency: LOCAL_CURRENCY,
-      contracts: {
-        token: contract('CashToken'),
-        htlc: contract('HashedTimelock'),
-        escrow: contract('SettlementEscrow'),
-      },
-    },
+    fabric: fabricSection(net, party, own),
+    evm: evmSection(net, dir),
     peers: {
       certFile: join(own.wallet, 'gateway', 'cert.pem'),
       keyFile: join(own.wallet, 'gateway', 'key.pem'),
@@ -132,7 +141,7 @@ export function gatewayConfigFromNetwork(
     ...(securities && { securities }),
     log: { level: 'info' },
   };
-  return { config, evmKey: bytesToHex(hd.privateKey), dir };
+  return { config, evmKey: evmKeyOf(net, party, entry.evmAddress), dir };
 }
 
 /** Writes the config (and the EVM key file, 0600); returns the config file's path. */
