@@ -1,8 +1,24 @@
 /**
- * A small Prometheus registry (text exposition format 0.0.4), written by hand: counters, gauges
- * and histograms with labels. The gateway registers its own metrics in {@link createGatewayMetrics};
- * the engine increments them through the same handles.
+ * Prometheus metrics on prom-client (text exposition format 0.0.4): counters, gauges and
+ * histograms with labels, each gateway with its own prom-client `Registry` (never prom-client's
+ * global one, so gateways in one process do not share or collide). The gateway registers its own
+ * metrics, plus prom-client's default process and Node.js metrics (`process_*`, `nodejs_*`), in
+ * {@link createGatewayMetrics}; the engine updates them through the same handles.
+ *
+ * The thin layer kept over prom-client: labels are checked strictly (an undeclared or a missing
+ * label throws; prom-client accepts a partial label set) and written in their declared order;
+ * names are checked, and a second metric of one name refused, with the messages callers see;
+ * histogram buckets are written with `le` last (`{mode="htlc",le="5"}`, as Prometheus' own Go
+ * client and dashboards write them; prom-client puts it first).
  */
+import {
+  collectDefaultMetrics,
+  Counter as PromCounter,
+  Gauge as PromGauge,
+  Histogram as PromHistogram,
+  Registry,
+  validateMetricName,
+} from 'prom-client';
 
 /** Label values by label name. */
 export type Labels = Readonly<Record<string, string>>;
@@ -28,129 +44,80 @@ export interface MetricsRegistry {
   histogram(name: string, help: string, buckets: readonly number[], labelNames?: readonly string[]): Histogram;
   /** Runs `collect` at every render, before the text is made (for values read on demand). */
   onCollect(collect: () => void): void;
-  /** Prometheus text format, ending with a newline. */
-  render(): string;
+  /** Prometheus text format, ending with a newline (prom-client collects asynchronously). */
+  render(): Promise<string>;
 }
 
-const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+export interface MetricsRegistryOptions {
+  /** Adds prom-client's default process and Node.js metrics (`process_*`, `nodejs_*`); default false. */
+  readonly processMetrics?: boolean;
+}
+
+/** A label name (prom-client checks the same, but exports only its metric-name check). */
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-const escapeLabel = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-const escapeHelp = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-
-function formatNumber(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  return String(v);
-}
-
-/** Serialises labels in the declared order; throws on a missing or undeclared label. */
-function labelKey(labelNames: readonly string[], labels: Labels): string {
+/** The labels in declared order; throws on a missing or undeclared label. */
+function orderedLabels(labelNames: readonly string[], labels: Labels): Record<string, string> {
   const extra = Object.keys(labels).filter((n) => !labelNames.includes(n));
   if (extra.length) throw new Error(`undeclared metric labels: ${extra.join(', ')}`);
-  return labelNames
-    .map((n) => {
-      const v = labels[n];
-      if (v === undefined) throw new Error(`metric label '${n}' missing`);
-      return `${n}="${escapeLabel(v)}"`;
-    })
-    .join(',');
+  const out: Record<string, string> = {};
+  for (const n of labelNames) {
+    const v = labels[n];
+    if (v === undefined) throw new Error(`metric label '${n}' missing`);
+    out[n] = v;
+  }
+  return out;
 }
 
-const braces = (key: string): string => (key ? `{${key}}` : '');
+/** A bucket line with `le` first, as prom-client writes it: name, `le`, the other labels, value. */
+const LE_FIRST = /^([a-zA-Z_:][a-zA-Z0-9_:]*_bucket)\{(le="[^"]*"),(.*)\}( \S+)$/gm;
 
-interface Family {
-  readonly header: string;
-  lines(): string[];
-}
-
-function header(name: string, help: string, type: string): string {
-  return `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}`;
-}
-
-function scalar(name: string, help: string, type: 'counter' | 'gauge', labelNames: readonly string[]) {
-  const values = new Map<string, number>();
-  const add = (labels: Labels, by: number): void => {
-    const key = labelKey(labelNames, labels);
-    values.set(key, (values.get(key) ?? 0) + by);
-  };
-  const family: Family = {
-    header: header(name, help, type),
-    lines: () => [...values].map(([k, v]) => `${name}${braces(k)} ${formatNumber(v)}`),
-  };
-  const set = (labels: Labels, value: number): void => void values.set(labelKey(labelNames, labels), value);
-  return { family, add, set };
-}
-
-function histogramFamily(name: string, help: string, buckets: readonly number[], labelNames: readonly string[]) {
-  const bounds = [...buckets].sort((a, b) => a - b);
-  const series = new Map<string, { counts: number[]; sum: number; count: number }>();
-  const observe = (labels: Labels, value: number): void => {
-    const key = labelKey(labelNames, labels);
-    const s = series.get(key) ?? { counts: bounds.map(() => 0), sum: 0, count: 0 };
-    bounds.forEach((b, i) => {
-      if (value <= b) s.counts[i] = (s.counts[i] ?? 0) + 1;
-    });
-    s.sum += value;
-    s.count += 1;
-    series.set(key, s);
-  };
-  const lines = (): string[] =>
-    [...series].flatMap(([key, s]) => {
-      const sep = key ? ',' : '';
-      return [
-        ...bounds.map((b, i) => `${name}_bucket{${key}${sep}le="${formatNumber(b)}"} ${s.counts[i] ?? 0}`),
-        `${name}_bucket{${key}${sep}le="+Inf"} ${s.count}`,
-        `${name}_sum${braces(key)} ${formatNumber(s.sum)}`,
-        `${name}_count${braces(key)} ${s.count}`,
-      ];
-    });
-  return { family: { header: header(name, help, 'histogram'), lines } as Family, observe };
-}
-
-/** Creates an empty registry. */
-export function createMetricsRegistry(): MetricsRegistry {
-  const families = new Map<string, Family>();
+/** Creates an empty registry (with the process metrics only if asked). */
+export function createMetricsRegistry(opts: Readonly<MetricsRegistryOptions> = {}): MetricsRegistry {
+  const prom = new Registry();
+  if (opts.processMetrics) collectDefaultMetrics({ register: prom });
   const collectors: (() => void)[] = [];
-  const register = (name: string, labelNames: readonly string[], family: Family): void => {
-    if (!NAME.test(name)) throw new Error(`invalid metric name '${name}'`);
-    const bad = labelNames.find((l) => !LABEL.test(l) || l === 'le');
+  const check = (name: string, labelNames: readonly string[], histogram: boolean): string[] => {
+    if (!validateMetricName(name)) throw new Error(`invalid metric name '${name}'`);
+    const bad = labelNames.find((l) => !LABEL.test(l) || (histogram && l === 'le'));
     if (bad !== undefined) throw new Error(`invalid label name '${bad}' for ${name}`);
-    if (families.has(name)) throw new Error(`metric '${name}' registered twice`);
-    families.set(name, family);
+    if (prom.getSingleMetric(name)) throw new Error(`metric '${name}' registered twice`);
+    return [...labelNames];
   };
   return {
     counter(name, help, labelNames = []) {
-      const m = scalar(name, help, 'counter', labelNames);
-      register(name, labelNames, m.family);
+      const c = new PromCounter({ name, help, labelNames: check(name, labelNames, false), registers: [prom] });
       return {
         inc: (labels = {}, by = 1) => {
           if (by < 0) throw new Error(`counter ${name} cannot decrease`);
-          m.add(labels, by);
+          c.inc(orderedLabels(labelNames, labels), by);
         },
       };
     },
     gauge(name, help, labelNames = []) {
-      const m = scalar(name, help, 'gauge', labelNames);
-      register(name, labelNames, m.family);
+      const g = new PromGauge({ name, help, labelNames: check(name, labelNames, false), registers: [prom] });
       return {
-        set: m.set,
-        inc: (labels = {}, by = 1) => m.add(labels, by),
-        dec: (labels = {}, by = 1) => m.add(labels, -by),
+        set: (labels, value) => g.set(orderedLabels(labelNames, labels), value),
+        inc: (labels = {}, by = 1) => g.inc(orderedLabels(labelNames, labels), by),
+        dec: (labels = {}, by = 1) => g.dec(orderedLabels(labelNames, labels), by),
       };
     },
     histogram(name, help, buckets, labelNames = []) {
-      const m = histogramFamily(name, help, buckets, labelNames);
-      register(name, labelNames, m.family);
-      return { observe: m.observe };
+      const h = new PromHistogram({
+        name,
+        help,
+        labelNames: check(name, labelNames, true),
+        buckets: [...buckets].sort((a, b) => a - b),
+        registers: [prom],
+      });
+      return { observe: (labels, value) => h.observe(orderedLabels(labelNames, labels), value) };
     },
     onCollect(collect) {
       collectors.push(collect);
     },
-    render() {
+    async render() {
       for (const collect of collectors) collect();
-      return [...families.values()].map((f) => [f.header, ...f.lines()].join('\n')).join('\n') + '\n';
+      return (await prom.metrics()).replace(LE_FIRST, '$1{$3,$2}$4');
     },
   };
 }
@@ -174,8 +141,13 @@ export interface GatewayMetrics {
 export const SETTLEMENT_LATENCY_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 3600, 14_400, 86_400] as const;
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const;
 
-/** Registers the gateway's metrics in `registry` (a fresh one by default). */
-export function createGatewayMetrics(registry: MetricsRegistry = createMetricsRegistry()): GatewayMetrics {
+/**
+ * Registers the gateway's metrics in `registry`; by default a fresh one of its own that also has
+ * the process metrics.
+ */
+export function createGatewayMetrics(
+  registry: MetricsRegistry = createMetricsRegistry({ processMetrics: true }),
+): GatewayMetrics {
   return {
     registry,
     tradesByStatus: registry.gauge('dvp_trades', 'Trades by current status', ['status']),

@@ -64,10 +64,10 @@ it('renders trades by status at each scrape, the settlement latency and failed l
   });
   await engine.submit(BUYER, 'k1', instructionOf({ tradeId: 'T-1' }));
   await engine.submit(BUYER, 'k2', instructionOf({ tradeId: 'T-2' }));
-  expect(metrics.registry.render()).toMatch(/^dvp_trades\{status="received"\} 2$/m);
+  expect(await metrics.registry.render()).toMatch(/^dvp_trades\{status="received"\} 2$/m);
   await engine.counterpartyNotice(SELLER_GW, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' });
   await engine.idle();
-  const text = metrics.registry.render();
+  const text = await metrics.registry.render();
   expect(text).toMatch(/^dvp_trades\{status="received"\} 1$/m);
   expect(text).toMatch(/^dvp_trades\{status="settled"\} 1$/m);
   expect(text).toMatch(/^dvp_trades\{status="failed"\} 0$/m);

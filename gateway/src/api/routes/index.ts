@@ -38,7 +38,7 @@ const getHealth: Handler = async (ctx) => {
 
 const getMetrics: Handler = async (ctx) => ({
   status: 200,
-  text: ctx.deps.metrics.registry.render(),
+  text: await ctx.deps.metrics.registry.render(),
   contentType: 'text/plain; version=0.0.4; charset=utf-8',
 });
 

@@ -1,7 +1,8 @@
 /**
  * Error mapping and wire encodings of the Fabric connector: chaincode codes as the chaincode
  * itself formats them, fabric-gateway error classes, the real chaincode's rejections through the
- * fake gateway, and the hand-encoded protobuf checked against fabric-gateway and fabric-protos.
+ * fake gateway, and the protobuf messages the connector builds and reads, checked against
+ * fabric-gateway and fabric-protos.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { credentials, Client, Metadata, status as grpcStatus } from '@grpc/grpc-js';
@@ -169,6 +170,12 @@ describe('Fabric errors', () => {
       info.setCurrentblockhash(randomBytes(32));
       info.setPreviousblockhash(randomBytes(32));
       expect(chainHeight(info.serializeBinary())).toBe(BigInt(height));
+    });
+
+    it('refuses a BlockchainInfo height that a JS number cannot hold exactly', () => {
+      const info = new common.BlockchainInfo();
+      info.setHeight(2 ** 60);
+      expect(() => chainHeight(info.serializeBinary())).toThrow(/not exact/);
     });
   });
 });
