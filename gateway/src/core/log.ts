@@ -85,6 +85,11 @@ function cleanValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return PEM.test(value) ? PEM_REDACTED : value;
   if (value instanceof Error) return { name: value.name, message: value.message };
   if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return value;
+  return cleanContainer(value, depth);
+}
+
+/** Arrays and plain objects, cleaned member by member; any other object as it is. */
+function cleanContainer(value: object, depth: number): unknown {
   if (Array.isArray(value)) return value.map((v: unknown) => cleanValue(v, depth + 1));
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
