@@ -19,15 +19,8 @@ export interface PreparedSend {
   readonly payload?: string;
 }
 
-/** A new intent. */
-export interface ActionIntent {
-  readonly owner: string;
-  readonly tradeId: string;
-  readonly leg: LegName;
-  readonly ledger: LedgerName;
-  readonly kind: ActionKind;
-  readonly params: Readonly<Record<string, string>>;
-}
+/** A new intent: what the action is, before any state. */
+export type ActionIntent = Pick<JournalAction, 'owner' | 'tradeId' | 'leg' | 'ledger' | 'kind' | 'params'>;
 
 interface ActionRow {
   id: number;
