@@ -261,33 +261,46 @@ class FabricCaClient implements CaClient {
   }
 }
 
-/** Unwraps the cfssl envelope `{success, result, errors, messages}`, throwing on any error. */
-function parseCaResponse<T>(endpoint: string, status: number, text: string): T {
-  let parsed: { success?: boolean; result?: unknown; errors?: CaErrorDetail[] } = {};
+interface CaEnvelope {
+  readonly success?: boolean;
+  readonly result?: unknown;
+  readonly errors?: CaErrorDetail[];
+}
+
+/** The HTTP failures that get their own code and a hint; any other failure is a plain `ca_request`. */
+const CA_FAILURES: readonly {
+  readonly code: 'ca_auth' | 'ca_forbidden';
+  readonly matches: (status: number, details: readonly CaErrorDetail[]) => boolean;
+  readonly hint: string;
+}[] = [
+  {
+    code: 'ca_auth',
+    matches: (status, details) => status === 401 || details.some((d) => d.code === 20),
+    hint: 'check the enrollment id/secret, or that key.pem matches cert.pem and the certificate was issued by this CA and is not revoked',
+  },
+  {
+    code: 'ca_forbidden',
+    matches: (status) => status === 403,
+    hint: "the registrar's affiliation must cover the target's, and it needs hf.Registrar.Roles / hf.Revoker / hf.GenCRL",
+  },
+];
+
+/** Parses the answer's body as JSON (empty body: an empty envelope); a non-JSON body is a `ca_request` error. */
+function parseEnvelope(endpoint: string, status: number, text: string): CaEnvelope {
   try {
-    parsed = text ? (JSON.parse(text) as typeof parsed) : {};
+    return text ? (JSON.parse(text) as CaEnvelope) : {};
   } catch {
     throw new CaRequestError('ca_request', endpoint, status, [{ code: 0, message: text.slice(0, 200) }]);
   }
+}
+
+/** Unwraps the cfssl envelope `{success, result, errors, messages}`, throwing on any error. */
+function parseCaResponse<T>(endpoint: string, status: number, text: string): T {
+  const parsed = parseEnvelope(endpoint, status, text);
   const details = parsed.errors ?? [];
-  if (status >= 200 && status < 300 && parsed.success !== false && details.length === 0) return parsed.result as T;
-  if (status === 401 || details.some((d) => d.code === 20)) {
-    throw new CaRequestError(
-      'ca_auth',
-      endpoint,
-      status,
-      details,
-      'check the enrollment id/secret, or that key.pem matches cert.pem and the certificate was issued by this CA and is not revoked',
-    );
-  }
-  if (status === 403) {
-    throw new CaRequestError(
-      'ca_forbidden',
-      endpoint,
-      status,
-      details,
-      "the registrar's affiliation must cover the target's, and it needs hf.Registrar.Roles / hf.Revoker / hf.GenCRL",
-    );
-  }
+  const ok = status >= 200 && status < 300 && parsed.success !== false && details.length === 0;
+  if (ok) return parsed.result as T;
+  const failure = CA_FAILURES.find((f) => f.matches(status, details));
+  if (failure) throw new CaRequestError(failure.code, endpoint, status, details, failure.hint);
   throw new CaRequestError('ca_request', endpoint, status, details);
 }

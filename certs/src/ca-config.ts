@@ -27,9 +27,20 @@ const q = (s: string): string => JSON.stringify(s);
 
 /** Renders `fabric-ca-server-config.yaml`. Loopback only, TLS on, sqlite, metrics off. */
 export function renderCaConfig(c: Readonly<CaConfigInput>): string {
-  const subUnits = c.affiliations.map((a) => `\n    - ${q(a)}`).join('');
-  return `# Written by @dvp/certs (startCaServer) on every start; edits are overwritten.
-version: "1.5.21"
+  return [
+    '# Written by @dvp/certs (startCaServer) on every start; edits are overwritten.\n',
+    listenerSection(c),
+    registrySection(c),
+    storageSection(c),
+    signingSection(c),
+    csrSection(c),
+    runtimeSection(c),
+  ].join('');
+}
+
+/** The HTTPS listener (loopback, TLS with our self-signed certificate), the CA's name and its CRL. */
+function listenerSection(c: Readonly<CaConfigInput>): string {
+  return `version: "1.5.21"
 port: ${c.port}
 address: "127.0.0.1"
 debug: false
@@ -48,7 +59,12 @@ ca:
   reenrollIgnoreCertExpiry: false
 crl:
   expiry: ${q(c.crlExpiry)}
-registry:
+`;
+}
+
+/** The bootstrap registrar, the one identity the CA database starts with. */
+function registrySection(c: Readonly<CaConfigInput>): string {
+  return `registry:
   maxenrollments: -1
   identities:
     - name: ${q(c.registrar.id)}
@@ -65,14 +81,25 @@ registry:
         hf.GenCRL: true
         hf.IntermediateCA: false
         hf.AffiliationMgr: true
-db:
+`;
+}
+
+/** The sqlite database, no LDAP, and the org's affiliation tree (the org, one level of sub-units). */
+function storageSection(c: Readonly<CaConfigInput>): string {
+  const subUnits = c.affiliations.map((a) => `\n    - ${q(a)}`).join('');
+  return `db:
   type: sqlite3
   datasource: fabric-ca-server.db
 ldap:
   enabled: false
 affiliations:
   ${q(c.org)}:${subUnits || ' []'}
-signing:
+`;
+}
+
+/** Signing: enrollment certificates by default, plus the `ca` and `tls` profiles. */
+function signingSection(c: Readonly<CaConfigInput>): string {
+  return `signing:
   default:
     usage:
       - digital signature
@@ -94,7 +121,12 @@ signing:
         - client auth
         - key agreement
       expiry: ${q(c.certExpiry)}
-csr:
+`;
+}
+
+/** The subject and key of the CA's own certificate. */
+function csrSection(c: Readonly<CaConfigInput>): string {
+  return `csr:
   cn: ${q(c.csr.commonName)}
   keyrequest:
     algo: ecdsa
@@ -108,7 +140,12 @@ csr:
   ca:
     expiry: 131400h
     pathlength: 1
-bccsp:
+`;
+}
+
+/** Software crypto, password attempts, the operations listener, metrics off. */
+function runtimeSection(c: Readonly<CaConfigInput>): string {
+  return `bccsp:
   default: SW
   sw:
     hash: SHA2

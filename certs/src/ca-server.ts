@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ensureTlsCertificate, renderCaConfig } from './ca-config';
+import { ensureTlsCertificate, renderCaConfig, type CaConfigInput } from './ca-config';
 import { connectCa } from './ca-client';
 import { CertsError } from './errors';
 import { httpsTransport } from './transport';
@@ -55,34 +55,14 @@ export interface CaServerHandle {
  */
 export async function startCaServer(opts: Readonly<CaServerOptions>): Promise<CaServerHandle> {
   validateOptions(opts);
-  const binary = opts.binary ?? DEFAULT_CA_SERVER_BINARY;
-  if (!existsSync(binary)) {
-    throw new CertsError('ca_server_start', `${binary} not found; build it with network/scripts/fabric-bin.sh ca`);
-  }
+  const binary = requireBinary(opts.binary ?? DEFAULT_CA_SERVER_BINARY);
   const home = resolve(opts.homeDir);
   mkdirSync(home, { recursive: true, mode: 0o700 });
   mkdirSync(dirname(resolve(opts.logFile)), { recursive: true });
   const tls = await ensureTlsCertificate(join(home, 'tls'), `${opts.caName}-tls`);
   const configFile = join(home, 'fabric-ca-server-config.yaml');
-  const config = renderCaConfig({
-    caName: opts.caName,
-    port: opts.port,
-    operationsAddress: `127.0.0.1:${opts.operationsPort ?? 0}`,
-    org: opts.org,
-    affiliations: opts.affiliations ?? ['operations', 'trading', 'gateway'],
-    registrar: opts.registrar,
-    csr: {
-      commonName: opts.subject?.commonName ?? opts.caName,
-      organization: opts.subject?.organization ?? opts.org,
-      country: opts.subject?.country ?? 'CH',
-    },
-    tlsCertFile: tls.certFile,
-    tlsKeyFile: tls.keyFile,
-    crlExpiry: '24h',
-    certExpiry: '8760h',
-  });
   // The file holds the bootstrap secret: owner-only.
-  writeFileSync(configFile, config, { mode: 0o600 });
+  writeFileSync(configFile, renderCaConfig(caConfigInput(opts, tls)), { mode: 0o600 });
 
   const { pid, exited } = spawnDetached(binary, ['start', '--home', home, '--config', configFile], home, opts.logFile);
   const handle: CaServerHandle = {
@@ -91,12 +71,62 @@ export async function startCaServer(opts: Readonly<CaServerOptions>): Promise<Ca
     tlsCertFile: tls.certFile,
     caCertFile: join(home, 'ca-cert.pem'),
   };
+  await awaitStartUp(handle, opts, exited);
+  return handle;
+}
+
+function requireBinary(binary: string): string {
+  if (!existsSync(binary)) {
+    throw new CertsError('ca_server_start', `${binary} not found; build it with network/scripts/fabric-bin.sh ca`);
+  }
+  return binary;
+}
+
+/** The options with their defaults filled in, as the config file needs them. */
+function caConfigInput(
+  opts: Readonly<CaServerOptions>,
+  tls: { readonly certFile: string; readonly keyFile: string },
+): CaConfigInput {
+  return {
+    caName: opts.caName,
+    port: opts.port,
+    operationsAddress: `127.0.0.1:${opts.operationsPort ?? 0}`,
+    org: opts.org,
+    affiliations: opts.affiliations ?? ['operations', 'trading', 'gateway'],
+    registrar: opts.registrar,
+    csr: caSubject(opts),
+    tlsCertFile: tls.certFile,
+    tlsKeyFile: tls.keyFile,
+    crlExpiry: '24h',
+    certExpiry: '8760h',
+  };
+}
+
+/** Default subject: `CN=<caName>, O=<org>, C=CH`. */
+function caSubject(opts: Readonly<CaServerOptions>): CaConfigInput['csr'] {
+  const subject = opts.subject ?? {};
+  return {
+    commonName: subject.commonName ?? opts.caName,
+    organization: subject.organization ?? opts.org,
+    country: subject.country ?? 'CH',
+  };
+}
+
+/**
+ * Resolves once the server is healthy; if it dies or times out first, stops it and throws with the
+ * log's tail.
+ */
+async function awaitStartUp(
+  handle: CaServerHandle,
+  opts: Readonly<CaServerOptions>,
+  exited: Promise<never>,
+): Promise<void> {
   // Cleared once start-up is decided, so a losing health loop stops probing.
   const probing = { active: true };
   try {
     await Promise.race([waitHealthy(handle, opts.caName, opts.startTimeoutMs ?? 30_000, probing), exited]);
   } catch (err) {
-    await stopProcess(pid);
+    await stopProcess(handle.pid);
     const reason = err instanceof Error ? err.message : String(err);
     throw new CertsError(
       'ca_server_start',
@@ -106,29 +136,43 @@ export async function startCaServer(opts: Readonly<CaServerOptions>): Promise<Ca
   } finally {
     probing.active = false;
   }
-  return handle;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-function validateOptions(opts: Readonly<CaServerOptions>): void {
-  const bad = (what: string) => {
-    throw new CertsError('invalid_input', `startCaServer: invalid ${what}`);
-  };
-  const isPort = (p: number) => Number.isInteger(p) && p > 0 && p < 65536;
-  if (!isPort(opts.port)) bad(`port ${opts.port}`);
-  if (opts.operationsPort !== undefined && (!isPort(opts.operationsPort) || opts.operationsPort === opts.port)) {
-    bad(`operationsPort ${opts.operationsPort}`);
-  }
+const isPort = (p: number): boolean => Number.isInteger(p) && p > 0 && p < 65536;
+
+/**
+ * The checks of {@link validateOptions}, in the order they are reported: each returns what is
+ * invalid (the words after "invalid"), or undefined.
+ */
+const OPTION_CHECKS: readonly ((opts: Readonly<CaServerOptions>) => string | undefined)[] = [
+  (o) => (isPort(o.port) ? undefined : `port ${o.port}`),
+  (o) =>
+    o.operationsPort === undefined || (isPort(o.operationsPort) && o.operationsPort !== o.port)
+      ? undefined
+      : `operationsPort ${o.operationsPort}`,
+  badName,
+  (o) => (o.registrar.id && o.registrar.secret ? undefined : 'registrar (id and secret are required)'),
+];
+
+/** The first of caName, org and the affiliations that is no plain name. */
+function badName(opts: Readonly<CaServerOptions>): string | undefined {
   // Affiliations are dotted paths in Fabric CA: a dot inside one name would nest it.
-  for (const [what, value] of [
+  const named: (readonly [string, string | undefined])[] = [
     ['caName', opts.caName],
     ['org', opts.org],
-    ...(opts.affiliations ?? []).map((a) => ['affiliation', a]),
-  ]) {
-    if (!NAME.test(value ?? '')) bad(`${what} '${value}' (letters, digits, '-', '_')`);
+    ...(opts.affiliations ?? []).map((a) => ['affiliation', a] as const),
+  ];
+  const bad = named.find(([, value]) => !NAME.test(value ?? ''));
+  return bad === undefined ? undefined : `${bad[0]} '${bad[1]}' (letters, digits, '-', '_')`;
+}
+
+function validateOptions(opts: Readonly<CaServerOptions>): void {
+  for (const check of OPTION_CHECKS) {
+    const what = check(opts);
+    if (what !== undefined) throw new CertsError('invalid_input', `startCaServer: invalid ${what}`);
   }
-  if (!opts.registrar.id || !opts.registrar.secret) bad('registrar (id and secret are required)');
 }
 
 /** Spawns detached; `exited` rejects if the process ends (used only while waiting for health). */
@@ -206,24 +250,27 @@ export function isAlive(pid: number): boolean {
  */
 export async function stopProcess(pid: number, graceMs = 5_000): Promise<boolean> {
   if (!Number.isInteger(pid) || pid <= 1) throw new CertsError('invalid_input', `refusing to signal PID ${pid}`);
-  if (!isAlive(pid)) return false;
+  if (!isAlive(pid) || !signal(pid, 'SIGTERM')) return false;
+  await waitGone(pid, graceMs);
+  // If SIGKILL fails, the process is gone already.
+  if (isAlive(pid) && signal(pid, 'SIGKILL')) await waitGone(pid, 5_000);
+  return true;
+}
+
+/** Sends `sig` to `pid`; false if the process could not be signalled (e.g. it is gone). */
+function signal(pid: number, sig: NodeJS.Signals): boolean {
   try {
-    process.kill(pid, 'SIGTERM');
+    process.kill(pid, sig);
+    return true;
   } catch {
     return false;
   }
-  const termDeadline = Date.now() + graceMs;
-  while (isAlive(pid) && Date.now() < termDeadline) await delay(25);
-  if (isAlive(pid)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      return true;
-    }
-    const killDeadline = Date.now() + 5_000;
-    while (isAlive(pid) && Date.now() < killDeadline) await delay(25);
-  }
-  return true;
+}
+
+/** Waits until `pid` is gone or `ms` have passed. */
+async function waitGone(pid: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (isAlive(pid) && Date.now() < deadline) await delay(25);
 }
 
 function logTail(file: string, lines = 20): string {

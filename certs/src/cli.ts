@@ -122,27 +122,43 @@ interface OrgDefaults {
   wallet?: string;
 }
 
+/** One org's entry under `fabricCa.orgs` in network.json. */
+interface OrgEntry {
+  url?: string;
+  tlsCertFile?: string;
+  caName?: string;
+  mspId?: string;
+  wallet?: string;
+}
+
+/** The fields of an org's entry taken over as they are (when set). */
+const ORG_FIELDS = ['url', 'tlsCertFile', 'caName', 'mspId'] as const;
+
 /** Reads `fabricCa.orgs[org]` from network.json (schema owned by @dvp/network). */
 function orgDefaults(flags: Flags, env: NodeJS.ProcessEnv): OrgDefaults {
   const org = str(flags, 'org');
   if (org === undefined) return {};
   const stateDir = env['DVP_NETWORK_STATE_DIR'] ?? resolve(__dirname, '..', '..', 'network', '.state');
   const file = str(flags, 'state') ?? join(stateDir, 'network.json');
+  const { entry, stateDir: writtenStateDir } = readOrgEntry(file, org);
+  const out: OrgDefaults = { wallet: entry.wallet ?? join(writtenStateDir ?? stateDir, 'wallets', org) };
+  for (const field of ORG_FIELDS) {
+    const value = entry[field];
+    if (value) out[field] = value;
+  }
+  return out;
+}
+
+/** The org's entry in `file`, and the state folder the file names; throws if either is missing. */
+function readOrgEntry(file: string, org: string): { entry: OrgEntry; stateDir: string | undefined } {
   if (!existsSync(file)) throw new CertsError('invalid_input', `--org ${org}: ${file} not found (is the network up?)`);
   const state = JSON.parse(readFileSync(file, 'utf8')) as {
     stateDir?: string;
-    fabricCa?: {
-      orgs?: Record<string, { url?: string; tlsCertFile?: string; caName?: string; mspId?: string; wallet?: string }>;
-    };
+    fabricCa?: { orgs?: Record<string, OrgEntry> };
   };
   const entry = state.fabricCa?.orgs?.[org];
   if (!entry) throw new CertsError('invalid_input', `--org ${org}: no fabricCa.orgs.${org} in ${file}`);
-  const out: OrgDefaults = { wallet: entry.wallet ?? join(state.stateDir ?? stateDir, 'wallets', org) };
-  if (entry.url) out.url = entry.url;
-  if (entry.tlsCertFile) out.tlsCertFile = entry.tlsCertFile;
-  if (entry.caName) out.caName = entry.caName;
-  if (entry.mspId) out.mspId = entry.mspId;
-  return out;
+  return { entry, stateDir: state.stateDir };
 }
 
 function readPem(file: string, what: string): string {
@@ -309,24 +325,34 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.out(USAGE);
       return command === undefined && !flags.help ? 2 : 0;
     }
-    const run = COMMANDS[command];
-    if (!run || positionals.length > 1) throw new UsageError(`unknown command '${positionals.join(' ')}'`);
-    await run(context(flags, io));
+    await commandOf(positionals)(context(flags, io));
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`dvp-certs: ${(err as Error).message}\nRun 'dvp-certs --help' for usage.`);
-      return 2;
-    }
-    if (err instanceof CertsError) {
-      io.err(`dvp-certs: ${err.message}`);
-      return 1;
-    }
-    // Not a user error: still one line, the stack only on request.
-    io.err(`dvp-certs: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
-    if (io.env['DVP_DEBUG'] && err instanceof Error && err.stack) io.err(err.stack);
+    return reportFailure(err, io);
+  }
+}
+
+/** The command named by the one positional argument. */
+function commandOf(positionals: readonly string[]): (ctx: Context) => Promise<void> {
+  const run = COMMANDS[positionals[0] ?? ''];
+  if (!run || positionals.length > 1) throw new UsageError(`unknown command '${positionals.join(' ')}'`);
+  return run;
+}
+
+/** Tells the failure in one line and returns the exit code: 2 for usage, 1 for anything else. */
+function reportFailure(err: unknown, io: CliIo): number {
+  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    io.err(`dvp-certs: ${(err as Error).message}\nRun 'dvp-certs --help' for usage.`);
+    return 2;
+  }
+  if (err instanceof CertsError) {
+    io.err(`dvp-certs: ${err.message}`);
     return 1;
   }
+  // Not a user error: still one line, the stack only on request.
+  io.err(`dvp-certs: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+  if (io.env['DVP_DEBUG'] && err instanceof Error && err.stack) io.err(err.stack);
+  return 1;
 }
 
 if (require.main === module) {

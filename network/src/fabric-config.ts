@@ -49,108 +49,149 @@ function writeJsonYaml(file: string, doc: unknown): string {
   return file;
 }
 
+/** What a peer's core.yaml is made from. */
+interface PeerConfigInput {
+  readonly msp: FabricOrgMsp;
+  readonly ports: PeerPorts;
+  readonly dataDir: string;
+  readonly ccaasBuilderDir: string;
+}
+
 /** A peer's core.yaml (into `cfgDir`, the peer's FABRIC_CFG_PATH). Returns the file. */
-export function writeCoreYaml(
-  cfgDir: string,
-  o: {
-    readonly msp: FabricOrgMsp;
-    readonly ports: PeerPorts;
-    readonly dataDir: string;
-    readonly ccaasBuilderDir: string;
-  },
-): string {
-  const { msp, ports } = o;
-  const tls = msp.node.tlsDir;
-  const endpoint = addr(ports.peer);
+export function writeCoreYaml(cfgDir: string, o: PeerConfigInput): string {
   return writeJsonYaml(join(cfgDir, 'core.yaml'), {
-    peer: {
-      id: msp.node.host,
-      networkId: 'dvp',
-      listenAddress: endpoint,
-      address: endpoint,
-      addressAutoDetect: false,
-      chaincodeListenAddress: addr(ports.chaincode),
-      chaincodeAddress: addr(ports.chaincode),
-      gateway: { enabled: true, endorsementTimeout: '30s', broadcastTimeout: '30s', dialTimeout: '2m' },
-      keepalive: {
-        interval: '7200s',
-        timeout: '20s',
-        minInterval: '60s',
-        client: { interval: '60s', timeout: '20s' },
-        deliveryClient: { interval: '60s', timeout: '20s' },
-      },
-      gossip: gossipConfig(endpoint),
-      tls: {
-        enabled: true,
-        clientAuthRequired: false,
-        cert: { file: join(tls, 'server.crt') },
-        key: { file: join(tls, 'server.key') },
-        rootcert: { file: join(tls, 'ca.crt') },
-        clientRootCAs: { files: [join(tls, 'ca.crt')] },
-      },
-      // A proposal's timestamp is the client's clock and the chaincode's (HTLC expiries); peers
-      // accept one at most this far from their own clock, so Δ (DESIGN 3.1) must exceed it.
-      authentication: { timewindow: AUTHENTICATION_TIMEWINDOW },
-      fileSystemPath: o.dataDir,
-      BCCSP: { Default: 'SW', SW: { Hash: 'SHA2', Security: 256, FileKeyStore: { KeyStore: '' } } },
-      mspConfigPath: msp.node.mspDir,
-      localMspId: msp.mspId,
-      localMspType: 'bccsp',
-      client: { connTimeout: '3s' },
-      deliveryclient: {
-        blockGossipEnabled: false,
-        reconnectTotalTimeThreshold: '3600s',
-        connTimeout: '3s',
-        reConnectBackoffThreshold: '3600s',
-        blockCensorshipTimeoutKey: '30s',
-        minimalReconnectInterval: '100ms',
-      },
-      profile: { enabled: false },
-      handlers: {
-        authFilters: [{ name: 'DefaultAuth' }, { name: 'ExpirationCheck' }, { name: 'TimeWindowCheck' }],
-        decorators: [{ name: 'DefaultDecorator' }],
-        endorsers: { escc: { name: 'DefaultEndorsement' } },
-        validators: { vscc: { name: 'DefaultValidation' } },
-      },
-      discovery: {
-        enabled: true,
-        authCacheEnabled: true,
-        authCacheMaxSize: 1000,
-        authCachePurgeRetentionRatio: 0.75,
-        orgMembersAllowedAccess: false,
-      },
-      limits: { concurrency: { endorserService: 2500, deliverService: 2500, gatewayService: 500 } },
-      maxRecvMsgSize: 104857600,
-      maxSendMsgSize: 104857600,
-    },
+    peer: peerSection(o),
     // No Docker: chaincode runs as a service, reached through the external builder below.
     vm: { endpoint: '' },
-    chaincode: {
-      externalBuilders: [{ name: 'ccaas_builder', path: o.ccaasBuilderDir }],
-      installTimeout: '300s',
-      startuptimeout: '300s',
-      executetimeout: '30s',
-      mode: 'net',
-      keepalive: 0,
-      system: { _lifecycle: 'enable', cscc: 'enable', lscc: 'enable', qscc: 'enable' },
-      logging: { level: 'info', shim: 'warning', format: '%{time:2006-01-02 15:04:05.000} [%{module}] %{message}' },
-    },
-    ledger: {
-      state: { stateDatabase: 'goleveldb', totalQueryLimit: 100000 },
-      // The chaincode's History transaction reads the history database.
-      history: { enableHistoryDatabase: true },
-      pvtdataStore: {
-        collElgProcMaxDbBatchSize: 5000,
-        collElgProcDbBatchesInterval: 1000,
-        deprioritizedDataReconcilerInterval: '60m',
-        purgeInterval: 100,
-        purgedKeyAuditLogging: true,
-      },
-      snapshots: { rootDir: join(o.dataDir, 'snapshots') },
-    },
-    operations: { listenAddress: addr(ports.operations), tls: { enabled: false } },
+    chaincode: chaincodeSection(o.ccaasBuilderDir),
+    ledger: ledgerSection(o.dataDir),
+    operations: { listenAddress: addr(o.ports.operations), tls: { enabled: false } },
     metrics: { provider: 'disabled' },
   });
+}
+
+/** core.yaml's `peer`: its listeners, gossip, TLS and identity, then the services it runs. */
+function peerSection(o: PeerConfigInput): Record<string, unknown> {
+  const endpoint = addr(o.ports.peer);
+  return {
+    ...peerListeners(o.msp.node.host, endpoint, addr(o.ports.chaincode)),
+    gossip: gossipConfig(endpoint),
+    ...peerTrust(o.msp.node.tlsDir),
+    ...peerLocal(o.msp, o.dataDir),
+    ...peerServices(),
+  };
+}
+
+/** The peer's id, its endpoint and chaincode endpoint, the gateway and the keepalive settings. */
+function peerListeners(host: string, endpoint: string, chaincode: string): Record<string, unknown> {
+  return {
+    id: host,
+    networkId: 'dvp',
+    listenAddress: endpoint,
+    address: endpoint,
+    addressAutoDetect: false,
+    chaincodeListenAddress: chaincode,
+    chaincodeAddress: chaincode,
+    gateway: { enabled: true, endorsementTimeout: '30s', broadcastTimeout: '30s', dialTimeout: '2m' },
+    keepalive: {
+      interval: '7200s',
+      timeout: '20s',
+      minInterval: '60s',
+      client: { interval: '60s', timeout: '20s' },
+      deliveryClient: { interval: '60s', timeout: '20s' },
+    },
+  };
+}
+
+/** TLS with the CA-enrolled certificate (no client certificates), and the proposals' time window. */
+function peerTrust(tls: string): Record<string, unknown> {
+  return {
+    tls: {
+      enabled: true,
+      clientAuthRequired: false,
+      cert: { file: join(tls, 'server.crt') },
+      key: { file: join(tls, 'server.key') },
+      rootcert: { file: join(tls, 'ca.crt') },
+      clientRootCAs: { files: [join(tls, 'ca.crt')] },
+    },
+    // A proposal's timestamp is the client's clock and the chaincode's (HTLC expiries); peers
+    // accept one at most this far from their own clock, so Δ (DESIGN 3.1) must exceed it.
+    authentication: { timewindow: AUTHENTICATION_TIMEWINDOW },
+  };
+}
+
+/** The peer's data folder, its software crypto and its local MSP. */
+function peerLocal(msp: FabricOrgMsp, dataDir: string): Record<string, unknown> {
+  return {
+    fileSystemPath: dataDir,
+    BCCSP: { Default: 'SW', SW: { Hash: 'SHA2', Security: 256, FileKeyStore: { KeyStore: '' } } },
+    mspConfigPath: msp.node.mspDir,
+    localMspId: msp.mspId,
+    localMspType: 'bccsp',
+  };
+}
+
+/** Client and delivery timeouts, the handler chain, discovery and the service limits. */
+function peerServices(): Record<string, unknown> {
+  return {
+    client: { connTimeout: '3s' },
+    deliveryclient: {
+      blockGossipEnabled: false,
+      reconnectTotalTimeThreshold: '3600s',
+      connTimeout: '3s',
+      reConnectBackoffThreshold: '3600s',
+      blockCensorshipTimeoutKey: '30s',
+      minimalReconnectInterval: '100ms',
+    },
+    profile: { enabled: false },
+    handlers: {
+      authFilters: [{ name: 'DefaultAuth' }, { name: 'ExpirationCheck' }, { name: 'TimeWindowCheck' }],
+      decorators: [{ name: 'DefaultDecorator' }],
+      endorsers: { escc: { name: 'DefaultEndorsement' } },
+      validators: { vscc: { name: 'DefaultValidation' } },
+    },
+    discovery: {
+      enabled: true,
+      authCacheEnabled: true,
+      authCacheMaxSize: 1000,
+      authCachePurgeRetentionRatio: 0.75,
+      orgMembersAllowedAccess: false,
+    },
+    limits: { concurrency: { endorserService: 2500, deliverService: 2500, gatewayService: 500 } },
+    maxRecvMsgSize: 104857600,
+    maxSendMsgSize: 104857600,
+  };
+}
+
+/** core.yaml's `chaincode`: the ccaas external builder, timeouts, system chaincodes, logging. */
+function chaincodeSection(ccaasBuilderDir: string): Record<string, unknown> {
+  return {
+    externalBuilders: [{ name: 'ccaas_builder', path: ccaasBuilderDir }],
+    installTimeout: '300s',
+    startuptimeout: '300s',
+    executetimeout: '30s',
+    mode: 'net',
+    keepalive: 0,
+    system: { _lifecycle: 'enable', cscc: 'enable', lscc: 'enable', qscc: 'enable' },
+    logging: { level: 'info', shim: 'warning', format: '%{time:2006-01-02 15:04:05.000} [%{module}] %{message}' },
+  };
+}
+
+/** core.yaml's `ledger`: goleveldb state, the history database, private data, snapshots. */
+function ledgerSection(dataDir: string): Record<string, unknown> {
+  return {
+    state: { stateDatabase: 'goleveldb', totalQueryLimit: 100000 },
+    // The chaincode's History transaction reads the history database.
+    history: { enableHistoryDatabase: true },
+    pvtdataStore: {
+      collElgProcMaxDbBatchSize: 5000,
+      collElgProcDbBatchesInterval: 1000,
+      deprioritizedDataReconcilerInterval: '60m',
+      purgeInterval: 100,
+      purgedKeyAuditLogging: true,
+    },
+    snapshots: { rootDir: join(dataDir, 'snapshots') },
+  };
 }
 
 /** Gossip: one peer per org, each its own org leader, reachable by the other orgs at `endpoint`. */
@@ -268,75 +309,81 @@ function orgPolicies(mspId: string, isPeerOrg: boolean): Record<string, unknown>
   };
 }
 
+/** What configtx.yaml is made from: the orderer org and every bank org with its anchor peer. */
+interface ChannelConfigInput {
+  readonly orderer: FabricOrgMsp;
+  readonly ordererPort: number;
+  readonly peerOrgs: readonly { readonly msp: FabricOrgMsp; readonly peerPort: number }[];
+}
+
 /** configtx.yaml with one profile, {@link CHANNEL_PROFILE}: etcdraft with one consenter, every bank org. */
-export function writeConfigtxYaml(
-  cfgDir: string,
-  o: {
-    readonly orderer: FabricOrgMsp;
-    readonly ordererPort: number;
-    readonly peerOrgs: readonly { readonly msp: FabricOrgMsp; readonly peerPort: number }[];
-  },
-): string {
-  const ordererTls = join(o.orderer.node.tlsDir, 'server.crt');
-  const ordererOrg = {
-    Name: o.orderer.mspId,
-    ID: o.orderer.mspId,
-    MSPDir: o.orderer.mspDir,
-    Policies: orgPolicies(o.orderer.mspId, false),
-    OrdererEndpoints: [addr(o.ordererPort)],
-  };
-  const peerOrgs = o.peerOrgs.map(({ msp, peerPort }) => ({
-    Name: msp.mspId,
-    ID: msp.mspId,
-    MSPDir: msp.mspDir,
-    Policies: orgPolicies(msp.mspId, true),
-    AnchorPeers: [{ Host: '127.0.0.1', Port: peerPort }],
-  }));
+export function writeConfigtxYaml(cfgDir: string, o: ChannelConfigInput): string {
   return writeJsonYaml(join(cfgDir, 'configtx.yaml'), {
     Profiles: {
       [CHANNEL_PROFILE]: {
-        Policies: { Readers: meta('ANY Readers'), Writers: meta('ANY Writers'), Admins: meta('MAJORITY Admins') },
+        Policies: groupPolicies(),
         Capabilities: { V3_0: true },
-        Orderer: {
-          OrdererType: 'etcdraft',
-          BatchTimeout: BATCH_TIMEOUT,
-          BatchSize: { MaxMessageCount: 100, AbsoluteMaxBytes: '10 MB', PreferredMaxBytes: '2 MB' },
-          EtcdRaft: {
-            Consenters: [
-              { Host: '127.0.0.1', Port: o.ordererPort, ClientTLSCert: ordererTls, ServerTLSCert: ordererTls },
-            ],
-            Options: {
-              TickInterval: '100ms',
-              ElectionTick: 10,
-              HeartbeatTick: 1,
-              MaxInflightBlocks: 5,
-              SnapshotIntervalSize: '16 MB',
-            },
-          },
-          Organizations: [ordererOrg],
-          Policies: {
-            Readers: meta('ANY Readers'),
-            Writers: meta('ANY Writers'),
-            Admins: meta('MAJORITY Admins'),
-            BlockValidation: meta('ANY Writers'),
-          },
-          Capabilities: { V2_0: true },
-        },
-        Application: {
-          Organizations: peerOrgs,
-          Policies: {
-            Readers: meta('ANY Readers'),
-            Writers: meta('ANY Writers'),
-            Admins: meta('MAJORITY Admins'),
-            // Approving a chaincode definition: a majority of the bank orgs (both, with two banks).
-            LifecycleEndorsement: meta('MAJORITY Endorsement'),
-            Endorsement: meta('MAJORITY Endorsement'),
-          },
-          Capabilities: { V2_5: true },
-        },
+        Orderer: ordererGroup(o),
+        Application: applicationGroup(o.peerOrgs),
       },
     },
   });
+}
+
+/** The Readers/Writers/Admins policies every group of the channel has. */
+function groupPolicies(): Record<string, unknown> {
+  return { Readers: meta('ANY Readers'), Writers: meta('ANY Writers'), Admins: meta('MAJORITY Admins') };
+}
+
+/** The channel's orderer group: etcdraft with the one orderer as its one consenter. */
+function ordererGroup(o: ChannelConfigInput): Record<string, unknown> {
+  const ordererTls = join(o.orderer.node.tlsDir, 'server.crt');
+  return {
+    OrdererType: 'etcdraft',
+    BatchTimeout: BATCH_TIMEOUT,
+    BatchSize: { MaxMessageCount: 100, AbsoluteMaxBytes: '10 MB', PreferredMaxBytes: '2 MB' },
+    EtcdRaft: {
+      Consenters: [{ Host: '127.0.0.1', Port: o.ordererPort, ClientTLSCert: ordererTls, ServerTLSCert: ordererTls }],
+      Options: {
+        TickInterval: '100ms',
+        ElectionTick: 10,
+        HeartbeatTick: 1,
+        MaxInflightBlocks: 5,
+        SnapshotIntervalSize: '16 MB',
+      },
+    },
+    Organizations: [
+      {
+        Name: o.orderer.mspId,
+        ID: o.orderer.mspId,
+        MSPDir: o.orderer.mspDir,
+        Policies: orgPolicies(o.orderer.mspId, false),
+        OrdererEndpoints: [addr(o.ordererPort)],
+      },
+    ],
+    Policies: { ...groupPolicies(), BlockValidation: meta('ANY Writers') },
+    Capabilities: { V2_0: true },
+  };
+}
+
+/** The channel's application group: the bank orgs, each with its anchor peer. */
+function applicationGroup(peerOrgs: ChannelConfigInput['peerOrgs']): Record<string, unknown> {
+  return {
+    Organizations: peerOrgs.map(({ msp, peerPort }) => ({
+      Name: msp.mspId,
+      ID: msp.mspId,
+      MSPDir: msp.mspDir,
+      Policies: orgPolicies(msp.mspId, true),
+      AnchorPeers: [{ Host: '127.0.0.1', Port: peerPort }],
+    })),
+    Policies: {
+      ...groupPolicies(),
+      // Approving a chaincode definition: a majority of the bank orgs (both, with two banks).
+      LifecycleEndorsement: meta('MAJORITY Endorsement'),
+      Endorsement: meta('MAJORITY Endorsement'),
+    },
+    Capabilities: { V2_5: true },
+  };
 }
 
 /** The one profile of {@link writeConfigtxYaml}. */

@@ -90,11 +90,33 @@ describe('network scripts', () => {
   }, 60_000);
 
   it('brings the network up once, reports it up on a second run, and leaves nothing behind when down', async () => {
+    const state = await firstUp();
+    await secondUpChangesNothing(state);
+    expectOneProcessPerComponent(state);
+    const last = state.fabric.status === 'up' ? await changeChaincodeAndUpgrade(state) : state;
+    await downLeavesNothing(state, last);
+  }, 120_000);
+
+  function readNetworkState(): NetworkState {
+    return JSON.parse(readFileSync(join(dir, 'state', 'network.json'), 'utf8')) as NetworkState;
+  }
+
+  /** The first network-up: ready, every bank's identities and CRL, every org's MSP, Fabric where found. */
+  async function firstUp(): Promise<NetworkState> {
     const first = await cli(dir, 'up');
     expect(first.out).toContain('ready in');
     expect(first.code).toBe(0);
-    const state = JSON.parse(readFileSync(join(dir, 'state', 'network.json'), 'utf8')) as NetworkState;
+    const state = readNetworkState();
     expect(state.evm.rpcUrl).toBe(`http://127.0.0.1:${ANVIL_PORT}`);
+    expectBankIdentities(state);
+    expect(first.out).toMatch(/network-up: Fabric MSP: .* done in \d+\.\d s/);
+    expectOrgMsps(state);
+    expectFabricWhereFound(state);
+    return state;
+  }
+
+  /** Each bank's wallet holds its enrolled identities, and its CA's CRL is published. */
+  function expectBankIdentities(state: NetworkState): void {
     for (const org of ['seller', 'buyer']) {
       const ca = state.fabricCa.orgs[org];
       for (const name of ['admin', 'gateway', 'gateway-tls', 'auditor', 'trader']) {
@@ -102,45 +124,57 @@ describe('network scripts', () => {
       }
       expect(readFileSync(ca?.crlFile ?? '', 'utf8')).toMatch(/^-----BEGIN X509 CRL-----/);
     }
-    expect(first.out).toMatch(/network-up: Fabric MSP: .* done in \d+\.\d s/);
+  }
+
+  /** An MSP per org (the orderer's and each bank's), under the network's state folder. */
+  function expectOrgMsps(state: NetworkState): void {
     expect(Object.keys(state.fabricMsp.orgs).sort()).toEqual(['buyer', 'orderer', 'seller']);
     for (const [org, msp] of Object.entries(state.fabricMsp.orgs)) {
       expect(msp.root).toBe(join(dir, 'state', 'fabric', 'organizations', org));
       expectOrgMsp(msp, state.fabricCa.orgs[org]?.caCertFile ?? '');
     }
-    // Fabric runs wherever its binaries are found (fabric-bin.ts), and says why not otherwise.
+  }
+
+  /** Fabric runs wherever its binaries are found (fabric-bin.ts), and says why not otherwise. */
+  function expectFabricWhereFound(state: NetworkState): void {
     const fabric = findFabricBinaries();
     expect(state.fabric.status).toBe(fabric.found ? 'up' : 'unavailable');
     const fabricNames = ['orderer', 'peer-seller', 'peer-buyer', 'chaincode-securities'];
     expect(state.processes.map((p) => p.name).filter((n) => fabricNames.includes(n))).toEqual(
       fabric.found ? fabricNames : [],
     );
+  }
 
+  /** A second network-up finds the network up and records the same processes. */
+  async function secondUpChangesNothing(state: NetworkState): Promise<void> {
     const second = await cli(dir, 'up');
     expect(second.code).toBe(0);
     expect(second.out).toContain('already up');
-    const again = JSON.parse(readFileSync(join(dir, 'state', 'network.json'), 'utf8')) as NetworkState;
+    const again = readNetworkState();
     expect(again.processes).toEqual(state.processes);
-    // Exactly one live process per recorded component, found by its port, not by its name.
+  }
+
+  /** Exactly one live process per recorded component, found by its port, not by its name. */
+  function expectOneProcessPerComponent(state: NetworkState): void {
     expect(pidsMentioning(`--port ${ANVIL_PORT}`)).toEqual([state.processes.find((p) => p.name === 'anvil')?.pid]);
-    if (state.fabric.status === 'up') {
-      const { fabric: f } = state;
-      const pidOf = (name: string) => [state.processes.find((p) => p.name === name)?.pid];
-      // The orderer and peers are told their config folder by FABRIC_CFG_PATH: one process each.
-      const cfg = (host: string) => `FABRIC_CFG_PATH=${join(dir, 'state', 'fabric', 'config', host)}`;
-      expect(pidsWithEnv(cfg(`orderer0.orderer.dvp.local`))).toEqual(pidOf('orderer'));
-      for (const org of ['seller', 'buyer']) expect(pidsWithEnv(cfg(f.peers[org]!.host))).toEqual(pidOf(`peer-${org}`));
-      expect(pidsMentioning(`--chaincode-address=${f.chaincode.serverAddress}`)).toEqual(pidOf('chaincode-securities'));
-    }
+    if (state.fabric.status !== 'up') return;
+    const { fabric: f } = state;
+    const pidOf = (name: string) => [state.processes.find((p) => p.name === name)?.pid];
+    // The orderer and peers are told their config folder by FABRIC_CFG_PATH: one process each.
+    const cfg = (host: string) => `FABRIC_CFG_PATH=${join(dir, 'state', 'fabric', 'config', host)}`;
+    expect(pidsWithEnv(cfg(`orderer0.orderer.dvp.local`))).toEqual(pidOf('orderer'));
+    for (const org of ['seller', 'buyer']) expect(pidsWithEnv(cfg(f.peers[org]!.host))).toEqual(pidOf(`peer-${org}`));
+    expect(pidsMentioning(`--chaincode-address=${f.chaincode.serverAddress}`)).toEqual(pidOf('chaincode-securities'));
+  }
 
-    const last = state.fabric.status === 'up' ? await changeChaincodeAndUpgrade(state) : state;
-
+  /** network-down stops every process ever recorded, frees their ports and removes the state folder. */
+  async function downLeavesNothing(state: NetworkState, last: NetworkState): Promise<void> {
     const down = await cli(dir, 'down');
     expect(down.code).toBe(0);
     for (const p of [...state.processes, ...last.processes]) expect(isAlive(p.pid)).toBe(false);
     for (const port of state.processes.flatMap((p) => p.ports)) expect(await portOpen(port)).toBe(false);
     expect(existsSync(join(dir, 'state'))).toBe(false);
-  }, 120_000);
+  }
 
   /**
    * A changed chaincode on the running network: network-up deploys it with the next sequence and

@@ -18,32 +18,50 @@ import { chaincodeChanged, upgradeChaincode } from './fabric-upgrade';
 import { buildOrgMsp } from './msp';
 import { isAlive } from './process';
 import { ProcessRegistry } from './registry';
-import { readState, writeState, type NetworkPaths, type NetworkState } from './state';
+import { readState, writeState, type CaState, type FabricOrgMsp, type NetworkPaths, type NetworkState } from './state';
 
 export interface UpOptions {
   readonly log: (line: string) => void;
 }
 
+/**
+ * The checks of {@link healthy}, in the order they run (the cheap ones first); the first that fails
+ * decides.
+ */
+const HEALTH_CHECKS: readonly ((state: NetworkState) => boolean | Promise<boolean>)[] = [
+  (state) => state.processes.every((p) => isAlive(p.pid)),
+  writtenByThisVersion,
+  // Fabric binaries that appeared since (or vanished): start again with or without Fabric.
+  (state) => (state.fabric?.status === 'up') === findFabricBinaries().found,
+  fabricNodesAnswer,
+  evmAnswers,
+  async (state) => (await Promise.all(Object.values(state.fabricCa.orgs).map(caAnswers))).every(Boolean),
+];
+
 /** True when every recorded process is alive and the ledgers answer. */
 async function healthy(state: NetworkState): Promise<boolean> {
-  if (!state.processes.every((p) => isAlive(p.pid))) return false;
-  // A state written by an older network-up (no published CRLs, no Fabric MSPs) is restarted, not reused.
+  for (const check of HEALTH_CHECKS) if (!(await check(state))) return false;
+  return true;
+}
+
+/** A state written by an older network-up (no published CRLs, no Fabric MSPs) is restarted, not reused. */
+function writtenByThisVersion(state: NetworkState): boolean {
   if (!Object.values(state.fabricCa.orgs).every((ca) => ca.crlFile && existsSync(ca.crlFile))) return false;
-  if (!state.fabricMsp || !Object.values(state.fabricMsp.orgs).every((o) => existsSync(o.node.tlsDir))) return false;
-  // Fabric binaries that appeared since (or vanished): start again with or without Fabric.
-  if ((state.fabric?.status === 'up') !== findFabricBinaries().found) return false;
-  if (state.fabric.status === 'up') {
-    const nodes = [
-      state.fabric.orderer.operationsUrl,
-      ...Object.values(state.fabric.peers).map((p) => p.operationsUrl),
-    ];
-    const answers = await Promise.all(nodes.map((url) => healthz(Number(new URL(url).port)).catch(() => false)));
-    if (!answers.every(Boolean)) return false;
-  }
+  return Boolean(state.fabricMsp) && Object.values(state.fabricMsp.orgs).every((o) => existsSync(o.node.tlsDir));
+}
+
+/** When Fabric is up: the orderer's and every peer's operations endpoint answers `/healthz`. */
+async function fabricNodesAnswer(state: NetworkState): Promise<boolean> {
+  if (state.fabric.status !== 'up') return true;
+  const nodes = [state.fabric.orderer.operationsUrl, ...Object.values(state.fabric.peers).map((p) => p.operationsUrl)];
+  const answers = await Promise.all(nodes.map((url) => healthz(Number(new URL(url).port)).catch(() => false)));
+  return answers.every(Boolean);
+}
+
+/** anvil answers with the recorded chain id. */
+async function evmAnswers(state: NetworkState): Promise<boolean> {
   const id = await rpc<string>(state.evm.rpcUrl, 'eth_chainId').catch(() => undefined);
-  if (id === undefined || Number(id) !== state.evm.chainId) return false;
-  const cas = await Promise.all(Object.values(state.fabricCa.orgs).map(caAnswers));
-  return cas.every(Boolean);
+  return id !== undefined && Number(id) === state.evm.chainId;
 }
 
 async function phase<T>(log: UpOptions['log'], name: string, work: () => Promise<T>): Promise<T> {
@@ -61,16 +79,7 @@ export async function networkUp(
 ): Promise<NetworkState> {
   const { log } = opts;
   const existing = readState(paths.stateFile);
-  if (existing && (await healthy(existing))) {
-    if (chaincodeChanged(existing)) {
-      log('network-up: the network is up but the compiled chaincode changed since it was deployed; upgrading it');
-      return upgradeChaincode(paths, cfg, existing, { log });
-    }
-    log(
-      `network-up: the network is already up (since ${existing.startedAt}, ${existing.processes.length} processes); nothing changed`,
-    );
-    return existing;
-  }
+  if (existing && (await healthy(existing))) return keepRunning(paths, cfg, existing, log);
   const registryFile = join(paths.stateDir, 'processes.json');
   if (existing || existsSync(registryFile)) {
     log('network-up: found a stale or partly running network; stopping it first');
@@ -81,80 +90,7 @@ export async function networkUp(
   const registry = new ProcessRegistry(registryFile);
   const total = performance.now();
   try {
-    const anvil = await phase(log, `EVM: anvil on 127.0.0.1:${cfg.evm.port}`, () =>
-      startAnvil(cfg.evm, paths.logDir, (p) =>
-        registry.add({ name: 'anvil', pid: p.pid, log: p.log, ports: [cfg.evm.port] }),
-      ),
-    );
-    const cash = await phase(log, 'EVM: deploy cash contracts', () => deployCash(anvil.rpcUrl, cfg.evm));
-
-    const orgs = [{ org: cfg.ordererOrg, isPeerOrg: false }, ...cfg.peerOrgs.map((org) => ({ org, isPeerOrg: true }))];
-    const cas = await phase(log, `Fabric CA: ${orgs.length} servers, bank identities enrolled, CRLs published`, () =>
-      Promise.all(
-        orgs.map(({ org, isPeerOrg }) =>
-          startOrgCa(org, { isPeerOrg, isIssuerOrg: org.key === cfg.chaincode.issuerOrg }, paths, (rec) =>
-            registry.add(rec),
-          ),
-        ),
-      ),
-    );
-
-    const caStates = Object.fromEntries(cas.map((ca) => [ca.org, ca]));
-    const msps = await phase(log, 'Fabric MSP: orderer0, peer0 per bank and org admins enrolled (TLS too)', () =>
-      Promise.all(cas.map((ca, i) => buildOrgMsp(orgs[i]!.org, orgs[i]!.isPeerOrg, ca, paths.stateDir))),
-    );
-    const directory = await phase(log, 'directory: signed party directory', async () =>
-      writeDirectory(cfg, caStates, anvil.accounts, paths.stateDir),
-    );
-
-    const mspStates = Object.fromEntries(cas.map((ca, i) => [ca.org, msps[i]!]));
-    const lookup = findFabricBinaries();
-    const fabric: NetworkState['fabric'] = lookup.found
-      ? await phase(
-          log,
-          `Fabric ${lookup.binaries.version}: orderer, peers, channel, chaincode (${lookup.binaries.source} ${lookup.binaries.dir})`,
-          () =>
-            startFabric({
-              cfg,
-              bins: lookup.binaries,
-              stateDir: paths.stateDir,
-              logDir: paths.logDir,
-              cas: caStates,
-              msps: mspStates,
-              record: (rec) => registry.add(rec),
-              log,
-            }),
-        )
-      : { status: 'unavailable', reason: lookup.reason };
-    if (fabric.status === 'unavailable') log(`network-up: Fabric NOT started: ${fabric.reason}`);
-    else {
-      const gateways = Object.fromEntries(
-        cfg.peerOrgs.map((o) => [o.key, walletIdentity(o.mspId, caStates[o.key]!.wallet, 'gateway')]),
-      );
-      await phase(log, 'Fabric: every peer gathers every bank’s endorsement (gossip membership)', () =>
-        waitEndorsable(fabric, gateways),
-      );
-    }
-
-    const state: NetworkState = {
-      schemaVersion: 1,
-      startedAt: new Date().toISOString(),
-      stateDir: paths.stateDir,
-      logDir: paths.logDir,
-      evm: {
-        rpcUrl: anvil.rpcUrl,
-        chainId: cfg.evm.chainId,
-        mnemonic: cfg.evm.mnemonic,
-        accounts: anvil.accounts,
-        contracts: cash.contracts,
-        abis: cash.abis,
-      },
-      fabricCa: { orgs: caStates },
-      fabricMsp: { orgs: mspStates },
-      fabric,
-      directory,
-      processes: registry.records,
-    };
+    const state = await startNetwork({ paths, cfg, registry, log });
     writeState(paths.stateFile, state);
     log(`network-up: ready in ${((performance.now() - total) / 1000).toFixed(1)} s; state in ${paths.stateFile}`);
     return state;
@@ -164,4 +100,130 @@ export async function networkUp(
     await networkDown(paths, { keepState: false, log });
     throw err;
   }
+}
+
+/** The network is up and healthy: upgrades the chaincode if it changed since, else changes nothing. */
+async function keepRunning(
+  paths: NetworkPaths,
+  cfg: NetworkConfig,
+  existing: NetworkState,
+  log: UpOptions['log'],
+): Promise<NetworkState> {
+  if (chaincodeChanged(existing)) {
+    log('network-up: the network is up but the compiled chaincode changed since it was deployed; upgrading it');
+    return upgradeChaincode(paths, cfg, existing, { log });
+  }
+  log(
+    `network-up: the network is already up (since ${existing.startedAt}, ${existing.processes.length} processes); nothing changed`,
+  );
+  return existing;
+}
+
+/** What one start of the network works with; every process it starts goes into `registry`. */
+interface StartRun {
+  readonly paths: NetworkPaths;
+  readonly cfg: NetworkConfig;
+  readonly registry: ProcessRegistry;
+  readonly log: UpOptions['log'];
+}
+
+/** Starts every ledger and its identities, in order; resolves with the state to record. */
+async function startNetwork(run: StartRun): Promise<NetworkState> {
+  const { paths, cfg, registry, log } = run;
+  const evm = await startEvm(run);
+  const { caStates, mspStates } = await startIdentities(run);
+  const directory = await phase(log, 'directory: signed party directory', async () =>
+    writeDirectory(cfg, caStates, evm.accounts, paths.stateDir),
+  );
+  const fabric = await startFabricIfFound(run, caStates, mspStates);
+  return {
+    schemaVersion: 1,
+    startedAt: new Date().toISOString(),
+    stateDir: paths.stateDir,
+    logDir: paths.logDir,
+    evm,
+    fabricCa: { orgs: caStates },
+    fabricMsp: { orgs: mspStates },
+    fabric,
+    directory,
+    processes: registry.records,
+  };
+}
+
+/** anvil, with the cash contracts deployed. */
+async function startEvm({ paths, cfg, registry, log }: StartRun): Promise<NetworkState['evm']> {
+  const anvil = await phase(log, `EVM: anvil on 127.0.0.1:${cfg.evm.port}`, () =>
+    startAnvil(cfg.evm, paths.logDir, (p) =>
+      registry.add({ name: 'anvil', pid: p.pid, log: p.log, ports: [cfg.evm.port] }),
+    ),
+  );
+  const cash = await phase(log, 'EVM: deploy cash contracts', () => deployCash(anvil.rpcUrl, cfg.evm));
+  return {
+    rpcUrl: anvil.rpcUrl,
+    chainId: cfg.evm.chainId,
+    mnemonic: cfg.evm.mnemonic,
+    accounts: anvil.accounts,
+    contracts: cash.contracts,
+    abis: cash.abis,
+  };
+}
+
+/** One fabric-ca-server per org (the orderer org first), then each org's MSP folders; both by org key. */
+async function startIdentities({ paths, cfg, registry, log }: StartRun): Promise<{
+  caStates: Record<string, CaState>;
+  mspStates: Record<string, FabricOrgMsp>;
+}> {
+  const orgs = [{ org: cfg.ordererOrg, isPeerOrg: false }, ...cfg.peerOrgs.map((org) => ({ org, isPeerOrg: true }))];
+  const cas = await phase(log, `Fabric CA: ${orgs.length} servers, bank identities enrolled, CRLs published`, () =>
+    Promise.all(
+      orgs.map(({ org, isPeerOrg }) =>
+        startOrgCa(org, { isPeerOrg, isIssuerOrg: org.key === cfg.chaincode.issuerOrg }, paths, (rec) =>
+          registry.add(rec),
+        ),
+      ),
+    ),
+  );
+  const caStates = Object.fromEntries(cas.map((ca) => [ca.org, ca]));
+  const msps = await phase(log, 'Fabric MSP: orderer0, peer0 per bank and org admins enrolled (TLS too)', () =>
+    Promise.all(cas.map((ca, i) => buildOrgMsp(orgs[i]!.org, orgs[i]!.isPeerOrg, ca, paths.stateDir))),
+  );
+  return { caStates, mspStates: Object.fromEntries(cas.map((ca, i) => [ca.org, msps[i]!])) };
+}
+
+/**
+ * Orderer, peers, channel and chaincode when the Fabric binaries are there, then waits until every
+ * peer gathers every bank's endorsement; without the binaries Fabric is recorded as unavailable.
+ */
+async function startFabricIfFound(
+  { paths, cfg, registry, log }: StartRun,
+  caStates: Readonly<Record<string, CaState>>,
+  mspStates: Readonly<Record<string, FabricOrgMsp>>,
+): Promise<NetworkState['fabric']> {
+  const lookup = findFabricBinaries();
+  if (!lookup.found) {
+    log(`network-up: Fabric NOT started: ${lookup.reason}`);
+    return { status: 'unavailable', reason: lookup.reason };
+  }
+  const fabric = await phase(
+    log,
+    `Fabric ${lookup.binaries.version}: orderer, peers, channel, chaincode (${lookup.binaries.source} ${lookup.binaries.dir})`,
+    () =>
+      startFabric({
+        cfg,
+        bins: lookup.binaries,
+        stateDir: paths.stateDir,
+        logDir: paths.logDir,
+        cas: caStates,
+        msps: mspStates,
+        record: (rec) => registry.add(rec),
+        log,
+      }),
+  );
+  const gateways = Object.fromEntries(
+    cfg.peerOrgs.map((o) => [o.key, walletIdentity(o.mspId, caStates[o.key]!.wallet, 'gateway')]),
+  );
+  await phase(log, 'Fabric: every peer gathers every bank’s endorsement (gossip membership)', () =>
+    waitEndorsable(fabric, gateways),
+  );
+  return fabric;
 }

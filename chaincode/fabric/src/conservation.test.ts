@@ -79,100 +79,122 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 const secretOf = (id: string): string => createHash('sha256').update(`secret:${id}`).digest('hex');
 const hashOf = (hex: string): string => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
 
+/** What a command runs against: the fixture, the step's number (for fresh ids) and the expected supply. */
+interface Step {
+  readonly fx: Fixture;
+  readonly step: number;
+  readonly supply: Map<string, bigint>;
+}
+
+/** Ids of locks/escrows still open (most commands target one of those), else of any. */
+function targetIds(fx: Fixture, prefix: 'htlc' | 'escrow'): string[] {
+  const all = [...fx.ledger.world.state.entries()].filter(([k]) => k.startsWith(`\u0000${prefix}\u0000`));
+  const open = all.filter(([, v]) =>
+    ['LOCKED', 'OPEN'].includes((JSON.parse(v.toString()) as { status: string }).status),
+  );
+  return (open.length > 0 ? open : all).map(([k]) => k.split('\u0000')[2] ?? '');
+}
+
+/** The command's target: the `index`-th id of {@link targetIds}, wrapping around ('none' if there is none). */
+function target(fx: Fixture, prefix: 'htlc' | 'escrow', index: number): string {
+  const list = targetIds(fx, prefix);
+  return list[index % Math.max(list.length, 1)] ?? 'none';
+}
+
+/** Moves the expected supply of `isin` by `delta` if the call succeeded; returns the call's status. */
+function countSupply(supply: Map<string, bigint>, isin: string, delta: bigint, status: number): number {
+  if (status === 200) supply.set(isin, (supply.get(isin) ?? 0n) + delta);
+  return status;
+}
+
+/** One runner per kind of command; each resolves with the transaction's status. */
+const RUNNERS: { readonly [K in Command['op']]: (s: Step, cmd: Extract<Command, { op: K }>) => Promise<number> } = {
+  issue: async ({ fx: { ledger, ids }, supply }, cmd) => {
+    const r = await ledger.submit(ids.issuer, 'Issue', cmd.isin, ids[cmd.to].account, cmd.amount.toString());
+    return countSupply(supply, cmd.isin, cmd.amount, r.status);
+  },
+  redeem: async ({ fx: { ledger, ids }, supply }, cmd) => {
+    const r = await ledger.submit(ids.issuer, 'Redeem', cmd.isin, ids[cmd.from].account, cmd.amount.toString());
+    return countSupply(supply, cmd.isin, -cmd.amount, r.status);
+  },
+  transfer: async ({ fx: { ledger, ids } }, cmd) =>
+    (
+      await ledger.submit(
+        ids[cmd.from],
+        'Transfer',
+        cmd.isin,
+        ids[cmd.from].account,
+        ids[cmd.to].account,
+        cmd.amount.toString(),
+      )
+    ).status,
+  lock: async ({ fx: { ledger, ids }, step }, cmd) => {
+    const id = `L${step}`;
+    const expiry = String(ledger.time + cmd.ttl);
+    return (
+      await ledger.submit(
+        ids[cmd.from],
+        'LockHTLC',
+        id,
+        cmd.isin,
+        cmd.amount.toString(),
+        ids[cmd.to].account,
+        hashOf(secretOf(id)),
+        expiry,
+      )
+    ).status;
+  },
+  claim: async ({ fx }, cmd) => {
+    const id = target(fx, 'htlc', cmd.index);
+    const preimage = cmd.right ? secretOf(id) : secretOf(`${id}x`);
+    return (await fx.ledger.submit(fx.ids[cmd.as], 'ClaimHTLC', id, preimage)).status;
+  },
+  refund: async ({ fx }, cmd) =>
+    (await fx.ledger.submit(fx.ids[cmd.as], 'RefundHTLC', target(fx, 'htlc', cmd.index))).status,
+  deposit: async ({ fx: { ledger, ids }, step }, cmd) => {
+    const id = `E${step}`;
+    const expiry = String(ledger.time + cmd.ttl);
+    const hashlock = cmd.hashlocked ? hashOf(secretOf(id)) : '';
+    return (
+      await ledger.submit(
+        ids[cmd.from],
+        'EscrowDeposit',
+        id,
+        `T${step}`,
+        cmd.isin,
+        cmd.amount.toString(),
+        ids[cmd.to].account,
+        ids.manager.account,
+        expiry,
+        hashlock,
+      )
+    ).status;
+  },
+  release: async ({ fx }, cmd) => {
+    const id = target(fx, 'escrow', cmd.index);
+    return (
+      await fx.ledger.submit(
+        fx.ids[cmd.as],
+        'EscrowRelease',
+        id,
+        cmd.amount.toString(),
+        cmd.withPreimage ? secretOf(id) : '',
+      )
+    ).status;
+  },
+  return: async ({ fx }, cmd) =>
+    (await fx.ledger.submit(fx.ids[cmd.as], 'EscrowReturn', target(fx, 'escrow', cmd.index))).status,
+  advance: async ({ fx }, cmd) => {
+    fx.ledger.time += cmd.seconds;
+    return 200;
+  },
+};
+
 /** Applies one command; failures are expected and ignored (conservation must hold regardless). */
 async function apply(fx: Fixture, cmd: Command, step: number, supply: Map<string, bigint>): Promise<number> {
-  const { ledger, ids } = fx;
-  const at = (list: string[], index: number): string => list[index % Math.max(list.length, 1)] ?? 'none';
-  // Ids of locks/escrows still open (most commands target one of those), else of any.
-  const ids_ = (prefix: 'htlc' | 'escrow'): string[] => {
-    const all = [...ledger.world.state.entries()].filter(([k]) => k.startsWith(`\u0000${prefix}\u0000`));
-    const open = all.filter(([, v]) =>
-      ['LOCKED', 'OPEN'].includes((JSON.parse(v.toString()) as { status: string }).status),
-    );
-    return (open.length > 0 ? open : all).map(([k]) => k.split('\u0000')[2] ?? '');
-  };
-  switch (cmd.op) {
-    case 'issue': {
-      const r = await ledger.submit(ids.issuer, 'Issue', cmd.isin, ids[cmd.to].account, cmd.amount.toString());
-      if (r.status === 200) supply.set(cmd.isin, (supply.get(cmd.isin) ?? 0n) + cmd.amount);
-      return r.status;
-    }
-    case 'redeem': {
-      const r = await ledger.submit(ids.issuer, 'Redeem', cmd.isin, ids[cmd.from].account, cmd.amount.toString());
-      if (r.status === 200) supply.set(cmd.isin, (supply.get(cmd.isin) ?? 0n) - cmd.amount);
-      return r.status;
-    }
-    case 'transfer':
-      return (
-        await ledger.submit(
-          ids[cmd.from],
-          'Transfer',
-          cmd.isin,
-          ids[cmd.from].account,
-          ids[cmd.to].account,
-          cmd.amount.toString(),
-        )
-      ).status;
-    case 'lock': {
-      const id = `L${step}`;
-      const expiry = String(ledger.time + cmd.ttl);
-      return (
-        await ledger.submit(
-          ids[cmd.from],
-          'LockHTLC',
-          id,
-          cmd.isin,
-          cmd.amount.toString(),
-          ids[cmd.to].account,
-          hashOf(secretOf(id)),
-          expiry,
-        )
-      ).status;
-    }
-    case 'claim': {
-      const id = at(ids_('htlc'), cmd.index);
-      const preimage = cmd.right ? secretOf(id) : secretOf(`${id}x`);
-      return (await ledger.submit(ids[cmd.as], 'ClaimHTLC', id, preimage)).status;
-    }
-    case 'refund':
-      return (await ledger.submit(ids[cmd.as], 'RefundHTLC', at(ids_('htlc'), cmd.index))).status;
-    case 'deposit': {
-      const id = `E${step}`;
-      const expiry = String(ledger.time + cmd.ttl);
-      const hashlock = cmd.hashlocked ? hashOf(secretOf(id)) : '';
-      return (
-        await ledger.submit(
-          ids[cmd.from],
-          'EscrowDeposit',
-          id,
-          `T${step}`,
-          cmd.isin,
-          cmd.amount.toString(),
-          ids[cmd.to].account,
-          ids.manager.account,
-          expiry,
-          hashlock,
-        )
-      ).status;
-    }
-    case 'release': {
-      const id = at(ids_('escrow'), cmd.index);
-      return (
-        await ledger.submit(
-          ids[cmd.as],
-          'EscrowRelease',
-          id,
-          cmd.amount.toString(),
-          cmd.withPreimage ? secretOf(id) : '',
-        )
-      ).status;
-    }
-    case 'return':
-      return (await ledger.submit(ids[cmd.as], 'EscrowReturn', at(ids_('escrow'), cmd.index))).status;
-    case 'advance':
-      ledger.time += cmd.seconds;
-      return 200;
-  }
+  // TypeScript cannot pair a union's member with its runner by itself: RUNNERS' type does.
+  const run = RUNNERS[cmd.op] as (s: Step, cmd: Command) => Promise<number>;
+  return run({ fx, step, supply }, cmd);
 }
 
 async function checkConservation(fx: Fixture, supply: ReadonlyMap<string, bigint>): Promise<void> {

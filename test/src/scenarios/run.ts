@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ScenarioError } from './driver';
 import type { Actor, LedgerDriver, RealTimeSchedule, ScenarioErrorCode } from './driver';
 import { INITIAL, SCENARIOS, DEFAULT_EXPIRES_IN } from './table';
-import type { PreimageKind, Scenario } from './table';
+import type { PreimageKind, Scenario, Step } from './table';
 
 /** Per-scenario secrets: 32 bytes derived from the scenario name, so runs are reproducible. */
 function preimages(seed: string): Record<PreimageKind, `0x${string}`> & { hashlock: `0x${string}` } {
@@ -47,6 +47,81 @@ async function attempt(op: () => Promise<unknown>, expected: ScenarioErrorCode |
 
 let runCounter = 0;
 
+/** One scenario's run: its driver and secrets, and the ledger ids and expiries its steps created. */
+interface ScenarioRun {
+  readonly driver: LedgerDriver;
+  readonly keys: ReturnType<typeof preimages>;
+  readonly defaultExpiresIn: bigint;
+  /** Ledger id per step label (a lock's id is the ledger's; a deposit's is ours). */
+  readonly ledgerIds: Map<string, string>;
+  readonly expiries: Map<string, bigint>;
+  /** The ledger id of a label: the recorded one, else one unique to this run. */
+  readonly idOf: (label: string) => string;
+}
+
+/** When a lock or deposit step expires: ledger time now plus its `expiresIn`, or the run's default. */
+async function expiryOf(r: ScenarioRun, step: { readonly expiresIn?: bigint }): Promise<bigint> {
+  return (await r.driver.now()) + (step.expiresIn ?? r.defaultExpiresIn);
+}
+
+/** How each kind of step runs. */
+const STEP_RUNNERS: { readonly [K in Step['do']]: (r: ScenarioRun, step: Extract<Step, { do: K }>) => Promise<void> } =
+  {
+    lock: async (r, step) => {
+      const expiry = await expiryOf(r, step);
+      const params = { receiver: step.to, amount: step.amount, hashlock: r.keys.hashlock, expiry };
+      await attempt(async () => {
+        r.ledgerIds.set(step.id, await r.driver.lock(step.as, params));
+        r.expiries.set(step.id, expiry);
+      }, step.expect);
+    },
+    claim: (r, step) => attempt(() => r.driver.claim(step.as, r.idOf(step.id), r.keys[step.preimage]), step.expect),
+    refund: (r, step) => attempt(() => r.driver.refund(step.as, r.idOf(step.id)), step.expect),
+    deposit: async (r, step) => {
+      const expiry = await expiryOf(r, step);
+      const id = r.idOf(step.id);
+      const params = {
+        tradeId: `T-${id}`,
+        amount: step.amount,
+        beneficiary: step.to,
+        controller: step.controller,
+        expiry,
+        ...(step.hashlocked === true ? { hashlock: r.keys.hashlock } : {}),
+      };
+      await attempt(async () => {
+        await r.driver.deposit(step.as, id, params);
+        r.ledgerIds.set(step.id, id);
+        r.expiries.set(step.id, expiry);
+      }, step.expect);
+    },
+    release: (r, step) => {
+      const preimage = step.preimage === undefined ? undefined : r.keys[step.preimage];
+      return attempt(() => r.driver.release(step.as, r.idOf(step.id), step.amount, preimage), step.expect);
+    },
+    return: (r, step) => attempt(() => r.driver.returnFunds(step.as, r.idOf(step.id)), step.expect),
+    warp: async (r, step) => {
+      const expiry = r.expiries.get(step.id);
+      if (expiry === undefined) throw new Error(`scenario bug: warp to unknown id ${step.id}`);
+      await r.driver.setTime(expiry + (step.offset ?? 0n));
+    },
+    balances: async (r, step) => {
+      for (const [who, amount] of Object.entries(step.free) as [Actor, bigint][]) {
+        expect(`${who}: ${await r.driver.freeBalance(who)}`).toBe(`${who}: ${amount}`);
+      }
+    },
+    totals: async (r, step) => {
+      const t = await r.driver.totals();
+      expect({ locked: t.locked, escrowed: t.escrowed }).toEqual({ locked: step.locked, escrowed: step.escrowed });
+    },
+  };
+
+/** Conservation: the supply never changes, and `free + locked + escrowed = supply`. */
+async function checkConservation(driver: LedgerDriver): Promise<void> {
+  const t = await driver.totals();
+  expect(t.supply).toBe(INITIAL);
+  expect(t.free + t.locked + t.escrowed).toBe(t.supply);
+}
+
 /**
  * Executes one scenario against a driver that has just been reset. `defaultExpiresIn` is the
  * lifetime of lock and deposit steps without `expiresIn` (the table's {@link DEFAULT_EXPIRES_IN}
@@ -57,81 +132,23 @@ export async function runScenario(
   scenario: Scenario,
   defaultExpiresIn: bigint = DEFAULT_EXPIRES_IN,
 ): Promise<void> {
-  const keys = preimages(scenario.name);
   // Ids are unique per run so drivers whose contracts outlive reset() never see a collision.
   const run = `${Date.now().toString(36)}-${(runCounter += 1)}`;
   const ledgerIds = new Map<string, string>();
-  const expiries = new Map<string, bigint>();
-  const idOf = (label: string): string => ledgerIds.get(label) ?? `${label}-${run}`;
-
-  const checkConservation = async (): Promise<void> => {
-    const t = await driver.totals();
-    expect(t.supply).toBe(INITIAL);
-    expect(t.free + t.locked + t.escrowed).toBe(t.supply);
+  const r: ScenarioRun = {
+    driver,
+    keys: preimages(scenario.name),
+    defaultExpiresIn,
+    ledgerIds,
+    expiries: new Map<string, bigint>(),
+    idOf: (label) => ledgerIds.get(label) ?? `${label}-${run}`,
   };
-
-  await checkConservation();
+  await checkConservation(driver);
   for (const step of scenario.steps) {
-    switch (step.do) {
-      case 'lock': {
-        const expiry = (await driver.now()) + (step.expiresIn ?? defaultExpiresIn);
-        const params = { receiver: step.to, amount: step.amount, hashlock: keys.hashlock, expiry };
-        await attempt(async () => {
-          ledgerIds.set(step.id, await driver.lock(step.as, params));
-          expiries.set(step.id, expiry);
-        }, step.expect);
-        break;
-      }
-      case 'claim':
-        await attempt(() => driver.claim(step.as, idOf(step.id), keys[step.preimage]), step.expect);
-        break;
-      case 'refund':
-        await attempt(() => driver.refund(step.as, idOf(step.id)), step.expect);
-        break;
-      case 'deposit': {
-        const expiry = (await driver.now()) + (step.expiresIn ?? defaultExpiresIn);
-        const id = idOf(step.id);
-        const params = {
-          tradeId: `T-${id}`,
-          amount: step.amount,
-          beneficiary: step.to,
-          controller: step.controller,
-          expiry,
-          ...(step.hashlocked === true ? { hashlock: keys.hashlock } : {}),
-        };
-        await attempt(async () => {
-          await driver.deposit(step.as, id, params);
-          ledgerIds.set(step.id, id);
-          expiries.set(step.id, expiry);
-        }, step.expect);
-        break;
-      }
-      case 'release': {
-        const preimage = step.preimage === undefined ? undefined : keys[step.preimage];
-        await attempt(() => driver.release(step.as, idOf(step.id), step.amount, preimage), step.expect);
-        break;
-      }
-      case 'return':
-        await attempt(() => driver.returnFunds(step.as, idOf(step.id)), step.expect);
-        break;
-      case 'warp': {
-        const expiry = expiries.get(step.id);
-        if (expiry === undefined) throw new Error(`scenario bug: warp to unknown id ${step.id}`);
-        await driver.setTime(expiry + (step.offset ?? 0n));
-        break;
-      }
-      case 'balances':
-        for (const [who, amount] of Object.entries(step.free) as [Actor, bigint][]) {
-          expect(`${who}: ${await driver.freeBalance(who)}`).toBe(`${who}: ${amount}`);
-        }
-        break;
-      case 'totals': {
-        const t = await driver.totals();
-        expect({ locked: t.locked, escrowed: t.escrowed }).toEqual({ locked: step.locked, escrowed: step.escrowed });
-        break;
-      }
-    }
-    await checkConservation();
+    // TypeScript cannot pair a union's member with its runner by itself: STEP_RUNNERS' type does.
+    const runStep = STEP_RUNNERS[step.do] as (r: ScenarioRun, step: Step) => Promise<void>;
+    await runStep(r, step);
+    await checkConservation(driver);
   }
 }
 
