@@ -71,6 +71,13 @@ const IDLE = Symbol('idle');
 class FabricFollower extends PollingFollower {
   readonly stream: string;
   readonly #o: Readonly<FabricFollowerOptions>;
+  /**
+   * Where the last read went idle: from this block, with the chain at this tip. Until a block is
+   * added there is nothing new to read, and no stream is opened: a peer frees a cancelled events
+   * stream only once its next block commits, so one stream per poll on an idle channel would use
+   * up the peer's gateway concurrency limit (500) within minutes.
+   */
+  #idleAt: { readonly from: bigint; readonly tip: bigint } | undefined;
 
   constructor(options: Readonly<FabricFollowerOptions>) {
     super('fabric', options.store, options.handler);
@@ -93,36 +100,44 @@ class FabricFollower extends PollingFollower {
     const { store, network } = this.#o;
     const tip = await this.#tip();
     const from = (store.checkpoint('fabric', this.stream) ?? this.#o.fromBlock - 1n) + 1n;
-    if (from > tip) return;
+    if (from > tip || (this.#idleAt?.from === from && this.#idleAt.tip === tip)) return;
     const events = await network.getChaincodeEvents(this.#o.chaincode, { startBlock: from });
-    const read: LedgerEvent[] = [];
-    let complete = from - 1n;
+    let got: { readonly read: LedgerEvent[]; readonly complete: bigint; readonly idle: boolean };
     try {
-      const it = events[Symbol.asyncIterator]();
-      let block = -1n;
-      let index = 0;
-      for (;;) {
-        const next = await this.#nextOrIdle(it);
-        if (next === IDLE || next.done === true) break;
-        const event = next.value;
-        if (event.blockNumber > tip) {
-          complete = tip;
-          break;
-        }
-        if (event.blockNumber !== block) {
-          // Events come in block order: every block before this one is complete.
-          complete = event.blockNumber - 1n;
-          [block, index] = [event.blockNumber, 0];
-        }
-        const normalized = toFabricLedgerEvent(this.stream, event, index);
-        index += 1;
-        if (normalized) read.push(normalized);
-      }
+      got = await this.#readUpTo(events[Symbol.asyncIterator](), from, tip);
     } finally {
       events.close();
     }
     // Block 0 is the channel's genesis (configuration) block: it never carries chaincode events.
-    store.ingest('fabric', this.stream, complete < 0n ? 0n : complete, read);
+    const checkpoint = got.complete < 0n ? 0n : got.complete;
+    store.ingest('fabric', this.stream, checkpoint, got.read);
+    this.#idleAt = got.idle ? { from: checkpoint + 1n, tip } : undefined;
+  }
+
+  /** Events of blocks `from`..`tip`, the last block known complete, and whether the stream went idle. */
+  async #readUpTo(
+    it: AsyncIterator<ChaincodeEvent>,
+    from: bigint,
+    tip: bigint,
+  ): Promise<{ read: LedgerEvent[]; complete: bigint; idle: boolean }> {
+    const read: LedgerEvent[] = [];
+    let complete = from - 1n;
+    let block = -1n;
+    let index = 0;
+    for (;;) {
+      const next = await this.#nextOrIdle(it);
+      if (next === IDLE || next.done === true) return { read, complete, idle: next === IDLE };
+      const event = next.value;
+      if (event.blockNumber > tip) return { read, complete: tip, idle: false };
+      if (event.blockNumber !== block) {
+        // Events come in block order: every block before this one is complete.
+        complete = event.blockNumber - 1n;
+        [block, index] = [event.blockNumber, 0];
+      }
+      const normalized = toFabricLedgerEvent(this.stream, event, index);
+      index += 1;
+      if (normalized) read.push(normalized);
+    }
   }
 
   async #nextOrIdle(it: AsyncIterator<ChaincodeEvent>): Promise<IteratorResult<ChaincodeEvent> | typeof IDLE> {
