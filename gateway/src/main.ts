@@ -66,7 +66,7 @@ export async function runGateway(env: Readonly<Record<string, string | undefined
   try {
     const evm = await probeEvmNode(config.evm);
     mkdirSync(dirname(config.sqlitePath), { recursive: true, mode: 0o700 });
-    const store = openStore(config.sqlitePath);
+    const store = openStore(config.sqlitePath, { party: config.partyId });
     try {
       return await serve(config, { logger, trust, store, evm });
     } catch (err) {
@@ -92,7 +92,7 @@ function build(config: GatewayConfig, p: Parts) {
   const directory = trust.directory;
   const connector = p.evm.connect(store.followers);
   const fabric = fabricLedger(config, store);
-  const peers = new PeerStore(store.db);
+  const peers = new PeerStore(store);
   const outbox = config.peers && peerOutbox({ ...config, peers: config.peers }, { store, peers, trust, logger });
   if (!outbox) logger.warn('gateway messaging is off (no "peers" section): trades stay unmatched');
   const cash = { token: p.evm.token, currency: p.evm.currency };
@@ -113,7 +113,6 @@ function build(config: GatewayConfig, p: Parts) {
     onError: (err, context) => logger.error('settlement work failed', { ...context, error: err }),
   });
   const trades = createTrades({
-    self: config.partyId,
     engine,
     terms: store.terms,
     ...(outbox && { channel: outbox }),
@@ -124,7 +123,6 @@ function build(config: GatewayConfig, p: Parts) {
   const inbox =
     outbox &&
     createPeerInbox({
-      self: config.partyId,
       store: peers,
       verifyPeer: trust.identity.verifyPeer,
       handle: (m) => trades.handle(m),

@@ -40,7 +40,6 @@ export function peerOutbox(
   const cert = readFileSync(peers.certFile, 'utf8');
   const key = readFileSync(peers.keyFile, 'utf8');
   return createPeerOutbox({
-    self: config.partyId,
     store: parts.peers,
     transaction: parts.store.transaction,
     signer: peerSigner(cert, key),
@@ -140,7 +139,7 @@ export function htlcMode(config: GatewayConfig, settlement: SettlementConfig, pa
     messenger: parts.messenger,
     // Lock only once the counterparty affirmed the same terms (its instruction can still be cancelled before).
     awaitAffirmation: true,
-    secrets: createSecretStore(parts.store.db, newSecret),
+    secrets: createSecretStore(parts.store, newSecret),
     pollIntervalMs: settlement.pollIntervalMs,
     onError: (err, context) => parts.logger.warn('settlement step failed; retrying', { ...context, error: err }),
   });

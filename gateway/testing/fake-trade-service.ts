@@ -34,8 +34,8 @@ export interface FakeTradeService extends TradeService {
   failNext(err: Error): void;
 }
 
-/** Creates an empty fake. `now` stamps records. */
-export function createFakeTradeService(now: () => Date = () => new Date()): FakeTradeService {
+/** Creates an empty fake serving `party` (like a store, it shows that party's trades only). `now` stamps records. */
+export function createFakeTradeService(party: string, now: () => Date = () => new Date()): FakeTradeService {
   const trades = new Map<string, Trade>();
   const keys = new Map<string, { fingerprint: string; tradeId: string }>();
   const audit: AuditEntry[] = [];
@@ -106,11 +106,11 @@ export function createFakeTradeService(now: () => Date = () => new Date()): Fake
       record(actor, 'instructed', trade.tradeId);
       return { trade, replayed: false };
     },
-    async get(party, tradeId) {
+    async get(tradeId) {
       enter('get', party);
       return owned(party, tradeId);
     },
-    async list(party, query: TradeQuery) {
+    async list(query: TradeQuery) {
       enter('list', party);
       return [...trades.values()].filter(
         (t) =>

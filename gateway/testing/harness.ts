@@ -77,7 +77,7 @@ export async function startHarness(opts: Readonly<HarnessOptions>): Promise<Harn
   };
   writeFileSync(file('gateway.json'), JSON.stringify(config, null, 2));
   const logs: Record<string, unknown>[] = [];
-  const trades = createFakeTradeService();
+  const trades = createFakeTradeService(config.partyId);
   const gateway = await startGateway({
     config: loadConfig({ DVP_GATEWAY_CONFIG: file('gateway.json') }),
     trades,

@@ -181,7 +181,7 @@ describeOnFabric('Fabric connector on the real peers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dvp-fabric-connector-'));
     const identity = { mspId: sender.mspId, credentials: Buffer.from(sender.certPem) };
     w = { fabric, sender, receiver, identity, conn, issuer, isin, fromBlock, dir };
-    store = openStore(join(dir, 'gateway.sqlite'));
+    store = openStore(join(dir, 'gateway.sqlite'), { party: 'BANK' });
   }, 60_000);
   afterAll(() => {
     store?.close();
@@ -293,8 +293,8 @@ describeOnFabric('Fabric connector on the real peers', () => {
       const file = join(w.dir, 'resume.sqlite');
       const { preimage: _secret, ...request } = lockRequest(12n);
       const before = await shares(w.sender.account);
-      let s = openStore(file);
-      const target = { owner: 'BANK', tradeId: 'T-resume', leg: 'securities' } as const;
+      let s = openStore(file, { party: 'BANK' });
+      const target = { tradeId: 'T-resume', leg: 'securities' } as const;
       const crash = await caught(
         performAction(s.journal, crashingAfterJournal(connector(s)), target, { kind: 'lock', request }),
       );
@@ -304,7 +304,7 @@ describeOnFabric('Fabric connector on the real peers', () => {
       s.close();
       expect(await shares(w.sender.account)).toBe(before);
 
-      s = openStore(file);
+      s = openStore(file, { party: 'BANK' });
       const resumed = await resumeActions(s.journal, { securities: connector(s) });
       expect(resumed.failed).toEqual([]);
       expect(resumed.done).toEqual([

@@ -63,7 +63,7 @@ function testApp() {
     logger: silentLogger,
     deps: {
       servedParty: 'BANKA',
-      trades: createFakeTradeService(),
+      trades: createFakeTradeService('BANKA'),
       balances: fakeBalances(),
       directory,
       metrics: createGatewayMetrics(),

@@ -16,7 +16,6 @@ export type ActionState = 'intent' | 'prepared' | 'done' | 'failed';
 /** One journal row. Params and result are string maps (amounts as decimal strings). */
 export interface JournalAction {
   readonly id: number;
-  readonly owner: string;
   readonly tradeId: string;
   /** The trade's leg the action moves, and the ledger it was sent to. */
   readonly leg: LegName;

@@ -58,7 +58,7 @@ describe('gateway messaging under attack and across crashes', () => {
     await pair.settle();
     expect(await pair.status('SELLER', 'X-1')).toBe('matched');
     expect(await pair.events('SELLER', 'X-1')).not.toContain('cancel_requested_counterparty');
-    expect(pair.side('SELLER').store.terms.get('SELLER', 'X-1', 'BUYER')?.state).toBe('active');
+    expect(pair.side('SELLER').store.terms.get('X-1', 'BUYER')?.state).toBe('active');
   });
 
   it('refuses a signer field with a key appended to the certificate', async () => {
@@ -94,9 +94,7 @@ describe('gateway messaging under attack and across crashes', () => {
     await pair.instruct('SELLER', 'L-1');
     await pair.settle();
     expect(await pair.status('BUYER', 'L-1')).toBe('received');
-    const step = (await pair.side('SELLER').engine.get('SELLER', 'L-1')).timeline.find(
-      (s) => s.event === MATCH_EVENTS.failed,
-    );
+    const step = (await pair.side('SELLER').engine.get('L-1')).timeline.find((s) => s.event === MATCH_EVENTS.failed);
     expect(step?.detail).toEqual({ htlcLeader: 'ours=buyer theirs=seller' });
   });
 
@@ -116,7 +114,7 @@ describe('gateway messaging under attack and across crashes', () => {
     expect(
       pair
         .side('BUYER')
-        .peers.outbox('BUYER', 'B-1')
+        .peers.outbox('B-1')
         .every((m) => m.state === 'delivered'),
     ).toBe(true);
   });
@@ -140,7 +138,7 @@ describe('gateway messaging under attack and across crashes', () => {
     expect(
       pair
         .side('BUYER')
-        .peers.outbox('BUYER', 'K-1')
+        .peers.outbox('K-1')
         .map((m) => m.envelope.type),
     ).toEqual(['proposal']);
     await pair.restart('BUYER');
@@ -149,13 +147,13 @@ describe('gateway messaging under attack and across crashes', () => {
     expect(
       pair
         .side('BUYER')
-        .peers.outbox('BUYER', 'K-1')
+        .peers.outbox('K-1')
         .map((m) => [m.envelope.type, m.state]),
     ).toEqual([
       ['proposal', 'delivered'],
       ['cancel', 'delivered'],
     ]);
-    expect(pair.side('SELLER').store.terms.get('SELLER', 'K-1', 'BUYER')?.state).toBe('withdrawn');
+    expect(pair.side('SELLER').store.terms.get('K-1', 'BUYER')?.state).toBe('withdrawn');
   });
 
   it('refuses a party’s proposals beyond the cap of those waiting for an instruction here (429)', async () => {

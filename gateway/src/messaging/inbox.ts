@@ -23,7 +23,7 @@ export interface ReceivedMessage {
 
 /** Options of {@link createPeerInbox}. */
 export interface PeerInboxOptions {
-  readonly self: string;
+  /** The messaging records of the party this gateway acts for (the addressee of every message). */
   readonly store: PeerStore;
   /** Identity checks of another party's gateway certificate (identity.ts `verifyPeer`). */
   readonly verifyPeer: (der: Uint8Array) => Promise<VerifiedIdentity>;
@@ -85,7 +85,7 @@ function checkChain(store: PeerStore, e: PeerEnvelope): string {
       },
     );
   }
-  const last = store.lastReceived(e.to, e.from, e.tradeId);
+  const last = store.lastReceived(e.from, e.tradeId);
   if (e.seq !== last.seq + 1 || e.prev !== last.hash) {
     throw new MessagingError(
       'MESSAGE_OUT_OF_ORDER',
@@ -107,7 +107,7 @@ export function createPeerInbox(options: Readonly<PeerInboxOptions>): PeerInbox 
   const { store } = options;
 
   async function accept(caller: Actor, e: PeerEnvelope): Promise<{ seq: number; hash: string }> {
-    checkAddress(options.self, caller, e);
+    checkAddress(store.party, caller, e);
     const signer = await verifiedSigner(options, e);
     const hash = checkChain(store, e);
     await options.handle({ envelope: e, signer, hash });

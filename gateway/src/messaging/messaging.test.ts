@@ -57,14 +57,14 @@ describe('matching', () => {
       expect(
         pair
           .side(side)
-          .peers.outbox(side, 'M-1')
+          .peers.outbox('M-1')
           .map((m) => [m.envelope.type, m.state]),
       ).toEqual([
         ['proposal', 'delivered'],
         ['affirmation', 'delivered'],
       ]);
     }
-    const matched = (await pair.side('SELLER').engine.get('SELLER', 'M-1')).timeline.find((s) => s.event === 'matched');
+    const matched = (await pair.side('SELLER').engine.get('M-1')).timeline.find((s) => s.event === 'matched');
     expect(matched?.actor).toBe(pair.side('BUYER').gatewayActor.subject);
   });
 
@@ -73,7 +73,7 @@ describe('matching', () => {
     await pair.instruct('SELLER', 'M-2', { quantity: 99n });
     await pair.settle();
     for (const side of ['BUYER', 'SELLER'] as const) {
-      const trade = await pair.side(side).engine.get(side, 'M-2');
+      const trade = await pair.side(side).engine.get('M-2');
       expect(trade.status).toBe('received');
       const failed = trade.timeline.filter((s) => s.event === MATCH_EVENTS.failed);
       expect(failed).toHaveLength(1);
@@ -83,7 +83,7 @@ describe('matching', () => {
     for (const side of ['BUYER', 'SELLER'] as const) await pair.side(side).trades.start();
     await pair.settle();
     for (const side of ['BUYER', 'SELLER'] as const) {
-      const trade = await pair.side(side).engine.get(side, 'M-2');
+      const trade = await pair.side(side).engine.get('M-2');
       expect([trade.status, trade.reason]).toEqual(['failed', 'unmatched']);
     }
   });
@@ -99,7 +99,7 @@ describe('matching', () => {
     await pair.instruct('SELLER', `F-${field}`, overrides);
     await pair.settle();
     expect(await pair.status('BUYER', `F-${field}`)).toBe('received');
-    const step = (await pair.side('BUYER').engine.get('BUYER', `F-${field}`)).timeline.find(
+    const step = (await pair.side('BUYER').engine.get(`F-${field}`)).timeline.find(
       (s) => s.event === MATCH_EVENTS.failed,
     );
     expect(Object.keys(step?.detail ?? {})).toContain(field);
@@ -120,7 +120,7 @@ describe('cancel', () => {
     await pair.settle();
     await pair.side('BUYER').trades.cancel(actorOf('BUYER', 'trader'), 'C-1');
     await pair.settle();
-    expect(pair.side('SELLER').store.terms.get('SELLER', 'C-1', 'BUYER')?.state).toBe('withdrawn');
+    expect(pair.side('SELLER').store.terms.get('C-1', 'BUYER')?.state).toBe('withdrawn');
     await pair.instruct('SELLER', 'C-1');
     await pair.settle();
     expect(await pair.status('BUYER', 'C-1')).toBe('cancelled');
@@ -192,7 +192,7 @@ describe('inbox refuses', () => {
     const bySeller = signEnvelope({ ...e }, peerSigner(sellerGw.cert, sellerGw.key));
     await expect(receive(bySeller)).rejects.toMatchObject({ code: 'MESSAGE_SENDER_MISMATCH' });
     await expect(receive(await proposal({ to: 'THIRD' }))).rejects.toMatchObject({ code: 'MESSAGE_MISADDRESSED' });
-    expect(pair.side('SELLER').peers.lastReceived('SELLER', 'BUYER', 'R-1').seq).toBe(0);
+    expect(pair.side('SELLER').peers.lastReceived('BUYER', 'R-1').seq).toBe(0);
     await expect(receive(e)).resolves.toMatchObject({ seq: 1 });
   });
 });
@@ -205,7 +205,7 @@ describe('outbox', () => {
     const buyer = pair.side('BUYER');
     // The seller's proposal reached the buyer, who matched; nothing reached the seller.
     expect(await pair.status('BUYER', 'O-1')).toBe('matched');
-    const queued = buyer.peers.outbox('BUYER', 'O-1');
+    const queued = buyer.peers.outbox('O-1');
     expect(queued.map((m) => [m.seq, m.envelope.type, m.state])).toEqual([
       [1, 'proposal', 'pending'],
       [2, 'affirmation', 'pending'],
@@ -219,7 +219,7 @@ describe('outbox', () => {
     expect(
       pair
         .side('BUYER')
-        .peers.outbox('BUYER', 'O-1')
+        .peers.outbox('O-1')
         .map((m) => m.hash),
     ).toEqual([...queued.map((m) => m.hash), expect.any(String)]);
     pair.down.delete('SELLER');
@@ -227,7 +227,7 @@ describe('outbox', () => {
     expect(
       pair
         .side('BUYER')
-        .peers.outbox('BUYER', 'O-1')
+        .peers.outbox('O-1')
         .map((m) => [m.envelope.type, m.state]),
     ).toEqual([
       ['proposal', 'delivered'],

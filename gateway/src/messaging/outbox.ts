@@ -23,8 +23,7 @@ export interface PeerTransport {
 
 /** Options of {@link createPeerOutbox}. */
 export interface PeerOutboxOptions {
-  /** The party this gateway acts for (the `from` of every message). */
-  readonly self: string;
+  /** The messaging records of the party this gateway acts for (the `from` of every message). */
   readonly store: PeerStore;
   /** Runs `fn` in one database transaction. */
   readonly transaction: <T>(fn: () => T) => T;
@@ -90,20 +89,20 @@ class Outbox implements PeerOutbox {
   }
 
   queue(to: string, tradeId: string, type: PeerMessageType, body: Readonly<Record<string, string>>): OutboxEntry {
-    const { store, self } = this.#o;
+    const { store } = this.#o;
     return this.#o.transaction(() => {
       const contentKey = canonicalHash({ type, body });
-      const existing = store.findByContent(self, to, tradeId, contentKey);
+      const existing = store.findByContent(to, tradeId, contentKey);
       if (existing) return existing;
       // Something new to say is a reason to try the chain now, not when an earlier backoff ends.
-      store.clearBackoff(self, to, tradeId);
-      const { seq, prev } = store.nextLink(self, to, tradeId);
+      store.clearBackoff(to, tradeId);
+      const { seq, prev } = store.nextLink(to, tradeId);
       const at = this.#now();
-      const fields = { v: 1 as const, id: randomUUID(), from: self, to, tradeId, type, seq, prev, body };
+      const fields = { v: 1 as const, id: randomUUID(), from: store.party, to, tradeId, type, seq, prev, body };
       const envelope = signEnvelope({ ...fields, sentAt: at.toISOString() }, this.#o.signer);
       const hash = envelopeHash(envelope);
       store.enqueue(envelope, hash, contentKey, at.toISOString());
-      return { owner: self, to, tradeId, seq, envelope, hash, state: 'pending', attempts: 0 };
+      return { to, tradeId, seq, envelope, hash, state: 'pending', attempts: 0 };
     });
   }
 
@@ -165,10 +164,10 @@ class Outbox implements PeerOutbox {
 
   /** Sends pending messages of one chain in order; stops at the first one not accepted. */
   async #deliverChain(to: string, tradeId: string, force: boolean): Promise<boolean> {
-    const { store, self } = this.#o;
-    const due = store.nextAttempt(self, to, tradeId);
+    const { store } = this.#o;
+    const due = store.nextAttempt(to, tradeId);
     if (!force && due !== undefined && due > this.#now().toISOString()) return false;
-    for (const entry of store.pending(self, to, tradeId)) {
+    for (const entry of store.pending(to, tradeId)) {
       if (!(await this.#attempt(to, tradeId, entry))) return false;
     }
     return true;

@@ -9,7 +9,6 @@ import { GENESIS_HASH, type PeerEnvelope } from './envelope';
 
 /** One outgoing message. */
 export interface OutboxEntry {
-  readonly owner: string;
   readonly to: string;
   readonly tradeId: string;
   readonly seq: number;
@@ -31,7 +30,6 @@ interface OutboxRow {
 }
 
 const outboxEntry = (r: OutboxRow): OutboxEntry => ({
-  owner: r.owner,
   to: r.to_party,
   tradeId: r.trade_id,
   seq: r.seq,
@@ -41,31 +39,34 @@ const outboxEntry = (r: OutboxRow): OutboxEntry => ({
   attempts: r.attempts,
 });
 
-/** SQL over the messaging tables of one database. */
+/** SQL over the messaging tables of one database, for the one party the gateway serves. */
 export class PeerStore {
+  /** The gateway's party: the sender of every outgoing chain, the addressee of every incoming one. */
+  readonly party: string;
   readonly #db: Db;
 
-  constructor(db: Db) {
-    this.#db = db;
+  constructor(store: { readonly db: Db; readonly party: string }) {
+    this.#db = store.db;
+    this.party = store.party;
   }
 
   /** The outgoing message with this content, if it was already queued. */
-  findByContent(owner: string, to: string, tradeId: string, contentKey: string): OutboxEntry | undefined {
+  findByContent(to: string, tradeId: string, contentKey: string): OutboxEntry | undefined {
     const row = this.#db
       .prepare<[string, string, string, string], OutboxRow>(
         'SELECT * FROM peer_outbox WHERE owner = ? AND to_party = ? AND trade_id = ? AND content_key = ?',
       )
-      .get(owner, to, tradeId, contentKey);
+      .get(this.party, to, tradeId, contentKey);
     return row && outboxEntry(row);
   }
 
   /** Sequence number and hash the next outgoing message of the chain must carry. */
-  nextLink(owner: string, to: string, tradeId: string): { readonly seq: number; readonly prev: string } {
+  nextLink(to: string, tradeId: string): { readonly seq: number; readonly prev: string } {
     const last = this.#db
       .prepare<[string, string, string], { seq: number; hash: string }>(
         'SELECT seq, hash FROM peer_outbox WHERE owner = ? AND to_party = ? AND trade_id = ? ORDER BY seq DESC LIMIT 1',
       )
-      .get(owner, to, tradeId);
+      .get(this.party, to, tradeId);
     return last ? { seq: last.seq + 1, prev: last.hash } : { seq: 1, prev: GENESIS_HASH };
   }
 
@@ -79,37 +80,37 @@ export class PeerStore {
   }
 
   /** Pending messages of one chain, in order. */
-  pending(owner: string, to: string, tradeId: string): readonly OutboxEntry[] {
+  pending(to: string, tradeId: string): readonly OutboxEntry[] {
     return this.#db
       .prepare<[string, string, string], OutboxRow>(
         `SELECT * FROM peer_outbox WHERE state = 'pending' AND owner = ? AND to_party = ? AND trade_id = ? ORDER BY seq`,
       )
-      .all(owner, to, tradeId)
+      .all(this.party, to, tradeId)
       .map(outboxEntry);
   }
 
   /** Chains with something pending whose first pending message is due (`at`: ISO 8601 now). */
-  dueChains(at: string): readonly { readonly owner: string; readonly to: string; readonly tradeId: string }[] {
+  dueChains(at: string): readonly { readonly to: string; readonly tradeId: string }[] {
     return this.#db
-      .prepare<[string], { owner: string; to_party: string; trade_id: string }>(
-        `SELECT owner, to_party, trade_id FROM peer_outbox p WHERE state = 'pending'
+      .prepare<[string, string], { to_party: string; trade_id: string }>(
+        `SELECT to_party, trade_id FROM peer_outbox p WHERE owner = ? AND state = 'pending'
            AND seq = (SELECT MIN(seq) FROM peer_outbox q WHERE q.state = 'pending' AND q.owner = p.owner
                       AND q.to_party = p.to_party AND q.trade_id = p.trade_id)
            AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
          ORDER BY created_at`,
       )
-      .all(at)
-      .map((r) => ({ owner: r.owner, to: r.to_party, tradeId: r.trade_id }));
+      .all(this.party, at)
+      .map((r) => ({ to: r.to_party, tradeId: r.trade_id }));
   }
 
   /** When the first pending message of a chain may be tried again (undefined: now). */
-  nextAttempt(owner: string, to: string, tradeId: string): string | undefined {
+  nextAttempt(to: string, tradeId: string): string | undefined {
     const row = this.#db
       .prepare<[string, string, string], { next_attempt_at: string | null }>(
         `SELECT next_attempt_at FROM peer_outbox WHERE state = 'pending' AND owner = ? AND to_party = ? AND trade_id = ?
          ORDER BY seq LIMIT 1`,
       )
-      .get(owner, to, tradeId);
+      .get(this.party, to, tradeId);
     return row?.next_attempt_at ?? undefined;
   }
 
@@ -119,17 +120,17 @@ export class PeerStore {
         `UPDATE peer_outbox SET state = 'delivered', delivered_at = ?, attempts = attempts + 1, last_error = NULL
          WHERE owner = ? AND to_party = ? AND trade_id = ? AND seq = ?`,
       )
-      .run(at, e.owner, e.to, e.tradeId, e.seq);
+      .run(at, this.party, e.to, e.tradeId, e.seq);
   }
 
   /** Makes the chain's pending messages due now. */
-  clearBackoff(owner: string, to: string, tradeId: string): void {
+  clearBackoff(to: string, tradeId: string): void {
     this.#db
       .prepare(
         `UPDATE peer_outbox SET next_attempt_at = NULL
          WHERE state = 'pending' AND owner = ? AND to_party = ? AND trade_id = ?`,
       )
-      .run(owner, to, tradeId);
+      .run(this.party, to, tradeId);
   }
 
   /** Records a failed attempt; the chain is not retried by the timer before `nextAttemptAt`. */
@@ -139,24 +140,24 @@ export class PeerStore {
         `UPDATE peer_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
          WHERE owner = ? AND to_party = ? AND trade_id = ? AND seq = ?`,
       )
-      .run(error.slice(0, 500), nextAttemptAt, e.owner, e.to, e.tradeId, e.seq);
+      .run(error.slice(0, 500), nextAttemptAt, this.party, e.to, e.tradeId, e.seq);
   }
 
   /** Every outgoing message of a trade (tests, diagnostics). */
-  outbox(owner: string, tradeId: string): readonly OutboxEntry[] {
+  outbox(tradeId: string): readonly OutboxEntry[] {
     return this.#db
       .prepare<[string, string], OutboxRow>('SELECT * FROM peer_outbox WHERE owner = ? AND trade_id = ? ORDER BY seq')
-      .all(owner, tradeId)
+      .all(this.party, tradeId)
       .map(outboxEntry);
   }
 
   /** The last accepted link of an incoming chain. */
-  lastReceived(owner: string, from: string, tradeId: string): { readonly seq: number; readonly hash: string } {
+  lastReceived(from: string, tradeId: string): { readonly seq: number; readonly hash: string } {
     const row = this.#db
       .prepare<[string, string, string], { seq: number; hash: string }>(
         'SELECT seq, hash FROM peer_inbox WHERE owner = ? AND from_party = ? AND trade_id = ? ORDER BY seq DESC LIMIT 1',
       )
-      .get(owner, from, tradeId);
+      .get(this.party, from, tradeId);
     return row ?? { seq: 0, hash: GENESIS_HASH };
   }
 

@@ -47,7 +47,7 @@ export function createMessageHub(): MessageHub {
       async send(toParty, message) {
         const receiver = receivers.get(toParty);
         if (!receiver) throw new Error(`no gateway registered for ${toParty}`);
-        const full: SettlementMessage = { ...message, owner: toParty, from };
+        const full: SettlementMessage = { ...message, from };
         await receiver.onMessage(full);
         delivered.push({ ...full, to: toParty });
       },

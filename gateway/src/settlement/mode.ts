@@ -25,7 +25,6 @@ import type { ActionOutcome, ActionSpec } from './actions';
 
 /** A signed settlement message from another gateway, already verified. */
 export interface SettlementMessage {
-  readonly owner: string;
   readonly tradeId: string;
   readonly from: Actor;
   readonly type: string;
@@ -46,16 +45,19 @@ export interface StepRequest {
   readonly detail?: Readonly<Record<string, string>>;
 }
 
-/** What the engine lends a settlement mode. Ledger actions go through the journal. */
+/**
+ * What the engine lends a settlement mode. Ledger actions go through the journal. Every trade is
+ * the gateway's own party's (a store serves one party), so a trade id names it.
+ */
 export interface SettlementContext {
-  trade(owner: string, tradeId: string): Trade;
+  trade(tradeId: string): Trade;
   /** Applies a step in one transaction (trade, timeline, audit), attributed to the gateway. */
-  step(owner: string, tradeId: string, request: StepRequest): Trade;
+  step(tradeId: string, request: StepRequest): Trade;
   /** Performs a journaled ledger action on the trade's `leg`, on the ledger that holds it. */
-  perform(owner: string, tradeId: string, leg: LegName, spec: ActionSpec): Promise<ActionOutcome>;
+  perform(tradeId: string, leg: LegName, spec: ActionSpec): Promise<ActionOutcome>;
   /** The connector of the ledger holding `leg` (its `ledger` names that ledger). */
   connector(leg: LegName): LedgerConnector;
-  actions(owner: string, tradeId: string): readonly JournalAction[];
+  actions(tradeId: string): readonly JournalAction[];
 }
 
 /**

@@ -8,7 +8,7 @@ describe('audit log', () => {
   let store: GatewayStore;
 
   beforeAll(() => {
-    store = openStore(tmp.file, { now: () => new Date((clock += 1000)) });
+    store = openStore(tmp.file, { now: () => new Date((clock += 1000)), party: 'BANK' });
     for (let i = 1; i <= 6; i += 1) {
       store.audit.append({
         actor: `fp${i % 2}`,

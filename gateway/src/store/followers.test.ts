@@ -18,12 +18,12 @@ describe('follower store', () => {
   afterAll(() => tmp.remove());
 
   it('advances the checkpoint with the events, ignores events already in the inbox, and survives a reopen', () => {
-    let store = openStore(tmp.file);
+    let store = openStore(tmp.file, { party: 'BANK' });
     expect(store.followers.checkpoint('evm', 'htlc:0xabc')).toBeUndefined();
     expect(store.followers.ingest('evm', 'htlc:0xabc', 10n, [event(3n, 0), event(3n, 1)])).toBe(2);
     expect(store.followers.ingest('evm', 'htlc:0xabc', 12n, [event(3n, 1), event(12n, 0)])).toBe(1);
     store.close();
-    store = openStore(tmp.file);
+    store = openStore(tmp.file, { party: 'BANK' });
     expect(store.followers.checkpoint('evm', 'htlc:0xabc')).toBe(12n);
     const pending = store.followers.unhandled('evm', 'htlc:0xabc');
     expect(pending.map((e) => `${e.block}:${e.logIndex}`)).toEqual(['3:0', '3:1', '12:0']);

@@ -2,7 +2,7 @@
  * The ledger-action journal: every ledger action is recorded as an intent before anything is
  * signed, then as prepared (ledger-side id, transaction id and the signed payload) before it is
  * broadcast, then with its outcome. On restart, {@link ActionJournal.unfinished} lists what may
- * have reached a ledger without its outcome being known; `ledger/journaled.ts` resumes them.
+ * have reached a ledger without its outcome being known; `trades/journal.ts` resumes them.
  */
 import type { LedgerName, LegName } from '../core/trade';
 import { canonicalJson } from '../core/canonical';
@@ -20,7 +20,7 @@ export interface PreparedSend {
 }
 
 /** A new intent: what the action is, before any state. */
-export type ActionIntent = Pick<JournalAction, 'owner' | 'tradeId' | 'leg' | 'ledger' | 'kind' | 'params'>;
+export type ActionIntent = Pick<JournalAction, 'tradeId' | 'leg' | 'ledger' | 'kind' | 'params'>;
 
 interface ActionRow {
   id: number;
@@ -44,7 +44,6 @@ interface ActionRow {
 function toAction(row: ActionRow): JournalAction {
   return {
     id: row.id,
-    owner: row.owner,
     tradeId: row.trade_id,
     leg: row.leg,
     ledger: row.ledger,
@@ -62,14 +61,16 @@ function toAction(row: ActionRow): JournalAction {
   };
 }
 
-/** Durable record of ledger actions (one table, `ledger_actions`). */
+/** Durable record of the ledger actions of the store's party (one table, `ledger_actions`). */
 export class ActionJournal {
   readonly #db: Db;
+  readonly #party: string;
   readonly #now: () => Date;
 
   /** Wraps an open, migrated database; `now` is injectable for tests. */
-  constructor(db: Db, now: () => Date = () => new Date()) {
+  constructor(db: Db, party: string, now: () => Date = () => new Date()) {
     this.#db = db;
+    this.#party = party;
     this.#now = now;
   }
 
@@ -81,7 +82,7 @@ export class ActionJournal {
         `INSERT INTO ledger_actions (owner, trade_id, leg, ledger, kind, params, state, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, 'intent', ?, ?)`,
       )
-      .run(intent.owner, intent.tradeId, intent.leg, intent.ledger, intent.kind, canonicalJson(intent.params), at, at);
+      .run(this.#party, intent.tradeId, intent.leg, intent.ledger, intent.kind, canonicalJson(intent.params), at, at);
     return this.get(Number(lastInsertRowid));
   }
 
@@ -113,7 +114,9 @@ export class ActionJournal {
 
   /** One action; throws if unknown. */
   get(id: number): JournalAction {
-    const row = this.#db.prepare<[number], ActionRow>('SELECT * FROM ledger_actions WHERE id = ?').get(id);
+    const row = this.#db
+      .prepare<[number, string], ActionRow>('SELECT * FROM ledger_actions WHERE id = ? AND owner = ?')
+      .get(id, this.#party);
     if (!row) throw new Error(`no journal action ${id}`);
     return toAction(row);
   }
@@ -121,23 +124,25 @@ export class ActionJournal {
   /** Actions whose outcome is not recorded (`intent` or `prepared`), oldest first. */
   unfinished(): readonly JournalAction[] {
     return this.#db
-      .prepare<[], ActionRow>(`SELECT * FROM ledger_actions WHERE state IN ('intent', 'prepared') ORDER BY id`)
-      .all()
+      .prepare<[string], ActionRow>(
+        `SELECT * FROM ledger_actions WHERE owner = ? AND state IN ('intent', 'prepared') ORDER BY id`,
+      )
+      .all(this.#party)
       .map(toAction);
   }
 
   /** Every action of one trade, oldest first. */
-  forTrade(owner: string, tradeId: string): readonly JournalAction[] {
+  forTrade(tradeId: string): readonly JournalAction[] {
     return this.#db
       .prepare<[string, string], ActionRow>('SELECT * FROM ledger_actions WHERE owner = ? AND trade_id = ? ORDER BY id')
-      .all(owner, tradeId)
+      .all(this.#party, tradeId)
       .map(toAction);
   }
 
   #update(id: number, set: string, ...values: (string | null)[]): void {
     const info = this.#db
-      .prepare(`UPDATE ledger_actions SET ${set}, updated_at = ? WHERE id = ?`)
-      .run(...values, this.#now().toISOString(), id);
+      .prepare(`UPDATE ledger_actions SET ${set}, updated_at = ? WHERE id = ? AND owner = ?`)
+      .run(...values, this.#now().toISOString(), id, this.#party);
     if (info.changes !== 1) throw new Error(`no journal action ${id}`);
   }
 }

@@ -10,11 +10,12 @@ export interface StoredSecret {
   readonly hashlock: string;
 }
 
-/** The HTLC leader's secrets in table `htlc_secrets` of `db` (settlement/htlc's `SecretStore` port). */
+/** The HTLC leader's secrets of `store.party` in table `htlc_secrets` (settlement/htlc's `SecretStore` port). */
 export function createSecretStore(
-  db: Db,
+  store: { readonly db: Db; readonly party: string },
   fresh: () => StoredSecret,
-): { secretFor(owner: string, tradeId: string): StoredSecret } {
+): { secretFor(tradeId: string): StoredSecret } {
+  const { db, party } = store;
   const insert = db.prepare(
     'INSERT OR IGNORE INTO htlc_secrets (owner, trade_id, preimage, hashlock) VALUES (?, ?, ?, ?)',
   );
@@ -22,12 +23,12 @@ export function createSecretStore(
     'SELECT preimage, hashlock FROM htlc_secrets WHERE owner = ? AND trade_id = ?',
   );
   return {
-    secretFor(owner, tradeId) {
+    secretFor(tradeId) {
       const secret = fresh();
       // Insert-or-ignore then read: a concurrent first use keeps whichever secret was stored first.
-      insert.run(owner, tradeId, secret.preimage, secret.hashlock);
-      const stored = select.get(owner, tradeId);
-      if (!stored) throw new Error(`htlc secret of ${owner}/${tradeId} was not stored`);
+      insert.run(party, tradeId, secret.preimage, secret.hashlock);
+      const stored = select.get(party, tradeId);
+      if (!stored) throw new Error(`htlc secret of ${party}/${tradeId} was not stored`);
       return stored;
     },
   };

@@ -8,7 +8,6 @@ import type { Db } from './db';
 
 /** The counterparty's terms of a trade, as its gateway proposed them. */
 export interface CounterpartyTerms {
-  readonly owner: string;
   readonly tradeId: string;
   readonly from: string;
   readonly terms: Readonly<Record<string, string>>;
@@ -26,12 +25,14 @@ interface TermsRow {
   state: 'active' | 'withdrawn';
 }
 
-/** The proposed terms of every trade. */
+/** The proposed terms of every trade of the store's party. */
 export class CounterpartyTermsStore {
   readonly #db: Db;
+  readonly #party: string;
 
-  constructor(db: Db) {
+  constructor(db: Db, party: string) {
     this.#db = db;
+    this.#party = party;
   }
 
   /** Stores (or replaces) the terms `t.from` proposed; each sending party has its own row. */
@@ -43,19 +44,18 @@ export class CounterpartyTermsStore {
          ON CONFLICT (owner, trade_id, from_party) DO UPDATE SET
            terms = excluded.terms, actor = excluded.actor, state = 'active', received_at = excluded.received_at`,
       )
-      .run(t.owner, t.tradeId, t.from, JSON.stringify(t.terms), JSON.stringify(t.actor), at);
+      .run(this.#party, t.tradeId, t.from, JSON.stringify(t.terms), JSON.stringify(t.actor), at);
   }
 
   /** The terms `from` proposed for the trade. */
-  get(owner: string, tradeId: string, from: string): CounterpartyTerms | undefined {
+  get(tradeId: string, from: string): CounterpartyTerms | undefined {
     const row = this.#db
       .prepare<[string, string, string], TermsRow>(
         'SELECT * FROM counterparty_terms WHERE owner = ? AND trade_id = ? AND from_party = ?',
       )
-      .get(owner, tradeId, from);
+      .get(this.#party, tradeId, from);
     if (!row) return undefined;
     return {
-      owner: row.owner,
       tradeId: row.trade_id,
       from: row.from_party,
       terms: JSON.parse(row.terms) as Record<string, string>,
@@ -65,21 +65,21 @@ export class CounterpartyTermsStore {
   }
 
   /** Active proposals of `from` for trades this gateway has no instruction for (yet). */
-  unmatched(owner: string, from: string): number {
+  unmatched(from: string): number {
     const row = this.#db
       .prepare<[string, string], { n: number }>(
         `SELECT COUNT(*) AS n FROM counterparty_terms c
          LEFT JOIN trades t ON t.owner = c.owner AND t.trade_id = c.trade_id
          WHERE c.owner = ? AND c.from_party = ? AND c.state = 'active' AND t.trade_id IS NULL`,
       )
-      .get(owner, from);
+      .get(this.#party, from);
     return row?.n ?? 0;
   }
 
   /** Withdraws what `from` proposed (only its own proposal). */
-  withdraw(owner: string, tradeId: string, from: string): void {
+  withdraw(tradeId: string, from: string): void {
     this.#db
       .prepare(`UPDATE counterparty_terms SET state = 'withdrawn' WHERE owner = ? AND trade_id = ? AND from_party = ?`)
-      .run(owner, tradeId, from);
+      .run(this.#party, tradeId, from);
   }
 }

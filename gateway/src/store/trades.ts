@@ -79,34 +79,36 @@ function toStep(row: TimelineRow): TimelineStep {
   };
 }
 
-/** Data access for trades; owner-scoped everywhere. */
+/** Data access for the trades of the one party the store serves (its rows' `owner`). */
 export class TradeStore {
   readonly #db: Db;
+  readonly #party: string;
 
-  /** Wraps an open, migrated database. */
-  constructor(db: Db) {
+  /** Wraps an open, migrated database; every row read or written is `party`'s. */
+  constructor(db: Db, party: string) {
     this.#db = db;
+    this.#party = party;
   }
 
-  /** The trade `tradeId` of `owner`, or undefined. */
-  find(owner: string, tradeId: string): StoredTrade | undefined {
+  /** The trade `tradeId`, or undefined. */
+  find(tradeId: string): StoredTrade | undefined {
     const row = this.#db
       .prepare<[string, string], TradeRow>('SELECT * FROM trades WHERE owner = ? AND trade_id = ?')
-      .get(owner, tradeId);
+      .get(this.#party, tradeId);
     return row && this.#hydrate(row);
   }
 
   /** Like {@link find} but throws `TRADE_NOT_FOUND`. */
-  require(owner: string, tradeId: string): StoredTrade {
-    const trade = this.find(owner, tradeId);
+  require(tradeId: string): StoredTrade {
+    const trade = this.find(tradeId);
     if (!trade) throw new TradeError('TRADE_NOT_FOUND', `no trade ${tradeId}`, { tradeId });
     return trade;
   }
 
-  /** Trades of `owner` matching every given filter, oldest first. */
-  list(owner: string, query: TradeQuery): readonly StoredTrade[] {
+  /** Trades matching every given filter, oldest first. */
+  list(query: TradeQuery): readonly StoredTrade[] {
     const where = ['owner = @owner'];
-    const params: Record<string, string> = { owner };
+    const params: Record<string, string> = { owner: this.#party };
     const add = (clause: string, key: string, value: string | undefined): void => {
       if (value === undefined) return;
       where.push(clause);
@@ -126,24 +128,27 @@ export class TradeStore {
   /** Number of trades per status (statuses without trades are absent). */
   countByStatus(): Partial<Record<TradeStatus, number>> {
     const rows = this.#db
-      .prepare<[], { status: TradeStatus; n: number }>('SELECT status, COUNT(*) AS n FROM trades GROUP BY status')
-      .all();
+      .prepare<[string], { status: TradeStatus; n: number }>(
+        'SELECT status, COUNT(*) AS n FROM trades WHERE owner = ? GROUP BY status',
+      )
+      .all(this.#party);
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
-  /** Trades of every owner that are not in a terminal status, oldest first (for resuming). */
+  /** Trades that are not in a terminal status, oldest first (for resuming). */
   active(): readonly StoredTrade[] {
     return this.#db
-      .prepare<[], TradeRow>(
-        `SELECT * FROM trades WHERE status NOT IN ('settled', 'cancelled', 'failed') ORDER BY created_at, trade_id`,
+      .prepare<[string], TradeRow>(
+        `SELECT * FROM trades WHERE owner = ? AND status NOT IN ('settled', 'cancelled', 'failed')
+         ORDER BY created_at, trade_id`,
       )
-      .all()
+      .all(this.#party)
       .map((row) => this.#hydrate(row));
   }
 
   /** Inserts a new trade in `received`; throws `TRADE_EXISTS` if the id is taken. */
-  insert(owner: string, instruction: TradeInstruction, at: string): void {
-    if (this.find(owner, instruction.tradeId)) {
+  insert(instruction: TradeInstruction, at: string): void {
+    if (this.find(instruction.tradeId)) {
       throw new TradeError('TRADE_EXISTS', `trade ${instruction.tradeId} already exists`, {
         tradeId: instruction.tradeId,
       });
@@ -153,35 +158,35 @@ export class TradeStore {
         `INSERT INTO trades (owner, trade_id, counterparty, instruction, status, created_at, updated_at)
          VALUES (?, ?, ?, ?, 'received', ?, ?)`,
       )
-      .run(owner, instruction.tradeId, instruction.counterparty, encodeInstruction(instruction), at, at);
+      .run(this.#party, instruction.tradeId, instruction.counterparty, encodeInstruction(instruction), at, at);
   }
 
   /** Moves a trade to `to`, enforcing the state machine; `reason` is kept for cancelled/failed. */
-  setStatus(owner: string, tradeId: string, to: TradeStatus, at: string, reason?: string): void {
-    const current = this.require(owner, tradeId);
+  setStatus(tradeId: string, to: TradeStatus, at: string, reason?: string): void {
+    const current = this.require(tradeId);
     assertTransition(tradeId, current.status, to);
     this.#db
       .prepare('UPDATE trades SET status = ?, reason = ?, updated_at = ? WHERE owner = ? AND trade_id = ?')
-      .run(to, reason ?? null, at, owner, tradeId);
+      .run(to, reason ?? null, at, this.#party, tradeId);
   }
 
   /** Sets one side's cancel flag. */
-  flagCancel(owner: string, tradeId: string, side: CancelSide, at: string): void {
+  flagCancel(tradeId: string, side: CancelSide, at: string): void {
     const column = side === 'own' ? 'own_cancel' : 'counterparty_cancel';
     this.#db
       .prepare(`UPDATE trades SET ${column} = 1, updated_at = ? WHERE owner = ? AND trade_id = ?`)
-      .run(at, owner, tradeId);
+      .run(at, this.#party, tradeId);
   }
 
   /** Appends a step to the trade's timeline. */
-  addStep(owner: string, tradeId: string, step: TimelineStep): void {
+  addStep(tradeId: string, step: TimelineStep): void {
     this.#db
       .prepare(
         `INSERT INTO timeline (owner, trade_id, at, actor, event, status, leg, ledger, tx_id, block, detail)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
-        owner,
+        this.#party,
         tradeId,
         step.at,
         step.actor,
@@ -195,21 +200,21 @@ export class TradeStore {
       );
   }
 
-  /** The idempotency record of (`owner`, `key`), if the key was seen. */
-  findKey(owner: string, key: string): IdempotencyRecord | undefined {
+  /** The idempotency record of `key`, if the key was seen. */
+  findKey(key: string): IdempotencyRecord | undefined {
     const row = this.#db
       .prepare<[string, string], { body_hash: string; trade_id: string }>(
         'SELECT body_hash, trade_id FROM idempotency_keys WHERE owner = ? AND idem_key = ?',
       )
-      .get(owner, key);
+      .get(this.#party, key);
     return row && { bodyHash: row.body_hash, tradeId: row.trade_id };
   }
 
   /** Records an idempotency key (primary key: a second insert of the same key fails). */
-  recordKey(owner: string, key: string, record: IdempotencyRecord, at: string): void {
+  recordKey(key: string, record: IdempotencyRecord, at: string): void {
     this.#db
       .prepare('INSERT INTO idempotency_keys (owner, idem_key, body_hash, trade_id, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(owner, key, record.bodyHash, record.tradeId, at);
+      .run(this.#party, key, record.bodyHash, record.tradeId, at);
   }
 
   #hydrate(row: TradeRow): StoredTrade {

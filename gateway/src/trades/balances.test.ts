@@ -15,7 +15,7 @@ describe('the ledger balance reader', () => {
 
   beforeEach(async () => {
     tmp = tempDbFile();
-    store = openStore(tmp.file);
+    store = openStore(tmp.file, { party: 'SELLER' });
     ledger = new FakeLedger();
     ledger.balances.set(`${ledger.signer}/${TOKEN}`, 1_000n);
     const engine = createTradeEngine({ store, systemActor: actorOf('SELLER', 'gateway') });
@@ -39,7 +39,7 @@ describe('the ledger balance reader', () => {
     performAction(
       store.journal,
       ledger,
-      { owner: 'SELLER', tradeId: 'T-1', leg: 'cash' },
+      { tradeId: 'T-1', leg: 'cash' },
       { kind: 'lock', request: { receiver: '0xbuyer', asset: TOKEN, amount, hashlock, expiry: 2_000_000_000 } },
     );
 

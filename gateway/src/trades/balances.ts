@@ -85,45 +85,38 @@ async function stillHeld(
   return undefined;
 }
 
-/** The done actions of `party` that made a ledger object, on a ledger `onLedger` accepts. */
+/** The done actions of the store's party that made a ledger object, on a ledger `onLedger` accepts. */
 function doneActions(
   o: Readonly<LedgerBalanceOptions>,
-  party: string,
   onLedger: (action: JournalAction) => boolean,
 ): (JournalAction & { readonly ledgerRef: string })[] {
   return o.store.trades
-    .list(party, {})
-    .flatMap((trade) => o.store.journal.forTrade(party, trade.tradeId))
+    .list({})
+    .flatMap((trade) => o.store.journal.forTrade(trade.tradeId))
     .filter((a): a is JournalAction & { readonly ledgerRef: string } => a.state === 'done' && a.ledgerRef !== undefined)
     .filter(onLedger);
 }
 
-/** Amount of `token` the ledger still holds for `holder` in the journaled locks and escrows of `party`. */
-async function lockedOf(
-  o: Readonly<LedgerBalanceOptions>,
-  party: string,
-  holder: string,
-  token: string,
-): Promise<bigint> {
+/** Amount of `token` the ledger still holds for `holder` in the journaled locks and escrows. */
+async function lockedOf(o: Readonly<LedgerBalanceOptions>, holder: string, token: string): Promise<bigint> {
   // Only what was made on the EVM network (cash, or securities held there as the stand-in).
   const onEvm = (a: JournalAction): boolean => a.ledger === 'evm' || o.securityTokens !== undefined;
   let locked = 0n;
-  for (const action of doneActions(o, party, onEvm)) {
+  for (const action of doneActions(o, onEvm)) {
     const held = await stillHeld(o.evm, action);
     if (held && same(held.holder, holder) && same(held.asset, token)) locked += held.amount;
   }
   return locked;
 }
 
-/** What the journaled Fabric locks and escrows of `party` still hold for `account`, per ISIN. */
+/** What the journaled Fabric locks and escrows still hold for `account`, per ISIN. */
 async function fabricLocked(
   o: Readonly<LedgerBalanceOptions>,
   fabric: LedgerConnector,
-  party: string,
   account: string,
 ): Promise<Map<string, bigint>> {
   const locked = new Map<string, bigint>();
-  for (const action of doneActions(o, party, (a) => a.ledger === 'fabric')) {
+  for (const action of doneActions(o, (a) => a.ledger === 'fabric')) {
     const held = await stillHeld(fabric, action);
     if (held?.holder === account) locked.set(held.asset, (locked.get(held.asset) ?? 0n) + held.amount);
   }
@@ -144,7 +137,7 @@ async function fabricSecurities(
   }
   try {
     const free = new Map((await fabric.holdings(account)).map((h) => [h.isin, h.free]));
-    const locked = await fabricLocked(o, fabric.connector, party, account);
+    const locked = await fabricLocked(o, fabric.connector, account);
     const isins = [...new Set([...free.keys(), ...locked.keys()])].sort();
     return isins.map((isin) => ({ isin, free: free.get(isin) ?? 0n, locked: locked.get(isin) ?? 0n }));
   } catch (err) {
@@ -171,11 +164,11 @@ export function createLedgerBalanceReader(options: Readonly<LedgerBalanceOptions
           cash.push({
             currency: options.currency,
             free,
-            locked: await lockedOf(options, party, holder, options.token),
+            locked: await lockedOf(options, holder, options.token),
           });
           for (const [isin, token] of tokens) {
             const held = await options.evm.balance(holder, token);
-            securities.push({ isin, free: held, locked: await lockedOf(options, party, holder, token) });
+            securities.push({ isin, free: held, locked: await lockedOf(options, holder, token) });
           }
         } catch (err) {
           unavailable.push({ ledger: 'evm', reason: `the EVM ledger did not answer: ${(err as Error).message}` });

@@ -16,7 +16,7 @@ const SYSTEM = actorOf('BUYER', 'gateway');
 const tmp = tempDbFile();
 let store: GatewayStore;
 beforeEach(() => {
-  store = openStore(`${tmp.file}-${expect.getState().currentTestName?.replace(/\W+/g, '-')}`);
+  store = openStore(`${tmp.file}-${expect.getState().currentTestName?.replace(/\W+/g, '-')}`, { party: 'BUYER' });
 });
 afterEach(() => store.close());
 afterAll(() => tmp.remove());
@@ -31,7 +31,7 @@ it('refuses an instruction it could not settle, with the reason, and records not
     code: 'UNSUPPORTED_INSTRUCTION',
     message: 'currency USD cannot settle here',
   });
-  expect(await engine.list('BUYER', {})).toEqual([]);
+  expect(await engine.list({})).toEqual([]);
   await expect(engine.submit(BUYER, 'k1', instructionOf())).resolves.toMatchObject({ replayed: false });
 });
 
@@ -43,13 +43,13 @@ it('renders trades by status at each scrape, the settlement latency and failed l
     mode: 'htlc',
     async start(ctx, trade) {
       await ctx
-        .perform(trade.owner, trade.tradeId, 'cash', {
+        .perform(trade.tradeId, 'cash', {
           kind: 'refund',
           lockId: '0xnone',
         })
         .catch(() => undefined);
-      ctx.step(trade.owner, trade.tradeId, { event: 'started', to: 'pending' });
-      ctx.step(trade.owner, trade.tradeId, { event: 'done', to: 'settled' });
+      ctx.step(trade.tradeId, { event: 'started', to: 'pending' });
+      ctx.step(trade.tradeId, { event: 'done', to: 'settled' });
     },
     onLedgerEvent: async () => undefined,
     onMessage: async () => undefined,
@@ -65,7 +65,7 @@ it('renders trades by status at each scrape, the settlement latency and failed l
   await engine.submit(BUYER, 'k1', instructionOf({ tradeId: 'T-1' }));
   await engine.submit(BUYER, 'k2', instructionOf({ tradeId: 'T-2' }));
   expect(await metrics.registry.render()).toMatch(/^dvp_trades\{status="received"\} 2$/m);
-  await engine.counterpartyNotice(SELLER_GW, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' });
+  await engine.counterpartyNotice(SELLER_GW, { tradeId: 'T-1', kind: 'matched' });
   await engine.idle();
   const text = await metrics.registry.render();
   expect(text).toMatch(/^dvp_trades\{status="received"\} 1$/m);

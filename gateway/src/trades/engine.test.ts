@@ -24,7 +24,7 @@ describe('trade engine', () => {
   let engine: TradeEngine;
 
   beforeEach(() => {
-    store = openStore(`${tmp.file}-${expect.getState().currentTestName?.replace(/\W+/g, '-')}`);
+    store = openStore(`${tmp.file}-${expect.getState().currentTestName?.replace(/\W+/g, '-')}`, { party: 'BUYER' });
     engine = createTradeEngine({ store, systemActor: SYSTEM, isKnownParty: (p) => p !== 'NOBODY' });
   });
   afterEach(() => store.close());
@@ -91,19 +91,19 @@ describe('trade engine', () => {
         Array.from({ length: 10 }, () => engine.submit(BUYER, 'same', instructionOf())),
       );
       expect(results.filter((r) => !r.replayed)).toHaveLength(1);
-      expect(await engine.list('BUYER', {})).toHaveLength(1);
+      expect(await engine.list({})).toHaveLength(1);
       expect((await engine.audit({})).entries).toHaveLength(1);
     });
 
     it('creates one trade when two engines on the same file race with the same key', async () => {
-      const other = openStore(store.db.name);
+      const other = openStore(store.db.name, { party: 'BUYER' });
       const second = createTradeEngine({ store: other, systemActor: SYSTEM });
       const results = await Promise.all(
         [0, 1, 2, 3].map((i) => (i % 2 ? engine : second).submit(BUYER, 'k', instructionOf())),
       );
       other.close();
       expect(results.filter((r) => !r.replayed)).toHaveLength(1);
-      expect(await engine.list('BUYER', {})).toHaveLength(1);
+      expect(await engine.list({})).toHaveLength(1);
     });
 
     it('rejects a second key for an existing trade id as TRADE_EXISTS', async () => {
@@ -118,20 +118,26 @@ describe('trade engine', () => {
   });
 
   describe('get and list', () => {
-    it('scopes trades to their owner', async () => {
+    it('serves the party of its store only', async () => {
       await engine.submit(BUYER, 'k1', instructionOf());
-      await expectCode(engine.get('SELLER', 'T-1'), 'TRADE_NOT_FOUND');
-      expect((await engine.get('BUYER', 'T-1')).tradeId).toBe('T-1');
-      expect(await engine.list('SELLER', {})).toEqual([]);
+      expect((await engine.get('T-1')).tradeId).toBe('T-1');
+      await expectCode(engine.get('T-2'), 'TRADE_NOT_FOUND');
+      await expectCode(
+        engine.submit(SELLER, 'k2', instructionOf({ tradeId: 'T-2', counterparty: 'BUYER' })),
+        'FORBIDDEN_PARTY',
+      );
+      await expectCode(engine.cancel(SELLER, 'T-1'), 'FORBIDDEN_PARTY');
+      expect(await engine.list({})).toHaveLength(1);
+      expect(() => openStore(store.db.name, { party: 'SELLER' })).toThrow(/holds the trades of party 'BUYER'/);
     });
 
     it('filters by status and counterparty', async () => {
       await engine.submit(BUYER, 'k1', instructionOf({ tradeId: 'A' }));
       await engine.submit(BUYER, 'k2', instructionOf({ tradeId: 'B', counterparty: 'OTHER' }));
-      await engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'A', kind: 'matched' });
-      expect((await engine.list('BUYER', { status: 'matched' })).map((t) => t.tradeId)).toEqual(['A']);
-      expect((await engine.list('BUYER', { counterparty: 'OTHER' })).map((t) => t.tradeId)).toEqual(['B']);
-      expect(await engine.list('BUYER', { from: '2999-01-01T00:00:00.000Z' })).toEqual([]);
+      await engine.counterpartyNotice(SELLER, { tradeId: 'A', kind: 'matched' });
+      expect((await engine.list({ status: 'matched' })).map((t) => t.tradeId)).toEqual(['A']);
+      expect((await engine.list({ counterparty: 'OTHER' })).map((t) => t.tradeId)).toEqual(['B']);
+      expect(await engine.list({ from: '2999-01-01T00:00:00.000Z' })).toEqual([]);
     });
   });
 
@@ -145,10 +151,10 @@ describe('trade engine', () => {
 
     it('cancels a matched trade only when both sides have asked', async () => {
       await engine.submit(BUYER, 'k1', instructionOf());
-      await engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' });
+      await engine.counterpartyNotice(SELLER, { tradeId: 'T-1', kind: 'matched' });
       expect((await engine.cancel(BUYER, 'T-1')).status).toBe('matched');
       expect((await engine.cancel(BUYER, 'T-1')).status).toBe('matched'); // repeating is a no-op
-      const done = await engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'cancel' });
+      const done = await engine.counterpartyNotice(SELLER, { tradeId: 'T-1', kind: 'cancel' });
       expect(done).toMatchObject({ status: 'cancelled', reason: 'CANC' });
       expect(done.timeline.map((s) => s.event)).toEqual([
         'received',
@@ -158,15 +164,13 @@ describe('trade engine', () => {
       ]);
       expect((await engine.audit({ tradeId: 'T-1' })).entries).toHaveLength(4);
       expect(await engine.cancel(BUYER, 'T-1')).toEqual(done);
-      await expect(
-        engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'cancel' }),
-      ).resolves.toEqual(done);
+      await expect(engine.counterpartyNotice(SELLER, { tradeId: 'T-1', kind: 'cancel' })).resolves.toEqual(done);
     });
 
     it('refuses to cancel once settlement has started', async () => {
       await engine.submit(BUYER, 'k1', instructionOf());
-      await engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' });
-      store.transaction(() => store.trades.setStatus('BUYER', 'T-1', 'pending', new Date().toISOString()));
+      await engine.counterpartyNotice(SELLER, { tradeId: 'T-1', kind: 'matched' });
+      store.transaction(() => store.trades.setStatus('T-1', 'pending', new Date().toISOString()));
       const err = await expectCode(engine.cancel(BUYER, 'T-1'), 'INVALID_TRANSITION');
       expect(err.context).toMatchObject({ tradeId: 'T-1', status: 'pending' });
     });
@@ -174,19 +178,16 @@ describe('trade engine', () => {
     it('accepts notices only from the trade counterparty', async () => {
       await engine.submit(BUYER, 'k1', instructionOf());
       await expectCode(
-        engine.counterpartyNotice(actorOf('MALLORY'), { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' }),
+        engine.counterpartyNotice(actorOf('MALLORY'), { tradeId: 'T-1', kind: 'matched' }),
         'FORBIDDEN_PARTY',
       );
     });
 
     it('rejects a second matched notice as INVALID_TRANSITION and leaves no trace', async () => {
       await engine.submit(BUYER, 'k1', instructionOf());
-      await engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' });
-      await expectCode(
-        engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' }),
-        'INVALID_TRANSITION',
-      );
-      expect((await engine.get('BUYER', 'T-1')).timeline).toHaveLength(2);
+      await engine.counterpartyNotice(SELLER, { tradeId: 'T-1', kind: 'matched' });
+      await expectCode(engine.counterpartyNotice(SELLER, { tradeId: 'T-1', kind: 'matched' }), 'INVALID_TRANSITION');
+      expect((await engine.get('T-1')).timeline).toHaveLength(2);
       expect((await engine.audit({})).entries).toHaveLength(2);
     });
   });
@@ -197,7 +198,7 @@ function lockOnceMode(): SettlementMode {
   return {
     mode: 'htlc',
     async start(ctx, trade) {
-      ctx.step(trade.owner, trade.tradeId, { event: 'settlement_started', to: 'pending' });
+      ctx.step(trade.tradeId, { event: 'settlement_started', to: 'pending' });
       const request = {
         receiver: '0xseller',
         asset: '0xcash',
@@ -205,8 +206,8 @@ function lockOnceMode(): SettlementMode {
         hashlock: 'ab'.repeat(32),
         expiry: 2_000_000_000,
       };
-      const out = await ctx.perform(trade.owner, trade.tradeId, 'cash', { kind: 'lock', request });
-      ctx.step(trade.owner, trade.tradeId, {
+      const out = await ctx.perform(trade.tradeId, 'cash', { kind: 'lock', request });
+      ctx.step(trade.tradeId, {
         event: 'locked',
         to: 'settled',
         ledger: 'evm',
@@ -217,7 +218,7 @@ function lockOnceMode(): SettlementMode {
     async onMessage() {},
     async resume(ctx, trade, actions) {
       if (trade.status === 'pending' && actions.every((a) => a.state === 'done')) {
-        ctx.step(trade.owner, trade.tradeId, {
+        ctx.step(trade.tradeId, {
           event: 'locked',
           to: 'settled',
           ledger: 'evm',
@@ -241,46 +242,46 @@ describe('trade engine restart', () => {
     const ledger = new FakeLedger();
     ledger.crash = crash;
     const errors: unknown[] = [];
-    let store = openStore(file);
+    let store = openStore(file, { party: 'BUYER' });
     const options = { systemActor: SYSTEM, modes: [lockOnceMode()], connectors: { cash: ledger } };
     let engine = createTradeEngine({ ...options, store, onError: (e) => errors.push(e) });
     await engine.submit(BUYER, 'k1', instructionOf());
-    await engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' });
+    await engine.counterpartyNotice(SELLER, { tradeId: 'T-1', kind: 'matched' });
     await engine.idle();
     expect(errors).toHaveLength(1);
     expect(store.journal.unfinished()).toEqual([expect.objectContaining({ kind: 'lock', state })]);
-    expect((await engine.get('BUYER', 'T-1')).status).toBe('pending');
+    expect((await engine.get('T-1')).status).toBe('pending');
     store.close();
 
     ledger.crash = 'none';
-    store = openStore(file);
+    store = openStore(file, { party: 'BUYER' });
     engine = createTradeEngine({ ...options, store });
     expect(await engine.resume()).toEqual({ actionsDone: 1, actionsFailed: 0, tradesResumed: 1 });
     expect(ledger.locks.size).toBe(1);
     expect(ledger.broadcasts).toEqual(broadcasts);
     expect(store.journal.unfinished()).toEqual([]);
-    expect((await engine.get('BUYER', 'T-1')).status).toBe('settled');
+    expect((await engine.get('T-1')).status).toBe('settled');
     expect(await engine.resume()).toEqual({ actionsDone: 0, actionsFailed: 0, tradesResumed: 0 });
     expect((await engine.audit({})).verification.ok).toBe(true);
     store.close();
   });
 
   it('refuses a forbidden transition requested by a settlement mode, leaving no trace', async () => {
-    const store = openStore(`${tmp.file}-forbidden`);
+    const store = openStore(`${tmp.file}-forbidden`, { party: 'BUYER' });
     let attempt: Promise<unknown> = Promise.resolve();
     const mode: SettlementMode = {
       ...lockOnceMode(),
       start: async (ctx, trade) => {
-        attempt = Promise.resolve().then(() => ctx.step(trade.owner, trade.tradeId, { event: 'jump', to: 'received' }));
+        attempt = Promise.resolve().then(() => ctx.step(trade.tradeId, { event: 'jump', to: 'received' }));
         await attempt;
       },
     };
     const engine = createTradeEngine({ store, systemActor: SYSTEM, modes: [mode] });
     await engine.submit(BUYER, 'k1', instructionOf());
-    await engine.counterpartyNotice(SELLER, { owner: 'BUYER', tradeId: 'T-1', kind: 'matched' });
+    await engine.counterpartyNotice(SELLER, { tradeId: 'T-1', kind: 'matched' });
     await engine.idle();
     await expectCode(attempt, 'INVALID_TRANSITION');
-    expect((await engine.get('BUYER', 'T-1')).timeline.map((s) => s.event)).toEqual(['received', 'matched']);
+    expect((await engine.get('T-1')).timeline.map((s) => s.event)).toEqual(['received', 'matched']);
     expect((await engine.audit({})).entries).toHaveLength(2);
     store.close();
   });

@@ -33,8 +33,6 @@ export const UNMATCHED_REASON = 'unmatched';
 
 /** What a counterparty's gateway told us about a trade (delivered by gateway messaging). */
 export interface CounterpartyNotice {
-  /** Our party (the owner of the trade record). */
-  readonly owner: string;
   readonly tradeId: string;
   /** `matched`: the counterparty holds the same terms. `cancel`: it asks to cancel its side. */
   readonly kind: 'matched' | 'cancel';
@@ -76,7 +74,7 @@ export interface TradeEngine extends TradeService {
   /** Applies a counterparty's `matched` / `cancel` notice; the actor must be that counterparty. */
   counterpartyNotice(actor: Actor, notice: CounterpartyNotice): Promise<Trade>;
   /** Adds a timeline step (and audit entry) without changing the status, attributed to `actor`. */
-  annotate(actor: Actor, owner: string, tradeId: string, request: Omit<StepRequest, 'to' | 'reason'>): Trade;
+  annotate(actor: Actor, tradeId: string, request: Omit<StepRequest, 'to' | 'reason'>): Trade;
   /** Fails every trade still `received` (unmatched) at its settlement deadline; returns their ids. */
   expireUnmatched(nowSeconds: number): readonly string[];
   /** Routes a followed ledger event to every settlement mode. */
@@ -122,11 +120,11 @@ class Engine implements TradeEngine {
   }
 
   async submit(actor: Actor, idempotencyKey: string, instruction: TradeInstruction): Promise<SubmitResult> {
-    const owner = actor.party;
+    this.#checkServed(actor);
     const bodyHash = canonicalHash(instruction);
     const { trades } = this.#o.store;
     // A retry (a known key) is answered from the store below, without asking the ledger.
-    if (trades.findKey(owner, idempotencyKey) === undefined) {
+    if (trades.findKey(idempotencyKey) === undefined) {
       const unknown = await this.#o.unknownInstrument?.(instruction.isin);
       if (unknown !== undefined) {
         throw new TradeError('UNSUPPORTED_INSTRUCTION', unknown, {
@@ -136,7 +134,7 @@ class Engine implements TradeEngine {
       }
     }
     return this.#o.store.transaction(() => {
-      const seen = trades.findKey(owner, idempotencyKey);
+      const seen = trades.findKey(idempotencyKey);
       if (seen) {
         if (seen.bodyHash !== bodyHash) {
           throw new TradeError('IDEMPOTENCY_CONFLICT', 'idempotency key reused with a different instruction', {
@@ -144,31 +142,32 @@ class Engine implements TradeEngine {
             tradeId: seen.tradeId,
           });
         }
-        return { trade: publicTrade(trades.require(owner, seen.tradeId)), replayed: true };
+        return { trade: publicTrade(trades.require(seen.tradeId)), replayed: true };
       }
-      this.#checkCounterparty(owner, instruction);
+      this.#checkCounterparty(instruction);
       const why = this.#o.cannotSettle?.(instruction);
       if (why !== undefined) {
         throw new TradeError('UNSUPPORTED_INSTRUCTION', why, { tradeId: instruction.tradeId, isin: instruction.isin });
       }
       const at = this.#now().toISOString();
-      trades.insert(owner, instruction, at);
-      trades.recordKey(owner, idempotencyKey, { bodyHash, tradeId: instruction.tradeId }, at);
-      this.#record(actor, owner, instruction.tradeId, 'received', at);
-      return { trade: publicTrade(trades.require(owner, instruction.tradeId)), replayed: false };
+      trades.insert(instruction, at);
+      trades.recordKey(idempotencyKey, { bodyHash, tradeId: instruction.tradeId }, at);
+      this.#record(actor, instruction.tradeId, 'received', at);
+      return { trade: publicTrade(trades.require(instruction.tradeId)), replayed: false };
     });
   }
 
-  async get(party: string, tradeId: string): Promise<Trade> {
-    return publicTrade(this.#o.store.trades.require(party, tradeId));
+  async get(tradeId: string): Promise<Trade> {
+    return publicTrade(this.#o.store.trades.require(tradeId));
   }
 
-  async list(party: string, query: TradeQuery): Promise<readonly Trade[]> {
-    return this.#o.store.trades.list(party, query).map(publicTrade);
+  async list(query: TradeQuery): Promise<readonly Trade[]> {
+    return this.#o.store.trades.list(query).map(publicTrade);
   }
 
   async cancel(actor: Actor, tradeId: string): Promise<Trade> {
-    return this.#cancelSide(actor, actor.party, tradeId, 'own');
+    this.#checkServed(actor);
+    return this.#cancelSide(actor, tradeId, 'own');
   }
 
   async audit(query: AuditQuery): Promise<AuditPage> {
@@ -177,23 +176,23 @@ class Engine implements TradeEngine {
   }
 
   async counterpartyNotice(actor: Actor, notice: CounterpartyNotice): Promise<Trade> {
-    const trade = this.#o.store.trades.require(notice.owner, notice.tradeId);
+    const trade = this.#o.store.trades.require(notice.tradeId);
     if (actor.party !== trade.instruction.counterparty) {
       throw new TradeError('FORBIDDEN_PARTY', `${actor.party} is not the counterparty of ${notice.tradeId}`, {
         tradeId: notice.tradeId,
         party: actor.party,
       });
     }
-    if (notice.kind === 'cancel') return this.#cancelSide(actor, notice.owner, notice.tradeId, 'counterparty');
+    if (notice.kind === 'cancel') return this.#cancelSide(actor, notice.tradeId, 'counterparty');
     const matched = this.#o.store.transaction(() =>
-      this.#apply(actor, notice.owner, notice.tradeId, { event: 'matched', to: 'matched' }),
+      this.#apply(actor, notice.tradeId, { event: 'matched', to: 'matched' }),
     );
     this.#startSettlement(matched);
     return matched;
   }
 
-  annotate(actor: Actor, owner: string, tradeId: string, request: Omit<StepRequest, 'to' | 'reason'>): Trade {
-    return this.#o.store.transaction(() => this.#apply(actor, owner, tradeId, request));
+  annotate(actor: Actor, tradeId: string, request: Omit<StepRequest, 'to' | 'reason'>): Trade {
+    return this.#o.store.transaction(() => this.#apply(actor, tradeId, request));
   }
 
   expireUnmatched(nowSeconds: number): readonly string[] {
@@ -201,9 +200,9 @@ class Engine implements TradeEngine {
     for (const t of this.#o.store.trades.active()) {
       if (t.status !== 'received' || t.instruction.settlementDeadline > nowSeconds) continue;
       this.#o.store.transaction(() => {
-        if (this.#o.store.trades.require(t.owner, t.tradeId).status !== 'received') return;
+        if (this.#o.store.trades.require(t.tradeId).status !== 'received') return;
         const detail = { settlementDeadline: String(t.instruction.settlementDeadline) };
-        this.#apply(this.#o.systemActor, t.owner, t.tradeId, {
+        this.#apply(this.#o.systemActor, t.tradeId, {
           event: 'unmatched_at_deadline',
           to: 'failed',
           reason: UNMATCHED_REASON,
@@ -220,7 +219,7 @@ class Engine implements TradeEngine {
   }
 
   async onMessage(message: SettlementMessage): Promise<void> {
-    const trade = this.#o.store.trades.require(message.owner, message.tradeId);
+    const trade = this.#o.store.trades.require(message.tradeId);
     await this.#modes.get(trade.instruction.mode)?.onMessage(this.#ctx, message);
   }
 
@@ -233,7 +232,7 @@ class Engine implements TradeEngine {
       const mode = this.#modes.get(trade.instruction.mode);
       if (!mode || trade.status === 'received') continue;
       tradesResumed += 1;
-      await mode.resume(this.#ctx, publicTrade(trade), store.journal.forTrade(trade.owner, trade.tradeId));
+      await mode.resume(this.#ctx, publicTrade(trade), store.journal.forTrade(trade.tradeId));
     }
     return { actionsDone: actions.done.length, actionsFailed: actions.failed.length, tradesResumed };
   }
@@ -242,9 +241,18 @@ class Engine implements TradeEngine {
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
   }
 
-  #checkCounterparty(owner: string, instruction: TradeInstruction): void {
+  /** An operator of another party than the store's gets nothing from this gateway. */
+  #checkServed(actor: Actor): void {
+    if (actor.party !== this.#o.store.party) {
+      throw new TradeError('FORBIDDEN_PARTY', `this gateway acts for ${this.#o.store.party}, not ${actor.party}`, {
+        party: actor.party,
+      });
+    }
+  }
+
+  #checkCounterparty(instruction: TradeInstruction): void {
     const known = this.#o.isKnownParty ?? ((): boolean => true);
-    if (instruction.counterparty === owner || !known(instruction.counterparty)) {
+    if (instruction.counterparty === this.#o.store.party || !known(instruction.counterparty)) {
       throw new TradeError('UNKNOWN_COUNTERPARTY', `unknown counterparty ${instruction.counterparty}`, {
         tradeId: instruction.tradeId,
         counterparty: instruction.counterparty,
@@ -253,10 +261,10 @@ class Engine implements TradeEngine {
   }
 
   /** Applies a side's cancel request by the one rule of cancel.ts, in one transaction. */
-  #cancelSide(actor: Actor, owner: string, tradeId: string, side: CancelSide): Trade {
+  #cancelSide(actor: Actor, tradeId: string, side: CancelSide): Trade {
     return this.#o.store.transaction(() => {
-      const trade = this.#o.store.trades.require(owner, tradeId);
-      const locked = this.#o.store.journal.forTrade(owner, tradeId).length > 0;
+      const trade = this.#o.store.trades.require(tradeId);
+      const locked = this.#o.store.journal.forTrade(tradeId).length > 0;
       const decision = cancelDecision(trade, side, locked);
       if (decision.kind === 'repeated') return publicTrade(trade);
       if (decision.kind === 'refused') {
@@ -266,36 +274,28 @@ class Engine implements TradeEngine {
           side,
         });
       }
-      this.#o.store.trades.flagCancel(owner, tradeId, side, this.#now().toISOString());
-      return this.#apply(actor, owner, tradeId, decision.request);
+      this.#o.store.trades.flagCancel(tradeId, side, this.#now().toISOString());
+      return this.#apply(actor, tradeId, decision.request);
     });
   }
 
-  #apply(actor: Actor, owner: string, tradeId: string, request: StepRequest): Trade {
+  #apply(actor: Actor, tradeId: string, request: StepRequest): Trade {
     const { trades } = this.#o.store;
     const now = this.#now();
     const at = now.toISOString();
     if (request.to !== undefined) {
-      trades.setStatus(owner, tradeId, request.to, at, request.reason);
-      if (request.to === 'settled' || request.to === 'failed')
-        this.#observeLatency(trades.require(owner, tradeId), now);
+      trades.setStatus(tradeId, request.to, at, request.reason);
+      if (request.to === 'settled' || request.to === 'failed') this.#observeLatency(trades.require(tradeId), now);
     }
     const { to: _to, reason: _reason, ...step } = request;
-    this.#record(actor, owner, tradeId, request.event, at, step);
-    return publicTrade(trades.require(owner, tradeId));
+    this.#record(actor, tradeId, request.event, at, step);
+    return publicTrade(trades.require(tradeId));
   }
 
-  #record(
-    actor: Actor,
-    owner: string,
-    tradeId: string,
-    event: string,
-    at: string,
-    extra: Partial<TimelineStep> = {},
-  ): void {
+  #record(actor: Actor, tradeId: string, event: string, at: string, extra: Partial<TimelineStep> = {}): void {
     const { trades, audit } = this.#o.store;
-    const status = trades.require(owner, tradeId).status;
-    trades.addStep(owner, tradeId, { ...extra, at, actor: actor.subject, event, status });
+    const status = trades.require(tradeId).status;
+    trades.addStep(tradeId, { ...extra, at, actor: actor.subject, event, status });
     audit.append({ actor: actor.fingerprint, party: actor.party, event: `trade.${event}`, tradeId, at });
   }
 
@@ -323,18 +323,17 @@ class Engine implements TradeEngine {
       return c;
     };
     return {
-      trade: (owner, tradeId) => publicTrade(store.trades.require(owner, tradeId)),
-      step: (owner, tradeId, request) =>
-        store.transaction(() => this.#apply(this.#o.systemActor, owner, tradeId, request)),
-      perform: (owner, tradeId, leg, spec) => {
+      trade: (tradeId) => publicTrade(store.trades.require(tradeId)),
+      step: (tradeId, request) => store.transaction(() => this.#apply(this.#o.systemActor, tradeId, request)),
+      perform: (tradeId, leg, spec) => {
         const c = connector(leg);
-        return performAction(store.journal, c, { owner, tradeId, leg }, spec).catch((err: unknown) => {
+        return performAction(store.journal, c, { tradeId, leg }, spec).catch((err: unknown) => {
           this.#o.metrics?.ledgerCallErrors.inc({ ledger: c.ledger, operation: spec.kind });
           throw err;
         });
       },
       connector,
-      actions: (owner, tradeId) => store.journal.forTrade(owner, tradeId),
+      actions: (tradeId) => store.journal.forTrade(tradeId),
     };
   }
 }

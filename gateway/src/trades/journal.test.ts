@@ -60,12 +60,12 @@ describe('performAction', () => {
   afterAll(() => tmp.remove());
 
   it('records a final ledger error as failed and rethrows it with the trade id, the original as cause', async () => {
-    const store = openStore(tmp.file);
+    const store = openStore(tmp.file, { party: 'B' });
     const spec: ActionSpec = { kind: 'claim', lockId: 'nope', preimage: '00'.repeat(32) };
     const err: unknown = await performAction(
       store.journal,
       new FakeLedger(),
-      { owner: 'B', tradeId: 'T-7', leg: 'cash' },
+      { tradeId: 'T-7', leg: 'cash' },
       spec,
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LedgerError);
@@ -75,7 +75,7 @@ describe('performAction', () => {
       context: { lockId: 'nope', tradeId: 'T-7', actionId: '1' },
     });
     expect((err as LedgerError).cause).toBeInstanceOf(LedgerError);
-    expect(store.journal.forTrade('B', 'T-7')).toEqual([
+    expect(store.journal.forTrade('T-7')).toEqual([
       expect.objectContaining({ state: 'failed', error: 'NOT_FOUND: no such lock' }),
     ]);
     expect(store.journal.unfinished()).toEqual([]);
@@ -83,49 +83,45 @@ describe('performAction', () => {
   });
 
   it('resumes an action a transient error left prepared instead of recording a second one beside it', async () => {
-    const store = openStore(tmp.file);
+    const store = openStore(tmp.file, { party: 'B' });
     const ledger = new FakeLedger();
     const spec: ActionSpec = {
       kind: 'lock',
       request: { receiver: '0xr', asset: '0xt', amount: 5n, hashlock: 'ab'.repeat(32), expiry: 1_900_000_000 },
     };
     ledger.crash = 'after-prepare'; // signed and journaled, never broadcast: not a final error
-    await expect(
-      performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-8', leg: 'cash' }, spec),
-    ).rejects.toThrow('simulated crash before broadcast');
-    expect(store.journal.forTrade('B', 'T-8')).toEqual([expect.objectContaining({ state: 'prepared' })]);
+    await expect(performAction(store.journal, ledger, { tradeId: 'T-8', leg: 'cash' }, spec)).rejects.toThrow(
+      'simulated crash before broadcast',
+    );
+    expect(store.journal.forTrade('T-8')).toEqual([expect.objectContaining({ state: 'prepared' })]);
     ledger.crash = 'none';
-    const retried = await performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-8', leg: 'cash' }, spec);
-    const actions = store.journal.forTrade('B', 'T-8');
+    const retried = await performAction(store.journal, ledger, { tradeId: 'T-8', leg: 'cash' }, spec);
+    const actions = store.journal.forTrade('T-8');
     expect(actions).toEqual([expect.objectContaining({ id: retried.actionId, state: 'done' })]);
     expect(ledger.broadcasts).toHaveLength(1);
     store.close();
   });
 
   it('makes a fresh transaction when the ledger refuses the journaled one for good, and a transient refusal waits', async () => {
-    const store = openStore(tmp.file);
+    const store = openStore(tmp.file, { party: 'B' });
     const ledger = new FakeLedger();
     const spec: ActionSpec = {
       kind: 'lock',
       request: { receiver: '0xr', asset: '0xt', amount: 6n, hashlock: 'cd'.repeat(32), expiry: 1_900_000_000 },
     };
     ledger.crash = 'after-prepare';
-    await expect(
-      performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-9', leg: 'cash' }, spec),
-    ).rejects.toThrow();
+    await expect(performAction(store.journal, ledger, { tradeId: 'T-9', leg: 'cash' }, spec)).rejects.toThrow();
     ledger.crash = 'none';
     const refuse = (code: 'UNAVAILABLE' | 'NOT_AUTHORIZED') =>
       jest.spyOn(ledger, 'resolvePrepared').mockRejectedValueOnce(new LedgerError(code, 'evm', 'stale signed bytes'));
     refuse('UNAVAILABLE');
-    await expect(
-      performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-9', leg: 'cash' }, spec),
-    ).rejects.toMatchObject({
+    await expect(performAction(store.journal, ledger, { tradeId: 'T-9', leg: 'cash' }, spec)).rejects.toMatchObject({
       code: 'UNAVAILABLE',
     });
-    expect(store.journal.forTrade('B', 'T-9')).toEqual([expect.objectContaining({ state: 'prepared' })]);
+    expect(store.journal.forTrade('T-9')).toEqual([expect.objectContaining({ state: 'prepared' })]);
     refuse('NOT_AUTHORIZED');
-    const done = await performAction(store.journal, ledger, { owner: 'B', tradeId: 'T-9', leg: 'cash' }, spec);
-    expect(store.journal.forTrade('B', 'T-9')).toEqual([expect.objectContaining({ id: done.actionId, state: 'done' })]);
+    const done = await performAction(store.journal, ledger, { tradeId: 'T-9', leg: 'cash' }, spec);
+    expect(store.journal.forTrade('T-9')).toEqual([expect.objectContaining({ id: done.actionId, state: 'done' })]);
     expect(ledger.broadcasts).toHaveLength(1);
     store.close();
   });

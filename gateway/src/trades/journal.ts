@@ -92,7 +92,7 @@ const sameParams = (a: Readonly<Params>, b: Readonly<Params>): boolean => {
 };
 
 /**
- * Performs `spec` on `connector` (the ledger of the trade's `leg`) for trade `tradeId` of `owner`, journaled. Final ledger errors
+ * Performs `spec` on `connector` (the ledger of the trade's `leg`) for trade `tradeId`, journaled. Final ledger errors
  * are recorded as `failed` and rethrown; other errors leave the action unfinished for a resume.
  * A retry of an action left unfinished by such an error (same trade, leg, ledger, kind
  * and parameters) resumes that action, so its journaled transaction is settled first and no second
@@ -101,12 +101,12 @@ const sameParams = (a: Readonly<Params>, b: Readonly<Params>): boolean => {
 export async function performAction(
   journal: ActionJournal,
   connector: LedgerConnector,
-  target: { readonly owner: string; readonly tradeId: string; readonly leg: LegName },
+  target: { readonly tradeId: string; readonly leg: LegName },
   spec: ActionSpec,
 ): Promise<ActionOutcome> {
   const params = encodeSpec(spec);
   const open = journal
-    .forTrade(target.owner, target.tradeId)
+    .forTrade(target.tradeId)
     .find(
       (a) =>
         (a.state === 'intent' || a.state === 'prepared') &&

@@ -43,9 +43,9 @@ export interface TradeService {
    * `IDEMPOTENCY_CONFLICT`. Safe under concurrent calls with the same key.
    */
   submit(actor: Actor, idempotencyKey: string, instruction: TradeInstruction): Promise<SubmitResult>;
-  /** A trade owned by `party`, or `TRADE_NOT_FOUND` (also when it belongs to another party). */
-  get(party: string, tradeId: string): Promise<Trade>;
-  list(party: string, query: TradeQuery): Promise<readonly Trade[]>;
+  /** A trade of the gateway's party, or `TRADE_NOT_FOUND`. */
+  get(tradeId: string): Promise<Trade>;
+  list(query: TradeQuery): Promise<readonly Trade[]>;
   cancel(actor: Actor, tradeId: string): Promise<Trade>;
   audit(query: AuditQuery): Promise<AuditPage>;
 }

@@ -35,8 +35,6 @@ import {
 
 /** Options of {@link createTrades}. */
 export interface TradesOptions {
-  /** The party this gateway acts for. */
-  readonly self: string;
   readonly engine: TradeEngine;
   /** The counterparty's proposed terms (the gateway store's `terms`). */
   readonly terms: CounterpartyTermsStore;
@@ -98,8 +96,8 @@ class TradeDesk implements Trades {
     return result;
   }
 
-  get(party: string, tradeId: string): Promise<Trade> {
-    return this.#o.engine.get(party, tradeId);
+  get(tradeId: string): Promise<Trade> {
+    return this.#o.engine.get(tradeId);
   }
 
   list(...args: Parameters<TradeService['list']>): ReturnType<TradeService['list']> {
@@ -122,7 +120,7 @@ class TradeDesk implements Trades {
   async handle(m: CounterpartyMessage): Promise<void> {
     const { envelope: e, signer } = m;
     if (e.type === 'proposal') return this.#proposal(m);
-    if (e.type === 'cancel') this.#o.terms.withdraw(this.#o.self, e.tradeId, e.from);
+    if (e.type === 'cancel') this.#o.terms.withdraw(e.tradeId, e.from);
     // Anything else concerns our trade only if it comes from that trade's counterparty; other
     // senders learn nothing (accepted, no effect), not even whether the trade exists.
     const trade = await this.#find(e.tradeId);
@@ -135,13 +133,13 @@ class TradeDesk implements Trades {
   /** Keeps the counterparty's proposed terms (at most `maxWaitingProposals` unmatched) and tries to match. */
   #proposal(m: CounterpartyMessage): Promise<void> {
     const { envelope: e, signer } = m;
-    const known = this.#o.terms.get(this.#o.self, e.tradeId, e.from) !== undefined;
-    const waiting = known ? 0 : this.#o.terms.unmatched(this.#o.self, e.from);
+    const known = this.#o.terms.get(e.tradeId, e.from) !== undefined;
+    const waiting = known ? 0 : this.#o.terms.unmatched(e.from);
     if (waiting >= (this.#o.maxWaitingProposals ?? 10_000)) {
       throw new TradeError('TOO_MANY_PROPOSALS', `${e.from} has ${waiting} proposals waiting for an instruction here`);
     }
     const at = new Date().toISOString();
-    this.#o.terms.put({ owner: this.#o.self, tradeId: e.tradeId, from: e.from, terms: e.body, actor: signer }, at);
+    this.#o.terms.put({ tradeId: e.tradeId, from: e.from, terms: e.body, actor: signer }, at);
     return this.#tryMatch(e.tradeId);
   }
 
@@ -149,7 +147,7 @@ class TradeDesk implements Trades {
   #toSettlement(m: CounterpartyMessage): Promise<void> {
     const { envelope: e, signer } = m;
     return this.#o.engine
-      .onMessage({ owner: this.#o.self, tradeId: e.tradeId, from: signer, type: e.type, body: e.body })
+      .onMessage({ tradeId: e.tradeId, from: signer, type: e.type, body: e.body })
       .catch((err: unknown) => {
         // E.g. the directory has no ledger address for a party yet: the sender retries later.
         if (err instanceof DvpError) throw err;
@@ -163,7 +161,7 @@ class TradeDesk implements Trades {
    * unmatched-expired ones (queuing the same content again is a no-op).
    */
   async start(): Promise<void> {
-    for (const trade of await this.#o.engine.list(this.#o.self, {})) {
+    for (const trade of await this.#o.engine.list({})) {
       if (trade.status === 'received') await this.#propose(trade);
       else if (trade.status === 'cancelled') this.#send(trade.instruction.counterparty, trade.tradeId, 'cancel', {});
       else if (trade.reason === UNMATCHED_REASON) this.#sendUnmatched(trade);
@@ -196,7 +194,7 @@ class TradeDesk implements Trades {
   async #sweep(): Promise<void> {
     try {
       for (const tradeId of this.#o.engine.expireUnmatched(this.#now())) {
-        this.#sendUnmatched(await this.#o.engine.get(this.#o.self, tradeId));
+        this.#sendUnmatched(await this.#o.engine.get(tradeId));
       }
     } catch (err) {
       this.#o.onError?.(err, { task: 'unmatched sweep' });
@@ -243,7 +241,7 @@ class TradeDesk implements Trades {
   }
 
   async #find(tradeId: string): Promise<Trade | undefined> {
-    return this.#o.engine.get(this.#o.self, tradeId).catch((err: unknown) => {
+    return this.#o.engine.get(tradeId).catch((err: unknown) => {
       if (err instanceof TradeError && err.code === 'TRADE_NOT_FOUND') return undefined;
       throw err;
     });
@@ -253,7 +251,7 @@ class TradeDesk implements Trades {
     return this.#serialized(tradeId, async () => {
       const trade = await this.#find(tradeId);
       if (!trade || trade.status !== 'received') return;
-      const theirs = this.#o.terms.get(this.#o.self, tradeId, trade.instruction.counterparty);
+      const theirs = this.#o.terms.get(tradeId, trade.instruction.counterparty);
       if (!theirs || theirs.state !== 'active') return;
       const ours = this.#terms(trade);
       const diff = mismatches(ours, theirs.terms);
@@ -262,11 +260,11 @@ class TradeDesk implements Trades {
         const detail = Object.fromEntries(diff.map((d) => [d.field, `ours=${d.ours} theirs=${d.theirs}`]));
         const last = trade.timeline[trade.timeline.length - 1];
         if (last?.event !== MATCH_EVENTS.failed || canonicalHash(last.detail) !== canonicalHash(detail)) {
-          engine.annotate(theirs.actor, trade.owner, tradeId, { event: MATCH_EVENTS.failed, detail });
+          engine.annotate(theirs.actor, tradeId, { event: MATCH_EVENTS.failed, detail });
         }
         return;
       }
-      await engine.counterpartyNotice(theirs.actor, { owner: trade.owner, tradeId, kind: 'matched' });
+      await engine.counterpartyNotice(theirs.actor, { tradeId, kind: 'matched' });
       this.#affirm(trade);
     });
   }
@@ -282,10 +280,10 @@ class TradeDesk implements Trades {
         // Not the terms we matched: no affirmation (an HTLC leader then never locks); noted once.
         if (trade.timeline.some((s) => s.event === MATCH_EVENTS.affirmationMismatch)) return;
         const detail = { ours, theirs };
-        this.#o.engine.annotate(m.signer, trade.owner, tradeId, { event: MATCH_EVENTS.affirmationMismatch, detail });
+        this.#o.engine.annotate(m.signer, tradeId, { event: MATCH_EVENTS.affirmationMismatch, detail });
         return;
       }
-      this.#o.engine.annotate(m.signer, trade.owner, tradeId, {
+      this.#o.engine.annotate(m.signer, tradeId, {
         event: MATCH_EVENTS.affirmed,
         detail: { termsHash: ours },
       });
@@ -298,12 +296,10 @@ class TradeDesk implements Trades {
       const trade = await this.#find(tradeId);
       if (!trade || trade.status === 'received' || trade.status === 'cancelled') return;
       if (CANCELLABLE.includes(trade.status)) {
-        await this.#o.engine
-          .counterpartyNotice(m.signer, { owner: trade.owner, tradeId, kind: 'cancel' })
-          .catch((err: unknown) => {
-            if (!(err instanceof TradeError && err.code === 'INVALID_TRANSITION')) throw err;
-            this.#refused(m, trade);
-          });
+        await this.#o.engine.counterpartyNotice(m.signer, { tradeId, kind: 'cancel' }).catch((err: unknown) => {
+          if (!(err instanceof TradeError && err.code === 'INVALID_TRANSITION')) throw err;
+          this.#refused(m, trade);
+        });
         return;
       }
       this.#refused(m, trade);
@@ -314,6 +310,6 @@ class TradeDesk implements Trades {
   #refused(m: CounterpartyMessage, trade: Trade): void {
     if (trade.timeline.some((s) => s.event === MATCH_EVENTS.cancelRefused)) return;
     const detail = { status: trade.status };
-    this.#o.engine.annotate(m.signer, trade.owner, trade.tradeId, { event: MATCH_EVENTS.cancelRefused, detail });
+    this.#o.engine.annotate(m.signer, trade.tradeId, { event: MATCH_EVENTS.cancelRefused, detail });
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Trade routes: instruct (idempotent), read one, list, cancel. Every read is scoped to the
- * caller's own party; the engine answers TRADE_NOT_FOUND for another party's trade (404).
+ * Trade routes: instruct (idempotent), read one, list, cancel. Every caller is an operator of the
+ * party this gateway serves (trust/identity.ts refuses others), and the store holds that party's
+ * trades only.
  */
 import { TradeError } from '../../core/errors';
 import { RequestError } from '../errors';
@@ -61,7 +62,7 @@ export const submitTrade: Handler = async (ctx) => {
 };
 
 export const getTrade: Handler = async (ctx) => {
-  const trade = await ctx.deps.trades.get(actorOf(ctx).party, ctx.params['id'] as string);
+  const trade = await ctx.deps.trades.get(ctx.params['id'] as string);
   return { status: 200, json: tradeToWire(trade) };
 };
 
@@ -73,7 +74,7 @@ export const listTrades: Handler = async (ctx) => {
     ...(q['from'] !== undefined ? { from: q['from'] } : {}),
     ...(q['to'] !== undefined ? { to: q['to'] } : {}),
   };
-  const trades = await ctx.deps.trades.list(actorOf(ctx).party, query);
+  const trades = await ctx.deps.trades.list(query);
   return { status: 200, json: { trades: trades.map(tradeToWire) } };
 };
 

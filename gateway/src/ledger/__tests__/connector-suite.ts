@@ -31,7 +31,7 @@ const hex = (s: string | undefined): string | undefined => s?.toLowerCase().repl
 export function describeLedgerConnector(name: string, harness: () => ConnectorHarness): void {
   describe(`${name} connector behaviour`, () => {
     let store: GatewayStore;
-    beforeAll(() => (store = openStore(harness().storeFile('suite'))));
+    beforeAll(() => (store = openStore(harness().storeFile('suite'), { party: 'BANK' })));
     afterAll(() => store?.close());
 
     it('locks, claims, and reads the preimage back from the claim', async () => {
@@ -75,20 +75,15 @@ export function describeLedgerConnector(name: string, harness: () => ConnectorHa
     it('settles a journaled lock after a restart without locking again', async () => {
       const h = harness();
       const file = h.storeFile('restart');
-      let s = openStore(file);
+      let s = openStore(file, { party: 'BANK' });
       const { preimage: _secret, ...request } = await h.lockRequest(9_00n, 3600);
       const leg = h.connector(s).ledger === 'fabric' ? 'securities' : 'cash';
-      const done = await performAction(
-        s.journal,
-        h.connector(s),
-        { owner: 'BANK', tradeId: 'T-r', leg },
-        { kind: 'lock', request },
-      );
+      const done = await performAction(s.journal, h.connector(s), { tradeId: 'T-r', leg }, { kind: 'lock', request });
       // A crash between the confirmation and recording it.
       s.db.prepare(`UPDATE ledger_actions SET state = 'prepared', result = NULL WHERE id = ?`).run(done.actionId);
       s.close();
       const before = await h.balance('sender');
-      s = openStore(file);
+      s = openStore(file, { party: 'BANK' });
       const resumed = await resumeActions(s.journal, { [leg]: h.connector(s) });
       expect(resumed.failed).toEqual([]);
       expect(resumed.done).toEqual([expect.objectContaining({ actionId: done.actionId, ledgerRef: done.ledgerRef })]);
@@ -101,7 +96,7 @@ export function describeLedgerConnector(name: string, harness: () => ConnectorHa
       const h = harness();
       const file = h.storeFile('follower');
       const seen: LedgerEvent[] = [];
-      let s = openStore(file);
+      let s = openStore(file, { party: 'BANK' });
       const first = await h.lockRequest(1_00n, 3600);
       const { lockId } = await h.connector(s).lock(first);
       await h.connector(s).claim(lockId, first.preimage);
@@ -114,7 +109,7 @@ export function describeLedgerConnector(name: string, harness: () => ConnectorHa
 
       const later = await h.connector(store).lock(await h.lockRequest(2_00n, 3600)); // while "down"
       const before = seen.length;
-      s = openStore(file);
+      s = openStore(file, { party: 'BANK' });
       const follower = h.connector(s).follow(h.lockStream, (e) => void seen.push(e));
       expect(await follower.syncOnce()).toBe(1);
       expect(await follower.syncOnce()).toBe(0);

@@ -49,7 +49,7 @@ async function cash(holder: string): Promise<bigint> {
 
 beforeAll(async () => {
   f = await startEvmFixture(FUNDS);
-  store = openStore(tmp.file);
+  store = openStore(tmp.file, { party: 'BANK' });
 }, 60_000);
 afterAll(async () => {
   store?.close();
@@ -139,7 +139,6 @@ describe('EVM connector', () => {
       const evm = connector();
       const req = await lockRequest(3_00n);
       const intent = store.journal.recordIntent({
-        owner: 'BANK',
         tradeId: 'T-rb',
         leg: 'cash',
         ledger: 'evm',
@@ -236,7 +235,7 @@ describe('EVM connector', () => {
 
   describe('event follower', () => {
     it('delivers every HTLC log of the chain exactly once', async () => {
-      const s = openStore(`${tmp.file}-all-logs`);
+      const s = openStore(`${tmp.file}-all-logs`, { party: 'BANK' });
       const seen: LedgerEvent[] = [];
       const follower = connector(s).follow('htlc', (e) => void seen.push(e));
       await follower.syncOnce();
@@ -252,7 +251,7 @@ describe('EVM connector', () => {
     });
 
     it('polls in the background until stopped', async () => {
-      const s = openStore(`${tmp.file}-polling`);
+      const s = openStore(`${tmp.file}-polling`, { party: 'BANK' });
       const seen: LedgerEvent[] = [];
       const follower = connector(s).follow('htlc', (e) => void seen.push(e));
       await follower.syncOnce();

@@ -28,7 +28,7 @@ const shares = (account: string): Promise<bigint> => fabricConnector(w, store).b
 
 beforeAll(async () => {
   w = await makeFabricWorld(FUNDS);
-  store = openStore(tmp.file);
+  store = openStore(tmp.file, { party: 'BANK' });
 }, 30_000);
 afterAll(() => {
   store?.close();
@@ -191,7 +191,7 @@ describe('Fabric connector', () => {
       expect(await shares(w.buyer.account)).toBe(buyerBefore + 100n);
 
       const seen: LedgerEvent[] = [];
-      const s = openStore(`${tmp.file}-escrow`);
+      const s = openStore(`${tmp.file}-escrow`, { party: 'BANK' });
       await fabricConnector(w, s)
         .follow('escrow', (e) => void seen.push(e))
         .syncOnce();
@@ -224,7 +224,7 @@ describe('Fabric connector', () => {
       while (w.ledger.heldCount < 2) await new Promise((r) => setImmediate(r));
       const block = w.ledger.cut()?.number;
       await both;
-      const s = openStore(`${tmp.file}-block`);
+      const s = openStore(`${tmp.file}-block`, { party: 'BANK' });
       const seen: LedgerEvent[] = [];
       await fabricConnector(w, s, w.seller, { fromBlock: block ?? 0n })
         .follow('htlc', (e) => void seen.push(e))
@@ -261,7 +261,7 @@ describe('Fabric connector', () => {
           };
         },
       };
-      const s = openStore(`${tmp.file}-tip`);
+      const s = openStore(`${tmp.file}-tip`, { party: 'BANK' });
       const seen: string[] = [];
       const follower = fabricConnector(w, s, w.seller, { gateway: moving, fromBlock: from }).follow(
         'htlc',

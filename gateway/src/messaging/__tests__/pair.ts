@@ -99,11 +99,11 @@ export class PeerPair {
   }
 
   async status(side: Side, tradeId: string): Promise<string> {
-    return (await this.side(side).engine.get(side, tradeId)).status;
+    return (await this.side(side).engine.get(tradeId)).status;
   }
 
   async events(side: Side, tradeId: string): Promise<string[]> {
-    return (await this.side(side).engine.get(side, tradeId)).timeline.map((s) => s.event);
+    return (await this.side(side).engine.get(tradeId)).timeline.map((s) => s.event);
   }
 
   side(s: Side): PeerSide {
@@ -159,11 +159,10 @@ export class PeerPair {
   }
 
   #build(side: Side, identity: CertAndKey, gatewayActor: Actor, file: string): PeerSide {
-    const store = openStore(file);
-    const peers = new PeerStore(store.db);
+    const store = openStore(file, { party: side });
+    const peers = new PeerStore(store);
     const engine = createTradeEngine({ store, systemActor: gatewayActor });
     const outbox = createPeerOutbox({
-      self: side,
       store: peers,
       transaction: store.transaction,
       signer: peerSigner(identity.cert, identity.key),
@@ -171,7 +170,6 @@ export class PeerPair {
     });
     const extra = this.extraTerms[side];
     const trades = createTrades({
-      self: side,
       engine,
       terms: store.terms,
       channel: outbox,
@@ -180,7 +178,6 @@ export class PeerPair {
       ...(extra && { extraTerms: () => extra }),
     });
     const inbox = createPeerInbox({
-      self: side,
       store: peers,
       verifyPeer: this.ids.verifyPeer,
       handle: (m) => trades.handle(m),

@@ -12,7 +12,7 @@ const SETTLED = { sellerShares: SHARES - QTY, buyerShares: QTY, buyerCash: CASH 
 
 const events = (t: Trade): string[] => t.timeline.map((s) => s.event);
 const isDone = (t: Trade): boolean => t.status === 'settled' || t.status === 'failed';
-const trade = (w: World, p: Party, tradeId = 'T-1'): Promise<Trade> => w.pair.gw(p).engine.get(p, tradeId);
+const trade = (w: World, p: Party, tradeId = 'T-1'): Promise<Trade> => w.pair.gw(p).engine.get(tradeId);
 
 /** The detail of the party's own `htlc_locked` step, once it has one. */
 async function ownLock(w: World, p: Party): Promise<Readonly<Record<string, string>>> {
@@ -54,7 +54,7 @@ describe('HTLC settlement mode against a hostile or faulty counterparty', () => 
       "lets the follower claim when the leader relays its preimage with '%s' appended, again and again",
       async (suffix) => {
         w = new World('seller');
-        const { preimage } = createSecretStore(w.pair.gw('SELLER').store.db, newSecret).secretFor('SELLER', 'T-1');
+        const { preimage } = createSecretStore(w.pair.gw('SELLER').store, newSecret).secretFor('T-1');
         const bad = `${preimage}${suffix}`;
         // The follower hears of the reveal only by relays, and every relay it gets is malformed.
         const buyer = w.pair.gw('BUYER').engine;

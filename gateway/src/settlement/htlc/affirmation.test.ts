@@ -13,9 +13,9 @@ it('does not lock before the counterparty affirms, then settles once it has', as
     await w.pair.trade('T-1');
     await new Promise((r) => setTimeout(r, 200)); // twenty polls of the leader's loop
     expect(w.broadcasts()).toEqual([]);
-    const seller = await w.pair.gw('SELLER').engine.get('SELLER', 'T-1');
+    const seller = await w.pair.gw('SELLER').engine.get('T-1');
     expect(seller.status).toBe('matched');
-    w.pair.gw('SELLER').engine.annotate(actorOf('BUYER', 'gateway'), 'SELLER', 'T-1', { event: AFFIRMED_EVENT });
+    w.pair.gw('SELLER').engine.annotate(actorOf('BUYER', 'gateway'), 'T-1', { event: AFFIRMED_EVENT });
     const done = await w.pair.final('T-1');
     expect([done.SELLER.status, done.BUYER.status]).toEqual(['settled', 'settled']);
     expect(done.SELLER.timeline.map((s) => s.event)).toContain(HTLC_EVENTS.locked);
@@ -30,14 +30,10 @@ it('locks nothing while its own operator asks to cancel; the trade ends cancelle
     await w.pair.trade('T-1');
     const seller = w.pair.gw('SELLER').engine;
     await seller.cancel(actorOf('SELLER', 'trader'), 'T-1');
-    seller.annotate(actorOf('BUYER', 'gateway'), 'SELLER', 'T-1', { event: AFFIRMED_EVENT });
+    seller.annotate(actorOf('BUYER', 'gateway'), 'T-1', { event: AFFIRMED_EVENT });
     await new Promise((r) => setTimeout(r, 200));
     expect(w.broadcasts()).toEqual([]);
-    const done = await seller.counterpartyNotice(actorOf('BUYER', 'gateway'), {
-      owner: 'SELLER',
-      tradeId: 'T-1',
-      kind: 'cancel',
-    });
+    const done = await seller.counterpartyNotice(actorOf('BUYER', 'gateway'), { tradeId: 'T-1', kind: 'cancel' });
     expect(done.status).toBe('cancelled');
   } finally {
     await w.close();
@@ -49,11 +45,11 @@ it('never locks past the deadline, even when a crash left the trade pending with
   try {
     await w.pair.trade('T-1', { settlementDeadline: w.t + 60 });
     const { store } = w.pair.gw('SELLER');
-    store.transaction(() => store.trades.setStatus('SELLER', 'T-1', 'pending', new Date().toISOString()));
+    store.transaction(() => store.trades.setStatus('T-1', 'pending', new Date().toISOString()));
     w.t += 61;
-    w.pair.gw('SELLER').engine.annotate(actorOf('BUYER', 'gateway'), 'SELLER', 'T-1', { event: AFFIRMED_EVENT });
+    w.pair.gw('SELLER').engine.annotate(actorOf('BUYER', 'gateway'), 'T-1', { event: AFFIRMED_EVENT });
     await w.pair.gw('SELLER').engine.resume();
-    await w.pair.until(async () => (await w.pair.gw('SELLER').engine.get('SELLER', 'T-1')).status === 'failed', 'fail');
+    await w.pair.until(async () => (await w.pair.gw('SELLER').engine.get('T-1')).status === 'failed', 'fail');
     expect(w.broadcasts()).toEqual([]);
   } finally {
     await w.close();

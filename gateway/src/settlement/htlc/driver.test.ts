@@ -29,7 +29,7 @@ async function revealWhileFollowerDown(w: World): Promise<void> {
   w.pair.eventsTo.delete('SELLER');
   await w.pair.trade('T-1');
   const buyerLock = async (): Promise<Readonly<Record<string, string>> | undefined> =>
-    (await w.pair.gw('BUYER').engine.get('BUYER', 'T-1')).timeline.find((s) => s.event === HTLC_EVENTS.locked)?.detail;
+    (await w.pair.gw('BUYER').engine.get('T-1')).timeline.find((s) => s.event === HTLC_EVENTS.locked)?.detail;
   await w.pair.until(async () => (await buyerLock()) !== undefined, 'the follower lock');
   const { lockId = '', hashlock = '' } = (await buyerLock()) ?? {};
   await w.pair.stop('BUYER');
@@ -49,7 +49,7 @@ describe('HTLC settlement mode', () => {
   describe('configuration', () => {
     it('rejects T_L < T_F + Δ at start-up, naming the three values', () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'dvp-htlc-cfg-'));
-      const store = openStore(path.join(dir, 'g.sqlite'));
+      const store = openStore(path.join(dir, 'g.sqlite'), { party: 'SELLER' });
       const make = (): unknown =>
         createHtlcMode({
           leader: 'seller',
@@ -57,7 +57,7 @@ describe('HTLC settlement mode', () => {
           addressOf: addr,
           assets: { securities: (i) => i, cash: (c) => c },
           messenger: { send: () => Promise.resolve() },
-          secrets: createSecretStore(store.db, newSecret),
+          secrets: createSecretStore(store, newSecret),
         });
       expect(make).toThrow(HtlcConfigError);
       expect(make).toThrow('T_L (4199 s) must be at least T_F (3600 s) + Δ (600 s)');
@@ -150,7 +150,7 @@ describe('HTLC settlement mode', () => {
         await new Promise((r) => setTimeout(r, 50));
         expect(w.evm.count('refund')).toBe(0); // not before T_F
         w.t = start + T_F;
-        await w.pair.until(async () => (await w.pair.gw('BUYER').engine.get('BUYER', 'T-1')).status === 'failed', 'F');
+        await w.pair.until(async () => (await w.pair.gw('BUYER').engine.get('T-1')).status === 'failed', 'F');
         expect(w.fabric.count('refund')).toBe(0); // the leader waits for T_L
         w.t = start + T_L;
         const final = await w.pair.final('T-1');
@@ -194,18 +194,15 @@ describe('HTLC settlement mode', () => {
         .lock(terms as typeof terms & { expiry: number });
       const messenger = w.pair.hub.messengerFor(actorOf('SELLER', 'gateway'));
       await messenger.send('BUYER', { tradeId: 'T-1', type: 'lock_notice', body: { lockId, hashlock } });
-      await w.pair.until(
-        async () => (await w.pair.gw('BUYER').engine.get('BUYER', 'T-1')).status === 'failed',
-        'refusal',
-      );
-      const trade = await w.pair.gw('BUYER').engine.get('BUYER', 'T-1');
+      await w.pair.until(async () => (await w.pair.gw('BUYER').engine.get('T-1')).status === 'failed', 'refusal');
+      const trade = await w.pair.gw('BUYER').engine.get('T-1');
       expect(trade).toMatchObject({ status: 'failed', reason });
       expect(trade.timeline.at(-1)).toMatchObject({
         event: HTLC_EVENTS.failed,
         detail: expect.objectContaining({ field, lockId }),
       });
       expect(w.evm.count('lock')).toBe(0);
-      expect(w.pair.gw('BUYER').store.journal.forTrade('BUYER', 'T-1')).toEqual([]);
+      expect(w.pair.gw('BUYER').store.journal.forTrade('T-1')).toEqual([]);
     });
   });
 
@@ -221,7 +218,7 @@ describe('HTLC settlement mode', () => {
       const { lockId } = await buyerCash.lock(terms);
       const messenger = w.pair.hub.messengerFor(actorOf('BUYER', 'gateway'));
       await messenger.send('SELLER', { tradeId: 'T-1', type: 'lock_notice', body: { lockId, hashlock } });
-      const seller = (): Promise<Trade> => w.pair.gw('SELLER').engine.get('SELLER', 'T-1');
+      const seller = (): Promise<Trade> => w.pair.gw('SELLER').engine.get('T-1');
       await w.pair.until(async () => events(await seller()).includes(HTLC_EVENTS.rejected), 'the rejection');
       expect((await seller()).timeline.at(-1)?.detail).toMatchObject({ lockId, field: 'amount' });
       w.t += T_L;
@@ -236,7 +233,7 @@ describe('HTLC settlement mode', () => {
       await w.pair.trade('T-1', {}, ['BUYER']);
       const mallory = w.pair.hub.messengerFor(actorOf('MALLORY', 'gateway'));
       await mallory.send('BUYER', { tradeId: 'T-1', type: 'lock_notice', body: { lockId: 'x', hashlock: 'y' } });
-      expect(events(await w.pair.gw('BUYER').engine.get('BUYER', 'T-1'))).toEqual(['received', 'matched']);
+      expect(events(await w.pair.gw('BUYER').engine.get('T-1'))).toEqual(['received', 'matched']);
     });
   });
 
@@ -245,7 +242,7 @@ describe('HTLC settlement mode', () => {
       w = new World('seller');
       await revealWhileFollowerDown(w);
       w.t += T_L;
-      const seller = (): Promise<Trade> => w.pair.gw('SELLER').engine.get('SELLER', 'T-1');
+      const seller = (): Promise<Trade> => w.pair.gw('SELLER').engine.get('T-1');
       await w.pair.until(async () => (await seller()).status === 'failed', 'the leader refund');
       expect(await seller()).toMatchObject({ reason: 'follower_missed_claim' });
       await w.pair.restart('BUYER');
@@ -261,7 +258,7 @@ describe('HTLC settlement mode', () => {
       w = new World('buyer');
       const deadline = w.t + 100;
       await w.pair.trade('T-1', { quantity: 1_000_000n, settlementDeadline: deadline }); // more cash than the buyer has
-      const trade = (p: Party): Promise<Trade> => w.pair.gw(p).engine.get(p, 'T-1');
+      const trade = (p: Party): Promise<Trade> => w.pair.gw(p).engine.get('T-1');
       await w.pair.until(async () => (await trade('BUYER')).status === 'failed', 'the leader failure');
       expect(await trade('BUYER')).toMatchObject({ reason: 'lock_failed' });
       expect((await trade('BUYER')).timeline.at(-1)?.detail).toEqual({ code: 'INSUFFICIENT_BALANCE' });

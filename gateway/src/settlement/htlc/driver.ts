@@ -92,18 +92,16 @@ function refundAtExpiry(r: Run, mine: OwnLock, own: LockView | undefined, reason
 /** The leg and ledger fields of a timeline step about `leg`. */
 const onLeg = (leg: Leg): { leg: Leg['name']; ledger: Leg['ledger'] } => ({ leg: leg.name, ledger: leg.ledger });
 
-const keyOf = (owner: string, tradeId: string): string => `${owner}\u0000${tradeId}`;
-
 class Htlc implements HtlcMode {
   readonly mode = 'htlc' as const;
   readonly #o: Readonly<HtlcModeOptions>;
   readonly #now: () => number;
   readonly #loops: TradeLoops;
-  /** Ledger refs and hashlocks (normalized) → trade key, for routing ledger events. */
+  /** Ledger refs and hashlocks (normalized) → trade id, for routing ledger events. */
   readonly #watch = new Map<string, string>();
-  /** Preimages from claim events or relays, by trade key: only ones that hash to the trade's hashlock. */
+  /** Preimages from claim events or relays, by trade id: only ones that hash to the trade's hashlock. */
   readonly #preimages = new Map<string, string>();
-  /** Messages being delivered, by trade key and type: a slow or hung counterparty never blocks a loop. */
+  /** Messages being delivered, by trade id and type: a slow or hung counterparty never blocks a loop. */
   readonly #sending = new Map<string, Promise<void>>();
 
   constructor(options: Readonly<HtlcModeOptions>) {
@@ -111,28 +109,28 @@ class Htlc implements HtlcMode {
     this.#now = options.now ?? ((): number => Math.floor(Date.now() / 1000));
     this.#loops = new TradeLoops({
       pollIntervalMs: options.pollIntervalMs ?? 1000,
-      onError: (err, key) => options.onError?.(err, { trade: key.replace('\u0000', '/'), mode: 'htlc' }),
+      onError: (err, tradeId) => options.onError?.(err, { trade: tradeId, mode: 'htlc' }),
       onEnd: (key) => this.#forget(key),
     });
   }
 
   start(ctx: SettlementContext, trade: Trade): Promise<void> {
-    return this.#drive(ctx, trade.owner, trade.tradeId);
+    return this.#drive(ctx, trade.tradeId);
   }
 
   async resume(ctx: SettlementContext, trade: Trade): Promise<void> {
-    void this.#drive(ctx, trade.owner, trade.tradeId);
+    void this.#drive(ctx, trade.tradeId);
   }
 
   async onMessage(ctx: SettlementContext, m: SettlementMessage): Promise<void> {
-    const trade = ctx.trade(m.owner, m.tradeId);
+    const trade = ctx.trade(m.tradeId);
     if (m.from.party !== trade.instruction.counterparty || isTerminal(trade.status)) return;
     const { lockId, hashlock, preimage } = m.body;
     const { theirs } = planOf(this.#o, trade);
     const wellFormed =
       lockId !== undefined && hashlock !== undefined && isWellFormedNotice(theirs.ledger, lockId, hashlock);
     if (m.type === 'lock_notice' && wellFormed && !hasNotice(trade, lockId)) {
-      ctx.step(m.owner, m.tradeId, {
+      ctx.step(m.tradeId, {
         event: HTLC_EVENTS.notice,
         leg: theirs.name,
         ledger: theirs.ledger,
@@ -144,15 +142,12 @@ class Htlc implements HtlcMode {
   }
 
   async onLedgerEvent(ctx: SettlementContext, e: LedgerEvent): Promise<void> {
-    const key = this.#watch.get(normHex(e.ref)) ?? this.#watch.get(normHex(e.data['hashlock'] ?? '-'));
-    if (key === undefined) return;
+    const tradeId = this.#watch.get(normHex(e.ref)) ?? this.#watch.get(normHex(e.data['hashlock'] ?? '-'));
+    if (tradeId === undefined) return;
     const preimage = e.data['preimage'];
-    if (e.kind === 'claimed' && preimage !== undefined) {
-      const [owner = '', tradeId = ''] = key.split('\u0000');
-      this.#keepPreimage(ctx, ctx.trade(owner, tradeId), preimage);
-    }
-    if (e.kind === 'locked') this.#noticeFromLedger(ctx, key, e);
-    this.#loops.wake(key);
+    if (e.kind === 'claimed' && preimage !== undefined) this.#keepPreimage(ctx, ctx.trade(tradeId), preimage);
+    if (e.kind === 'locked') this.#noticeFromLedger(ctx, tradeId, e);
+    this.#loops.wake(tradeId);
   }
 
   async idle(): Promise<void> {
@@ -169,16 +164,15 @@ class Htlc implements HtlcMode {
    * A `locked` event with our hashlock, from the follower to us, on the follower's ledger: a notice
    * for the leader. Anyone can lock under the (public) hashlock, so the sender must be the follower.
    */
-  #noticeFromLedger(ctx: SettlementContext, key: string, e: LedgerEvent): void {
-    const [owner = '', tradeId = ''] = key.split('\u0000');
-    const trade = ctx.trade(owner, tradeId);
+  #noticeFromLedger(ctx: SettlementContext, tradeId: string, e: LedgerEvent): void {
+    const trade = ctx.trade(tradeId);
     const plan = planOf(this.#o, trade);
     const { hashlock } = e.data;
     if (plan.role !== 'leader' || !isLockOf(plan.theirs, e) || hashlock === undefined || hasNotice(trade, e.ref))
       return;
     if (!isWellFormedNotice(e.ledger, e.ref, hashlock)) return;
     const detail = { lockId: e.ref, hashlock, source: 'ledger' };
-    ctx.step(owner, tradeId, {
+    ctx.step(tradeId, {
       event: HTLC_EVENTS.notice,
       leg: plan.theirs.name,
       ledger: e.ledger,
@@ -192,21 +186,21 @@ class Htlc implements HtlcMode {
    * never over one that does: a malformed relay must not stand in for the real preimage.
    */
   #keepPreimage(ctx: SettlementContext, trade: Trade, preimage: string): void {
-    const key = keyOf(trade.owner, trade.tradeId);
+    const key = trade.tradeId;
     if (this.#preimages.has(key)) return;
     const plan = planOf(this.#o, trade);
-    const mine = readProgress(trade, ctx.actions(trade.owner, trade.tradeId), plan).ownLock;
+    const mine = readProgress(trade, ctx.actions(trade.tradeId), plan).ownLock;
     if (mine && isPreimageOf(preimage, mine.request.hashlock)) this.#preimages.set(key, preimage);
   }
 
   #wake(ctx: SettlementContext, trade: Trade): void {
-    const woken = this.#loops.wake(keyOf(trade.owner, trade.tradeId));
-    if (!woken && trade.status !== 'received') void this.#drive(ctx, trade.owner, trade.tradeId);
+    const woken = this.#loops.wake(trade.tradeId);
+    if (!woken && trade.status !== 'received') void this.#drive(ctx, trade.tradeId);
   }
 
   /** The trade's loop: started once, shared by every caller. */
-  #drive(ctx: SettlementContext, owner: string, tradeId: string): Promise<void> {
-    return this.#loops.run(keyOf(owner, tradeId), () => this.#advance(ctx, owner, tradeId));
+  #drive(ctx: SettlementContext, tradeId: string): Promise<void> {
+    return this.#loops.run(tradeId, () => this.#advance(ctx, tradeId));
   }
 
   #forget(key: string): void {
@@ -214,13 +208,13 @@ class Htlc implements HtlcMode {
     for (const [ref, k] of this.#watch) if (k === key) this.#watch.delete(ref);
   }
 
-  async #advance(ctx: SettlementContext, owner: string, tradeId: string): Promise<Next> {
-    const trade = ctx.trade(owner, tradeId);
+  async #advance(ctx: SettlementContext, tradeId: string): Promise<Next> {
+    const trade = ctx.trade(tradeId);
     const idle = idleAt(trade.status);
     if (idle) return idle;
     const plan = planOf(this.#o, trade);
-    const p = readProgress(trade, ctx.actions(owner, tradeId), plan);
-    const run: Run = { ctx, trade, plan, p, now: this.#now(), key: keyOf(owner, tradeId) };
+    const p = readProgress(trade, ctx.actions(tradeId), plan);
+    const run: Run = { ctx, trade, plan, p, now: this.#now(), key: tradeId };
     if (p.ownLock) this.#watchOwnLock(run, p.ownLock);
     if (p.unfinishedLock && !p.ownLock) return this.#lock(run, p.unfinishedLock);
     if (p.lockError !== undefined && !p.ownLock) return fail(run, 'lock_failed', { error: p.lockError });
@@ -263,7 +257,7 @@ class Htlc implements HtlcMode {
     const affirmed = r.trade.timeline.some((s) => s.event === AFFIRMED_EVENT);
     if (this.#o.awaitAffirmation && r.trade.status === 'matched' && !affirmed) return 'wait';
     if (cancelAsked(r)) return 'wait';
-    const { hashlock } = this.#o.secrets.secretFor(r.trade.owner, r.trade.tradeId);
+    const { hashlock } = this.#o.secrets.secretFor(r.trade.tradeId);
     this.#watch.set(normHex(hashlock), r.key);
     begin(r, { role: 'leader', hashlock });
     return this.#lock(r, lockRequestOf(r, hashlock, r.now + this.#o.timelocks.leaderSeconds));
@@ -281,7 +275,7 @@ class Htlc implements HtlcMode {
     try {
       view = await this.#ledger(r, 'theirs').readLock(lockId);
     } catch (err) {
-      this.#o.onError?.(err, { trade: `${r.trade.owner}/${r.trade.tradeId}`, mode: 'htlc', lockId });
+      this.#o.onError?.(err, { trade: r.trade.tradeId, mode: 'htlc', lockId });
       return undefined;
     }
     if (!view || r.p.verifiedLockId !== undefined) return view;
@@ -294,17 +288,17 @@ class Htlc implements HtlcMode {
     if (!check.ok) {
       const { field, expected, actual } = check;
       const detail = { lockId, field, expected, actual };
-      ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.rejected, ...onLeg(r.plan.theirs), detail });
+      ctx.step(trade.tradeId, { event: HTLC_EVENTS.rejected, ...onLeg(r.plan.theirs), detail });
       return undefined;
     }
     const detail = { lockId, expiry: String(view.expiry) };
-    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.verified, ...onLeg(r.plan.theirs), detail });
+    ctx.step(trade.tradeId, { event: HTLC_EVENTS.verified, ...onLeg(r.plan.theirs), detail });
     return view;
   }
 
   /** Claims the follower's lock, revealing the preimage there, then relays it (best effort). */
   async #leaderClaim(r: Run, theirs: LockView): Promise<Next> {
-    const { preimage } = this.#o.secrets.secretFor(r.trade.owner, r.trade.tradeId);
+    const { preimage } = this.#o.secrets.secretFor(r.trade.tradeId);
     await claim(r, theirs.lockId, preimage);
     this.#send(r, { tradeId: r.trade.tradeId, type: 'preimage', body: { preimage, lockId: theirs.lockId } });
     return 'progress';
@@ -341,7 +335,7 @@ class Htlc implements HtlcMode {
     }
     const { trade, ctx } = r;
     const detail = { lockId: notice.lockId, expiry: String(view.expiry) };
-    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.verified, ...onLeg(r.plan.theirs), detail });
+    ctx.step(trade.tradeId, { event: HTLC_EVENTS.verified, ...onLeg(r.plan.theirs), detail });
     begin(r, { role: 'follower', hashlock: notice.hashlock });
     this.#watch.set(normHex(notice.lockId), r.key);
     return this.#lock(r, lockRequestOf(r, notice.hashlock, expiry));
@@ -384,7 +378,7 @@ class Htlc implements HtlcMode {
     const { ctx, trade, plan } = r;
     let out: ActionOutcome;
     try {
-      out = await ctx.perform(trade.owner, trade.tradeId, plan.mine.name, { kind: 'lock', request });
+      out = await ctx.perform(trade.tradeId, plan.mine.name, { kind: 'lock', request });
     } catch (err) {
       if (!(err instanceof LedgerError) || err.code === 'UNAVAILABLE') throw err;
       return fail(r, 'lock_failed', { code: err.code });
@@ -405,7 +399,7 @@ class Htlc implements HtlcMode {
     const body = { lockId: mine.lockId, hashlock: mine.request.hashlock, expiry: String(mine.request.expiry) };
     const { ctx, trade } = r;
     this.#send(r, { tradeId: trade.tradeId, type: 'lock_notice', body }, () => {
-      ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.noticeSent, detail: { lockId: mine.lockId } });
+      ctx.step(trade.tradeId, { event: HTLC_EVENTS.noticeSent, detail: { lockId: mine.lockId } });
     });
   }
 

@@ -326,7 +326,7 @@ describe('HTLC settlement on anvil (securities leg: EVM stand-in for Fabric)', (
     const before = await snapshot();
     await pair.trade('EVM-T');
     const lockedAt = async (p: Party): Promise<number | undefined> => {
-      const step = (await pair.gw(p).engine.get(p, 'EVM-T')).timeline.find((s) => s.event === 'htlc_locked');
+      const step = (await pair.gw(p).engine.get('EVM-T')).timeline.find((s) => s.event === 'htlc_locked');
       return step ? Number(step.detail?.['expiry']) : undefined;
     };
     await pair.until(async () => (await lockedAt('BUYER')) !== undefined, 'both locks', 20_000);
@@ -337,7 +337,7 @@ describe('HTLC settlement on anvil (securities leg: EVM stand-in for Fabric)', (
     );
 
     await jumpTo(tF);
-    await pair.until(async () => (await pair.gw('BUYER').engine.get('BUYER', 'EVM-T')).status === 'failed', 'T_F');
+    await pair.until(async () => (await pair.gw('BUYER').engine.get('EVM-T')).status === 'failed', 'T_F');
     expect(await snapshot()).toEqual(sum(before, { ...ZERO, sellerSec: -QTY, htlcSec: QTY }));
     await expectConserved(await snapshot());
 

@@ -15,7 +15,7 @@ export interface HtlcSecret {
 /** Durable secrets by trade. */
 export interface SecretStore {
   /** The trade's secret; created (crypto.randomBytes) and stored on first use. */
-  secretFor(owner: string, tradeId: string): HtlcSecret;
+  secretFor(tradeId: string): HtlcSecret;
 }
 
 /** True for exactly 32 bytes of hex, with or without `0x` (a preimage, a hashlock, an EVM lock id). */

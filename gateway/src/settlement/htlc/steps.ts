@@ -33,7 +33,7 @@ export function lockRequestOf(r: Run, hashlock: string, expiry: number): LockReq
 /** matched → pending before anything is locked, so a two-sided cancel can no longer race a lock. */
 export function begin(r: Run, detail: Readonly<Record<string, string>>): void {
   if (r.trade.status !== 'matched') return;
-  r.ctx.step(r.trade.owner, r.trade.tradeId, { event: HTLC_EVENTS.started, to: 'pending', detail });
+  r.ctx.step(r.trade.tradeId, { event: HTLC_EVENTS.started, to: 'pending', detail });
 }
 
 /** The `htlc_locked` step (also written on resume when a crash came between the lock and it). */
@@ -41,7 +41,7 @@ export function recordLock(r: Run, lock: OwnLock): void {
   const { hashlock, expiry } = lock.request;
   const detail = { lockId: lock.lockId, hashlock, expiry: String(expiry) };
   const at = { ...(lock.txId && { txId: lock.txId }), ...(lock.block && { block: lock.block }) };
-  r.ctx.step(r.trade.owner, r.trade.tradeId, {
+  r.ctx.step(r.trade.tradeId, {
     event: HTLC_EVENTS.locked,
     leg: r.plan.mine.name,
     ledger: r.plan.mine.ledger,
@@ -52,13 +52,13 @@ export function recordLock(r: Run, lock: OwnLock): void {
 
 /** Settles the trade. */
 export function finish(r: Run, event: string, detail: Readonly<Record<string, string>>): Next {
-  r.ctx.step(r.trade.owner, r.trade.tradeId, { event, to: 'settled', detail });
+  r.ctx.step(r.trade.tradeId, { event, to: 'settled', detail });
   return 'done';
 }
 
 /** Fails the trade with a reason code. */
 export function fail(r: Run, reason: HtlcFailure, detail: Readonly<Record<string, string>>): Next {
-  r.ctx.step(r.trade.owner, r.trade.tradeId, { event: HTLC_EVENTS.failed, to: 'failed', reason, detail });
+  r.ctx.step(r.trade.tradeId, { event: HTLC_EVENTS.failed, to: 'failed', reason, detail });
   return 'done';
 }
 
@@ -75,8 +75,8 @@ export function txOf(leg: Leg, out: ActionOutcome): Pick<StepRequest, 'leg' | 'l
 /** Claims the counterparty's lock (journaled), revealing `preimage` on its ledger. */
 export async function claim(r: Run, lockId: string, preimage: string): Promise<void> {
   const { ctx, trade, plan } = r;
-  const out = await ctx.perform(trade.owner, trade.tradeId, plan.theirs.name, { kind: 'claim', lockId, preimage });
-  ctx.step(trade.owner, trade.tradeId, {
+  const out = await ctx.perform(trade.tradeId, plan.theirs.name, { kind: 'claim', lockId, preimage });
+  ctx.step(trade.tradeId, {
     event: HTLC_EVENTS.claimed,
     ...txOf(plan.theirs, out),
     detail: { lockId },
@@ -87,12 +87,12 @@ export async function claim(r: Run, lockId: string, preimage: string): Promise<v
 export async function refund(r: Run, mine: OwnLock, reason: HtlcFailure): Promise<Next> {
   const { ctx, trade, plan } = r;
   try {
-    const out = await ctx.perform(trade.owner, trade.tradeId, plan.mine.name, {
+    const out = await ctx.perform(trade.tradeId, plan.mine.name, {
       kind: 'refund',
       lockId: mine.lockId,
     });
     const detail = { lockId: mine.lockId };
-    ctx.step(trade.owner, trade.tradeId, { event: HTLC_EVENTS.refunded, ...txOf(plan.mine, out), detail });
+    ctx.step(trade.tradeId, { event: HTLC_EVENTS.refunded, ...txOf(plan.mine, out), detail });
   } catch (err) {
     if (err instanceof LedgerError && err.code === 'LOCK_NOT_EXPIRED') return 'wait';
     throw err;

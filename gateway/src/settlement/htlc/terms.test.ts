@@ -147,13 +147,13 @@ describe('HTLC terms', () => {
     it('keeps one 32-byte secret per trade across a reopen, hashed with SHA-256', () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'dvp-secrets-'));
       const file = path.join(dir, 'g.sqlite');
-      let store = openStore(file);
-      const first = createSecretStore(store.db, newSecret).secretFor('SELLER', 'T-1');
+      let store = openStore(file, { party: 'SELLER' });
+      const first = createSecretStore(store, newSecret).secretFor('T-1');
       store.close();
-      store = openStore(file);
-      const secrets = createSecretStore(store.db, newSecret);
-      expect(secrets.secretFor('SELLER', 'T-1')).toEqual(first);
-      expect(secrets.secretFor('SELLER', 'T-2')).not.toEqual(first);
+      store = openStore(file, { party: 'SELLER' });
+      const secrets = createSecretStore(store, newSecret);
+      expect(secrets.secretFor('T-1')).toEqual(first);
+      expect(secrets.secretFor('T-2')).not.toEqual(first);
       expect(first.preimage).toMatch(/^0x[0-9a-f]{64}$/);
       expect(first.hashlock).toBe(hashlockOf(first.preimage));
       expect(hashlockOf(`0x${'00'.repeat(32)}`)).toBe(

@@ -62,13 +62,13 @@ export class GatewayPair {
 
   /** Opens the party's database and starts its engine (no resume). */
   start(party: Party): Gateway {
-    const store = openStore(path.join(this.#o.dir, `${party}.sqlite`));
+    const store = openStore(path.join(this.#o.dir, `${party}.sqlite`), { party });
     const errors: unknown[] = [];
     const systemActor = actorOf(party, 'gateway');
     const mode = createHtlcMode({
       ...this.#o.config,
       messenger: this.hub.messengerFor(systemActor),
-      secrets: createSecretStore(store.db, newSecret),
+      secrets: createSecretStore(store, newSecret),
       ...(this.#o.now && { now: this.#o.now }),
       pollIntervalMs: this.#o.pollIntervalMs ?? 10,
       ...(this.#o.awaitAffirmation && { awaitAffirmation: true }),
@@ -112,7 +112,7 @@ export class GatewayPair {
       await this.gw(p).engine.submit(actorOf(p), `key-${tradeId}`, ins);
     }
     for (const p of parties) {
-      await this.gw(p).engine.counterpartyNotice(actorOf(other(p)), { owner: p, tradeId, kind: 'matched' });
+      await this.gw(p).engine.counterpartyNotice(actorOf(other(p)), { tradeId, kind: 'matched' });
     }
   }
 
@@ -120,7 +120,7 @@ export class GatewayPair {
   async final(tradeId: string, timeoutMs = 20_000): Promise<Readonly<Record<Party, Trade>>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const [buyer, seller] = await Promise.all(PARTIES.map((p) => this.gw(p).engine.get(p, tradeId)));
+      const [buyer, seller] = await Promise.all(PARTIES.map((p) => this.gw(p).engine.get(tradeId)));
       const done = buyer && seller && isTerminal(buyer.status) && isTerminal(seller.status);
       if (done || Date.now() > deadline) return { BUYER: buyer as Trade, SELLER: seller as Trade };
       await new Promise((r) => setTimeout(r, 10));
