@@ -17,6 +17,7 @@ import type {
   PreparedTx,
   SendOptions,
   TxOutcome,
+  DepositOutcome,
 } from '../src/ledger/connector';
 import type { LedgerName } from '../src/core/trade';
 import { LedgerError } from '../src/ledger/errors';
@@ -110,7 +111,11 @@ export class FakeLedger implements LedgerConnector {
   readPreimage(): Promise<string | undefined> {
     return Promise.resolve(undefined);
   }
-  deposit(): Promise<TxOutcome> {
+  escrowIdOf(tradeId: string): string {
+    return `escrow:${this.signer}:${tradeId}`;
+  }
+
+  deposit(): Promise<DepositOutcome> {
     return Promise.reject(new Error('FakeLedger.deposit: not needed by these tests'));
   }
   release(): Promise<TxOutcome> {

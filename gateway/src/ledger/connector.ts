@@ -39,9 +39,11 @@ export interface LockView {
   readonly state: 'locked' | 'claimed' | 'refunded';
 }
 
-/** Terms of an escrow deposit. */
+/**
+ * Terms of an escrow deposit. The ledger derives the escrow's id from the depositor and the trade
+ * ({@link LedgerConnector.escrowIdOf}): one escrow per depositor and trade.
+ */
 export interface EscrowDepositRequest {
-  readonly escrowId: string;
   readonly tradeId: string;
   readonly asset: string;
   readonly amount: bigint;
@@ -57,6 +59,7 @@ export interface EscrowDepositRequest {
 /** An escrow as stored on its ledger. */
 export interface EscrowView {
   readonly escrowId: string;
+  readonly tradeId: string;
   readonly depositor: string;
   readonly beneficiary: string;
   readonly controller: string;
@@ -64,6 +67,10 @@ export interface EscrowView {
   readonly amount: bigint;
   readonly released: bigint;
   readonly expiry: number;
+  /** The hashlock whose preimage also authorizes a release (0x-hex), when set. */
+  readonly hashlock?: string;
+  /** Who must approve every release, when set. */
+  readonly notary?: string;
   readonly state: 'held' | 'released' | 'returned';
 }
 
@@ -79,6 +86,11 @@ export interface TxOutcome {
 /** Outcome of a lock: the id the ledger actually assigned. */
 export interface LockOutcome extends TxOutcome {
   readonly lockId: string;
+}
+
+/** Outcome of a deposit: the escrow's id, derived from the depositor and the trade. */
+export interface DepositOutcome extends TxOutcome {
+  readonly escrowId: string;
 }
 
 /**
@@ -173,8 +185,13 @@ export interface LedgerConnector {
   readLock(lockId: string): Promise<LockView | undefined>;
   /** The preimage revealed by the claim of `lockId`, read from the ledger's claim event. */
   readPreimage(lockId: string): Promise<string | undefined>;
-  /** Deposits into escrow; a no-op when the escrow id exists with the same terms. */
-  deposit(request: EscrowDepositRequest, options?: SendOptions): Promise<TxOutcome>;
+  /** The id of this signer's escrow for `tradeId` (the ledger derives it the same way). */
+  escrowIdOf(tradeId: string): string;
+  /**
+   * Deposits into escrow; `alreadyDone` when this signer's escrow for the trade exists with the
+   * same terms, `MISMATCH` when it exists with others.
+   */
+  deposit(request: EscrowDepositRequest, options?: SendOptions): Promise<DepositOutcome>;
   /**
    * Releases `amount` to the beneficiary (controller only); `approval` is the notary's signature.
    * A no-op once fully released; a retried *partial* release is only made safe by the journal

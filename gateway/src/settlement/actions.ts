@@ -67,7 +67,7 @@ export function decodeSpec(kind: ActionKind, p: Readonly<Params>): ActionSpec {
       return { kind, request };
     }
     case 'deposit': {
-      const ids = { escrowId: need(p, 'escrowId'), tradeId: need(p, 'tradeId'), asset: need(p, 'asset') };
+      const ids = { tradeId: need(p, 'tradeId'), asset: need(p, 'asset') };
       const parties = { beneficiary: need(p, 'beneficiary'), controller: need(p, 'controller') };
       const extra = { ...opt('hashlock'), ...opt('notary') };
       return {

@@ -26,7 +26,6 @@ describe('journaled action specs', () => {
     {
       kind: 'deposit',
       request: {
-        escrowId: 'E',
         tradeId: 'T',
         asset: '0xt',
         amount: 9n,

@@ -37,8 +37,10 @@ async function execute(
       return { ...(await connector.claim(spec.lockId, spec.preimage, beforeSend)), ledgerRef: spec.lockId };
     case 'refund':
       return { ...(await connector.refund(spec.lockId, beforeSend)), ledgerRef: spec.lockId };
-    case 'deposit':
-      return { ...(await connector.deposit(spec.request, beforeSend)), ledgerRef: spec.request.escrowId };
+    case 'deposit': {
+      const out = await connector.deposit(spec.request, beforeSend);
+      return { ...out, ledgerRef: out.escrowId };
+    }
     case 'release':
       return {
         ...(await connector.release(spec.escrowId, spec.amount, spec.approval, beforeSend)),

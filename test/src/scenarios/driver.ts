@@ -8,7 +8,7 @@
  */
 
 /** The actors of a scenario. Each driver binds them to identities/keys on its ledger. */
-export type Actor = 'alice' | 'bob' | 'carol' | 'manager';
+export type Actor = 'alice' | 'bob' | 'carol' | 'manager' | 'notary';
 
 /**
  * Failure codes shared by both ledgers. A driver throws {@link ScenarioError} with one of these.
@@ -21,9 +21,11 @@ export type Actor = 'alice' | 'bob' | 'carol' | 'manager';
  * - `NOT_AUTHORIZED`: caller may not do this (release by a stranger, return by a non-controller
  *   before expiry is `LOCK_NOT_EXPIRED` only if the caller is the depositor).
  * - `ALREADY_SETTLED`: the lock/escrow was already claimed, refunded, released or returned.
- * - `ALREADY_EXISTS`: the lock/escrow id is taken.
+ * - `ALREADY_EXISTS`: the lock id is taken, or the depositor already has an escrow for the trade.
  * - `NOT_FOUND`: no such lock/escrow.
  * - `EXCEEDS_ESCROW`: release of more than what remains in escrow.
+ * - `NOT_APPROVED`: a release from an escrow with a notary, without the notary's unused approval
+ *   of exactly that amount.
  */
 export type ScenarioErrorCode =
   | 'INSUFFICIENT_BALANCE'
@@ -35,7 +37,8 @@ export type ScenarioErrorCode =
   | 'ALREADY_SETTLED'
   | 'ALREADY_EXISTS'
   | 'NOT_FOUND'
-  | 'EXCEEDS_ESCROW';
+  | 'EXCEEDS_ESCROW'
+  | 'NOT_APPROVED';
 
 /** Thrown by drivers when the ledger rejects an operation. */
 export class ScenarioError extends Error {
@@ -67,6 +70,8 @@ export interface DepositParams {
   readonly expiry: bigint;
   /** When set, a release may also be made by anyone presenting the preimage. */
   readonly hashlock?: `0x${string}`;
+  /** When set, every release needs this actor's approval of its amount. */
+  readonly notary?: Actor;
 }
 
 /** Conservation figures for the scenario's one asset (ISIN or ERC-20). */
@@ -112,7 +117,17 @@ export interface LedgerDriver {
   claim(caller: Actor, lockId: string, preimage: `0x${string}`): Promise<void>;
   refund(caller: Actor, lockId: string): Promise<void>;
 
-  deposit(depositor: Actor, escrowId: string, params: DepositParams): Promise<void>;
+  /**
+   * Returns the escrow id the ledger derived from the depositor and the trade id: one escrow per
+   * depositor and trade, so nobody can take another depositor's id first.
+   */
+  deposit(depositor: Actor, params: DepositParams): Promise<string>;
+  /**
+   * The notary approves one release of `amount` from the escrow: on Fabric a transaction
+   * (`EscrowApprove`); on the EVM an EIP-712 signature, kept by the driver and passed with the
+   * escrow's next release.
+   */
+  approve(notary: Actor, escrowId: string, amount: bigint): Promise<void>;
   release(caller: Actor, escrowId: string, amount: bigint, preimage?: `0x${string}`): Promise<void>;
   returnFunds(caller: Actor, escrowId: string): Promise<void>;
 }

@@ -52,7 +52,7 @@ interface ScenarioRun {
   readonly driver: LedgerDriver;
   readonly keys: ReturnType<typeof preimages>;
   readonly defaultExpiresIn: bigint;
-  /** Ledger id per step label (a lock's id is the ledger's; a deposit's is ours). */
+  /** Ledger id per step label (the id the ledger derived for a lock or deposit). */
   readonly ledgerIds: Map<string, string>;
   readonly expiries: Map<string, bigint>;
   /** The ledger id of a label: the recorded one, else one unique to this run. */
@@ -79,21 +79,21 @@ const STEP_RUNNERS: { readonly [K in Step['do']]: (r: ScenarioRun, step: Extract
     refund: (r, step) => attempt(() => r.driver.refund(step.as, r.idOf(step.id)), step.expect),
     deposit: async (r, step) => {
       const expiry = await expiryOf(r, step);
-      const id = r.idOf(step.id);
       const params = {
-        tradeId: `T-${id}`,
+        tradeId: r.idOf(step.trade ?? 'T'),
         amount: step.amount,
         beneficiary: step.to,
         controller: step.controller,
         expiry,
         ...(step.hashlocked === true ? { hashlock: r.keys.hashlock } : {}),
+        ...(step.notarized === true ? { notary: 'notary' as const } : {}),
       };
       await attempt(async () => {
-        await r.driver.deposit(step.as, id, params);
-        r.ledgerIds.set(step.id, id);
+        r.ledgerIds.set(step.id, await r.driver.deposit(step.as, params));
         r.expiries.set(step.id, expiry);
       }, step.expect);
     },
+    approve: (r, step) => attempt(() => r.driver.approve(step.as, r.idOf(step.id), step.amount), step.expect),
     release: (r, step) => {
       const preimage = step.preimage === undefined ? undefined : r.keys[step.preimage];
       return attempt(() => r.driver.release(step.as, r.idOf(step.id), step.amount, preimage), step.expect);

@@ -7,7 +7,8 @@
  * checks conservation: `free + locked + escrowed = supply`, and `supply` never changes.
  *
  * Conventions: `alice` starts with {@link INITIAL} free units and is the sender/depositor; `bob`
- * is the receiver/beneficiary; `manager` is the escrow controller; `carol` is a stranger.
+ * is the receiver/beneficiary; `manager` is the escrow controller; `notary` approves releases
+ * from the escrows that name it; `carol` is a stranger.
  * Expiries are relative (`expiresIn` seconds after the ledger's `now()` at lock/deposit time);
  * `warp` moves ledger time to a lock's expiry plus an offset.
  */
@@ -50,6 +51,17 @@ export type Step =
       readonly amount: bigint;
       readonly expiresIn?: bigint;
       readonly hashlocked?: boolean;
+      /** The escrow names `notary`, whose approval every release needs. */
+      readonly notarized?: boolean;
+      /** Label of the trade the deposit is for (default `T`); the ledger derives the id from it. */
+      readonly trade?: string;
+      readonly expect?: ScenarioErrorCode;
+    }
+  | {
+      readonly do: 'approve';
+      readonly as: Actor;
+      readonly id: string;
+      readonly amount: bigint;
       readonly expect?: ScenarioErrorCode;
     }
   | {
@@ -117,6 +129,8 @@ const release = (as: Actor, amount: bigint, expect?: Code, preimage?: PreimageKi
   ...(preimage === undefined ? {} : { preimage }),
 });
 const giveBack = (as: Actor, expect?: Code): Step => ({ do: 'return', as, id: 'E', ...err(expect) });
+const approve = (amount: bigint, id = 'E'): Step => ({ do: 'approve', as: 'notary', id, amount });
+const NOTARIZED = { notarized: true } as const;
 const warp = (id: 'L' | 'E', offset?: bigint): Step => ({
   do: 'warp',
   id,
@@ -132,6 +146,7 @@ const REFUND = ['HTLC', 'refund'];
 const DEPOSIT = ['escrow', 'deposit'];
 const RELEASE = ['escrow', 'release'];
 const RETURN = ['escrow', 'return'];
+const NOTARY = ['escrow', 'notary'];
 
 /** The table. Add a row here and every ledger runs it. */
 // One scenario per row, so it reads as a table (hence no prettier formatting).
@@ -194,8 +209,16 @@ export const SCENARIOS: readonly Scenario[] = [
   row(DEPOSIT, 'rejects a zero amount with INVALID_ARGUMENT', deposit(0n, 'INVALID_ARGUMENT')),
   row(DEPOSIT, 'rejects an expiry that is not in the future with INVALID_ARGUMENT',
     deposit(100n, 'INVALID_ARGUMENT', { expiresIn: 0n }), free({ alice: INITIAL }), held(0n, 0n)),
-  row(DEPOSIT, 'rejects a reused escrow id with ALREADY_EXISTS',
+  row(DEPOSIT, 'rejects a second deposit by the same depositor for the same trade with ALREADY_EXISTS',
     deposit(100n), deposit(100n, 'ALREADY_EXISTS'), held(0n, 100n)),
+  row(DEPOSIT, 'opens a new escrow for the same depositor and another trade',
+    deposit(100n), deposit(200n, undefined, { id: 'E2', trade: 'T2' }), free({ alice: 700n }), held(0n, 300n),
+    release('manager', 200n, undefined, undefined, 'E2'), free({ bob: 200n }), held(0n, 100n)),
+  row(DEPOSIT, 'gives each depositor its own escrow for one trade: nobody can take another’s id first',
+    deposit(400n), release('manager', 400n),
+    deposit(100n, undefined, { as: 'bob', to: 'alice', id: 'B', trade: 'T2' }),
+    deposit(100n, undefined, { id: 'A', trade: 'T2' }), free({ alice: 500n, bob: 300n }), held(0n, 200n),
+    release('manager', 100n, undefined, undefined, 'B'), free({ alice: 600n, bob: 300n }), held(0n, 100n)),
 
   row(RELEASE, 'releases part to the beneficiary and then returns the rest to the depositor',
     deposit(400n), release('manager', 150n), free({ alice: 600n, bob: 150n }), held(0n, 250n),
@@ -232,6 +255,26 @@ export const SCENARIOS: readonly Scenario[] = [
     deposit(400n, undefined, { hashlocked: true }), release('carol', 100n, undefined, 'secret'),
     held(0n, 300n), release('manager', 300n), free({ alice: 600n, bob: 400n, carol: 0n }), held(0n, 0n)),
   row(RELEASE, 'rejects an unknown escrow with NOT_FOUND', release('manager', 1n, 'NOT_FOUND', undefined, 'missing')),
+
+  row(NOTARY, 'refuses a release without the notary’s approval with NOT_APPROVED',
+    deposit(400n, undefined, NOTARIZED), release('manager', 400n, 'NOT_APPROVED'), held(0n, 400n)),
+  row(NOTARY, 'releases what the notary approved',
+    deposit(400n, undefined, NOTARIZED), approve(400n), release('manager', 400n), free({ alice: 600n, bob: 400n }),
+    held(0n, 0n)),
+  row(NOTARY, 'refuses another amount than the approved one with NOT_APPROVED, then releases the approved one',
+    deposit(400n, undefined, NOTARIZED), approve(100n), release('manager', 150n, 'NOT_APPROVED'),
+    release('manager', 100n), free({ bob: 100n }), held(0n, 300n)),
+  row(NOTARY, 'uses an approval once: a second release needs a second approval',
+    deposit(400n, undefined, NOTARIZED), approve(100n), release('manager', 100n), release('manager', 100n, 'NOT_APPROVED'),
+    approve(100n), release('manager', 100n), free({ bob: 200n }), held(0n, 200n)),
+  row(NOTARY, 'needs the approval on the preimage path too',
+    deposit(400n, undefined, { ...NOTARIZED, hashlocked: true }), release('carol', 400n, 'NOT_APPROVED', 'secret'),
+    approve(400n), release('carol', 400n, undefined, 'secret'), free({ bob: 400n, carol: 0n }), held(0n, 0n)),
+  row(NOTARY, 'checks who releases before the approval: NOT_AUTHORIZED for a stranger',
+    deposit(400n, undefined, NOTARIZED), approve(400n), release('carol', 400n, 'NOT_AUTHORIZED'), held(0n, 400n)),
+  row(NOTARY, 'lets the controller return, and the depositor reclaim at the expiry, without approval',
+    deposit(400n, undefined, NOTARIZED), deposit(100n, undefined, { ...NOTARIZED, id: 'E2', trade: 'T2' }),
+    giveBack('manager'), warp('E2'), { do: 'return', as: 'alice', id: 'E2' }, free({ alice: INITIAL }), held(0n, 0n)),
 
   row(RETURN, 'rejects a return by the depositor before expiry with LOCK_NOT_EXPIRED',
     deposit(400n), giveBack('alice', 'LOCK_NOT_EXPIRED'), held(0n, 400n)),

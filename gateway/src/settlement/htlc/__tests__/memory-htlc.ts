@@ -17,6 +17,7 @@ import type {
   PreparedTx,
   SendOptions,
   TxOutcome,
+  DepositOutcome,
 } from '../../../ledger/connector';
 import type { LedgerName } from '../../../core/trade';
 import { LedgerError, type LedgerErrorCode } from '../../../ledger/errors';
@@ -239,7 +240,11 @@ class MemoryConnector implements LedgerConnector {
     return this.chain.balanceOf(holder, asset);
   }
 
-  deposit(): Promise<TxOutcome> {
+  escrowIdOf(tradeId: string): string {
+    return `escrow:${this.signer}:${tradeId}`;
+  }
+
+  deposit(): Promise<DepositOutcome> {
     return Promise.reject(new Error('MemoryChain: no escrow'));
   }
   release(): Promise<TxOutcome> {
