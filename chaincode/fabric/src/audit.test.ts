@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { beforeEach, describe, expect, it } from '@jest/globals';
 
+import { escrowIdOf } from './escrow';
 import { TRANSACTIONS } from './policy';
 import { expectOk, expectRejected } from './testing/expect';
 import { makeFixture, ok, seed, TEST_ISIN } from './testing/fixture';
@@ -84,7 +85,6 @@ describe('audit', () => {
         await fx.ledger.submit(
           fx.ids.alice,
           'EscrowDeposit',
-          'E1',
           'T1',
           TEST_ISIN,
           '200',
@@ -92,9 +92,11 @@ describe('audit', () => {
           fx.ids.manager.account,
           String(T0 + 60),
           '',
+          '',
         ),
       );
-      ok(await fx.ledger.submit(fx.ids.manager, 'EscrowRelease', 'E1', '50', ''));
+      const e1 = escrowIdOf(fx.ids.alice.account, 'T1');
+      ok(await fx.ledger.submit(fx.ids.manager, 'EscrowRelease', e1, '50', ''));
       expect(expectOk(await fx.ledger.evaluate(fx.ids.auditor, 'SupplyBreakdown', TEST_ISIN))).toEqual({
         escrowed: '150',
         free: '840',
@@ -228,7 +230,6 @@ describe('contract metadata', () => {
       EscrowDeposit: [
         'SUBMIT',
         [
-          ['escrowId', S],
           ['tradeId', S],
           ['isin', S],
           ['quantity', S],
@@ -236,6 +237,15 @@ describe('contract metadata', () => {
           ['controller', S],
           ['expiry', N],
           ['hashlock', S],
+          ['notary', S],
+        ],
+        ref('Escrow'),
+      ],
+      EscrowApprove: [
+        'SUBMIT',
+        [
+          ['escrowId', S],
+          ['quantity', S],
         ],
         ref('Escrow'),
       ],
@@ -270,7 +280,15 @@ describe('contract metadata', () => {
         ),
       ]),
     );
-    const numbers = new Set(['createdAt', 'expiry', 'settledAt', 'updatedAt', 'timestamp', 'approvedAt']);
+    const numbers = new Set([
+      'createdAt',
+      'expiry',
+      'settledAt',
+      'updatedAt',
+      'timestamp',
+      'approvedAt',
+      'approvalsUsed',
+    ]);
     const arrays = new Set(['approvals', 'pending']);
     for (const [name, props] of Object.entries(types)) {
       for (const [prop, type] of Object.entries(props)) {

@@ -95,6 +95,12 @@ function targetIds(fx: Fixture, prefix: 'htlc' | 'escrow'): string[] {
   return (open.length > 0 ? open : all).map(([k]) => k.split('\u0000')[2] ?? '');
 }
 
+/** The trade of escrow `id`: an escrow's secret is keyed by its trade, since the ledger derives its id. */
+function tradeOfEscrow(fx: Fixture, id: string): string {
+  const entry = [...fx.ledger.world.state.entries()].find(([k]) => k === `\u0000escrow\u0000${id}\u0000`);
+  return entry ? (JSON.parse(entry[1].toString()) as { tradeId: string }).tradeId : 'none';
+}
+
 /** The command's target: the `index`-th id of {@link targetIds}, wrapping around ('none' if there is none). */
 function target(fx: Fixture, prefix: 'htlc' | 'escrow', index: number): string {
   const list = targetIds(fx, prefix);
@@ -152,21 +158,21 @@ const RUNNERS: { readonly [K in Command['op']]: (s: Step, cmd: Extract<Command, 
   refund: async ({ fx }, cmd) =>
     (await fx.ledger.submit(fx.ids[cmd.as], 'RefundHTLC', target(fx, 'htlc', cmd.index))).status,
   deposit: async ({ fx: { ledger, ids }, step }, cmd) => {
-    const id = `E${step}`;
+    const tradeId = `T${step}`;
     const expiry = String(ledger.time + cmd.ttl);
-    const hashlock = cmd.hashlocked ? hashOf(secretOf(id)) : '';
+    const hashlock = cmd.hashlocked ? hashOf(secretOf(tradeId)) : '';
     return (
       await ledger.submit(
         ids[cmd.from],
         'EscrowDeposit',
-        id,
-        `T${step}`,
+        tradeId,
         cmd.isin,
         cmd.amount.toString(),
         ids[cmd.to].account,
         ids.manager.account,
         expiry,
         hashlock,
+        '',
       )
     ).status;
   },
@@ -178,7 +184,7 @@ const RUNNERS: { readonly [K in Command['op']]: (s: Step, cmd: Extract<Command, 
         'EscrowRelease',
         id,
         cmd.amount.toString(),
-        cmd.withPreimage ? secretOf(id) : '',
+        cmd.withPreimage ? secretOf(tradeOfEscrow(fx, id)) : '',
       )
     ).status;
   },

@@ -9,7 +9,7 @@ import { history, supplyBreakdown } from './audit';
 import { canonicalJson } from './canonical';
 import { SecuritiesContext } from './context';
 import { fail } from './errors';
-import { escrowDeposit, escrowRelease, escrowReturn, getEscrow } from './escrow';
+import { escrowApprove, escrowDeposit, escrowRelease, escrowReturn, getEscrow } from './escrow';
 import { approvePolicy, getPolicyProposal, proposePolicy } from './governance';
 import { createInstrument, issue, openAccount, redeem, transfer } from './holdings';
 import { claimHtlc, getHtlc, lockHtlc, refundHtlc } from './htlc';
@@ -256,9 +256,11 @@ export class SecuritiesContract extends Contract {
 
   // ---- escrow ----
 
-  /** Moves the caller's free units into a new escrow for a trade. */
+  /**
+   * Moves the caller's free units into a new escrow for a trade. Its id is derived from the caller
+   * and the trade (SHA-256 hex of the JSON array `[depositor account, tradeId]`).
+   */
   @Transaction()
-  @Param('escrowId', 'string', 'Unique id, 1-128 of [A-Za-z0-9._:-]')
   @Param('tradeId', 'string', 'Trade id, 1-128 of [A-Za-z0-9._:-]')
   @Param('isin', 'string', 'ISIN')
   @Param('quantity', 'string', 'Decimal integer > 0, multiple of the settlement unit')
@@ -266,10 +268,10 @@ export class SecuritiesContract extends Contract {
   @Param('controller', 'string', 'Identity account (<mspId>:<subject>) that may release or return')
   @Param('expiry', 'number', 'Unix seconds; depositor may reclaim at or after')
   @Param('hashlock', 'string', 'Optional SHA-256 hex; empty string for none')
+  @Param('notary', 'string', 'Identity account whose approval every release needs; empty string for none')
   @Returns('Escrow')
   async EscrowDeposit(
     ctx: SecuritiesContext,
-    escrowId: string,
     tradeId: string,
     isin: string,
     quantity: string,
@@ -277,8 +279,18 @@ export class SecuritiesContract extends Contract {
     controller: string,
     expiry: number,
     hashlock: string,
+    notary: string,
   ): Promise<Escrow> {
-    return escrowDeposit(ctx, { escrowId, tradeId, isin, quantity, beneficiary, controller, expiry, hashlock });
+    return escrowDeposit(ctx, { tradeId, isin, quantity, beneficiary, controller, expiry, hashlock, notary });
+  }
+
+  /** The escrow's notary approves the next release of a quantity (one use). */
+  @Transaction()
+  @Param('escrowId', 'string', 'Escrow id')
+  @Param('quantity', 'string', 'Decimal integer > 0, at most what remains')
+  @Returns('Escrow')
+  async EscrowApprove(ctx: SecuritiesContext, escrowId: string, quantity: string): Promise<Escrow> {
+    return escrowApprove(ctx, escrowId, quantity);
   }
 
   /** Releases all or part of an escrow to its beneficiary. */

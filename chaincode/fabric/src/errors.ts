@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'INVALID_ARGUMENT',
   'ALREADY_SETTLED',
   'EXCEEDS_ESCROW',
+  'NOT_APPROVED',
 ] as const;
 
 /** A stable chaincode error code. */

@@ -4,7 +4,14 @@
  * returns the rest to the depositor at any time; when hash-conditioned, presenting the preimage
  * also authorizes a release. The depositor may take the rest back at or after expiry, so a
  * vanished controller cannot trap the units.
+ *
+ * The escrow's id is derived from the depositor and the trade ({@link escrowIdOf}), so one
+ * depositor has one escrow per trade and nobody can take another's id first. An escrow may name
+ * a notary: then every release needs the notary's approval of exactly its quantity
+ * (`EscrowApprove`, one use each), on the controller's path and the preimage path alike.
  */
+import { createHash } from 'node:crypto';
+
 import type { SecuritiesContext } from './context';
 import { requireFutureExpiry, requireId } from './context';
 import { emit } from './events';
@@ -15,9 +22,18 @@ import { instrumentQuantity, requireDestination } from './holdings';
 import { Escrow, record } from './model';
 import { parseQuantity, requireSettlementUnit } from './quantity';
 
+/**
+ * The id of `depositor`'s escrow for `tradeId`: SHA-256 (hex) of the JSON array
+ * `[depositor, tradeId]`. Gateways compute the same before they deposit.
+ */
+export function escrowIdOf(depositor: string, tradeId: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([depositor, tradeId]))
+    .digest('hex');
+}
+
 /** Parameters of {@link escrowDeposit}, as received by the transaction. */
 export interface DepositRequest {
-  readonly escrowId: string;
   readonly tradeId: string;
   readonly isin: string;
   readonly quantity: string;
@@ -26,6 +42,8 @@ export interface DepositRequest {
   readonly expiry: number;
   /** Empty for a deposit without hash condition. */
   readonly hashlock: string;
+  /** Identity account whose approval every release needs; empty for none. */
+  readonly notary: string;
 }
 
 async function openEscrow(ctx: SecuritiesContext, escrowId: string): Promise<Escrow> {
@@ -40,31 +58,39 @@ function requireOpen(escrow: Escrow): void {
   }
 }
 
-/** Moves `quantity` of the caller's free units into a new escrow. */
+function requireIdentity(account: string, field: 'controller' | 'notary'): void {
+  if (!isIdentityAccount(account)) {
+    fail('INVALID_ARGUMENT', `${field} must be an identity (<mspId>:<subject>)`, { [field]: account });
+  }
+}
+
+/** Moves `quantity` of the caller's free units into a new escrow, its id derived from caller and trade. */
 export async function escrowDeposit(ctx: SecuritiesContext, req: DepositRequest): Promise<Escrow> {
   const { ledger, caller } = ctx;
-  requireId(req.escrowId, 'escrowId');
   requireId(req.tradeId, 'tradeId');
   const hashlock = req.hashlock === '' ? '' : normalizeHashlock(req.hashlock);
   const { amount } = await instrumentQuantity(ctx, req.isin, req.quantity);
   await requireDestination(ctx, req.beneficiary, 'beneficiary');
-  if (!isIdentityAccount(req.controller)) {
-    fail('INVALID_ARGUMENT', 'controller must be an identity (<mspId>:<subject>)', { controller: req.controller });
-  }
+  requireIdentity(req.controller, 'controller');
+  if (req.notary !== '') requireIdentity(req.notary, 'notary');
   requireFutureExpiry(req.expiry, ledger.now);
-  if ((await ledger.readRaw('escrow', req.escrowId)) !== undefined) {
-    fail('ALREADY_EXISTS', 'escrow id already used', { escrowId: req.escrowId });
+  const escrowId = escrowIdOf(caller.account, req.tradeId);
+  if ((await ledger.readRaw('escrow', escrowId)) !== undefined) {
+    fail('ALREADY_EXISTS', 'the depositor already has an escrow for this trade', { escrowId, tradeId: req.tradeId });
   }
   await ledger.debit(caller.account, req.isin, amount);
   const escrow = record(Escrow, {
+    approved: '0',
+    approvalsUsed: 0,
     beneficiary: req.beneficiary,
     controller: req.controller,
     createdAt: ledger.now,
     depositor: caller.account,
-    escrowId: req.escrowId,
+    escrowId,
     expiry: req.expiry,
     hashlock,
     isin: req.isin,
+    notary: req.notary,
     preimage: '',
     quantity: amount.toString(),
     released: '0',
@@ -102,6 +128,54 @@ function authorizeRelease(ctx: SecuritiesContext, escrow: Escrow, preimage: stri
 }
 
 /**
+ * With a notary, a release needs its pending approval of exactly `amount`, which it uses up;
+ * returns the escrow fields to write. Without a notary, nothing.
+ */
+function useApproval(escrow: Escrow, amount: bigint): Partial<Escrow> {
+  if (escrow.notary === '') return {};
+  if (BigInt(escrow.approved) !== amount) {
+    fail('NOT_APPROVED', 'the notary has not approved a release of this quantity', {
+      approved: escrow.approved,
+      escrowId: escrow.escrowId,
+      requested: amount.toString(),
+    });
+  }
+  return { approved: '0', approvalsUsed: escrow.approvalsUsed + 1 };
+}
+
+/**
+ * The escrow's notary approves the next release of `quantity` (all or part of what remains),
+ * strictly before expiry; a later approval replaces one not yet used.
+ */
+export async function escrowApprove(ctx: SecuritiesContext, escrowId: string, quantity: string): Promise<Escrow> {
+  const { ledger, caller } = ctx;
+  const escrow = await openEscrow(ctx, escrowId);
+  const amount = parseQuantity(quantity, 'quantity');
+  requireOpen(escrow);
+  if (escrow.notary === '' || caller.account !== escrow.notary) {
+    fail('NOT_AUTHORIZED', 'only the escrow’s notary may approve its releases', { escrowId });
+  }
+  if (ledger.now >= escrow.expiry) {
+    fail('LOCK_EXPIRED', 'approvals must happen strictly before expiry', {
+      escrowId,
+      expiry: escrow.expiry,
+      now: ledger.now,
+    });
+  }
+  if (amount > BigInt(escrow.remaining)) {
+    fail('EXCEEDS_ESCROW', 'approval exceeds what remains in escrow', {
+      escrowId,
+      remaining: escrow.remaining,
+      requested: amount.toString(),
+    });
+  }
+  const approved = record(Escrow, { ...escrow, approved: amount.toString(), updatedAt: ledger.now });
+  await ledger.write('escrow', [escrowId], approved);
+  emit(ctx, 'EscrowApproved', { ...approved, approvalNumber: escrow.approvalsUsed + 1 });
+  return approved;
+}
+
+/**
  * Releases `quantity` (all or part of what remains) to the beneficiary, strictly before expiry.
  * Authorized for the controller, or for anyone presenting the preimage of a hash-conditioned
  * deposit. `preimage` is empty when not presented.
@@ -127,10 +201,12 @@ export async function escrowRelease(
   }
   const instrument = await ledger.instrument(escrow.isin);
   requireSettlementUnit(amount, BigInt(instrument.minSettlementUnit), escrow.isin);
+  const approval = useApproval(escrow, amount);
   await ledger.credit(escrow.beneficiary, escrow.isin, amount);
   const left = remaining - amount;
   const released = record(Escrow, {
     ...escrow,
+    ...approval,
     preimage: revealed,
     released: (BigInt(escrow.released) + amount).toString(),
     remaining: left.toString(),

@@ -21,6 +21,7 @@ export type EventType =
   | 'HTLCClaimed'
   | 'HTLCRefunded'
   | 'EscrowDeposited'
+  | 'EscrowApproved'
   | 'EscrowReleased'
   | 'EscrowReturned';
 

@@ -10,6 +10,7 @@ export type { ErrorCode, ErrorData, ParsedChaincodeError } from './errors';
 export type { EventType } from './events';
 export { isValidIsin } from './isin';
 export { identityAccount } from './identity';
+export { escrowIdOf } from './escrow';
 export { Account, Escrow, HistoryEntry, Holding, HtlcLock, Instrument, SupplyBreakdown } from './model';
 export type { EscrowStatus, HtlcStatus } from './model';
 export { DEFAULT_POLICY, TRANSACTIONS, loadConfig, parsePolicy } from './policy';

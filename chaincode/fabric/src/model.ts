@@ -71,9 +71,16 @@ export class HtlcLock {
 /** Escrow lifecycle: OPEN until nothing remains, then RELEASED or RETURNED (by the last action). */
 export type EscrowStatus = 'OPEN' | 'RELEASED' | 'RETURNED';
 
-/** A deposit held for a trade until released to the beneficiary or returned to the depositor. */
+/**
+ * A deposit held for a trade until released to the beneficiary or returned to the depositor. Its
+ * id is derived from the depositor and the trade (escrow.ts `escrowIdOf`).
+ */
 @DataType()
 export class Escrow {
+  /** How many of the notary's approvals releases have used. */
+  @Property() approvalsUsed!: number;
+  /** The quantity the notary approved for the next release, '0' when none is pending. */
+  @Property() approved!: string;
   @Property() beneficiary!: string;
   /** Identity account that may release or return. */
   @Property() controller!: string;
@@ -85,6 +92,8 @@ export class Escrow {
   /** When non-empty, presenting its preimage also authorizes a release. */
   @Property() hashlock!: string;
   @Property() isin!: string;
+  /** Identity account whose approval every release needs (`EscrowApprove`), or empty for none. */
+  @Property() notary!: string;
   /** Last preimage presented for a release, else empty. */
   @Property() preimage!: string;
   /** Deposited quantity. */

@@ -30,6 +30,7 @@ export const TRANSACTIONS = [
   'RefundHTLC',
   'GetHTLC',
   'EscrowDeposit',
+  'EscrowApprove',
   'EscrowRelease',
   'EscrowReturn',
   'GetEscrow',
@@ -70,6 +71,7 @@ const HOLDER: readonly TransactionName[] = [
   'ClaimHTLC',
   'RefundHTLC',
   'EscrowDeposit',
+  'EscrowApprove',
   'EscrowRelease',
   'EscrowReturn',
 ];

@@ -21,6 +21,7 @@ export type LedgerErrorCode =
   | 'ALREADY_EXISTS'
   | 'NOT_FOUND'
   | 'EXCEEDS_ESCROW'
+  | 'NOT_APPROVED'
   | 'REVERTED'
   | 'UNAVAILABLE'
   | 'MISMATCH';

@@ -83,12 +83,11 @@ class ChaincodeDriver implements LedgerDriver {
     check(await this.#ready.ledger.submit(this.#id(caller), 'RefundHTLC', lockId));
   }
 
-  async deposit(depositor: Actor, escrowId: string, p: DepositParams): Promise<void> {
-    check(
+  async deposit(depositor: Actor, p: DepositParams): Promise<string> {
+    const result = check(
       await this.#ready.ledger.submit(
         this.#id(depositor),
         'EscrowDeposit',
-        escrowId,
         p.tradeId,
         TEST_ISIN,
         p.amount.toString(),
@@ -96,8 +95,14 @@ class ChaincodeDriver implements LedgerDriver {
         this.#id(p.controller).account,
         p.expiry.toString(),
         p.hashlock ?? '',
+        p.notary === undefined ? '' : this.#id(p.notary).account,
       ),
     );
+    return (JSON.parse(result.payload) as { escrowId: string }).escrowId;
+  }
+
+  async approve(notary: Actor, escrowId: string, amount: bigint): Promise<void> {
+    check(await this.#ready.ledger.submit(this.#id(notary), 'EscrowApprove', escrowId, amount.toString()));
   }
 
   async release(caller: Actor, escrowId: string, amount: bigint, preimage?: `0x${string}`): Promise<void> {

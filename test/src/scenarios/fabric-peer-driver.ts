@@ -109,18 +109,16 @@ class FabricPeerDriver implements LedgerDriver {
     return this.#s.actors[who].id.account;
   }
 
-  /** Escrow ids live in the instrument's namespace: the ledger outlives every run. */
-  #escrow(escrowId: string): string {
-    return `${this.#asset}.${escrowId}`;
-  }
-
-  async #submit(as: Party, fn: string, ...args: string[]): Promise<void> {
+  /** Submits, and reads from the submitter's org next (its peer has the block first); returns the result. */
+  async #submit(as: Party, fn: string, ...args: string[]): Promise<string> {
+    let result: Uint8Array;
     try {
-      await submit(as.contract, fn, ...args);
+      result = await submit(as.contract, fn, ...args);
     } catch (err) {
       throw rejection(err);
     }
     this.#readFrom = as.id.org;
+    return utf8(result);
   }
 
   async #read(fn: string, ...args: string[]): Promise<string> {
@@ -168,11 +166,11 @@ class FabricPeerDriver implements LedgerDriver {
     await this.#submit(this.#s.actors[caller], 'RefundHTLC', lockId);
   }
 
-  async deposit(depositor: Actor, escrowId: string, p: DepositParams): Promise<void> {
-    await this.#submit(
+  /** The ledger outlives every run: trade ids are unique per run (the runner's labels), so escrow ids are too. */
+  async deposit(depositor: Actor, p: DepositParams): Promise<string> {
+    const escrow = await this.#submit(
       this.#s.actors[depositor],
       'EscrowDeposit',
-      this.#escrow(escrowId),
       p.tradeId,
       this.#asset,
       p.amount.toString(),
@@ -180,16 +178,21 @@ class FabricPeerDriver implements LedgerDriver {
       this.#account(p.controller),
       p.expiry.toString(),
       p.hashlock ?? '',
+      p.notary === undefined ? '' : this.#account(p.notary),
     );
+    return (JSON.parse(escrow) as { escrowId: string }).escrowId;
+  }
+
+  async approve(notary: Actor, escrowId: string, amount: bigint): Promise<void> {
+    await this.#submit(this.#s.actors[notary], 'EscrowApprove', escrowId, amount.toString());
   }
 
   async release(caller: Actor, escrowId: string, amount: bigint, preimage?: `0x${string}`): Promise<void> {
-    const args = [this.#escrow(escrowId), amount.toString(), preimage ?? ''];
-    await this.#submit(this.#s.actors[caller], 'EscrowRelease', ...args);
+    await this.#submit(this.#s.actors[caller], 'EscrowRelease', escrowId, amount.toString(), preimage ?? '');
   }
 
   async returnFunds(caller: Actor, escrowId: string): Promise<void> {
-    await this.#submit(this.#s.actors[caller], 'EscrowReturn', this.#escrow(escrowId));
+    await this.#submit(this.#s.actors[caller], 'EscrowReturn', escrowId);
   }
 }
 
@@ -236,6 +239,7 @@ export async function openFabricScenarioPeers(net: NetworkState): Promise<Fabric
       actors: {
         alice: await actor('alice', first, 'trader'),
         manager: await actor('manager', first, 'escrow-manager'),
+        notary: await actor('notary', second, 'notary'),
         bob: await actor('bob', second, 'trader'),
         carol: await actor('carol', second, 'trader'),
       },

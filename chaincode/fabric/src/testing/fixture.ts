@@ -1,6 +1,6 @@
 /**
  * A ready-made test ledger: the securities contract behind the real dispatch, a CA, and the
- * usual cast (issuer, alice, bob, carol, manager, auditor, admin) from two MSPs whose names
+ * usual cast (issuer, alice, bob, carol, manager, notary, auditor, admin) from two MSPs whose names
  * come from here, not from the chaincode.
  */
 import './quiet';
@@ -11,7 +11,7 @@ import { TestLedger } from './harness';
 import type { TxResult } from './harness';
 
 /** Names of the cast. */
-export type Member = 'issuer' | 'alice' | 'bob' | 'carol' | 'manager' | 'auditor' | 'admin';
+export type Member = 'issuer' | 'alice' | 'bob' | 'carol' | 'manager' | 'notary' | 'auditor' | 'admin';
 
 /** A valid ISIN (Apple Inc.) used by default. */
 export const TEST_ISIN = 'US0378331005';
@@ -43,6 +43,12 @@ async function cast(): Promise<{ ca: TestCa; ids: Record<Member, TestIdentity> }
         mspId: 'SellerBankMSP',
         cn: 'escrow-manager',
         ous: ['client', 'seller'],
+        attrs: { role: 'client' },
+      }),
+      notary: await ca.issue({
+        mspId: 'BuyerBankMSP',
+        cn: 'notary',
+        ous: ['client', 'buyer'],
         attrs: { role: 'client' },
       }),
       auditor: await ca.issue({ mspId: 'RegistrarMSP', cn: 'auditor', attrs: { role: 'auditor' } }),

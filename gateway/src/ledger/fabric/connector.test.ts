@@ -165,8 +165,7 @@ describe('Fabric connector', () => {
       const seller = fabricConnector(w, store);
       const manager = fabricConnector(w, store, w.manager);
       const request = {
-        escrowId: `E-${w.ledger.height}`,
-        tradeId: 'T-1',
+        tradeId: `T-1-${w.ledger.height}`,
         asset: ISIN,
         amount: 100n,
         beneficiary: w.buyer.account,
@@ -174,20 +173,28 @@ describe('Fabric connector', () => {
         expiry: w.ledger.time + 3600,
       };
       const buyerBefore = await shares(w.buyer.account);
-      expect((await seller.deposit(request)).alreadyDone).toBe(false);
-      expect((await fabricConnector(w, store).deposit(request)).alreadyDone).toBe(true);
+      const escrowId = seller.escrowIdOf(request.tradeId);
+      expect(await seller.deposit(request)).toMatchObject({ escrowId, alreadyDone: false });
+      expect(await fabricConnector(w, store).deposit(request)).toMatchObject({ escrowId, alreadyDone: true });
       expect(await caught(seller.deposit({ ...request, amount: 99n }))).toMatchObject({ code: 'MISMATCH' });
-      expect(await caught(seller.deposit({ ...request, notary: 'N' }))).toMatchObject({ code: 'INVALID_ARGUMENT' });
-      expect(await caught(manager.release(request.escrowId, 101n))).toMatchObject({
-        code: 'EXCEEDS_ESCROW',
-        context: { errorName: 'EXCEEDS_ESCROW', escrowId: request.escrowId },
+      expect(await caught(seller.deposit({ ...request, notary: w.manager.account }))).toMatchObject({
+        code: 'MISMATCH',
       });
-      expect(await caught(seller.returnEscrow(request.escrowId))).toMatchObject({ code: 'LOCK_NOT_EXPIRED' });
-      await manager.release(request.escrowId, 40n);
-      expect(await seller.readEscrow(request.escrowId)).toMatchObject({ state: 'held', released: 40n, amount: 100n });
-      await manager.release(request.escrowId, 60n);
-      expect((await manager.release(request.escrowId, 60n)).alreadyDone).toBe(true);
-      expect((await seller.readEscrow(request.escrowId))?.state).toBe('released');
+      expect(await caught(manager.release(escrowId, 101n))).toMatchObject({
+        code: 'EXCEEDS_ESCROW',
+        context: { errorName: 'EXCEEDS_ESCROW', escrowId },
+      });
+      expect(await caught(seller.returnEscrow(escrowId))).toMatchObject({ code: 'LOCK_NOT_EXPIRED' });
+      await manager.release(escrowId, 40n);
+      expect(await seller.readEscrow(escrowId)).toMatchObject({
+        state: 'held',
+        released: 40n,
+        amount: 100n,
+        tradeId: request.tradeId,
+      });
+      await manager.release(escrowId, 60n);
+      expect((await manager.release(escrowId, 60n)).alreadyDone).toBe(true);
+      expect((await seller.readEscrow(escrowId))?.state).toBe('released');
       expect(await shares(w.buyer.account)).toBe(buyerBefore + 100n);
 
       const seen: LedgerEvent[] = [];
@@ -196,16 +203,38 @@ describe('Fabric connector', () => {
         .follow('escrow', (e) => void seen.push(e))
         .syncOnce();
       s.close();
-      const mine = seen.filter((e) => e.ref === request.escrowId);
+      const mine = seen.filter((e) => e.ref === escrowId);
       expect(mine.map((e) => e.kind)).toEqual(['deposited', 'released', 'released']);
-      expect(mine[0]?.data).toMatchObject({ amount: '100', asset: ISIN, tradeId: 'T-1' });
+      expect(mine[0]?.data).toMatchObject({ amount: '100', asset: ISIN, tradeId: request.tradeId });
     });
 
-    it('returns to the depositor at expiry and refuses a notary approval', async () => {
+    it('releases from an escrow with a notary only what the notary approved on the ledger', async () => {
       const seller = fabricConnector(w, store);
-      const escrowId = `E-${w.ledger.height}`;
-      const request = { escrowId, tradeId: 'T-2', asset: ISIN, amount: 5n, beneficiary: w.buyer.account };
-      await seller.deposit({ ...request, controller: w.manager.account, expiry: w.ledger.time + 60 });
+      const manager = fabricConnector(w, store, w.manager);
+      const tradeId = `T-N-${w.ledger.height}`;
+      const request = {
+        tradeId,
+        asset: ISIN,
+        amount: 10n,
+        beneficiary: w.buyer.account,
+        controller: w.manager.account,
+      };
+      const { escrowId } = await seller.deposit({ ...request, expiry: w.ledger.time + 600, notary: w.notary.account });
+      expect(await seller.readEscrow(escrowId)).toMatchObject({ notary: w.notary.account, tradeId });
+      expect(await caught(manager.release(escrowId, 10n))).toMatchObject({ code: 'NOT_APPROVED' });
+      await submitAs(w, w.notary, 'EscrowApprove', escrowId, '10');
+      expect((await manager.release(escrowId, 10n)).alreadyDone).toBe(false);
+      expect((await seller.readEscrow(escrowId))?.state).toBe('released');
+    });
+
+    it('returns to the depositor at expiry and refuses an approval carried by the release', async () => {
+      const seller = fabricConnector(w, store);
+      const request = { tradeId: `T-2-${w.ledger.height}`, asset: ISIN, amount: 5n, beneficiary: w.buyer.account };
+      const { escrowId } = await seller.deposit({
+        ...request,
+        controller: w.manager.account,
+        expiry: w.ledger.time + 60,
+      });
       expect(await caught(seller.release(escrowId, 5n, '0xsig'))).toMatchObject({ code: 'INVALID_ARGUMENT' });
       w.ledger.time += 60;
       expect((await seller.returnEscrow(escrowId)).alreadyDone).toBe(false);

@@ -24,6 +24,7 @@
  */
 import type { Identity, Signer } from '@hyperledger/fabric-gateway';
 import type {
+  DepositOutcome,
   EscrowDepositRequest,
   EscrowView,
   EventFollower,
@@ -43,7 +44,7 @@ import { toFabricLedgerError } from './errors';
 import { createFabricFollower, FABRIC_STREAMS } from './follower';
 import { fabricAccountOf, type FabricContract, type FabricGateway, type FabricNetwork } from './surface';
 import { FabricTransactions, retryMvcc } from './tx';
-import { bare, derivedLockId, toEscrowView, toLockView } from './views';
+import { bare, derivedEscrowId, derivedLockId, toEscrowView, toLockView } from './views';
 
 export {
   fabricAccountOf,
@@ -54,6 +55,21 @@ export {
   type FabricProposal,
   type FabricTransaction,
 } from './surface';
+
+/** What a repeated deposit must match of an existing escrow (a string, to compare at once). */
+function escrowTerms(depositor: string, t: Omit<EscrowDepositRequest, 'tradeId'>): string {
+  const { beneficiary, controller, asset, amount, expiry, hashlock, notary } = t;
+  return JSON.stringify([
+    depositor,
+    beneficiary,
+    controller,
+    asset,
+    String(amount),
+    expiry,
+    bare(hashlock ?? ''),
+    notary ?? '',
+  ]);
+}
 
 /** Options of {@link createFabricConnector}. */
 export interface FabricConnectorOptions {
@@ -189,26 +205,25 @@ class FabricConnector implements FabricLedgerConnector {
     return typeof preimage === 'string' && preimage !== '' ? `0x${preimage}` : undefined;
   }
 
-  async deposit(request: EscrowDepositRequest, options: SendOptions = {}): Promise<TxOutcome> {
-    const { escrowId, tradeId } = request;
-    if (request.notary !== undefined)
-      throw new LedgerError('INVALID_ARGUMENT', 'fabric', 'the securities chaincode has no notary approval', {
-        escrowId,
-        tradeId,
-      });
+  escrowIdOf(tradeId: string): string {
+    return derivedEscrowId(this.signer, tradeId);
+  }
+
+  async deposit(request: EscrowDepositRequest, options: SendOptions = {}): Promise<DepositOutcome> {
     return retryMvcc(() => this.#depositOnce(request, options));
   }
 
-  async #depositOnce(request: EscrowDepositRequest, options: SendOptions): Promise<TxOutcome> {
-    const { escrowId, tradeId } = request;
+  async #depositOnce(request: EscrowDepositRequest, options: SendOptions): Promise<DepositOutcome> {
+    const { tradeId } = request;
+    const escrowId = this.escrowIdOf(tradeId);
     const existing = await this.readEscrow(escrowId);
     if (existing) return this.#sameEscrow(existing, request);
-    const { asset, amount, beneficiary, controller, expiry, hashlock } = request;
-    const args = [escrowId, tradeId, asset, amount.toString(), beneficiary, controller, String(expiry)];
-    args.push(hashlock === undefined ? '' : bare(hashlock));
+    const { asset, amount, beneficiary, controller, expiry, hashlock, notary } = request;
+    const args = [tradeId, asset, amount.toString(), beneficiary, controller, String(expiry)];
+    args.push(hashlock === undefined ? '' : bare(hashlock), notary ?? '');
     try {
       const sent = await this.#tx.send('EscrowDeposit', args, escrowId, { escrowId, tradeId }, options.beforeSend);
-      return { ledger: 'fabric', ...sent, alreadyDone: false };
+      return { ledger: 'fabric', ...sent, escrowId, alreadyDone: false };
     } catch (err) {
       const now =
         err instanceof LedgerError && err.code === 'ALREADY_EXISTS' ? await this.readEscrow(escrowId) : undefined;
@@ -217,23 +232,22 @@ class FabricConnector implements FabricLedgerConnector {
     }
   }
 
-  #sameEscrow(e: EscrowView, request: EscrowDepositRequest): TxOutcome {
-    const same =
-      e.depositor === this.signer &&
-      e.beneficiary === request.beneficiary &&
-      e.controller === request.controller &&
-      e.asset === request.asset &&
-      e.amount === request.amount;
-    if (same) return { ledger: 'fabric', alreadyDone: true };
+  /** This signer's escrow for the trade exists: `alreadyDone` with the same terms, MISMATCH with others. */
+  #sameEscrow(e: EscrowView, request: EscrowDepositRequest): DepositOutcome {
+    if (escrowTerms(e.depositor, e) === escrowTerms(this.signer, request))
+      return { ledger: 'fabric', escrowId: e.escrowId, alreadyDone: true };
     const context = { escrowId: e.escrowId, tradeId: request.tradeId };
     throw new LedgerError('MISMATCH', 'fabric', `escrow ${e.escrowId} exists with other terms`, context);
   }
 
   async release(escrowId: string, amount: bigint, approval?: string, options: SendOptions = {}): Promise<TxOutcome> {
     if (approval !== undefined)
-      throw new LedgerError('INVALID_ARGUMENT', 'fabric', 'the securities chaincode takes no notary approval', {
-        escrowId,
-      });
+      throw new LedgerError(
+        'INVALID_ARGUMENT',
+        'fabric',
+        'a Fabric release carries no approval: the notary approves on the ledger (EscrowApprove)',
+        { escrowId },
+      );
     return retryMvcc(async () => {
       if ((await this.readEscrow(escrowId))?.state === 'released') return { ledger: 'fabric', alreadyDone: true };
       const args = [escrowId, amount.toString(), ''];

@@ -136,9 +136,12 @@ describe('Fabric errors', () => {
       w.ledger.time = req.expiry;
       expect(await caught(seller.claim(req.lockId, req.preimage))).toMatchObject({ code: 'LOCK_EXPIRED' });
 
-      const escrowId = `E-${w.ledger.height}`;
-      const deposit = { escrowId, tradeId: 'T', asset: req.asset, amount: 1n, expiry: w.ledger.time + 60 };
-      await seller.deposit({ ...deposit, beneficiary: w.buyer.account, controller: w.manager.account });
+      const deposit = { tradeId: 'T', asset: req.asset, amount: 1n, expiry: w.ledger.time + 60 };
+      const { escrowId } = await seller.deposit({
+        ...deposit,
+        beneficiary: w.buyer.account,
+        controller: w.manager.account,
+      });
       expect(await caught(fabricConnector(w, undefined, w.buyer).returnEscrow(escrowId))).toMatchObject({
         code: 'NOT_AUTHORIZED',
       });

@@ -25,6 +25,7 @@ export const FABRIC_ERROR_CODES = {
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   ALREADY_SETTLED: 'ALREADY_SETTLED',
   EXCEEDS_ESCROW: 'EXCEEDS_ESCROW',
+  NOT_APPROVED: 'NOT_APPROVED',
 } as const satisfies Readonly<Record<string, LedgerErrorCode>>;
 
 /** A chaincode code known to this gateway. */

@@ -1,6 +1,7 @@
 /**
  * The securities chaincode's records (`HtlcLock`, `Escrow`: JSON with decimal-string quantities
- * and upper-case statuses) as the connector's views, and the lock id derived from lock terms.
+ * and upper-case statuses) as the connector's views, the lock id derived from lock terms, and the
+ * escrow id the chaincode derives from depositor and trade.
  */
 import { createHash } from 'node:crypto';
 import type { EscrowView, LockRequest, LockView } from '../connector';
@@ -16,6 +17,13 @@ export function derivedLockId(sender: string, request: LockRequest): string {
   const { receiver, asset, amount, hashlock, expiry } = request;
   const terms = [sender, receiver, asset, amount, bare(hashlock), expiry].map(String);
   return createHash('sha256').update(JSON.stringify(terms)).digest('hex');
+}
+
+/** The id of `depositor`'s escrow for `tradeId`, as the chaincode derives it (escrow.ts `escrowIdOf`). */
+export function derivedEscrowId(depositor: string, tradeId: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([depositor, tradeId]))
+    .digest('hex');
 }
 
 /** A chaincode `HtlcLock` as a {@link LockView}. */
@@ -34,8 +42,11 @@ export function toLockView(l: Readonly<Record<string, unknown>>): LockView {
 
 /** A chaincode `Escrow` as an {@link EscrowView} (`amount` is the deposited quantity). */
 export function toEscrowView(e: Readonly<Record<string, unknown>>): EscrowView {
+  const hashlock = String(e['hashlock'] ?? '');
+  const notary = String(e['notary'] ?? '');
   return {
     escrowId: String(e['escrowId']),
+    tradeId: String(e['tradeId']),
     depositor: String(e['depositor']),
     beneficiary: String(e['beneficiary']),
     controller: String(e['controller']),
@@ -43,6 +54,8 @@ export function toEscrowView(e: Readonly<Record<string, unknown>>): EscrowView {
     amount: BigInt(String(e['quantity'])),
     released: BigInt(String(e['released'])),
     expiry: Number(e['expiry']),
+    ...(hashlock !== '' && { hashlock: `0x${hashlock}` }),
+    ...(notary !== '' && { notary }),
     state: ESCROW_STATES[String(e['status']) as keyof typeof ESCROW_STATES],
   };
 }

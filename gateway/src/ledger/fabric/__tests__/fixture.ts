@@ -1,6 +1,6 @@
 /**
  * A Fabric test world for the connector tests: a {@link FakeLedger} running the real securities
- * chaincode, the usual cast (issuer, seller, buyer, escrow manager) with real keys, an instrument
+ * chaincode, the usual cast (issuer, seller, buyer, escrow manager, notary) with real keys, an instrument
  * issued to the seller, and connectors over the fake gateway. Not a peer (see `fabric-fake.ts`).
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -22,6 +22,7 @@ export interface FabricWorld {
   readonly seller: FakeIdentity;
   readonly buyer: FakeIdentity;
   readonly manager: FakeIdentity;
+  readonly notary: FakeIdentity;
 }
 
 /** Submits `fcn` as `id` through the fake gateway; throws unless committed valid. */
@@ -45,6 +46,7 @@ export async function makeFabricWorld(funds: bigint): Promise<FabricWorld> {
     seller: await enroll({ mspId: 'SellerBankMSP', cn: 'alice', ous: ['client', 'seller'] }),
     buyer: await enroll({ mspId: 'BuyerBankMSP', cn: 'bob', ous: ['client', 'buyer'] }),
     manager: await enroll({ mspId: 'SellerBankMSP', cn: 'escrow-manager', ous: ['client', 'seller'] }),
+    notary: await enroll({ mspId: 'BuyerBankMSP', cn: 'notary', ous: ['client', 'buyer'] }),
   };
   await submitAs(world, world.issuer, 'CreateInstrument', ISIN, 'Apple Inc. common stock', '1');
   await submitAs(world, world.issuer, 'Issue', ISIN, world.seller.account, funds.toString());
