@@ -131,7 +131,7 @@ const release = (as: Actor, amount: bigint, expect?: Code, preimage?: PreimageKi
 const giveBack = (as: Actor, expect?: Code): Step => ({ do: 'return', as, id: 'E', ...err(expect) });
 const approve = (amount: bigint, id = 'E'): Step => ({ do: 'approve', as: 'notary', id, amount });
 const NOTARIZED = { notarized: true } as const;
-const warp = (id: 'L' | 'E', offset?: bigint): Step => ({
+const warp = (id: 'L' | 'E' | 'E2', offset?: bigint): Step => ({
   do: 'warp',
   id,
   ...(offset === undefined ? {} : { offset }),
