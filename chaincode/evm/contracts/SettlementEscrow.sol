@@ -25,7 +25,6 @@ contract SettlementEscrow is ISettlementEscrow, EIP712, ReentrancyGuard {
 
     /// @inheritdoc ISettlementEscrow
     function deposit(
-        bytes32 escrowId,
         bytes32 tradeId,
         address token,
         uint256 amount,
@@ -34,12 +33,16 @@ contract SettlementEscrow is ISettlementEscrow, EIP712, ReentrancyGuard {
         uint64 expiry,
         bytes32 hashlock,
         address notary
-    ) external nonReentrant {
+    ) external nonReentrant returns (bytes32 escrowId) {
         if (amount == 0) revert EscrowZeroAmount();
         if (token == address(0)) revert EscrowInvalidAddress("token");
         if (beneficiary == address(0)) revert EscrowInvalidAddress("beneficiary");
         if (controller == address(0)) revert EscrowInvalidAddress("controller");
         if (expiry <= block.timestamp) revert EscrowInvalidExpiry(expiry, block.timestamp);
+
+        escrowId = computeEscrowId(msg.sender, tradeId);
+        // One escrow per depositor and trade: a second deposit is a retry (or a mistake), never a
+        // second escrow, and since the id includes the depositor nobody can occupy it first.
         if (_escrows[escrowId].state != EscrowState.None) revert EscrowAlreadyExists(escrowId);
 
         Escrow storage e = _escrows[escrowId];
@@ -110,6 +113,11 @@ contract SettlementEscrow is ISettlementEscrow, EIP712, ReentrancyGuard {
     /// @inheritdoc ISettlementEscrow
     function getEscrow(bytes32 escrowId) external view returns (Escrow memory) {
         return _escrows[escrowId];
+    }
+
+    /// @inheritdoc ISettlementEscrow
+    function computeEscrowId(address depositor, bytes32 tradeId) public pure returns (bytes32) {
+        return keccak256(abi.encode(depositor, tradeId));
     }
 
     /// @inheritdoc ISettlementEscrow

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { keccak256, parseEventLogs, sha256, toHex, type Address, type Hex } from 'viem';
-import { cashTokenAbi, decodeCashRevert, hashedTimelockAbi, settlementEscrowAbi } from '.';
+import { cashTokenAbi, computeEscrowId, decodeCashRevert, hashedTimelockAbi, settlementEscrowAbi } from '.';
 import { fund, preimageOf, setupFixture, type Fixture, type Role } from './__tests__/fixture';
 
 const HOLDERS = ['admin', 'alice', 'bob', 'carol'] as const satisfies readonly Role[];
@@ -102,12 +102,12 @@ const HANDLERS: Handlers = {
     if (id !== undefined) await f.send('bob', { ...htlc(), functionName: 'refund', args: [id] });
   },
   async deposit(a, s) {
-    const id = keccak256(toHex(`escrow-${s.escrows.length}`));
+    // A fresh trade per deposit: the contract derives the escrow id from the depositor and the trade.
+    const tradeId = keccak256(toHex(`trade-${s.escrows.length}`));
     const expiry = (await f.now()) + a.ttl;
     const hashlock = a.hashlocked ? HASHLOCK : ZERO32;
     const args = [
-      id,
-      ZERO32,
+      tradeId,
       f.deployment.token,
       a.amount,
       f.addr[a.to],
@@ -117,7 +117,7 @@ const HANDLERS: Handlers = {
       ZERO_ADDRESS,
     ] as const;
     await f.send(a.from, { ...escrow(), functionName: 'deposit', args });
-    s.escrows.push(id);
+    s.escrows.push(computeEscrowId(f.addr[a.from], tradeId));
   },
   async release(a, s) {
     const id = pick(s.escrows, a.escrow);

@@ -21,6 +21,15 @@ describe('decodeCashRevert', () => {
     });
   });
 
+  it('maps a missing or invalid notary signature to NOT_APPROVED, not NOT_AUTHORIZED', () => {
+    const args = [`0x${'22'.repeat(32)}`, `0x${'33'.repeat(20)}`, 1n] as const;
+    const data = encodeErrorResult({ abi: cashErrorAbi, errorName: 'EscrowInvalidNotarySignature', args });
+    expect(decodeCashRevert(revertError(data))).toMatchObject({
+      name: 'EscrowInvalidNotarySignature',
+      code: 'NOT_APPROVED',
+    });
+  });
+
   it('returns undefined for errors that are not contract reverts', () => {
     expect(decodeCashRevert(new Error('socket hang up'))).toBeUndefined();
     expect(decodeCashRevert(revertError('0x'))).toBeUndefined();

@@ -25,7 +25,8 @@ export type CashErrorCode =
   | 'ALREADY_SETTLED'
   | 'ALREADY_EXISTS'
   | 'NOT_FOUND'
-  | 'EXCEEDS_ESCROW';
+  | 'EXCEEDS_ESCROW'
+  | 'NOT_APPROVED';
 
 /** Name of any custom error in the three contracts' ABIs. */
 export type CashErrorName =
@@ -82,7 +83,7 @@ export const CASH_ERROR_CODES: { readonly [N in CashErrorName]: CashErrorCode } 
   EscrowExceedsRemaining: 'EXCEEDS_ESCROW',
   EscrowNoHashlock: 'NOT_AUTHORIZED',
   EscrowPreimageMismatch: 'BAD_PREIMAGE',
-  EscrowInvalidNotarySignature: 'NOT_AUTHORIZED',
+  EscrowInvalidNotarySignature: 'NOT_APPROVED',
 };
 
 /** Every error of the three contracts in one ABI, to decode a revert whichever contract raised it. */

@@ -1,6 +1,6 @@
 /**
  * Cash contracts (Solidity) for the EVM leg of DvP: ABIs and bytecode typed for viem, a deploy
- * helper and the map from custom errors to the shared failure codes. Test-only helpers (anvil,
+ * helper, the escrow id derivation and the map from custom errors to the shared failure codes. Test-only helpers (anvil,
  * mock tokens) are in `@dvp/cash-contracts/testing`.
  */
 export { cashTokenAbi, cashTokenBytecode } from './generated/cash-token';
@@ -17,3 +17,4 @@ export {
 } from './errors';
 export { lockState, escrowState, PREIMAGE_LENGTH } from './states';
 export { releaseApprovalTypedData, type ReleaseApproval } from './notary';
+export { computeEscrowId } from './escrow-id';

@@ -1,5 +1,6 @@
 import {
   decodeEventLog,
+  encodeAbiParameters,
   encodeFunctionData,
   hashTypedData,
   keccak256,
@@ -9,7 +10,7 @@ import {
   type Hex,
   type TransactionReceipt,
 } from 'viem';
-import { cashTokenAbi, escrowState, releaseApprovalTypedData, settlementEscrowAbi } from '.';
+import { cashTokenAbi, computeEscrowId, escrowState, releaseApprovalTypedData, settlementEscrowAbi } from '.';
 import {
   deployMisbehavingToken,
   expectRevert,
@@ -24,9 +25,12 @@ import {
 import { reentrantTokenAbi } from './testing';
 
 let f: Fixture;
+/** Alice's escrow for {@link TRADE_ID}, the one most tests use. */
+let escrowId: Hex;
 beforeAll(async () => {
   f = await setupFixture();
   await fund(f, { alice: 1_000_00n });
+  escrowId = computeEscrowId(f.addr.alice, TRADE_ID);
 }, 60_000);
 afterAll(async () => {
   printGasTable('SettlementEscrow');
@@ -34,14 +38,17 @@ afterAll(async () => {
 });
 isolateEachTest(() => f);
 
-const ESCROW_ID = keccak256(stringToHex('escrow-1'));
 const TRADE_ID = keccak256(stringToHex('trade-1'));
+const OTHER_TRADE_ID = keccak256(stringToHex('trade-2'));
 const PREIMAGE = preimageOf(0x42);
 const HASHLOCK = sha256(PREIMAGE);
 const ZERO32: Hex = `0x${'00'.repeat(32)}`;
 const ZERO_ADDRESS: Address = '0x0000000000000000000000000000000000000000';
 
 interface DepositOptions {
+  readonly from?: Role;
+  readonly tradeId?: Hex;
+  readonly beneficiary?: Role;
   readonly amount?: bigint;
   readonly ttl?: bigint;
   readonly hashlock?: Hex;
@@ -52,17 +59,16 @@ interface DepositOptions {
 async function deposit(o: DepositOptions = {}) {
   const expiry = (await f.now()) + (o.ttl ?? 3600n);
   const receipt = await f.send(
-    'alice',
+    o.from ?? 'alice',
     {
       address: f.deployment.escrow,
       abi: settlementEscrowAbi,
       functionName: 'deposit',
       args: [
-        ESCROW_ID,
-        TRADE_ID,
+        o.tradeId ?? TRADE_ID,
         f.deployment.token,
         o.amount ?? 300_00n,
-        f.addr.bob,
+        f.addr[o.beneficiary ?? 'bob'],
         f.addr.carol,
         expiry,
         o.hashlock ?? ZERO32,
@@ -80,17 +86,17 @@ const escrowEvents = (receipt: TransactionReceipt) =>
     .map((l) => decodeEventLog({ abi: settlementEscrowAbi, data: l.data, topics: l.topics }));
 const balance = (who: Address) =>
   f.client.readContract({ address: f.deployment.token, abi: cashTokenAbi, functionName: 'balanceOf', args: [who] });
-const getEscrow = () =>
+const getEscrow = (id: Hex = escrowId) =>
   f.client.readContract({
     address: f.deployment.escrow,
     abi: settlementEscrowAbi,
     functionName: 'getEscrow',
-    args: [ESCROW_ID],
+    args: [id],
   });
 const release = (who: Role, amount: bigint, sig: Hex = '0x', label?: string) =>
   f.send(
     who,
-    { address: f.deployment.escrow, abi: settlementEscrowAbi, functionName: 'release', args: [ESCROW_ID, amount, sig] },
+    { address: f.deployment.escrow, abi: settlementEscrowAbi, functionName: 'release', args: [escrowId, amount, sig] },
     label,
   );
 const releaseWithPreimage = (who: Role, amount: bigint, preimage: Hex, sig: Hex = '0x', label?: string) =>
@@ -100,19 +106,19 @@ const releaseWithPreimage = (who: Role, amount: bigint, preimage: Hex, sig: Hex 
       address: f.deployment.escrow,
       abi: settlementEscrowAbi,
       functionName: 'releaseWithPreimage',
-      args: [ESCROW_ID, amount, preimage, sig],
+      args: [escrowId, amount, preimage, sig],
     },
     label,
   );
 const returnFunds = (who: Role, label?: string) =>
   f.send(
     who,
-    { address: f.deployment.escrow, abi: settlementEscrowAbi, functionName: 'returnFunds', args: [ESCROW_ID] },
+    { address: f.deployment.escrow, abi: settlementEscrowAbi, functionName: 'returnFunds', args: [escrowId] },
     label,
   );
 const notarySign = (amount: bigint, nonce: bigint) =>
   f.wallets.notary.signTypedData(
-    releaseApprovalTypedData(f.deployment.escrow, f.anvil.chain.id, { escrowId: ESCROW_ID, amount, nonce }),
+    releaseApprovalTypedData(f.deployment.escrow, f.anvil.chain.id, { escrowId, amount, nonce }),
   );
 
 describe('SettlementEscrow', () => {
@@ -123,7 +129,7 @@ describe('SettlementEscrow', () => {
         {
           eventName: 'Deposited',
           args: {
-            escrowId: ESCROW_ID,
+            escrowId,
             tradeId: TRADE_ID,
             depositor: f.addr.alice,
             token: f.deployment.token,
@@ -153,9 +159,49 @@ describe('SettlementEscrow', () => {
       expect(await balance(f.deployment.escrow)).toBe(300_00n);
     });
 
-    it('rejects a taken escrow id', async () => {
+    it('derives the escrow id from the depositor and the trade, as computeEscrowId does', async () => {
+      const onChain = await f.client.readContract({
+        address: f.deployment.escrow,
+        abi: settlementEscrowAbi,
+        functionName: 'computeEscrowId',
+        args: [f.addr.alice, TRADE_ID],
+      });
+      expect(onChain).toBe(
+        keccak256(encodeAbiParameters([{ type: 'address' }, { type: 'bytes32' }], [f.addr.alice, TRADE_ID])),
+      );
+      expect(computeEscrowId(f.addr.alice, TRADE_ID)).toBe(onChain);
+      const { expiry } = await deposit();
+      const { result } = await f.client.simulateContract({
+        account: f.addr.alice,
+        address: f.deployment.escrow,
+        abi: settlementEscrowAbi,
+        functionName: 'deposit',
+        args: [OTHER_TRADE_ID, f.deployment.token, 1n, f.addr.bob, f.addr.carol, expiry, ZERO32, ZERO_ADDRESS],
+      });
+      expect(result).toBe(computeEscrowId(f.addr.alice, OTHER_TRADE_ID));
+      expect((await getEscrow(onChain)).state).toBe(escrowState.Held);
+    });
+
+    it('rejects a second deposit by the same depositor for the same trade, whatever its terms', async () => {
       await deposit();
-      await expectRevert(deposit(), 'EscrowAlreadyExists', [ESCROW_ID]);
+      await expectRevert(deposit(), 'EscrowAlreadyExists', [escrowId]);
+      await expectRevert(deposit({ amount: 1n, hashlock: HASHLOCK }), 'EscrowAlreadyExists', [escrowId]);
+      expect(await balance(f.deployment.escrow)).toBe(300_00n);
+    });
+
+    it('gives each depositor its own escrow for one trade, so nobody can take another’s id first', async () => {
+      await fund(f, { bob: 50_00n });
+      const first = await deposit({ from: 'bob', beneficiary: 'alice', amount: 50_00n });
+      const second = await deposit();
+      const bobs = computeEscrowId(f.addr.bob, TRADE_ID);
+      expect(escrowEvents(first.receipt)[0]?.args).toMatchObject({ escrowId: bobs, depositor: f.addr.bob });
+      expect(escrowEvents(second.receipt)[0]?.args).toMatchObject({ escrowId, depositor: f.addr.alice });
+      expect(bobs).not.toBe(escrowId);
+      expect(await getEscrow(bobs)).toMatchObject({ depositor: f.addr.bob, beneficiary: f.addr.alice, amount: 50_00n });
+      expect(await getEscrow()).toMatchObject({ depositor: f.addr.alice, beneficiary: f.addr.bob, amount: 300_00n });
+      await release('carol', 300_00n);
+      expect(await balance(f.addr.bob)).toBe(300_00n);
+      expect((await getEscrow(bobs)).state).toBe(escrowState.Held);
     });
 
     it('rejects a fee-on-transfer token by balance delta', async () => {
@@ -165,7 +211,7 @@ describe('SettlementEscrow', () => {
         address: f.deployment.escrow,
         abi: settlementEscrowAbi,
         functionName: 'deposit',
-        args: [ESCROW_ID, TRADE_ID, fee, 100n, f.addr.bob, f.addr.carol, expiry, ZERO32, ZERO_ADDRESS],
+        args: [TRADE_ID, fee, 100n, f.addr.bob, f.addr.carol, expiry, ZERO32, ZERO_ADDRESS],
       });
       await expectRevert(call, 'EscrowTransferAmountMismatch', [fee, 100n, 99n]);
     });
@@ -188,7 +234,7 @@ describe('SettlementEscrow', () => {
         {
           eventName: 'Released',
           args: {
-            escrowId: ESCROW_ID,
+            escrowId,
             beneficiary: f.addr.bob,
             caller: f.addr.carol,
             amount: 100_00n,
@@ -202,20 +248,20 @@ describe('SettlementEscrow', () => {
       expect((await getEscrow()).state).toBe(escrowState.Held);
       await release('carol', 200_00n, '0x', 'SettlementEscrow.release (rest)');
       expect((await getEscrow()).state).toBe(escrowState.Released);
-      await expectRevert(release('carol', 1n), 'EscrowAlreadySettled', [ESCROW_ID, escrowState.Released]);
+      await expectRevert(release('carol', 1n), 'EscrowAlreadySettled', [escrowId, escrowState.Released]);
     });
 
     it('rejects a stranger, the depositor and the beneficiary', async () => {
       await deposit();
       for (const who of ['alice', 'bob', 'notary'] as const) {
-        await expectRevert(release(who, 1n), 'EscrowUnauthorized', [ESCROW_ID, f.addr[who]]);
+        await expectRevert(release(who, 1n), 'EscrowUnauthorized', [escrowId, f.addr[who]]);
       }
     });
 
     it('rejects more than what remains', async () => {
       await deposit();
       await release('carol', 250_00n);
-      await expectRevert(release('carol', 50_01n), 'EscrowExceedsRemaining', [ESCROW_ID, 50_01n, 50_00n]);
+      await expectRevert(release('carol', 50_01n), 'EscrowExceedsRemaining', [escrowId, 50_01n, 50_00n]);
     });
 
     it('rejects a zero amount', async () => {
@@ -226,7 +272,7 @@ describe('SettlementEscrow', () => {
     it('rejects a release at expiry', async () => {
       const { expiry } = await deposit();
       await f.setNextTime(expiry);
-      await expectRevert(release('carol', 1n), 'EscrowExpired', [ESCROW_ID, expiry, expiry]);
+      await expectRevert(release('carol', 1n), 'EscrowExpired', [escrowId, expiry, expiry]);
     });
 
     it('lets anyone holding the preimage release and publishes it', async () => {
@@ -245,7 +291,7 @@ describe('SettlementEscrow', () => {
       await deposit({ hashlock: HASHLOCK });
       const wrong = preimageOf(0x41);
       await expectRevert(releaseWithPreimage('bob', 1n, wrong), 'EscrowPreimageMismatch', [
-        ESCROW_ID,
+        escrowId,
         HASHLOCK,
         sha256(wrong),
       ]);
@@ -255,36 +301,32 @@ describe('SettlementEscrow', () => {
     it('rejects any preimage at expiry with EscrowExpired, checking the time before the digest', async () => {
       const { expiry } = await deposit({ hashlock: HASHLOCK });
       await f.setNextTime(expiry);
-      await expectRevert(releaseWithPreimage('bob', 1n, preimageOf(0x41)), 'EscrowExpired', [
-        ESCROW_ID,
-        expiry,
-        expiry,
-      ]);
+      await expectRevert(releaseWithPreimage('bob', 1n, preimageOf(0x41)), 'EscrowExpired', [escrowId, expiry, expiry]);
       await f.setNextTime(expiry + 1n);
-      await expectRevert(releaseWithPreimage('bob', 1n, PREIMAGE), 'EscrowExpired', [ESCROW_ID, expiry, expiry + 1n]);
+      await expectRevert(releaseWithPreimage('bob', 1n, PREIMAGE), 'EscrowExpired', [escrowId, expiry, expiry + 1n]);
     });
 
     it('rejects a preimage release when the escrow has no hashlock', async () => {
       await deposit();
-      await expectRevert(releaseWithPreimage('bob', 1n, PREIMAGE), 'EscrowNoHashlock', [ESCROW_ID]);
+      await expectRevert(releaseWithPreimage('bob', 1n, PREIMAGE), 'EscrowNoHashlock', [escrowId]);
     });
   });
 
   describe('notary co-approval', () => {
     it('requires the notary signature over (escrowId, amount, nonce) and never accepts it twice', async () => {
       await deposit({ notary: f.addr.notary });
-      await expectRevert(release('carol', 100_00n), 'EscrowInvalidNotarySignature', [ESCROW_ID, f.addr.notary, 0n]);
+      await expectRevert(release('carol', 100_00n), 'EscrowInvalidNotarySignature', [escrowId, f.addr.notary, 0n]);
       const first = await notarySign(100_00n, 0n);
       await release('carol', 100_00n, first, 'SettlementEscrow.release (notary)');
       expect((await getEscrow()).releaseNonce).toBe(1n);
       await expectRevert(release('carol', 100_00n, first), 'EscrowInvalidNotarySignature', [
-        ESCROW_ID,
+        escrowId,
         f.addr.notary,
         1n,
       ]);
       const wrongAmount = await notarySign(50_00n, 1n);
       await expectRevert(release('carol', 100_00n, wrongAmount), 'EscrowInvalidNotarySignature', [
-        ESCROW_ID,
+        escrowId,
         f.addr.notary,
         1n,
       ]);
@@ -295,9 +337,9 @@ describe('SettlementEscrow', () => {
     it('rejects a signature by someone other than the notary', async () => {
       await deposit({ notary: f.addr.notary });
       const forged = await f.wallets.carol.signTypedData(
-        releaseApprovalTypedData(f.deployment.escrow, f.anvil.chain.id, { escrowId: ESCROW_ID, amount: 1n, nonce: 0n }),
+        releaseApprovalTypedData(f.deployment.escrow, f.anvil.chain.id, { escrowId, amount: 1n, nonce: 0n }),
       );
-      await expectRevert(release('carol', 1n, forged), 'EscrowInvalidNotarySignature', [ESCROW_ID, f.addr.notary, 0n]);
+      await expectRevert(release('carol', 1n, forged), 'EscrowInvalidNotarySignature', [escrowId, f.addr.notary, 0n]);
     });
 
     it('matches the digest the contract computes', async () => {
@@ -305,12 +347,12 @@ describe('SettlementEscrow', () => {
         address: f.deployment.escrow,
         abi: settlementEscrowAbi,
         functionName: 'releaseDigest',
-        args: [ESCROW_ID, 5n, 7n],
+        args: [escrowId, 5n, 7n],
       });
       expect(digest).toBe(
         hashTypedData(
           releaseApprovalTypedData(f.deployment.escrow, f.anvil.chain.id, {
-            escrowId: ESCROW_ID,
+            escrowId,
             amount: 5n,
             nonce: 7n,
           }),
@@ -327,18 +369,18 @@ describe('SettlementEscrow', () => {
       expect(escrowEvents(receipt)).toEqual([
         {
           eventName: 'Returned',
-          args: { escrowId: ESCROW_ID, depositor: f.addr.alice, caller: f.addr.carol, amount: 180_00n },
+          args: { escrowId, depositor: f.addr.alice, caller: f.addr.carol, amount: 180_00n },
         },
       ]);
       expect(await balance(f.addr.alice)).toBe(880_00n);
       expect((await getEscrow()).state).toBe(escrowState.Returned);
-      await expectRevert(release('carol', 1n), 'EscrowAlreadySettled', [ESCROW_ID, escrowState.Returned]);
+      await expectRevert(release('carol', 1n), 'EscrowAlreadySettled', [escrowId, escrowState.Returned]);
     });
 
     it('lets the depositor take the funds back at expiry but not before', async () => {
       const { expiry } = await deposit();
       await f.setNextTime(expiry - 1n);
-      await expectRevert(returnFunds('alice'), 'EscrowNotExpired', [ESCROW_ID, expiry, expiry - 1n]);
+      await expectRevert(returnFunds('alice'), 'EscrowNotExpired', [escrowId, expiry, expiry - 1n]);
       await f.setNextTime(expiry);
       await returnFunds('alice', 'SettlementEscrow.returnFunds (depositor)');
       expect(await balance(f.addr.alice)).toBe(1_000_00n);
@@ -347,7 +389,7 @@ describe('SettlementEscrow', () => {
     it('rejects anyone else, even after expiry', async () => {
       const { expiry } = await deposit();
       await f.setNextTime(expiry + 10n);
-      await expectRevert(returnFunds('bob'), 'EscrowUnauthorized', [ESCROW_ID, f.addr.bob]);
+      await expectRevert(returnFunds('bob'), 'EscrowUnauthorized', [escrowId, f.addr.bob]);
     });
 
     it('is protected against re-entrancy from the token', async () => {
@@ -357,10 +399,10 @@ describe('SettlementEscrow', () => {
         address: f.deployment.escrow,
         abi: settlementEscrowAbi,
         functionName: 'deposit',
-        args: [ESCROW_ID, TRADE_ID, evil, 100n, f.addr.bob, f.addr.alice, expiry, ZERO32, ZERO_ADDRESS],
+        args: [TRADE_ID, evil, 100n, f.addr.bob, f.addr.alice, expiry, ZERO32, ZERO_ADDRESS],
       });
       // While paying out the release, the token calls back into returnFunds; the guard fires first.
-      const payload = encodeFunctionData({ abi: settlementEscrowAbi, functionName: 'returnFunds', args: [ESCROW_ID] });
+      const payload = encodeFunctionData({ abi: settlementEscrowAbi, functionName: 'returnFunds', args: [escrowId] });
       await f.send('alice', {
         address: evil,
         abi: reentrantTokenAbi,
@@ -371,13 +413,13 @@ describe('SettlementEscrow', () => {
         address: f.deployment.escrow,
         abi: settlementEscrowAbi,
         functionName: 'release',
-        args: [ESCROW_ID, 40n, '0x'],
+        args: [escrowId, 40n, '0x'],
       });
       await expectRevert(call, 'ReentrancyGuardReentrantCall', []);
     });
 
     it('rejects an unknown escrow', async () => {
-      await expectRevert(returnFunds('carol'), 'EscrowNotFound', [ESCROW_ID]);
+      await expectRevert(returnFunds('carol'), 'EscrowNotFound', [escrowId]);
     });
   });
 });

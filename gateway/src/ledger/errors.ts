@@ -7,8 +7,10 @@ import type { LedgerName } from '../core/trade';
 
 /**
  * Contract/chaincode failures share the codes of `@dvp/cash-contracts` and the securities
- * chaincode; `REVERTED` is a revert that could not be decoded, `UNAVAILABLE` a node/network
- * failure (retry later), `MISMATCH` an existing ledger object with other terms than requested.
+ * chaincode (`NOT_APPROVED`: a release from an escrow with a notary without the notary's valid,
+ * unused approval of that amount); `REVERTED` is a revert that could not be decoded,
+ * `UNAVAILABLE` a node/network failure (retry later), `MISMATCH` an existing ledger object with
+ * other terms than requested.
  */
 export type LedgerErrorCode =
   | 'INSUFFICIENT_BALANCE'

@@ -1,9 +1,11 @@
 /**
  * {@link LedgerDriver} for the cash contracts on a real anvil node started by the driver.
  * `HashedTimelock` and `SettlementEscrow` are deployed once; every `reset()` deploys a fresh
- * `CashToken` (the scenario's one asset) and mints to `alice`. Escrow and trade id strings are
- * hashed to bytes32 with keccak256; ledger time is the block timestamp, moved with anvil's
- * `evm_setNextBlockTimestamp`.
+ * `CashToken` (the scenario's one asset) and mints to `alice`. Trade id strings are hashed to
+ * bytes32 with keccak256 and the contract derives each escrow's id from the depositor and the
+ * trade; ledger time is the block timestamp, moved with anvil's `evm_setNextBlockTimestamp`.
+ * A notary's approval is an EIP-712 signature the driver keeps per escrow and passes with the
+ * escrow's releases.
  */
 import {
   createPublicClient,
@@ -14,6 +16,7 @@ import {
   keccak256,
   parseEventLogs,
   stringToHex,
+  zeroAddress,
   type Account,
   type Address,
   type Chain,
@@ -29,6 +32,7 @@ import {
   decodeCashRevert,
   deployCashContracts,
   hashedTimelockAbi,
+  releaseApprovalTypedData,
   settlementEscrowAbi,
   type CashDeployment,
   type CashErrorCode,
@@ -49,18 +53,18 @@ const CODES: Readonly<Record<CashErrorCode, ScenarioErrorCode>> = {
   ALREADY_EXISTS: 'ALREADY_EXISTS',
   NOT_FOUND: 'NOT_FOUND',
   EXCEEDS_ESCROW: 'EXCEEDS_ESCROW',
+  NOT_APPROVED: 'NOT_APPROVED',
 };
 
 /** anvil account index per actor; 0 is the issuer, who holds nothing during a scenario. */
-const ACTOR_INDEX: Readonly<Record<Actor, number>> = { alice: 1, bob: 2, carol: 3, manager: 4 };
+const ACTOR_INDEX: Readonly<Record<Actor, number>> = { alice: 1, bob: 2, carol: 3, manager: 4, notary: 5 };
 const ACTORS = Object.keys(ACTOR_INDEX) as Actor[];
 const ZERO32: Hex = `0x${'00'.repeat(32)}`;
-const ZERO_ADDRESS: Address = '0x0000000000000000000000000000000000000000';
 const MAX_ALLOWANCE = 2n ** 256n - 1n;
 
 type Wallet = WalletClient<Transport, Chain, Account>;
 
-/** A business id as bytes32: used as is when already a 32-byte hex (an EVM lock id), else hashed. */
+/** A business id as bytes32: used as is when already a 32-byte hex (a lock or escrow id), else hashed. */
 function toBytes32(id: string): Hex {
   return isHex(id) && id.length === 66 ? id : keccak256(stringToHex(id));
 }
@@ -74,6 +78,11 @@ class EvmDriver implements LedgerDriver {
   readonly #contracts: CashDeployment;
   #token: Address | undefined;
   #nextTime: bigint | undefined;
+  /**
+   * The notary's latest signature per escrow, passed with every release of it until the next
+   * approval replaces it: a mismatched amount or a used approval is the contract's to reject.
+   */
+  readonly #approvals = new Map<Hex, Hex>();
 
   constructor(anvil: Anvil, issuer: Wallet, wallets: Record<Actor, Wallet>, contracts: CashDeployment) {
     this.#anvil = anvil;
@@ -119,6 +128,7 @@ class EvmDriver implements LedgerDriver {
     const token = getAddress(receipt.contractAddress);
     this.#token = token;
     this.#nextTime = undefined;
+    this.#approvals.clear();
     await this.#send(this.#issuer, {
       address: token,
       abi: cashTokenAbi,
@@ -212,13 +222,12 @@ class EvmDriver implements LedgerDriver {
     });
   }
 
-  async deposit(depositor: Actor, escrowId: string, p: DepositParams): Promise<void> {
-    await this.#send(this.#wallets[depositor], {
+  async deposit(depositor: Actor, p: DepositParams): Promise<string> {
+    const logs = await this.#send(this.#wallets[depositor], {
       address: this.#contracts.escrow,
       abi: settlementEscrowAbi,
       functionName: 'deposit',
       args: [
-        toBytes32(escrowId),
         toBytes32(p.tradeId),
         this.#ready,
         p.amount,
@@ -226,13 +235,34 @@ class EvmDriver implements LedgerDriver {
         this.#address(p.controller),
         p.expiry,
         p.hashlock ?? ZERO32,
-        ZERO_ADDRESS,
+        p.notary === undefined ? zeroAddress : this.#address(p.notary),
       ],
     });
+    const [deposited] = parseEventLogs({ abi: settlementEscrowAbi, eventName: 'Deposited', logs: [...logs] });
+    if (deposited === undefined) throw new Error('deposit mined without a Deposited event');
+    return deposited.args.escrowId;
+  }
+
+  /** Signs the notary's EIP-712 `Release(escrowId, amount, nonce)` over the escrow's current nonce. */
+  async approve(notary: Actor, escrowId: string, amount: bigint): Promise<void> {
+    const id = toBytes32(escrowId);
+    const { releaseNonce: nonce } = await this.#client.readContract({
+      address: this.#contracts.escrow,
+      abi: settlementEscrowAbi,
+      functionName: 'getEscrow',
+      args: [id],
+    });
+    const typedData = releaseApprovalTypedData(this.#contracts.escrow, this.#anvil.chain.id, {
+      escrowId: id,
+      amount,
+      nonce,
+    });
+    this.#approvals.set(id, await this.#wallets[notary].signTypedData(typedData));
   }
 
   async release(caller: Actor, escrowId: string, amount: bigint, preimage?: Hex): Promise<void> {
     const id = toBytes32(escrowId);
+    const approval = this.#approvals.get(id) ?? '0x';
     await this.#send(
       this.#wallets[caller],
       preimage === undefined
@@ -240,13 +270,13 @@ class EvmDriver implements LedgerDriver {
             address: this.#contracts.escrow,
             abi: settlementEscrowAbi,
             functionName: 'release',
-            args: [id, amount, '0x'],
+            args: [id, amount, approval],
           }
         : {
             address: this.#contracts.escrow,
             abi: settlementEscrowAbi,
             functionName: 'releaseWithPreimage',
-            args: [id, amount, preimage, '0x'],
+            args: [id, amount, preimage, approval],
           },
     );
   }

@@ -6,6 +6,9 @@ pragma solidity ^0.8.24;
 /// to the beneficiary, fully or in parts, or returns to the depositor; anyone presenting the
 /// preimage may release when a hashlock is set; the depositor may take back what remains at or
 /// after expiry. An optional notary must co-sign every release (EIP-712, per-escrow nonce).
+/// Escrow ids are not chosen by the caller: each is derived from the depositor and the trade
+/// ({computeEscrowId}), so a depositor has at most one escrow per trade and nobody can take
+/// another depositor's id first.
 interface ISettlementEscrow {
     /// @notice Lifecycle of an escrow. `None` means the escrow id is unknown.
     enum EscrowState {
@@ -45,8 +48,8 @@ interface ISettlementEscrow {
     /// @param expected The amount requested.
     /// @param received The balance increase observed.
     error EscrowTransferAmountMismatch(address token, uint256 expected, uint256 received);
-    /// @notice The escrow id is taken.
-    /// @param escrowId The id.
+    /// @notice The depositor already has an escrow for this trade.
+    /// @param escrowId Its id, {computeEscrowId} of the depositor and the trade.
     error EscrowAlreadyExists(bytes32 escrowId);
     /// @notice No escrow has this id.
     /// @param escrowId The id.
@@ -121,9 +124,10 @@ interface ISettlementEscrow {
     event Returned(bytes32 indexed escrowId, address indexed depositor, address indexed caller, uint256 amount);
 
     /// @notice Puts `amount` of `token` (pulled from the caller, who must have approved this
-    /// contract) in escrow under `escrowId`.
-    /// @param escrowId A fresh id chosen by the caller (e.g. keccak256 of the business id).
-    /// @param tradeId The trade this escrow belongs to.
+    /// contract) in escrow for trade `tradeId`, under the id {computeEscrowId} derives from the
+    /// caller and the trade. A second deposit by the same caller for the same trade reverts with
+    /// {EscrowAlreadyExists}; another depositor for the same trade gets an escrow of its own.
+    /// @param tradeId The trade this escrow belongs to (e.g. keccak256 of the business id).
     /// @param token The ERC-20; fee-on-transfer tokens are rejected.
     /// @param amount The amount in the token's smallest unit, greater than zero.
     /// @param beneficiary Who receives released funds.
@@ -131,8 +135,8 @@ interface ISettlementEscrow {
     /// @param expiry Unix seconds, strictly in the future; from then on the depositor may reclaim.
     /// @param hashlock SHA-256 of a 32-byte preimage that also authorizes release; zero for none.
     /// @param notary Who must co-sign every release; zero for none.
+    /// @return escrowId The id derived by {computeEscrowId} from the caller and `tradeId`.
     function deposit(
-        bytes32 escrowId,
         bytes32 tradeId,
         address token,
         uint256 amount,
@@ -141,7 +145,7 @@ interface ISettlementEscrow {
         uint64 expiry,
         bytes32 hashlock,
         address notary
-    ) external;
+    ) external returns (bytes32 escrowId);
 
     /// @notice Releases `amount` to the beneficiary; controller only, strictly before expiry.
     /// @param escrowId The escrow.
@@ -171,6 +175,16 @@ interface ISettlementEscrow {
     /// @param escrowId The escrow.
     /// @return The stored escrow.
     function getEscrow(bytes32 escrowId) external view returns (Escrow memory);
+
+    /// @notice The id of `depositor`'s escrow for `tradeId`: keccak256(abi.encode(depositor,
+    /// tradeId)). Deterministic, so the depositor (and a counterparty verifying the deposit) knows
+    /// it before sending, and a retried deposit finds the first escrow ({EscrowAlreadyExists}).
+    /// Unlike a lock id it needs neither the chain nor this contract: it only keys this
+    /// contract's storage, and a notary's approval is bound to both by its EIP-712 domain.
+    /// @param depositor The depositing account.
+    /// @param tradeId The trade.
+    /// @return The escrow id.
+    function computeEscrowId(address depositor, bytes32 tradeId) external pure returns (bytes32);
 
     /// @notice The EIP-712 digest the notary signs to approve a release.
     /// @param escrowId The escrow.

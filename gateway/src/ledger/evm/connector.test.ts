@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { cashTokenAbi, hashedTimelockAbi } from '@dvp/cash-contracts';
+import { cashTokenAbi, hashedTimelockAbi, settlementEscrowAbi } from '@dvp/cash-contracts';
 import { sha256, toHex, type Hex } from 'viem';
+import type { HDAccount } from 'viem/accounts';
 import { openStore, type GatewayStore } from '../../store';
 import { startEvmFixture, type EvmFixture } from '../../../testing/engine-evm';
 import { tempDbFile } from '../../../testing/engine-fakes';
-import type { LedgerEvent, LockRequest, PreparedTx } from '../connector';
+import type { EscrowDepositRequest, LedgerEvent, LockRequest, PreparedTx } from '../connector';
 import { LedgerError } from '../errors';
 import { createEvmConnector, type EvmLedgerConnector } from './connector';
+import { toBytes32Id } from './ids';
 import { describeLedgerConnector } from '../__tests__/connector-suite';
 import { caught } from '../__tests__/caught';
 
@@ -15,11 +17,11 @@ let f: EvmFixture;
 const tmp = tempDbFile();
 let store: GatewayStore;
 
-function connector(s: GatewayStore = store): EvmLedgerConnector {
+function connector(s: GatewayStore = store, account: HDAccount = f.signer): EvmLedgerConnector {
   return createEvmConnector({
     rpcUrl: f.anvil.rpcUrl,
     chain: f.anvil.chain,
-    account: f.signer,
+    account,
     contracts: { htlc: f.deployment.htlc, escrow: f.deployment.escrow },
     followers: s.followers,
     pollingIntervalMs: 20,
@@ -195,29 +197,128 @@ describe('EVM connector', () => {
   });
 
   describe('escrow', () => {
-    it('deposits once per escrow id, releases, and returns with decoded errors', async () => {
-      const evm = connector();
-      const expiry = (await f.now()) + 3600;
-      const deposit = {
-        escrowId: `E-${Date.now()}`,
-        tradeId: 'T-esc',
+    async function depositRequest(amount: bigint): Promise<EscrowDepositRequest> {
+      return {
+        tradeId: `T-esc-${randomBytes(4).toString('hex')}`,
         asset: f.deployment.token,
-        amount: 40_00n,
+        amount,
         beneficiary: f.receiver.address,
         controller: f.signer.address,
-        expiry,
+        expiry: (await f.now()) + 3600,
       };
-      expect((await evm.deposit(deposit)).alreadyDone).toBe(false);
-      expect((await evm.deposit(deposit)).alreadyDone).toBe(true);
-      await evm.release(deposit.escrowId, 15_00n);
-      expect(await evm.readEscrow(deposit.escrowId)).toMatchObject({ state: 'held', released: 15_00n, amount: 40_00n });
-      const over = await caught(evm.release(deposit.escrowId, 30_00n));
+    }
+
+    it('computes the escrow id the contract derives from the signer and the trade, before sending', async () => {
+      const evm = connector();
+      const request = await depositRequest(1_00n);
+      const onChain = await f.client.readContract({
+        address: f.deployment.escrow,
+        abi: settlementEscrowAbi,
+        functionName: 'computeEscrowId',
+        args: [f.signer.address, toBytes32Id(request.tradeId)],
+      });
+      expect(evm.escrowIdOf(request.tradeId)).toBe(onChain);
+      const outcome = await evm.deposit(request);
+      expect(outcome).toMatchObject({ escrowId: onChain, alreadyDone: false });
+      const [deposited] = await f.client.getContractEvents({
+        address: f.deployment.escrow,
+        abi: settlementEscrowAbi,
+        eventName: 'Deposited',
+        args: { escrowId: onChain },
+        fromBlock: 0n,
+      });
+      expect(deposited?.transactionHash).toBe(outcome.txId);
+    });
+
+    it('deposits once per trade, releases, and returns with decoded errors', async () => {
+      const evm = connector();
+      const deposit = await depositRequest(40_00n);
+      const first = await evm.deposit(deposit);
+      expect(first.alreadyDone).toBe(false);
+      expect(await connector().deposit(deposit)).toEqual({
+        ledger: 'evm',
+        escrowId: first.escrowId,
+        alreadyDone: true,
+      });
+      await evm.release(first.escrowId, 15_00n);
+      expect(await evm.readEscrow(first.escrowId)).toMatchObject({ state: 'held', released: 15_00n, amount: 40_00n });
+      const over = await caught(evm.release(first.escrowId, 30_00n));
       expect(over).toMatchObject({ code: 'EXCEEDS_ESCROW', context: { errorName: 'EscrowExceedsRemaining' } });
-      await evm.returnEscrow(deposit.escrowId);
-      expect((await evm.readEscrow(deposit.escrowId))?.state).toBe('returned');
-      expect((await evm.returnEscrow(deposit.escrowId)).alreadyDone).toBe(true);
-      const other = await caught(evm.deposit({ ...deposit, amount: 1n }));
-      expect(other.code).toBe('MISMATCH');
+      await evm.returnEscrow(first.escrowId);
+      expect((await evm.readEscrow(first.escrowId))?.state).toBe('returned');
+      expect((await evm.returnEscrow(first.escrowId)).alreadyDone).toBe(true);
+      expect((await evm.deposit(deposit)).alreadyDone).toBe(true);
+    });
+
+    it('sends one transaction when the same deposit is made concurrently', async () => {
+      const evm = connector();
+      await evm.deposit(await depositRequest(1n)); // the allowance is in place from here on
+      const deposit = await depositRequest(7_00n);
+      const before = await cash(f.signer.address);
+      const nonce = await f.client.getTransactionCount({ address: f.signer.address });
+      const outcomes = await Promise.all([evm.deposit(deposit), evm.deposit(deposit)]);
+      expect(outcomes.map((o) => o.alreadyDone)).toEqual([false, true]);
+      expect(new Set(outcomes.map((o) => o.escrowId))).toEqual(new Set([evm.escrowIdOf(deposit.tradeId)]));
+      expect(await cash(f.signer.address)).toBe(before - 7_00n);
+      expect(await f.client.getTransactionCount({ address: f.signer.address })).toBe(nonce + 1);
+    });
+
+    it('refuses a deposit for the same trade with other terms with MISMATCH, naming them', async () => {
+      const evm = connector();
+      const deposit = await depositRequest(5_00n);
+      const { escrowId } = await evm.deposit(deposit);
+      const others: [Partial<EscrowDepositRequest>, string][] = [
+        [{ amount: 1n }, 'amount'],
+        [{ expiry: deposit.expiry + 1 }, 'expiry'],
+        [{ controller: f.receiver.address }, 'controller'],
+        [{ hashlock: secret().hashlock }, 'hashlock'],
+        [{ notary: f.receiver.address, amount: 2n }, 'amount,notary'],
+      ];
+      for (const [change, differs] of others) {
+        const err = await caught(evm.deposit({ ...deposit, ...change }));
+        expect(err).toMatchObject({ code: 'MISMATCH', context: { escrowId, tradeId: deposit.tradeId, differs } });
+      }
+      expect(await evm.readEscrow(escrowId)).toMatchObject({ amount: 5_00n, released: 0n, state: 'held' });
+    });
+
+    it('gives another depositor of the same trade its own escrow: nobody can take this signer’s id', async () => {
+      await f.mint(f.receiver.address, 10_00n);
+      const other = connector(store, f.receiver);
+      const deposit = await depositRequest(3_00n);
+      const theirs = await other.deposit({ ...deposit, beneficiary: f.signer.address });
+      const ours = await connector().deposit(deposit);
+      expect(ours).toMatchObject({ alreadyDone: false, escrowId: connector().escrowIdOf(deposit.tradeId) });
+      expect(theirs.escrowId).toBe(other.escrowIdOf(deposit.tradeId));
+      expect(theirs.escrowId).not.toBe(ours.escrowId);
+      expect(await connector().readEscrow(theirs.escrowId)).toMatchObject({ depositor: f.receiver.address });
+      expect(await connector().readEscrow(ours.escrowId)).toMatchObject({ depositor: f.signer.address });
+    });
+
+    it('reads the trade, hashlock and notary of an escrow, leaving out those not set', async () => {
+      const evm = connector();
+      const plain = await depositRequest(1_00n);
+      const { hashlock } = secret();
+      const conditioned = { ...(await depositRequest(2_00n)), hashlock, notary: f.receiver.address };
+      const a = await evm.deposit(plain);
+      const b = await evm.deposit(conditioned);
+      expect(await evm.readEscrow(a.escrowId)).toEqual({
+        escrowId: a.escrowId,
+        tradeId: toBytes32Id(plain.tradeId),
+        depositor: f.signer.address,
+        beneficiary: f.receiver.address,
+        controller: f.signer.address,
+        asset: f.deployment.token,
+        amount: 1_00n,
+        released: 0n,
+        expiry: plain.expiry,
+        state: 'held',
+      });
+      expect(await evm.readEscrow(b.escrowId)).toMatchObject({
+        tradeId: toBytes32Id(conditioned.tradeId),
+        hashlock,
+        notary: f.receiver.address,
+      });
+      expect(await evm.readEscrow(evm.escrowIdOf('T-never-deposited'))).toBeUndefined();
     });
   });
 

@@ -4,9 +4,10 @@
  *
  * Idempotency: a lock's id is derived from the sender and the terms only ({@link lockIdOf}), so
  * it is known (and journaled) before the broadcast, and a retried lock reads the existing lock
- * and is a no-op (the contract would reject a second one with `HtlcLockExists`). Claim, refund
- * and return read the state first and are no-ops when already done; a deposit with an existing
- * escrow id must have the same terms.
+ * and is a no-op (the contract would reject a second one with `HtlcLockExists`). An escrow's id
+ * is derived from the signer and the trade ({@link escrowIdOf}), so a retried deposit finds the
+ * escrow: a no-op with the same terms, `MISMATCH` with others. Claim, refund and return read the
+ * state first and are no-ops when already done.
  */
 import { cashTokenAbi, escrowState, hashedTimelockAbi, lockState, settlementEscrowAbi } from '@dvp/cash-contracts';
 import {
@@ -16,7 +17,6 @@ import {
   isAddressEqual,
   maxUint256,
   zeroAddress,
-  zeroHash,
   type Address,
   type Chain,
   type Hex,
@@ -25,6 +25,7 @@ import {
   type TransactionReceipt,
 } from 'viem';
 import type {
+  DepositOutcome,
   EscrowDepositRequest,
   EscrowView,
   EventFollower,
@@ -42,7 +43,8 @@ import type {
 import { LedgerError } from '../errors';
 import { createEvmFollower } from './follower';
 import { EvmSender, type ContractCall } from './tx';
-import { computeLockId, hex32, toBytes32Id } from './ids';
+import { computeEscrowId, computeLockId, hex32, toBytes32Id } from './ids';
+import { depositArgs, differingTerms, escrowView } from './escrow';
 import { evmTransport } from './transport';
 import { Mutex } from './nonce';
 
@@ -90,6 +92,8 @@ class EvmConnector implements EvmLedgerConnector {
   readonly #sender: EvmSender;
   readonly #allowance = new Mutex();
   readonly #pendingLocks = new Map<string, Promise<LockOutcome>>();
+  /** The last deposit in flight per escrow id (settled, never rejected). */
+  readonly #depositing = new Map<string, Promise<void>>();
 
   constructor(options: Readonly<EvmConnectorOptions>) {
     this.#o = options;
@@ -197,44 +201,65 @@ class EvmConnector implements EvmLedgerConnector {
     return logs[0]?.args.preimage;
   }
 
-  async deposit(request: EscrowDepositRequest, options: SendOptions = {}): Promise<TxOutcome> {
-    const escrowId = toBytes32Id(request.escrowId);
-    const existing = await this.readEscrow(escrowId);
-    if (existing) {
-      const same =
-        isAddressEqual(existing.depositor as Address, this.signer) &&
-        existing.amount === request.amount &&
-        isAddressEqual(existing.beneficiary as Address, getAddress(request.beneficiary));
-      if (same) return { ledger: 'evm', alreadyDone: true };
-      throw new LedgerError('MISMATCH', 'evm', `escrow ${escrowId} exists with other terms`, {
-        escrowId,
-        tradeId: request.tradeId,
-      });
-    }
-    const token = getAddress(request.asset);
-    await this.#ensureAllowance(token, this.#o.contracts.escrow, request.amount);
-    const args = [
-      escrowId,
-      toBytes32Id(request.tradeId),
-      token,
-      request.amount,
-      getAddress(request.beneficiary),
-      getAddress(request.controller),
-      BigInt(request.expiry),
-      request.hashlock ? hex32(request.hashlock) : zeroHash,
-      request.notary ? getAddress(request.notary) : zeroAddress,
-    ] as const;
+  /** This signer's escrow for `tradeId`: the contract's `computeEscrowId(signer, tradeId)`. */
+  escrowIdOf(tradeId: string): Hex {
+    return computeEscrowId(this.signer, tradeId);
+  }
+
+  async deposit(request: EscrowDepositRequest, options: SendOptions = {}): Promise<DepositOutcome> {
+    const escrowId = this.escrowIdOf(request.tradeId);
+    // Deposits for one trade run one after another in this process: a later one finds the escrow
+    // of the first and compares its terms, instead of sending a deposit doomed to revert.
+    const earlier = this.#depositing.get(escrowId) ?? Promise.resolve();
+    const work = earlier.then(() => this.#depositOnce(escrowId, request, options));
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#depositing.set(escrowId, settled);
+    void settled.then(() => {
+      if (this.#depositing.get(escrowId) === settled) this.#depositing.delete(escrowId);
+    });
+    return work;
+  }
+
+  async #depositOnce(escrowId: Hex, request: EscrowDepositRequest, options: SendOptions): Promise<DepositOutcome> {
+    const existing = await this.#existingDeposit(escrowId, request);
+    if (existing) return existing;
+    await this.#ensureAllowance(getAddress(request.asset), this.#o.contracts.escrow, request.amount);
     const call: ContractCall = {
       address: this.#o.contracts.escrow,
       abi: settlementEscrowAbi,
       functionName: 'deposit',
-      args,
+      args: depositArgs(request),
     };
-    const sent = await this.#sender.send(
-      { call, ledgerRef: escrowId, context: { escrowId, tradeId: request.tradeId } },
-      options.beforeSend,
+    const context = { escrowId, tradeId: request.tradeId };
+    try {
+      const sent = await this.#sender.send({ call, ledgerRef: escrowId, context }, options.beforeSend);
+      return { ledger: 'evm', escrowId, txId: sent.txId, block: sent.receipt.blockNumber, alreadyDone: false };
+    } catch (err) {
+      // Raced by another deposit for this trade from this key (a concurrent call, another process).
+      const raced =
+        err instanceof LedgerError && err.context['errorName'] === 'EscrowAlreadyExists'
+          ? await this.#existingDeposit(escrowId, request)
+          : undefined;
+      if (raced) return raced;
+      throw err;
+    }
+  }
+
+  /** `alreadyDone` when this signer's escrow for the trade has the terms of `request`; none: undefined. */
+  async #existingDeposit(escrowId: Hex, request: EscrowDepositRequest): Promise<DepositOutcome | undefined> {
+    const existing = await this.readEscrow(escrowId);
+    if (!existing) return undefined;
+    const differs = differingTerms(existing, request, this.signer);
+    if (differs.length === 0) return { ledger: 'evm', escrowId, alreadyDone: true };
+    throw new LedgerError(
+      'MISMATCH',
+      'evm',
+      `escrow ${escrowId} for trade ${request.tradeId} exists with other terms (${differs.join(', ')})`,
+      { escrowId, tradeId: request.tradeId, differs: differs.join(',') },
     );
-    return { ledger: 'evm', txId: sent.txId, block: sent.receipt.blockNumber, alreadyDone: false };
   }
 
   async release(escrowId: string, amount: bigint, approval?: string, options: SendOptions = {}): Promise<TxOutcome> {
@@ -273,18 +298,7 @@ class EvmConnector implements EvmLedgerConnector {
     });
     const state = ESCROW_STATES[e.state - escrowState.Held];
     if (e.state === escrowState.None || state === undefined) return undefined;
-    const { depositor, beneficiary, controller, token: asset, amount, released } = e;
-    return {
-      escrowId: id,
-      depositor,
-      beneficiary,
-      controller,
-      asset,
-      amount,
-      released,
-      expiry: Number(e.expiry),
-      state,
-    };
+    return escrowView(id, e, state);
   }
 
   async balance(holder: string, asset: string): Promise<bigint> {

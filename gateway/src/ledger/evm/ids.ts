@@ -1,7 +1,9 @@
 /**
- * Ids on the EVM side: bytes32 escrow/trade ids from business ids, and HTLC lock ids computed
- * exactly as `HashedTimelock.computeLockId` does, so they are known before anything is sent.
+ * Ids on the EVM side: bytes32 trade ids from business ids, and HTLC lock and escrow ids computed
+ * exactly as `HashedTimelock.computeLockId` and `SettlementEscrow.computeEscrowId` do, so they are
+ * known before anything is sent.
  */
+import { computeEscrowId as escrowIdOfBytes32 } from '@dvp/cash-contracts';
 import { encodeAbiParameters, getAddress, keccak256, stringToHex, type Address, type Hex } from 'viem';
 import type { LockRequest } from '../connector';
 import { LedgerError } from '../errors';
@@ -41,4 +43,12 @@ export function computeLockId(chainId: number, htlc: Address, sender: Address, r
       values,
     ),
   );
+}
+
+/**
+ * The id `SettlementEscrow` gives `depositor`'s escrow for the business trade id `tradeId`:
+ * keccak256(abi.encode(depositor, {@link toBytes32Id}(tradeId))), its `computeEscrowId`.
+ */
+export function computeEscrowId(depositor: Address, tradeId: string): Hex {
+  return escrowIdOfBytes32(getAddress(depositor), toBytes32Id(tradeId));
 }
