@@ -116,7 +116,6 @@ export function htlcMode(config: GatewayConfig, settlement: SettlementConfig, pa
       followerSeconds: settlement.followerSeconds,
       deltaSeconds: settlement.deltaSeconds,
     },
-    ledgerOf: (leg) => (leg === 'securities' && !instruments ? 'fabric' : 'evm'),
     addressOf: (party, ledger) => {
       const entry = parts.directory.entry(party);
       // On Fabric a party holds securities as its gateway identity's account (directory `fabricAccount`).

@@ -89,6 +89,12 @@ function refundAtExpiry(r: Run, mine: OwnLock, own: LockView | undefined, reason
   return 'wait';
 }
 
+/** The ledger each leg runs on: the ledger of the connector the engine lends for it. */
+const ledgersOf =
+  (ctx: SettlementContext) =>
+  (leg: Leg['name']): Leg['ledger'] =>
+    ctx.connector(leg).ledger;
+
 /** The leg and ledger fields of a timeline step about `leg`. */
 const onLeg = (leg: Leg): { leg: Leg['name']; ledger: Leg['ledger'] } => ({ leg: leg.name, ledger: leg.ledger });
 
@@ -126,7 +132,7 @@ class Htlc implements HtlcMode {
     const trade = ctx.trade(m.tradeId);
     if (m.from.party !== trade.instruction.counterparty || isTerminal(trade.status)) return;
     const { lockId, hashlock, preimage } = m.body;
-    const { theirs } = planOf(this.#o, trade);
+    const { theirs } = planOf(this.#o, trade, ledgersOf(ctx));
     const wellFormed =
       lockId !== undefined && hashlock !== undefined && isWellFormedNotice(theirs.ledger, lockId, hashlock);
     if (m.type === 'lock_notice' && wellFormed && !hasNotice(trade, lockId)) {
@@ -166,7 +172,7 @@ class Htlc implements HtlcMode {
    */
   #noticeFromLedger(ctx: SettlementContext, tradeId: string, e: LedgerEvent): void {
     const trade = ctx.trade(tradeId);
-    const plan = planOf(this.#o, trade);
+    const plan = planOf(this.#o, trade, ledgersOf(ctx));
     const { hashlock } = e.data;
     if (plan.role !== 'leader' || !isLockOf(plan.theirs, e) || hashlock === undefined || hasNotice(trade, e.ref))
       return;
@@ -188,7 +194,7 @@ class Htlc implements HtlcMode {
   #keepPreimage(ctx: SettlementContext, trade: Trade, preimage: string): void {
     const key = trade.tradeId;
     if (this.#preimages.has(key)) return;
-    const plan = planOf(this.#o, trade);
+    const plan = planOf(this.#o, trade, ledgersOf(ctx));
     const mine = readProgress(trade, ctx.actions(trade.tradeId), plan).ownLock;
     if (mine && isPreimageOf(preimage, mine.request.hashlock)) this.#preimages.set(key, preimage);
   }
@@ -212,7 +218,7 @@ class Htlc implements HtlcMode {
     const trade = ctx.trade(tradeId);
     const idle = idleAt(trade.status);
     if (idle) return idle;
-    const plan = planOf(this.#o, trade);
+    const plan = planOf(this.#o, trade, ledgersOf(ctx));
     const p = readProgress(trade, ctx.actions(tradeId), plan);
     const run: Run = { ctx, trade, plan, p, now: this.#now(), key: tradeId };
     if (p.ownLock) this.#watchOwnLock(run, p.ownLock);

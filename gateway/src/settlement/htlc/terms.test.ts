@@ -22,10 +22,13 @@ function tradeOf(owner: string, side: 'buy' | 'sell'): Trade {
   return { tradeId: 'T-1', owner, instruction, status: 'matched', createdAt: '', updatedAt: '', timeline: [] };
 }
 
+/** Securities on Fabric, cash on the EVM (the connectors' ledgers in the real wiring). */
+const LEDGERS = (leg: 'securities' | 'cash'): 'fabric' | 'evm' => (leg === 'securities' ? 'fabric' : 'evm');
+
 describe('HTLC terms', () => {
   describe('planOf', () => {
     it('gives the seller the securities leg and the buyer quantity × price of cash', () => {
-      const seller = planOf(config, tradeOf('SELLER', 'sell'));
+      const seller = planOf(config, tradeOf('SELLER', 'sell'), LEDGERS);
       expect(seller).toEqual({
         role: 'leader',
         counterparty: 'BUYER',
@@ -46,12 +49,12 @@ describe('HTLC terms', () => {
           receiver: 'SELLER@evm',
         },
       });
-      const buyer = planOf(config, tradeOf('BUYER', 'buy'));
+      const buyer = planOf(config, tradeOf('BUYER', 'buy'), LEDGERS);
       expect(buyer).toMatchObject({ role: 'follower', mine: seller.theirs, theirs: seller.mine });
     });
 
     it('makes the buyer the leader when configured so', () => {
-      expect(planOf({ ...config, leader: 'buyer' }, tradeOf('BUYER', 'buy')).role).toBe('leader');
+      expect(planOf({ ...config, leader: 'buyer' }, tradeOf('BUYER', 'buy'), LEDGERS).role).toBe('leader');
     });
   });
 

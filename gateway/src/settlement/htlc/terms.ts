@@ -29,11 +29,6 @@ export interface HtlcConfig {
   readonly timelocks: HtlcTimelocks;
   /** The party's identity on `ledger` (EVM address, Fabric identity). */
   readonly addressOf: (party: string, ledger: LedgerName) => string;
-  /**
-   * The ledger holding each leg; default securities on Fabric, cash on the EVM (the stand-in
-   * holds securities on the EVM too). Must name the ledger of the engine's connector for the leg.
-   */
-  readonly ledgerOf?: (leg: LegName) => LedgerName;
   /** The asset id of an ISIN on the securities ledger, of a currency on the cash ledger. */
   readonly assets: {
     readonly securities: (isin: string) => string;
@@ -95,16 +90,19 @@ export function assertTimelocks(t: HtlcTimelocks): void {
   }
 }
 
-/** Securities on Fabric, cash on the EVM. */
-const DEFAULT_LEDGERS = (leg: LegName): LedgerName => (leg === 'securities' ? 'fabric' : 'evm');
-
-/** The securities leg (seller → buyer) and the cash leg (buyer → seller, quantity × price). */
-function legsOf(config: HtlcConfig, trade: Trade): Readonly<Record<TradeSide, Leg>> {
+/**
+ * The securities leg (seller → buyer) and the cash leg (buyer → seller, quantity × price), each on
+ * the ledger `ledgerOf` names: the ledger of the connector that serves the leg.
+ */
+function legsOf(
+  config: HtlcConfig,
+  trade: Trade,
+  ledgerOf: (leg: LegName) => LedgerName,
+): Readonly<Record<TradeSide, Leg>> {
   const { instruction: ins, owner } = trade;
   const buyer = ins.side === 'buy' ? owner : ins.counterparty;
   const seller = ins.side === 'buy' ? ins.counterparty : owner;
   const at = config.addressOf;
-  const ledgerOf = config.ledgerOf ?? DEFAULT_LEDGERS;
   const securities = ledgerOf('securities');
   const cash = ledgerOf('cash');
   return {
@@ -127,11 +125,15 @@ function legsOf(config: HtlcConfig, trade: Trade): Readonly<Record<TradeSide, Le
   };
 }
 
-/** This gateway's role and legs in `trade` (owned by this gateway's party). */
-export function planOf(config: HtlcConfig, trade: Trade): HtlcPlan {
+/**
+ * This gateway's role and legs in `trade` (owned by this gateway's party); `ledgerOf` names the
+ * ledger each leg runs on (the mode passes its connectors' `ledger`, so the timeline records the
+ * ledger that really ran the step).
+ */
+export function planOf(config: HtlcConfig, trade: Trade, ledgerOf: (leg: LegName) => LedgerName): HtlcPlan {
   const side: TradeSide = trade.instruction.side === 'buy' ? 'buyer' : 'seller';
   const other: TradeSide = side === 'buyer' ? 'seller' : 'buyer';
-  const legs = legsOf(config, trade);
+  const legs = legsOf(config, trade, ledgerOf);
   return {
     role: side === config.leader ? 'leader' : 'follower',
     counterparty: trade.instruction.counterparty,
