@@ -3,7 +3,10 @@
  * needs, nothing bound late: configuration (`loadConfig(process.env)`) → trust material (anchors,
  * CRLs, directory) → store → ledger connectors (EVM node checked; Fabric peer when securities are
  * there) → gateway messaging's outbox → settlement modes → the trade use case (engine + service;
- * unfinished work resumed first) → messaging's inbox → HTTPS API. Logs are JSON lines on stdout.
+ * unfinished work resumed first) → messaging's inbox → HTTPS API. Messaging is built in two
+ * halves on purpose: the outbox before the modes (it is their `SettlementMessenger` and the trade
+ * service's `CounterpartyChannel`), the inbox after the trade service (it hands it every verified
+ * message). Logs are JSON lines on stdout.
  * SIGTERM/SIGINT stop the listener, wait for background work and close the database. A bad
  * configuration exits with code 2 and one JSON line on stderr naming every problem; any other
  * start-up failure exits with 1.

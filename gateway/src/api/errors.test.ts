@@ -1,6 +1,7 @@
 import { ERROR_HTTP, toHttpError } from './errors';
 import { IdentityError } from '../trust/errors';
 import { TradeError } from '../core/errors';
+import { LedgerError } from '../ledger/errors';
 
 describe('error mapping', () => {
   it('maps engine errors to their status and keeps their context as details', () => {
@@ -11,6 +12,25 @@ describe('error mapping', () => {
     });
     expect(toHttpError(new TradeError('TRADE_NOT_FOUND', 'no')).status).toBe(404);
     expect(toHttpError(new TradeError('LEDGER_UNAVAILABLE', 'down'))).toMatchObject({ status: 503, unexpected: true });
+  });
+
+  it('answers a ledger failure as LEDGER_UNAVAILABLE (503) or LEDGER_REJECTED (502), naming the ledger and its code', () => {
+    expect(toHttpError(new LedgerError('UNAVAILABLE', 'fabric', 'no peer'))).toMatchObject({
+      status: 503,
+      body: { error: { code: 'LEDGER_UNAVAILABLE', details: { ledger: 'fabric', ledgerCode: 'UNAVAILABLE' } } },
+      unexpected: true,
+    });
+    expect(toHttpError(new LedgerError('NOT_APPROVED', 'evm', 'no approval', { escrowId: '0x01' }))).toEqual({
+      status: 502,
+      body: {
+        error: {
+          code: 'LEDGER_REJECTED',
+          message: 'no approval',
+          details: { escrowId: '0x01', ledger: 'evm', ledgerCode: 'NOT_APPROVED' },
+        },
+      },
+      unexpected: true,
+    });
   });
 
   it('maps identity errors to 401 or 403', () => {

@@ -1,9 +1,12 @@
 /**
  * Every error the HTTP layer can answer with: the codes of the layers below (trades, trust,
  * messaging) plus the request codes of this layer, each mapped to one HTTP status. The map is a
- * `Record<ApiErrorCode, ...>`, so adding a code does not compile until it is mapped.
+ * `Record<ApiErrorCode, ...>`, so adding a code does not compile until it is mapped. A ledger's
+ * own codes (`LedgerErrorCode`) are not the caller's business: {@link LEDGER_ANSWERS} maps each to
+ * `LEDGER_UNAVAILABLE` or `LEDGER_REJECTED`, with the ledger and its code in the details.
  */
 import { DvpError, type ErrorContext, type TradeErrorCode } from '../core/errors';
+import { LedgerError, type LedgerErrorCode } from '../ledger/errors';
 import type { MessagingErrorCode } from '../messaging/errors';
 import type { IdentityErrorCode } from '../trust/errors';
 
@@ -16,6 +19,7 @@ export type RequestErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'ROUTE_NOT_FOUND'
   | 'PEER_MESSAGING_DISABLED'
+  | 'LEDGER_REJECTED'
   | 'INTERNAL';
 
 /** Every code an error body can carry: the codes of every layer below and of this one. */
@@ -31,6 +35,7 @@ export const ERROR_HTTP: Readonly<Record<ApiErrorCode, { readonly status: number
   UNSUPPORTED_INSTRUCTION: { status: 400, title: 'this gateway cannot settle the instrument or currency' },
   FORBIDDEN_PARTY: { status: 403, title: 'the caller may not act for this party' },
   LEDGER_UNAVAILABLE: { status: 503, title: 'a ledger is unavailable' },
+  LEDGER_REJECTED: { status: 502, title: 'a ledger refused what this gateway asked of it' },
   CLIENT_CERT_REQUIRED: { status: 401, title: 'a client certificate is required' },
   CERT_INVALID: { status: 401, title: 'the client certificate cannot be parsed' },
   CERT_UNTRUSTED: { status: 401, title: 'the client certificate is not issued by a trusted CA' },
@@ -58,6 +63,28 @@ export const ERROR_HTTP: Readonly<Record<ApiErrorCode, { readonly status: number
   TOO_MANY_PROPOSALS: { status: 429, title: 'too many proposals wait for an instruction here' },
   MESSAGE_NOT_PROCESSABLE: { status: 503, title: 'this gateway cannot act on the message now; send it again later' },
   PEER_MESSAGING_DISABLED: { status: 503, title: 'this gateway does not accept gateway messages' },
+};
+
+/**
+ * How a ledger's failure reaches an API caller: a node that cannot be reached is `LEDGER_UNAVAILABLE`
+ * (try again later); any refusal is `LEDGER_REJECTED` (the gateway's request was wrong for the
+ * ledger's state, not the caller's request). Exhaustive over {@link LedgerErrorCode}.
+ */
+export const LEDGER_ANSWERS: Readonly<Record<LedgerErrorCode, 'LEDGER_UNAVAILABLE' | 'LEDGER_REJECTED'>> = {
+  UNAVAILABLE: 'LEDGER_UNAVAILABLE',
+  INSUFFICIENT_BALANCE: 'LEDGER_REJECTED',
+  INVALID_ARGUMENT: 'LEDGER_REJECTED',
+  BAD_PREIMAGE: 'LEDGER_REJECTED',
+  LOCK_EXPIRED: 'LEDGER_REJECTED',
+  LOCK_NOT_EXPIRED: 'LEDGER_REJECTED',
+  NOT_AUTHORIZED: 'LEDGER_REJECTED',
+  ALREADY_SETTLED: 'LEDGER_REJECTED',
+  ALREADY_EXISTS: 'LEDGER_REJECTED',
+  NOT_FOUND: 'LEDGER_REJECTED',
+  EXCEEDS_ESCROW: 'LEDGER_REJECTED',
+  NOT_APPROVED: 'LEDGER_REJECTED',
+  REVERTED: 'LEDGER_REJECTED',
+  MISMATCH: 'LEDGER_REJECTED',
 };
 
 /** An error raised by the HTTP layer itself (routing, body, validation). */
@@ -105,6 +132,11 @@ function body(code: ApiErrorCode, message: string, details?: unknown): ErrorBody
  * context (trade id etc.); unknown errors become a 500 whose message reveals nothing.
  */
 export function toHttpError(err: unknown): HttpError {
+  if (err instanceof LedgerError) {
+    const code = LEDGER_ANSWERS[err.code];
+    const details = { ...err.context, ledger: err.ledger, ledgerCode: err.code };
+    return { status: ERROR_HTTP[code].status, body: body(code, err.message, details), unexpected: true };
+  }
   if (err instanceof DvpError && Object.hasOwn(ERROR_HTTP, err.code)) {
     const code = err.code as ApiErrorCode;
     const details = Object.keys(err.context).length ? err.context : undefined;

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { SCHEMA } from './schema';
+import { DvpError } from '../core/errors';
 import type { LogLevel } from '../core/log';
 
 /** A CA whose certificates this gateway accepts, and the MSP (organisation) it issues for. */
@@ -123,10 +124,9 @@ export interface GatewayConfig {
 }
 
 /** Thrown by {@link loadConfig}; `problems` lists every field that is wrong. */
-export class ConfigError extends Error {
+export class ConfigError extends DvpError<'CONFIG_INVALID'> {
   constructor(readonly problems: readonly string[]) {
-    super(`invalid gateway configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
+    super('CONFIG_INVALID', `invalid gateway configuration:\n  - ${problems.join('\n  - ')}`, { problems });
   }
 }
 

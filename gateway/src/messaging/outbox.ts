@@ -6,6 +6,7 @@
  * chain returns the first message, so a caller may simply repeat itself.
  */
 import { randomUUID } from 'node:crypto';
+import { DvpError } from '../core/errors';
 import { canonicalHash } from '../core/canonical';
 import type { SettlementMessenger, OutgoingMessage } from '../settlement/messenger';
 import { envelopeHash, signEnvelope, type PeerEnvelope, type PeerMessageType, type PeerSigner } from './envelope';
@@ -60,13 +61,12 @@ export interface PeerOutbox extends SettlementMessenger {
 }
 
 /** Thrown by `send` when a message is queued but not delivered yet (it will be retried). */
-export class NotDeliveredError extends Error {
+export class NotDeliveredError extends DvpError<'MESSAGE_NOT_DELIVERED'> {
   constructor(
     message: string,
-    readonly context: Readonly<Record<string, string>>,
+    override readonly context: Readonly<Record<string, string>>,
   ) {
-    super(message);
-    this.name = 'NotDeliveredError';
+    super('MESSAGE_NOT_DELIVERED', message, context);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The contract between the trade use case (trades/) and a settlement mode (settlement/<mode>/):
- * HTLC today, the escrow modes next. gateway/README.md ("Settlement modes") says the same in prose.
+ * HTLC today, the escrow modes next. settlement/README.md says the same in prose.
  *
  * - `start(ctx, trade)` is called once, when a trade of the mode becomes `matched`. It may run
  *   until the trade is settled or failed (the engine keeps it as background work and reports its

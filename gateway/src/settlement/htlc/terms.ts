@@ -4,6 +4,7 @@
  */
 import type { LockView } from '../../ledger/connector';
 import type { LedgerName, LegName, Trade } from '../../core/trade';
+import { DvpError } from '../../core/errors';
 import { isHex32 } from './secrets';
 
 /** A side of a trade. */
@@ -61,13 +62,12 @@ export type HtlcFailure =
   'timeout' | 'lock_mismatch' | 'timelock_too_short' | 'lock_failed' | 'claim_window_missed' | 'follower_missed_claim';
 
 /** Invalid HTLC configuration (thrown at start-up). */
-export class HtlcConfigError extends Error {
+export class HtlcConfigError extends DvpError<'HTLC_CONFIG_INVALID'> {
   constructor(
     message: string,
-    readonly context: Readonly<Record<string, string>> = {},
+    override readonly context: Readonly<Record<string, string>> = {},
   ) {
-    super(message);
-    this.name = 'HtlcConfigError';
+    super('HTLC_CONFIG_INVALID', message, context);
   }
 }
 

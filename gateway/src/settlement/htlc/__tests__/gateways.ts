@@ -12,7 +12,7 @@ import { openStore, type GatewayStore } from '../../../store';
 import { actorOf, instructionOf } from '../../../../testing/engine-fakes';
 import type { Trade, TradeInstruction } from '../../../core/trade';
 import { createHtlcMode, type HtlcMode } from '../driver';
-import { createMessageHub, type MessageHub } from '../../messenger';
+import { createMessageHub, type MessageHub } from './hub';
 import { createSecretStore } from '../../../store/secrets';
 import { newSecret } from '../secrets';
 import type { HtlcConfig } from '../terms';
