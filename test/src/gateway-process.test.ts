@@ -120,15 +120,19 @@ describe('the seller bank’s gateway process on the local network', () => {
   it('reads cash from the EVM ledger, and securities from the chaincode or why they are unavailable', async () => {
     const res = await gw.call(trader, 'GET', '/v1/balances');
     expect(res.status).toBe(200);
-    expect(res.json['cash']).toEqual([{ currency: 'EUR', free: expect.stringMatching(/^\d+$/), locked: '0' }]);
+    expect(res.json['cash']).toEqual([
+      { currency: 'EUR', ledger: 'evm', free: expect.stringMatching(/^\d+$/), locked: '0' },
+    ]);
     if (leg.ledger === 'fabric') {
       // The ISIN is this file's own: what the chaincode holds for the seller is what the gateway reports.
       const free = String(await leg.balance('seller'));
-      expect(res.json['securities']).toEqual(expect.arrayContaining([{ isin: ISIN, free, locked: '0' }]));
+      expect(res.json['securities']).toEqual(
+        expect.arrayContaining([{ isin: ISIN, ledger: 'fabric', free, locked: '0' }]),
+      );
       expect(res.json['unavailable'] ?? []).toEqual([]);
     } else {
       expect(res.json['securities']).toEqual([]);
-      expect(res.json['unavailable']).toEqual([{ ledger: 'fabric', reason: expect.stringMatching(/securities/) }]);
+      expect(res.json['unavailable']).toEqual([{ leg: 'securities', reason: expect.stringMatching(/securities/) }]);
     }
   });
 

@@ -148,20 +148,31 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     party: ref('PartyId'),
     securities: {
       type: 'array',
-      items: obj(['isin', 'free', 'locked'], { isin: ref('Isin'), free: ref('Amount'), locked: ref('Amount') }),
+      items: obj(['isin', 'ledger', 'free', 'locked'], {
+        isin: ref('Isin'),
+        ledger: { enum: ['fabric', 'evm'], description: 'The ledger that holds these securities.' },
+        free: ref('Amount'),
+        locked: ref('Amount'),
+      }),
     },
     cash: {
       type: 'array',
-      items: obj(['currency', 'free', 'locked'], {
+      items: obj(['currency', 'ledger', 'free', 'locked'], {
         currency: { type: 'string', description: 'The cash token’s symbol (e.g. `CASH`).' },
+        ledger: { enum: ['fabric', 'evm'], description: 'The ledger that holds this cash.' },
         free: ref('Amount'),
         locked: ref('Amount'),
       }),
     },
     unavailable: {
       type: 'array',
-      description: 'Ledgers whose balances could not be read (left out above), with the reason.',
-      items: obj(['ledger', 'reason'], { ledger: { enum: ['fabric', 'evm'] }, reason: { type: 'string' } }),
+      description:
+        'Legs whose balances could not be read (left out above), the ledger that should hold them (absent when none is configured), and the reason.',
+      items: obj(['leg', 'reason'], {
+        leg: { enum: ['securities', 'cash'] },
+        ledger: { enum: ['fabric', 'evm'] },
+        reason: { type: 'string' },
+      }),
     },
   }),
   Health: {

@@ -46,8 +46,8 @@ describe('the ledger balance reader', () => {
   it('reads free cash from the ledger and reports securities as unavailable with the reason', async () => {
     expect(await reader().balances('SELLER')).toEqual({
       securities: [],
-      cash: [{ currency: 'CASH', free: 1_000n, locked: 0n }],
-      unavailable: [{ ledger: 'fabric', reason: REASON }],
+      cash: [{ currency: 'CASH', ledger: 'evm', free: 1_000n, locked: 0n }],
+      unavailable: [{ leg: 'securities', reason: REASON }],
     });
   });
 
@@ -55,10 +55,12 @@ describe('the ledger balance reader', () => {
     await lock(300n, 'aa'.repeat(32));
     const claimed = await lock(50n, 'bb'.repeat(32));
     await ledger.claim(claimed.ledgerRef, 'cc'.repeat(32));
-    expect((await reader().balances('SELLER')).cash).toEqual([{ currency: 'CASH', free: 1_000n, locked: 300n }]);
+    expect((await reader().balances('SELLER')).cash).toEqual([
+      { currency: 'CASH', ledger: 'evm', free: 1_000n, locked: 300n },
+    ]);
   });
 
-  it('throws LEDGER_UNAVAILABLE, naming both ledgers, when the EVM ledger does not answer', async () => {
+  it('throws LEDGER_UNAVAILABLE, naming both legs, when the EVM ledger does not answer', async () => {
     ledger.balance = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:18545'));
     const err = await reader()
       .balances('SELLER')
@@ -66,7 +68,7 @@ describe('the ledger balance reader', () => {
     expect(err).toBeInstanceOf(TradeError);
     expect(err).toMatchObject({ code: 'LEDGER_UNAVAILABLE', context: { party: 'SELLER' } });
     expect((err as Error).message).toBe(
-      `fabric: ${REASON}; evm: the EVM ledger did not answer: connect ECONNREFUSED 127.0.0.1:18545`,
+      `securities: ${REASON}; cash (evm): the EVM ledger did not answer: connect ECONNREFUSED 127.0.0.1:18545`,
     );
   });
 

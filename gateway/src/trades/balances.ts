@@ -11,24 +11,32 @@
 import type { LedgerConnector } from '../ledger/connector';
 import type { GatewayStore } from '../store';
 import { TradeError } from '../core/errors';
-import type { LedgerName } from '../core/trade';
+import type { LedgerName, LegName } from '../core/trade';
 import type { JournalAction } from '../core/journal';
 
+/** Securities of one ISIN, on the ledger that holds them. */
 export interface SecurityBalance {
   readonly isin: string;
+  readonly ledger: LedgerName;
   readonly free: bigint;
   readonly locked: bigint;
 }
 
+/** Cash of one currency, on the ledger that holds it. */
 export interface CashBalance {
   readonly currency: string;
+  readonly ledger: LedgerName;
   readonly free: bigint;
   readonly locked: bigint;
 }
 
-/** A ledger whose balances could not be read, and why (no numbers are made up for it). */
+/**
+ * A leg whose balances could not be read, the ledger that should hold it (undefined when none is
+ * configured), and why: no numbers are made up for it.
+ */
 export interface UnavailableLedger {
-  readonly ledger: LedgerName;
+  readonly leg: LegName;
+  readonly ledger?: LedgerName;
   readonly reason: string;
 }
 
@@ -132,16 +140,29 @@ async function fabricSecurities(
 ): Promise<SecurityBalance[]> {
   const account = fabric.accountOf(party);
   if (account === undefined) {
-    unavailable.push({ ledger: 'fabric', reason: `party '${party}' has no Fabric account in the directory` });
+    unavailable.push({
+      leg: 'securities',
+      ledger: 'fabric',
+      reason: `party '${party}' has no Fabric account in the directory`,
+    });
     return [];
   }
   try {
     const free = new Map((await fabric.holdings(account)).map((h) => [h.isin, h.free]));
     const locked = await fabricLocked(o, fabric.connector, account);
     const isins = [...new Set([...free.keys(), ...locked.keys()])].sort();
-    return isins.map((isin) => ({ isin, free: free.get(isin) ?? 0n, locked: locked.get(isin) ?? 0n }));
+    return isins.map((isin) => ({
+      isin,
+      ledger: 'fabric' as const,
+      free: free.get(isin) ?? 0n,
+      locked: locked.get(isin) ?? 0n,
+    }));
   } catch (err) {
-    unavailable.push({ ledger: 'fabric', reason: `the Fabric peer did not answer: ${(err as Error).message}` });
+    unavailable.push({
+      leg: 'securities',
+      ledger: 'fabric',
+      reason: `the Fabric peer did not answer: ${(err as Error).message}`,
+    });
     return [];
   }
 }
@@ -152,33 +173,46 @@ export function createLedgerBalanceReader(options: Readonly<LedgerBalanceOptions
     async balances(party: string): Promise<PartyBalances> {
       const tokens = Object.entries(options.securityTokens ?? {});
       const unavailable: UnavailableLedger[] =
-        tokens.length || options.fabric ? [] : [{ ledger: 'fabric', reason: options.securitiesUnavailable }];
+        tokens.length || options.fabric ? [] : [{ leg: 'securities', reason: options.securitiesUnavailable }];
       const cash: CashBalance[] = [];
       const securities: SecurityBalance[] = [];
       const holder = options.evmAddressOf(party);
       if (holder === undefined) {
-        unavailable.push({ ledger: 'evm', reason: `party '${party}' has no EVM address in the directory` });
+        unavailable.push({
+          leg: 'cash',
+          ledger: 'evm',
+          reason: `party '${party}' has no EVM address in the directory`,
+        });
       } else {
         try {
           const free = await options.evm.balance(holder, options.token);
           cash.push({
             currency: options.currency,
+            ledger: 'evm',
             free,
             locked: await lockedOf(options, holder, options.token),
           });
           for (const [isin, token] of tokens) {
             const held = await options.evm.balance(holder, token);
-            securities.push({ isin, free: held, locked: await lockedOf(options, holder, token) });
+            securities.push({ isin, ledger: 'evm', free: held, locked: await lockedOf(options, holder, token) });
           }
         } catch (err) {
-          unavailable.push({ ledger: 'evm', reason: `the EVM ledger did not answer: ${(err as Error).message}` });
+          unavailable.push({
+            leg: 'cash',
+            ledger: 'evm',
+            reason: `the EVM ledger did not answer: ${(err as Error).message}`,
+          });
         }
       }
       if (options.fabric) securities.push(...(await fabricSecurities(options, options.fabric, party, unavailable)));
       if (cash.length === 0) {
-        throw new TradeError('LEDGER_UNAVAILABLE', unavailable.map((u) => `${u.ledger}: ${u.reason}`).join('; '), {
-          party,
-        });
+        throw new TradeError(
+          'LEDGER_UNAVAILABLE',
+          unavailable.map((u) => `${u.leg}${u.ledger ? ` (${u.ledger})` : ''}: ${u.reason}`).join('; '),
+          {
+            party,
+          },
+        );
       }
       return { securities, cash, unavailable };
     },

@@ -12,11 +12,9 @@ export const getBalances: Handler = async (ctx) => {
     status: 200,
     json: {
       party,
-      securities: b.securities.map((s) => ({ isin: s.isin, free: s.free.toString(), locked: s.locked.toString() })),
-      cash: b.cash.map((c) => ({ currency: c.currency, free: c.free.toString(), locked: c.locked.toString() })),
-      ...(b.unavailable?.length
-        ? { unavailable: b.unavailable.map((u) => ({ ledger: u.ledger, reason: u.reason })) }
-        : {}),
+      securities: b.securities.map((s) => ({ ...s, free: s.free.toString(), locked: s.locked.toString() })),
+      cash: b.cash.map((c) => ({ ...c, free: c.free.toString(), locked: c.locked.toString() })),
+      ...(b.unavailable?.length ? { unavailable: b.unavailable.map((u) => ({ ...u })) } : {}),
     },
   };
 };
