@@ -14,6 +14,9 @@ jest.setTimeout(30_000);
 
 const UINT256_MAX = ((1n << 256n) - 1n).toString();
 
+/** One deadline for every body: a replay must send the very same body, even across a second boundary. */
+const DEADLINE = Math.floor(Date.now() / 1000) + 3600;
+
 const valid = (overrides: Record<string, unknown> = {}) => ({
   tradeId: 'T-100',
   side: 'buy',
@@ -23,7 +26,7 @@ const valid = (overrides: Record<string, unknown> = {}) => ({
   price: '15000',
   currency: 'USD',
   mode: 'htlc',
-  settlementDeadline: Math.floor(Date.now() / 1000) + 3600,
+  settlementDeadline: DEADLINE,
   partial: 'PART',
   ...overrides,
 });

@@ -18,6 +18,9 @@ const pemOf = (e: Enrollment): CertAndKey => ({
   key: e.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
 });
 
+/** One deadline for every order: a replay must send the very same body, even across a second boundary. */
+const DEADLINE = Math.floor(Date.now() / 1000) + 3600;
+
 const order = (tradeId: string) => ({
   tradeId,
   side: 'sell',
@@ -27,7 +30,7 @@ const order = (tradeId: string) => ({
   price: '15000',
   currency: 'USD',
   mode: 'htlc',
-  settlementDeadline: Math.floor(Date.now() / 1000) + 3600,
+  settlementDeadline: DEADLINE,
   partial: 'NPAR',
 });
 
