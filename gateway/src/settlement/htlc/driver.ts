@@ -23,17 +23,23 @@ import type { OutgoingMessage, SettlementMessenger } from '../messenger';
 import { hasNotice, HTLC_EVENTS, readProgress, type OwnLock } from './progress';
 import { isPreimageOf, type SecretStore } from './secrets';
 import { TradeLoops, type Next } from '../loops';
-import { begin, claim, fail, finish, lockRequestOf, recordLock, refund, txOf, type Run, cancelAsked } from './steps';
 import {
-  assertTimelocks,
-  isWellFormedNotice,
-  normHex,
-  planOf,
-  verifyLock,
-  type HtlcConfig,
-  type HtlcFailure,
-  type Leg,
-} from './terms';
+  begin,
+  cancelAsked,
+  claim,
+  fail,
+  finish,
+  idleAt,
+  isLockOf,
+  ledgersOf,
+  lockRequestOf,
+  onLeg,
+  recordLock,
+  refundAtExpiry,
+  txOf,
+  type Run,
+} from './steps';
+import { assertTimelocks, isWellFormedNotice, normHex, planOf, verifyLock, type HtlcConfig } from './terms';
 
 /** Options of {@link createHtlcMode}. */
 export interface HtlcModeOptions extends HtlcConfig {
@@ -67,36 +73,6 @@ export function createHtlcMode(options: Readonly<HtlcModeOptions>): HtlcMode {
   assertTimelocks(options.timelocks);
   return new Htlc(options);
 }
-
-/** Nothing to do for a trade in `status`: `done` once it ended (or before it matched), `wait` while held. */
-function idleAt(status: Trade['status']): Next | undefined {
-  if (isTerminal(status) || status === 'received') return 'done';
-  return status === 'matched' || status === 'pending' ? undefined : 'wait';
-}
-
-/** A `locked` event of `leg`: from its sender to its receiver, on its ledger. */
-function isLockOf(leg: Leg, e: LedgerEvent): boolean {
-  const { sender = '', receiver = '' } = e.data;
-  return (
-    e.ledger === leg.ledger && normHex(sender) === normHex(leg.sender) && normHex(receiver) === normHex(leg.receiver)
-  );
-}
-
-/** Our lock, not claimed: the trade fails once it is refunded, and we refund it at its expiry. */
-function refundAtExpiry(r: Run, mine: OwnLock, own: LockView | undefined, reason: HtlcFailure): Promise<Next> | Next {
-  if (own?.state === 'refunded') return fail(r, reason, { lockId: mine.lockId });
-  if (own?.state === 'locked' && r.now >= mine.request.expiry) return refund(r, mine, reason);
-  return 'wait';
-}
-
-/** The ledger each leg runs on: the ledger of the connector the engine lends for it. */
-const ledgersOf =
-  (ctx: SettlementContext) =>
-  (leg: Leg['name']): Leg['ledger'] =>
-    ctx.connector(leg).ledger;
-
-/** The leg and ledger fields of a timeline step about `leg`. */
-const onLeg = (leg: Leg): { leg: Leg['name']; ledger: Leg['ledger'] } => ({ leg: leg.name, ledger: leg.ledger });
 
 class Htlc implements HtlcMode {
   readonly mode = 'htlc' as const;

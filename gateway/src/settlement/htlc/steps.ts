@@ -4,13 +4,14 @@
  */
 import { CANCEL_REQUESTED_OWN } from '../../core/trade';
 import { type SettlementContext, type StepRequest } from '../mode';
-import type { LockRequest } from '../../ledger/connector';
+import type { LedgerEvent, LockRequest, LockView } from '../../ledger/connector';
+import { isTerminal } from '../../core/state-machine';
 import { LedgerError } from '../../ledger/errors';
 import type { ActionOutcome } from '../actions';
 import type { Trade } from '../../core/trade';
 import type { Next } from '../loops';
 import { HTLC_EVENTS, type HtlcProgress, type OwnLock } from './progress';
-import type { HtlcFailure, HtlcPlan, Leg } from './terms';
+import { normHex, type HtlcFailure, type HtlcPlan, type Leg } from './terms';
 
 /** One pass over one trade. */
 export interface Run {
@@ -106,3 +107,38 @@ export async function refund(r: Run, mine: OwnLock, reason: HtlcFailure): Promis
  */
 export const cancelAsked = (r: Run): boolean =>
   r.trade.status === 'matched' && r.trade.timeline.some((s) => s.event === CANCEL_REQUESTED_OWN);
+
+/** Nothing to do for a trade in `status`: `done` once it ended (or before it matched), `wait` while held. */
+export function idleAt(status: Trade['status']): Next | undefined {
+  if (isTerminal(status) || status === 'received') return 'done';
+  return status === 'matched' || status === 'pending' ? undefined : 'wait';
+}
+
+/** A `locked` event of `leg`: from its sender to its receiver, on its ledger. */
+export function isLockOf(leg: Leg, e: LedgerEvent): boolean {
+  const { sender = '', receiver = '' } = e.data;
+  return (
+    e.ledger === leg.ledger && normHex(sender) === normHex(leg.sender) && normHex(receiver) === normHex(leg.receiver)
+  );
+}
+
+/** Our lock, not claimed: the trade fails once it is refunded, and we refund it at its expiry. */
+export function refundAtExpiry(
+  r: Run,
+  mine: OwnLock,
+  own: LockView | undefined,
+  reason: HtlcFailure,
+): Promise<Next> | Next {
+  if (own?.state === 'refunded') return fail(r, reason, { lockId: mine.lockId });
+  if (own?.state === 'locked' && r.now >= mine.request.expiry) return refund(r, mine, reason);
+  return 'wait';
+}
+
+/** The ledger each leg runs on: the ledger of the connector the engine lends for it. */
+export const ledgersOf =
+  (ctx: SettlementContext) =>
+  (leg: Leg['name']): Leg['ledger'] =>
+    ctx.connector(leg).ledger;
+
+/** The leg and ledger fields of a timeline step about `leg`. */
+export const onLeg = (leg: Leg): { leg: Leg['name']; ledger: Leg['ledger'] } => ({ leg: leg.name, ledger: leg.ledger });
