@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type {
   EscrowView,
+  ReleaseApproval,
   EventFollower,
   LedgerConnector,
   LockOutcome,
@@ -111,8 +112,17 @@ export class FakeLedger implements LedgerConnector {
   readPreimage(): Promise<string | undefined> {
     return Promise.resolve(undefined);
   }
-  escrowIdOf(tradeId: string): string {
-    return `escrow:${this.signer}:${tradeId}`;
+  escrowIdOf(tradeId: string, depositor = this.signer): string {
+    return `escrow:${depositor}:${tradeId}`;
+  }
+  releaseWithPreimage(): Promise<TxOutcome> {
+    return Promise.reject(new Error('FakeLedger: no escrow in these tests'));
+  }
+  approveRelease(): Promise<ReleaseApproval> {
+    return Promise.reject(new Error('FakeLedger: no escrow in these tests'));
+  }
+  readEscrowPreimage(): Promise<string | undefined> {
+    return Promise.resolve(undefined);
   }
 
   deposit(): Promise<DepositOutcome> {

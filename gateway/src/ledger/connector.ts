@@ -74,6 +74,22 @@ export interface EscrowView {
   readonly state: 'held' | 'released' | 'returned';
 }
 
+/**
+ * A notary's approval of one release of an escrow. Fabric: the notary's own `EscrowApprove`
+ * transaction (`outcome`), after which the release needs nothing more. EVM: the notary's EIP-712
+ * signature over (escrowId, amount, the escrow's current release nonce), no transaction; whoever
+ * releases passes it as `approval`.
+ */
+export interface ReleaseApproval {
+  readonly ledger: LedgerName;
+  readonly escrowId: string;
+  readonly amount: bigint;
+  /** EVM: the signature (0x-hex) to pass to `release` / `releaseWithPreimage`. */
+  readonly signature?: string;
+  /** Fabric: where the approval transaction landed. */
+  readonly outcome?: TxOutcome;
+}
+
 /** Where a confirmed transaction landed. `alreadyDone`: nothing was sent, the ledger already had it. */
 export interface TxOutcome {
   readonly ledger: LedgerName;
@@ -185,8 +201,11 @@ export interface LedgerConnector {
   readLock(lockId: string): Promise<LockView | undefined>;
   /** The preimage revealed by the claim of `lockId`, read from the ledger's claim event. */
   readPreimage(lockId: string): Promise<string | undefined>;
-  /** The id of this signer's escrow for `tradeId` (the ledger derives it the same way). */
-  escrowIdOf(tradeId: string): string;
+  /**
+   * The id of `depositor`'s escrow for `tradeId` (default: this connector's signer, as a Fabric
+   * account id or an EVM address); the ledger derives it the same way.
+   */
+  escrowIdOf(tradeId: string, depositor?: string): string;
   /**
    * Deposits into escrow; `alreadyDone` when this signer's escrow for the trade exists with the
    * same terms, `MISMATCH` when it exists with others.
@@ -198,6 +217,22 @@ export interface LedgerConnector {
    * (`resolvePrepared` finds the first transaction), since two equal partial releases are legal.
    */
   release(escrowId: string, amount: bigint, approval?: string, options?: SendOptions): Promise<TxOutcome>;
+  /**
+   * Releases `amount` to the beneficiary with the 32-byte preimage (hex) of the escrow's hashlock:
+   * anyone may, strictly before expiry. `approval`: the notary's EVM signature (Fabric: none, the
+   * notary approved on the ledger). A no-op once fully released.
+   */
+  releaseWithPreimage(
+    escrowId: string,
+    amount: bigint,
+    preimage: string,
+    approval?: string,
+    options?: SendOptions,
+  ): Promise<TxOutcome>;
+  /** The notary (this signer) approves one release of exactly `amount` ({@link ReleaseApproval}). */
+  approveRelease(escrowId: string, amount: bigint, options?: SendOptions): Promise<ReleaseApproval>;
+  /** The preimage (hex, 0x) revealed by a release of `escrowId`, read from its release event. */
+  readEscrowPreimage(escrowId: string): Promise<string | undefined>;
   /** Returns what remains to the depositor; a no-op when already returned. */
   returnEscrow(escrowId: string, options?: SendOptions): Promise<TxOutcome>;
   readEscrow(escrowId: string): Promise<EscrowView | undefined>;

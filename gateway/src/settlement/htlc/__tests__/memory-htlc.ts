@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type {
   EscrowView,
+  ReleaseApproval,
   EventFollower,
   LedgerConnector,
   LedgerEvent,
@@ -240,8 +241,17 @@ class MemoryConnector implements LedgerConnector {
     return this.chain.balanceOf(holder, asset);
   }
 
-  escrowIdOf(tradeId: string): string {
-    return `escrow:${this.signer}:${tradeId}`;
+  escrowIdOf(tradeId: string, depositor = this.signer): string {
+    return `escrow:${depositor}:${tradeId}`;
+  }
+  releaseWithPreimage(): Promise<TxOutcome> {
+    return Promise.reject(new Error('MemoryChain: no escrow'));
+  }
+  approveRelease(): Promise<ReleaseApproval> {
+    return Promise.reject(new Error('MemoryChain: no escrow'));
+  }
+  readEscrowPreimage(): Promise<string | undefined> {
+    return Promise.resolve(undefined);
   }
 
   deposit(): Promise<DepositOutcome> {
