@@ -1,6 +1,7 @@
 /**
  * Gateway-to-gateway messages (trade proposal and affirmation, cancel, HTLC lock notices and
- * preimage relay) travel as signed envelopes. The sender's gateway signs the canonical JSON of
+ * preimage relay, the orchestrated escrow's messages between banks, manager, notary and
+ * observer) travel as signed envelopes. The sender's gateway signs the canonical JSON of
  * everything but the signature with its gateway key (ECDSA P-256, SHA-256) and includes its
  * certificate, so the receiver can check who signed independently of the TLS connection.
  *
@@ -12,7 +13,20 @@ import { createHash, createPrivateKey, sign, verify, X509Certificate, type KeyOb
 import { canonicalJson } from '../core/canonical';
 
 /** Message types between gateways. */
-export const PEER_MESSAGE_TYPES = ['proposal', 'affirmation', 'cancel', 'lock_notice', 'preimage'] as const;
+export const PEER_MESSAGE_TYPES = [
+  'proposal',
+  'affirmation',
+  'cancel',
+  'lock_notice',
+  'preimage',
+  'register',
+  'instructions',
+  'deposited',
+  'approval_request',
+  'approval',
+  'decision',
+  'record',
+] as const;
 export type PeerMessageType = (typeof PEER_MESSAGE_TYPES)[number];
 
 /** `prev` of the first message of a chain. */

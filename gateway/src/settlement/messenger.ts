@@ -8,10 +8,21 @@
 /** Message types of the HTLC mode. */
 export type HtlcMessageType = 'lock_notice' | 'preimage';
 
+/**
+ * Message types of the orchestrated escrow (escrow-orchestrated/protocol.ts): bank → manager
+ * `register`, `deposited`; manager → bank `instructions`, `decision`; manager → notary
+ * `approval_request`; notary → manager `approval`; anyone → observer `record`.
+ */
+export type EscrowMessageType =
+  'register' | 'instructions' | 'deposited' | 'approval_request' | 'approval' | 'decision' | 'record';
+
+/** Every settlement message type. */
+export type SettlementMessageType = HtlcMessageType | EscrowMessageType;
+
 /** A settlement message as sent; the transport adds the sender and the recipient. */
 export interface OutgoingMessage {
   readonly tradeId: string;
-  readonly type: HtlcMessageType;
+  readonly type: SettlementMessageType;
   readonly body: Readonly<Record<string, string>>;
 }
 
