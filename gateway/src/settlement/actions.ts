@@ -12,7 +12,14 @@ export type ActionSpec =
   | { readonly kind: 'claim'; readonly lockId: string; readonly preimage: string }
   | { readonly kind: 'refund'; readonly lockId: string }
   | { readonly kind: 'deposit'; readonly request: EscrowDepositRequest }
-  | { readonly kind: 'release'; readonly escrowId: string; readonly amount: bigint; readonly approval?: string }
+  | {
+      readonly kind: 'release';
+      readonly escrowId: string;
+      readonly amount: bigint;
+      readonly approval?: string;
+      /** Release with the hashlock's preimage (anyone may) instead of as the controller. */
+      readonly preimage?: string;
+    }
   | { readonly kind: 'return'; readonly escrowId: string };
 
 /** Outcome of a journaled action; `ledgerRef` is the lock/escrow id on the ledger. */
@@ -40,7 +47,12 @@ export function encodeSpec(spec: ActionSpec): Params {
     case 'refund':
       return { lockId: spec.lockId };
     case 'release':
-      return defined({ escrowId: spec.escrowId, amount: spec.amount, approval: spec.approval });
+      return defined({
+        escrowId: spec.escrowId,
+        amount: spec.amount,
+        approval: spec.approval,
+        preimage: spec.preimage,
+      });
     case 'return':
       return { escrowId: spec.escrowId };
   }
@@ -80,7 +92,13 @@ export function decodeSpec(kind: ActionKind, p: Readonly<Params>): ActionSpec {
     case 'refund':
       return { kind, lockId: need(p, 'lockId') };
     case 'release':
-      return { kind, escrowId: need(p, 'escrowId'), amount: BigInt(need(p, 'amount')), ...opt('approval') };
+      return {
+        kind,
+        escrowId: need(p, 'escrowId'),
+        amount: BigInt(need(p, 'amount')),
+        ...opt('approval'),
+        ...opt('preimage'),
+      };
     case 'return':
       return { kind, escrowId: need(p, 'escrowId') };
   }

@@ -189,6 +189,32 @@ ALTER TABLE ledger_actions ADD COLUMN leg TEXT NOT NULL DEFAULT 'cash' CHECK (le
 UPDATE ledger_actions SET leg = 'securities' WHERE ledger = 'fabric';
 `;
 
+// The orchestrated escrow: the manager's registrations and managed trades (the secret stays in
+// this table, never in an API answer), and the notary's approval requests.
+const v6 = `
+CREATE TABLE escrow_registrations (
+  owner TEXT NOT NULL, trade_id TEXT NOT NULL, party TEXT NOT NULL, terms TEXT NOT NULL,
+  terms_hash TEXT NOT NULL, received_at TEXT NOT NULL,
+  PRIMARY KEY (owner, trade_id, party)
+) STRICT;
+CREATE TABLE managed_trades (
+  owner TEXT NOT NULL, trade_id TEXT NOT NULL, terms TEXT NOT NULL, terms_hash TEXT NOT NULL,
+  secret TEXT NOT NULL, hashlock TEXT NOT NULL, decision_deadline INTEGER NOT NULL, expiry INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('instructed', 'verified', 'approving', 'decided', 'settled', 'aborted')),
+  decision TEXT CHECK (decision IN ('commit', 'abort')), reason TEXT, evidence TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, decided_at TEXT,
+  PRIMARY KEY (owner, trade_id)
+) STRICT;
+CREATE TABLE notary_approvals (
+  owner TEXT NOT NULL, trade_id TEXT NOT NULL, manager TEXT NOT NULL, terms_hash TEXT NOT NULL,
+  terms TEXT NOT NULL, request TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'refused')), reason TEXT, decided_by TEXT,
+  approvals TEXT NOT NULL, answered INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  PRIMARY KEY (owner, trade_id)
+) STRICT;
+`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'trades, timeline, idempotency, audit log, ledger journal, followers', sql: v1 },
@@ -196,4 +222,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, description: 'counterparty terms kept per sending party; outbox retry backoff', sql: v3 },
   { version: 4, description: "the HTLC leader's secrets (created here, no longer on first use)", sql: v4 },
   { version: 5, description: 'timeline steps and ledger actions name their leg besides their ledger', sql: v5 },
+  { version: 6, description: "orchestrated escrow: the manager's trades, the notary's approvals", sql: v6 },
 ];

@@ -41,11 +41,14 @@ async function execute(
       const out = await connector.deposit(spec.request, beforeSend);
       return { ...out, ledgerRef: out.escrowId };
     }
-    case 'release':
-      return {
-        ...(await connector.release(spec.escrowId, spec.amount, spec.approval, beforeSend)),
-        ledgerRef: spec.escrowId,
-      };
+    case 'release': {
+      const { escrowId, amount, approval, preimage } = spec;
+      const out =
+        preimage === undefined
+          ? await connector.release(escrowId, amount, approval, beforeSend)
+          : await connector.releaseWithPreimage(escrowId, amount, preimage, approval, beforeSend);
+      return { ...out, ledgerRef: escrowId };
+    }
     case 'return':
       return { ...(await connector.returnEscrow(spec.escrowId, beforeSend)), ledgerRef: spec.escrowId };
   }

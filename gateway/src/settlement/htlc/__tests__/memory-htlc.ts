@@ -19,7 +19,9 @@ import type {
   SendOptions,
   TxOutcome,
   DepositOutcome,
+  EscrowDepositRequest,
 } from '../../../ledger/connector';
+import { MemoryEscrows } from './memory-escrow';
 import type { LedgerName } from '../../../core/trade';
 import { LedgerError, type LedgerErrorCode } from '../../../ledger/errors';
 import type { ActionKind } from '../../../core/journal';
@@ -35,7 +37,7 @@ export interface Crash {
 
 /** One transaction that reached the ledger. */
 export interface Broadcast {
-  readonly kind: 'lock' | 'claim' | 'refund';
+  readonly kind: 'lock' | 'claim' | 'refund' | 'deposit' | 'release' | 'return' | 'approve';
   readonly signer: string;
   readonly lockId: string;
 }
@@ -46,10 +48,22 @@ const HEX32 = /^(0x)?[0-9a-fA-F]{64}$/;
 /** Lock ids each real ledger accepts: the EVM contract's bytes32, the chaincode's `requireId`. */
 const LOCK_ID: Readonly<Record<LedgerName, RegExp>> = { evm: HEX32, fabric: /^[A-Za-z0-9._:-]{1,128}$/ };
 
+/** The event kind each transaction emits. */
+const EVENT_KIND: Readonly<Record<Broadcast['kind'], string>> = {
+  lock: 'locked',
+  claim: 'claimed',
+  refund: 'refunded',
+  deposit: 'deposited',
+  release: 'released',
+  return: 'returned',
+  approve: 'approved',
+};
+
 /** The ledger. */
 export class MemoryChain {
   readonly locks = new Map<string, LockView & { preimage?: string }>();
   readonly broadcasts: Broadcast[] = [];
+  readonly escrow: MemoryEscrows = new MemoryEscrows(this);
   readonly #balances = new Map<string, bigint>();
   readonly #txs = new Map<string, string>();
   readonly #listeners = new Set<(e: LedgerEvent) => void>();
@@ -77,7 +91,7 @@ export class MemoryChain {
     let total = 0n;
     for (const [k, v] of this.#balances) if (k.startsWith(`${norm(asset)}|`)) total += v;
     for (const l of this.locks.values()) if (l.state === 'locked' && norm(l.asset) === norm(asset)) total += l.amount;
-    return total;
+    return total + this.escrow.held(asset);
   }
 
   onEvent(listener: (e: LedgerEvent) => void): () => void {
@@ -125,8 +139,9 @@ export class MemoryChain {
     const data = apply();
     this.broadcasts.push(b);
     this.#txs.set(txId, b.lockId);
-    const event = { ledger: this.ledger, stream: 'htlc' };
-    const kind = b.kind === 'lock' ? 'locked' : b.kind === 'claim' ? 'claimed' : 'refunded';
+    const escrowKind = b.kind !== 'lock' && b.kind !== 'claim' && b.kind !== 'refund';
+    const event = { ledger: this.ledger, stream: escrowKind ? 'escrow' : 'htlc' };
+    const kind = EVENT_KIND[b.kind];
     for (const l of this.#listeners)
       l({ ...event, kind, ref: b.lockId, block: BigInt(this.#seq), logIndex: 0, txId, data });
     die('after-broadcast');
@@ -242,29 +257,40 @@ class MemoryConnector implements LedgerConnector {
   }
 
   escrowIdOf(tradeId: string, depositor = this.signer): string {
-    return `escrow:${depositor}:${tradeId}`;
+    return this.chain.escrow.idOf(tradeId, depositor);
   }
-  releaseWithPreimage(): Promise<TxOutcome> {
-    return Promise.reject(new Error('MemoryChain: no escrow'));
+  async deposit(request: EscrowDepositRequest, options: SendOptions = {}): Promise<DepositOutcome> {
+    return this.chain.escrow.deposit(this.signer, request, options);
   }
-  approveRelease(): Promise<ReleaseApproval> {
-    return Promise.reject(new Error('MemoryChain: no escrow'));
+  async release(escrowId: string, amount: bigint, approval?: string, options: SendOptions = {}): Promise<TxOutcome> {
+    return this.chain.escrow.release(this.signer, escrowId, amount, { ...(approval && { approval }) }, options);
   }
-  readEscrowPreimage(): Promise<string | undefined> {
-    return Promise.resolve(undefined);
+  async releaseWithPreimage(
+    escrowId: string,
+    amount: bigint,
+    preimage: string,
+    approval?: string,
+    options: SendOptions = {},
+  ): Promise<TxOutcome> {
+    return this.chain.escrow.release(
+      this.signer,
+      escrowId,
+      amount,
+      { preimage, ...(approval && { approval }) },
+      options,
+    );
   }
-
-  deposit(): Promise<DepositOutcome> {
-    return Promise.reject(new Error('MemoryChain: no escrow'));
+  async approveRelease(escrowId: string, amount: bigint, options: SendOptions = {}): Promise<ReleaseApproval> {
+    return this.chain.escrow.approve(this.signer, escrowId, amount, options);
   }
-  release(): Promise<TxOutcome> {
-    return Promise.reject(new Error('MemoryChain: no escrow'));
+  async readEscrowPreimage(escrowId: string): Promise<string | undefined> {
+    return this.chain.escrow.preimage(escrowId);
   }
-  returnEscrow(): Promise<TxOutcome> {
-    return Promise.reject(new Error('MemoryChain: no escrow'));
+  async returnEscrow(escrowId: string, options: SendOptions = {}): Promise<TxOutcome> {
+    return this.chain.escrow.returnEscrow(this.signer, escrowId, options);
   }
-  readEscrow(): Promise<EscrowView | undefined> {
-    return Promise.resolve(undefined);
+  async readEscrow(escrowId: string): Promise<EscrowView | undefined> {
+    return this.chain.escrow.read(escrowId);
   }
   follow(): EventFollower {
     throw new Error('MemoryChain: use onEvent');

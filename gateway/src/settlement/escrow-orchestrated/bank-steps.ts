@@ -1,0 +1,262 @@
+/**
+ * One pass of a bank's orchestrated-escrow loop (bank.ts): where the trade stands is read from
+ * its timeline (registered, instructed, decision, secret seen), its journal (the deposit) and
+ * the ledgers (both escrows), and the next step is taken. Every ledger action goes through the
+ * engine's journal, so a pass after a crash finds what the pass before it did.
+ */
+import type { LegName, Trade } from '../../core/trade';
+import type { EscrowView } from '../../ledger/connector';
+import { LedgerError } from '../../ledger/errors';
+import type { Next } from '../loops';
+import type { OutgoingMessage } from '../messenger';
+import type { SettlementContext } from '../mode';
+import {
+  expectedDeposit,
+  legParties,
+  LEGS,
+  releaseApproval,
+  type EscrowLedgers,
+  type EscrowTerms,
+  type Instructions,
+} from './protocol';
+
+/** Timeline events of the mode. */
+export const ESCROW_EVENTS = {
+  registered: 'escrow_registered',
+  instructed: 'escrow_instructed',
+  deposited: 'escrow_deposited',
+  decision: 'escrow_decision',
+  secretSeen: 'escrow_secret_seen',
+  released: 'escrow_released',
+  returned: 'escrow_returned',
+  settled: 'escrow_settled',
+  failed: 'escrow_failed',
+} as const;
+
+/** What the timeline says. */
+export interface BankProgress {
+  readonly registered: boolean;
+  readonly instructions?: Instructions;
+  readonly decision?: {
+    readonly decision: 'commit' | 'abort';
+    readonly at: string;
+    readonly detail: Readonly<Record<string, string>>;
+  };
+  /** The secret, from a commit or from a release seen on a ledger. */
+  readonly secret?: string;
+  readonly deposited: boolean;
+  /** Legs whose end (released / returned) is on the timeline. */
+  readonly ended: ReadonlySet<LegName>;
+}
+
+export function progressOf(trade: Trade): BankProgress {
+  const find = (event: string) => trade.timeline.find((s) => s.event === event);
+  const instructed = find(ESCROW_EVENTS.instructed)?.detail;
+  const decided = find(ESCROW_EVENTS.decision);
+  const seen = find(ESCROW_EVENTS.secretSeen)?.detail?.['secret'];
+  const secret = decided?.detail?.['secret'] ?? seen;
+  const ended = new Set<LegName>();
+  for (const s of trade.timeline) {
+    if ((s.event === ESCROW_EVENTS.released || s.event === ESCROW_EVENTS.returned) && s.leg) ended.add(s.leg);
+  }
+  return {
+    registered: find(ESCROW_EVENTS.registered) !== undefined,
+    ...(instructed && {
+      instructions: {
+        termsHash: instructed['termsHash'] ?? '',
+        hashlock: instructed['hashlock'] ?? '',
+        decisionDeadline: Number(instructed['decisionDeadline']),
+        expiry: Number(instructed['expiry']),
+      },
+    }),
+    ...(decided?.detail && {
+      decision: {
+        decision: decided.detail['decision'] === 'commit' ? 'commit' : 'abort',
+        at: decided.at,
+        detail: decided.detail,
+      },
+    }),
+    ...(secret !== undefined && { secret }),
+    deposited: find(ESCROW_EVENTS.deposited) !== undefined,
+    ended,
+  };
+}
+
+/** One pass over one trade. */
+export interface BankRun {
+  readonly ctx: SettlementContext;
+  readonly trade: Trade;
+  readonly terms: EscrowTerms;
+  readonly termsMap: Readonly<Record<string, string>>;
+  readonly p: BankProgress;
+  readonly now: number;
+  readonly graceSeconds: number;
+  readonly ledgers: EscrowLedgers;
+  readonly send: (to: string, message: OutgoingMessage) => void;
+  /** Routes ledger events about `escrowId` to this trade. */
+  readonly watch: (escrowId: string) => void;
+}
+
+/** The leg this bank deposits. */
+function ownLeg(r: BankRun): LegName {
+  return r.trade.instruction.side === 'sell' ? 'securities' : 'cash';
+}
+
+function fail(r: BankRun, reason: string, detail: Readonly<Record<string, string>> = {}): Next {
+  r.ctx.step(r.trade.tradeId, { event: ESCROW_EVENTS.failed, to: 'failed', reason, detail });
+  return 'done';
+}
+
+/** The next step of the trade. */
+export async function step(r: BankRun): Promise<Next> {
+  const { ctx, trade, p, terms } = r;
+  if (!p.registered) {
+    r.send(terms.manager, { tradeId: trade.tradeId, type: 'register', body: r.termsMap });
+    const to = trade.status === 'matched' ? 'pending' : undefined;
+    ctx.step(trade.tradeId, { event: ESCROW_EVENTS.registered, ...(to && { to }), detail: { manager: terms.manager } });
+    return 'progress';
+  }
+  if (!p.instructions) {
+    if (p.decision?.decision === 'abort') return fail(r, 'escrow_aborted', p.decision.detail);
+    if (r.now >= terms.deadline) return fail(r, 'escrow_not_instructed', { deadline: String(terms.deadline) });
+    r.send(terms.manager, { tradeId: trade.tradeId, type: 'register', body: r.termsMap });
+    return 'wait';
+  }
+  const i = p.instructions;
+  if (!p.deposited) {
+    if (p.decision?.decision === 'abort') return fail(r, 'escrow_aborted', p.decision.detail);
+    if (r.now >= i.decisionDeadline) return fail(r, 'escrow_not_deposited', { deadline: String(i.decisionDeadline) });
+    return deposit(r, i);
+  }
+  if (p.secret !== undefined) return commit(r, p.secret);
+  if (p.decision?.decision === 'abort' || r.now >= i.expiry) return giveBack(r, i);
+  if (r.now >= i.decisionDeadline) await lookForSecret(r);
+  return 'wait';
+}
+
+/** Deposits this bank's leg (journaled) and tells the manager. */
+async function deposit(r: BankRun, i: Instructions): Promise<Next> {
+  const { ctx, trade, terms } = r;
+  const leg = ownLeg(r);
+  const request = expectedDeposit(trade.tradeId, leg, terms, i, r.ledgers);
+  const out = await ctx.perform(trade.tradeId, leg, { kind: 'deposit', request });
+  r.watch(out.ledgerRef);
+  ctx.step(trade.tradeId, {
+    event: ESCROW_EVENTS.deposited,
+    leg,
+    ledger: out.ledger,
+    ...(out.txId !== undefined && { txId: out.txId }),
+    ...(out.block !== undefined && { block: out.block.toString() }),
+    detail: { escrowId: out.ledgerRef, amount: request.amount.toString(), expiry: String(request.expiry) },
+  });
+  const body = { leg, escrowId: out.ledgerRef, ...(out.txId !== undefined && { txId: out.txId }) };
+  r.send(terms.manager, { tradeId: trade.tradeId, type: 'deposited', body });
+  return 'progress';
+}
+
+/** Each leg's escrow id and what its ledger holds there. */
+async function escrows(
+  r: BankRun,
+): Promise<readonly { leg: LegName; escrowId: string; view: EscrowView | undefined }[]> {
+  return Promise.all(
+    LEGS.map(async (leg) => {
+      const connector = r.ledgers.connector(leg);
+      const depositor = r.ledgers.accountOf(legParties(r.terms, leg).depositor, connector.ledger);
+      const escrowId = connector.escrowIdOf(r.trade.tradeId, depositor);
+      r.watch(escrowId);
+      return { leg, escrowId, view: await connector.readEscrow(escrowId) };
+    }),
+  );
+}
+
+/** After the decision deadline without a decision: a release on either ledger shows the secret. */
+async function lookForSecret(r: BankRun): Promise<void> {
+  for (const { leg, escrowId, view } of await escrows(r)) {
+    if (view?.state !== 'released') continue;
+    const secret = await r.ledgers.connector(leg).readEscrowPreimage(escrowId);
+    if (secret === undefined) continue;
+    r.ctx.step(r.trade.tradeId, { event: ESCROW_EVENTS.secretSeen, leg, detail: { secret, escrowId } });
+    return;
+  }
+}
+
+/**
+ * Commit: both legs go to their beneficiaries. The manager releases them; a leg still held after
+ * the grace period (or at once when the secret was seen on a ledger, the manager being gone) is
+ * released by this bank with the secret, before its expiry.
+ */
+async function commit(r: BankRun, secret: string): Promise<Next> {
+  const { ctx, trade, p } = r;
+  const decidedAt = p.decision ? Date.parse(p.decision.at) / 1000 : 0;
+  const mayRelease = p.decision === undefined || r.now >= decidedAt + r.graceSeconds;
+  let held = 0;
+  for (const { leg, escrowId, view } of await escrows(r)) {
+    if (!view) continue;
+    if (view.state === 'held' && r.now < view.expiry) {
+      held += 1;
+      if (mayRelease) await release(r, leg, escrowId, view, secret);
+    } else if (!p.ended.has(leg) && view.state !== 'held') {
+      const event = view.state === 'released' ? ESCROW_EVENTS.released : ESCROW_EVENTS.returned;
+      ctx.step(trade.tradeId, { event, leg, ledger: r.ledgers.connector(leg).ledger, detail: { escrowId } });
+      return 'progress';
+    }
+  }
+  if (held > 0) return mayRelease ? 'progress' : 'wait';
+  const all = await escrows(r);
+  if (all.every((e) => e.view?.state === 'released')) {
+    ctx.step(trade.tradeId, { event: ESCROW_EVENTS.settled, to: 'settled', detail: { decision: 'commit' } });
+    return 'done';
+  }
+  return fail(
+    r,
+    'escrow_incomplete_after_commit',
+    Object.fromEntries(all.map((e) => [e.leg, e.view?.state ?? 'none'])),
+  );
+}
+
+/** Releases one leg with the secret (journaled); someone else having done it first is fine. */
+async function release(r: BankRun, leg: LegName, escrowId: string, view: EscrowView, preimage: string): Promise<void> {
+  const approval = releaseApproval(r.p.decision?.detail[`${leg}Approval`]);
+  try {
+    await r.ctx.perform(r.trade.tradeId, leg, {
+      kind: 'release',
+      escrowId,
+      amount: view.amount - view.released,
+      preimage,
+      ...(approval !== undefined && { approval }),
+    });
+  } catch (err) {
+    if (!(err instanceof LedgerError && (err.code === 'ALREADY_SETTLED' || err.code === 'MISMATCH'))) throw err;
+  }
+}
+
+/** Abort, or no decision by the expiry: this bank's deposit comes back (the manager's return, or its own at expiry). */
+async function giveBack(r: BankRun, i: Instructions): Promise<Next> {
+  const { ctx, trade, p } = r;
+  const leg = ownLeg(r);
+  const mine = (await escrows(r)).find((e) => e.leg === leg);
+  const view = mine?.view;
+  if (!mine || !view) return fail(r, 'escrow_deposit_missing');
+  if (view.state === 'released') {
+    // Released to the counterparty: a commit happened, and the secret is on this ledger.
+    await lookForSecret(r);
+    return 'progress';
+  }
+  if (view.state === 'held') {
+    if (r.now < view.expiry) return 'wait'; // the manager returns it as controller, or the expiry comes
+    if (r.now < i.expiry) return 'wait';
+    // No release can happen any more: a last look for a secret, then take the deposit back.
+    await lookForSecret(r);
+    if (progressOf(ctx.trade(trade.tradeId)).secret !== undefined) return 'progress';
+    await ctx.perform(trade.tradeId, leg, { kind: 'return', escrowId: mine.escrowId });
+    return 'progress';
+  }
+  ctx.step(trade.tradeId, {
+    event: ESCROW_EVENTS.returned,
+    leg,
+    ledger: r.ledgers.connector(leg).ledger,
+    detail: { escrowId: mine.escrowId },
+  });
+  const reason = p.decision ? 'escrow_aborted' : 'escrow_expired';
+  return fail(r, reason, p.decision?.detail ?? { expiry: String(i.expiry) });
+}

@@ -1,0 +1,260 @@
+/**
+ * The escrow manager's steps for one trade (manager.ts runs them in a loop): read both deposits
+ * on their ledgers and check them, ask the notary, decide once, carry the decision out. Each step
+ * reads where the trade stands from the manager's records, the journal and the ledgers, so it can
+ * run again after a crash without acting twice.
+ */
+import type { ManagedTrade } from '../../core/escrow';
+import type { JournalAction } from '../../core/journal';
+import type { LegName } from '../../core/trade';
+import type { EscrowView } from '../../ledger/connector';
+import { LedgerError } from '../../ledger/errors';
+import type { ActionOutcome, ActionSpec } from '../actions';
+import type { Next } from '../loops';
+import type { OutgoingMessage } from '../messenger';
+import {
+  decisionBody,
+  depositProblems,
+  escrowTermsOf,
+  expectedDeposit,
+  legParties,
+  LEGS,
+  releaseApproval,
+  type EscrowLedgers,
+  type EscrowTerms,
+  type Instructions,
+} from './protocol';
+
+/** The manager's records (store/escrow-manager.ts `ManagerRecords`). */
+export interface ManagerRecordsPort {
+  register(
+    tradeId: string,
+    r: { party: string; terms: Readonly<Record<string, string>>; termsHash: string },
+  ): readonly {
+    readonly party: string;
+    readonly termsHash: string;
+    readonly terms: Readonly<Record<string, string>>;
+  }[];
+  create(
+    trade: Omit<ManagedTrade, 'state' | 'decision' | 'reason' | 'createdAt' | 'updatedAt'>,
+    secret: string,
+  ): ManagedTrade;
+  get(tradeId: string): ManagedTrade | undefined;
+  secret(tradeId: string): string | undefined;
+  list(query?: { readonly state?: ManagedTrade['state']; readonly active?: boolean }): readonly ManagedTrade[];
+  update(
+    tradeId: string,
+    change: { readonly state?: ManagedTrade['state']; readonly evidence?: Readonly<Record<string, string>> },
+  ): ManagedTrade;
+  decide(
+    tradeId: string,
+    decision: 'commit' | 'abort',
+    reason: string,
+    evidence?: Readonly<Record<string, string>>,
+  ): ManagedTrade;
+}
+
+/** The manager's journaled ledger actions (the wiring builds it from the store's journal). */
+export interface ManagerActions {
+  perform(tradeId: string, leg: LegName, spec: ActionSpec): Promise<ActionOutcome>;
+  actions(tradeId: string): readonly JournalAction[];
+}
+
+/** What the steps work with. */
+export interface StepDeps {
+  readonly party: string;
+  readonly records: ManagerRecordsPort;
+  readonly actions: ManagerActions;
+  readonly ledgers: EscrowLedgers;
+  readonly now: () => number;
+  /** Queues a message in the background (never waits for delivery). */
+  readonly send: (to: string, message: OutgoingMessage) => void;
+}
+
+/** The instructions a managed trade was given. */
+export function instructionsOf(t: ManagedTrade): Instructions {
+  return { termsHash: t.termsHash, hashlock: t.hashlock, decisionDeadline: t.decisionDeadline, expiry: t.expiry };
+}
+
+/** The escrow of `leg`: its derived id and what the ledger holds there (undefined: no deposit yet). */
+async function escrowOf(
+  d: StepDeps,
+  t: ManagedTrade,
+  terms: EscrowTerms,
+  leg: LegName,
+): Promise<{ readonly escrowId: string; readonly view: EscrowView | undefined }> {
+  const connector = d.ledgers.connector(leg);
+  const depositor = d.ledgers.accountOf(legParties(terms, leg).depositor, connector.ledger);
+  const escrowId = connector.escrowIdOf(t.tradeId, depositor);
+  return { escrowId, view: await connector.readEscrow(escrowId) };
+}
+
+/** A record for the trade's observer, if it has one (body fields of settlement/observer/record.ts). */
+export function record(d: StepDeps, t: ManagedTrade, fields: Readonly<Record<string, string | undefined>>): void {
+  if (!t.observer) return;
+  const body: Record<string, string> = { termsHash: t.termsHash };
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) body[k] = v;
+  d.send(t.observer, { tradeId: t.tradeId, type: 'record', body });
+}
+
+/** Records the decision (once) and tells both banks and the observer. */
+export function decide(d: StepDeps, t: ManagedTrade, decision: 'commit' | 'abort', reason: string): ManagedTrade {
+  const decided = d.records.decide(t.tradeId, decision, reason);
+  announce(d, decided);
+  return decided;
+}
+
+/** Sends the recorded decision (again: delivery of the same content is idempotent). */
+export function announce(d: StepDeps, t: ManagedTrade): void {
+  if (t.decision === undefined) return;
+  const approvals = {
+    ...(t.evidence['securitiesApproval'] !== undefined && { securities: t.evidence['securitiesApproval'] }),
+    ...(t.evidence['cashApproval'] !== undefined && { cash: t.evidence['cashApproval'] }),
+  };
+  const secret = t.decision === 'commit' ? d.records.secret(t.tradeId) : undefined;
+  const body = decisionBody({
+    termsHash: t.termsHash,
+    decision: t.decision,
+    ...(t.reason !== undefined && { reason: t.reason }),
+    ...(secret !== undefined && { secret }),
+    approvals,
+  });
+  for (const bank of [t.seller, t.buyer]) d.send(bank, { tradeId: t.tradeId, type: 'decision', body });
+  record(d, t, { step: 'decided', decision: t.decision, reason: t.reason });
+}
+
+/**
+ * Before the decision: both deposits read and checked on their ledgers, the notary asked when the
+ * terms name one, and the decision taken (commit only before the deadline).
+ */
+export async function beforeDecision(d: StepDeps, t: ManagedTrade): Promise<Next> {
+  const terms = escrowTermsOf(t.terms);
+  const deposits = await Promise.all(LEGS.map((leg) => escrowOf(d, t, terms, leg)));
+  const missing: string[] = [];
+  for (const [i, leg] of LEGS.entries()) {
+    const { escrowId, view } = deposits[i]!;
+    if (!view) {
+      missing.push(leg);
+      continue;
+    }
+    const problems = depositProblems(view, expectedDeposit(t.tradeId, leg, terms, instructionsOf(t), d.ledgers));
+    if (problems.length > 0) {
+      const reason = `deposit_wrong: ${leg} escrow ${escrowId}: ${problems.join(', ')}`;
+      record(d, t, { step: 'deposit_refused', leg, ledger: d.ledgers.connector(leg).ledger, escrowId, reason });
+      decide(d, t, 'abort', reason);
+      return 'progress';
+    }
+    if (t.evidence[`${leg}Escrow`] === undefined) {
+      const ledger = d.ledgers.connector(leg).ledger;
+      t = d.records.update(t.tradeId, { evidence: { [`${leg}Escrow`]: escrowId } });
+      const { depositor, beneficiary } = view;
+      const amount = view.amount.toString();
+      record(d, t, { step: 'deposit_verified', leg, ledger, escrowId, amount, depositor, beneficiary, state: 'held' });
+    }
+  }
+  if (d.now() >= t.decisionDeadline) {
+    const why = missing.length > 0 ? `no ${missing.join(' or ')} deposit` : 'the notary did not answer';
+    decide(d, t, 'abort', `deadline: ${why} before ${t.decisionDeadline}`);
+    return 'progress';
+  }
+  if (missing.length > 0) return 'wait';
+  return bothDeposited(d, t, terms);
+}
+
+/** Both deposits are right: ask the notary (once) or decide commit. */
+function bothDeposited(d: StepDeps, t: ManagedTrade, terms: EscrowTerms): Next {
+  if (!terms.notary) {
+    decide(d, t, 'commit', 'both deposits verified on the ledgers');
+    return 'progress';
+  }
+  const verdict = t.evidence['notaryVerdict'];
+  if (verdict === 'approve') {
+    decide(d, t, 'commit', 'both deposits verified on the ledgers; the notary approved');
+    return 'progress';
+  }
+  if (verdict === 'refuse') {
+    decide(d, t, 'abort', `notary_refused: ${t.evidence['notaryReason'] ?? 'no reason given'}`);
+    return 'progress';
+  }
+  const request: Record<string, string> = {
+    termsHash: t.termsHash,
+    securitiesEscrow: t.evidence['securitiesEscrow'] ?? '',
+    cashEscrow: t.evidence['cashEscrow'] ?? '',
+  };
+  for (const [k, v] of Object.entries(t.terms)) request[`term.${k}`] = v;
+  d.send(terms.notary, { tradeId: t.tradeId, type: 'approval_request', body: request });
+  if (t.state !== 'approving') {
+    const asked = d.records.update(t.tradeId, { state: 'approving' });
+    record(d, asked, { step: 'notary_asked' });
+  }
+  return 'wait';
+}
+
+/** Final ledger answers that mean someone else already did it (a bank released with the secret). */
+function alreadySettled(err: unknown): boolean {
+  return err instanceof LedgerError && (err.code === 'ALREADY_SETTLED' || err.code === 'MISMATCH');
+}
+
+/** After the decision: release both legs with the secret (commit) or return both (abort). */
+export async function carryOut(d: StepDeps, t: ManagedTrade): Promise<Next> {
+  const terms = escrowTermsOf(t.terms);
+  const deposits = await Promise.all(LEGS.map((leg) => escrowOf(d, t, terms, leg)));
+  const target = t.decision === 'commit' ? 'released' : 'returned';
+  let open = 0;
+  for (const [i, leg] of LEGS.entries()) {
+    const { escrowId, view } = deposits[i]!;
+    if (view?.state === 'held') {
+      if (t.decision === 'commit' && d.now() >= view.expiry) continue; // too late: the depositor's now
+      open += 1;
+      await act(d, t, leg, escrowId, view).catch((err: unknown) => {
+        if (!alreadySettled(err)) throw err;
+      });
+    } else if (view) {
+      reportDone(d, t, leg, escrowId, view);
+    }
+  }
+  if (open > 0) return 'progress';
+  const settledNow = deposits.every((x) => x.view?.state === target);
+  // An abort ends once both deposits are back, or no deposit can come any more.
+  if (t.decision === 'abort' && !settledNow && d.now() < t.expiry) return 'wait';
+  d.records.update(t.tradeId, { state: t.decision === 'commit' ? 'settled' : 'aborted' });
+  return 'done';
+}
+
+/** Releases (commit, with the secret and the notary's approval) or returns (abort) one deposit, journaled. */
+async function act(d: StepDeps, t: ManagedTrade, leg: LegName, escrowId: string, view: EscrowView): Promise<void> {
+  if (t.decision === 'commit') {
+    const preimage = d.records.secret(t.tradeId);
+    const approval = releaseApproval(t.evidence[`${leg}Approval`]);
+    const amount = view.amount - view.released;
+    await d.actions.perform(t.tradeId, leg, {
+      kind: 'release',
+      escrowId,
+      amount,
+      ...(preimage !== undefined && { preimage }),
+      ...(approval !== undefined && { approval }),
+    });
+  } else {
+    await d.actions.perform(t.tradeId, leg, { kind: 'return', escrowId });
+  }
+}
+
+/** Tells the observer how a leg ended, with the journaled transaction when the manager sent it. */
+function reportDone(d: StepDeps, t: ManagedTrade, leg: LegName, escrowId: string, view: EscrowView): void {
+  if (view.state === 'held') return;
+  const done = d.actions
+    .actions(t.tradeId)
+    .find((a) => a.leg === leg && a.state === 'done' && (a.kind === 'release' || a.kind === 'return'));
+  record(d, t, {
+    step: view.state,
+    leg,
+    ledger: d.ledgers.connector(leg).ledger,
+    escrowId,
+    state: view.state,
+    amount: view.amount.toString(),
+    beneficiary: view.beneficiary,
+    depositor: view.depositor,
+    txId: done?.txId ?? done?.result?.['txId'],
+    block: done?.result?.['block'],
+  });
+}
