@@ -16,6 +16,7 @@ import { signers, StatusCode, type Identity, type Status } from '@hyperledger/fa
 import type { FabricConnection } from '../../network/src/fabric-client';
 import type { FabricUpState } from '../../network/src/state';
 import type {
+  EscrowDepositRequest,
   EventFollower,
   LedgerConnector,
   LedgerEventHandler,
@@ -55,6 +56,8 @@ interface World {
   readonly identity: Identity;
   /** The sender's connection to its bank's peer, under every connector. */
   readonly conn: FabricConnection;
+  /** The receiver's connection to its bank's peer: the counterparty and notary of the suite. */
+  readonly receiverConn: FabricConnection;
   readonly issuer: FabricConnection;
   readonly isin: string;
   /** The channel height before the first test: followers start there. */
@@ -65,13 +68,18 @@ interface World {
 let w: World;
 let store: GatewayStore;
 let locks = 0;
+let escrows = 0;
 
-/** A connector of the sender over its real peer connection; short waits for the tests. */
-function connector(s: GatewayStore | undefined): FabricLedgerConnector {
+/**
+ * A connector of the sender (or of the receiver) over its real peer connection; short waits for
+ * the tests.
+ */
+function connector(s: GatewayStore | undefined, who: 'sender' | 'receiver' = 'sender'): FabricLedgerConnector {
+  const id = who === 'sender' ? w.sender : w.receiver;
   return createFabricConnector({
-    gateway: w.conn.gateway,
-    identity: w.identity,
-    signer: signers.newPrivateKeySigner(createPrivateKey(w.sender.keyPem)),
+    gateway: (who === 'sender' ? w.conn : w.receiverConn).gateway,
+    identity: { mspId: id.mspId, credentials: Buffer.from(id.certPem) },
+    signer: signers.newPrivateKeySigner(createPrivateKey(id.keyPem)),
     channel: w.fabric.channel,
     chaincode: w.fabric.chaincode.name,
     ...(s && { followers: s.followers }),
@@ -149,6 +157,19 @@ function lockRequest(amount: bigint, ttl = 3600): LockRequest & { readonly lockI
   };
 }
 
+/** Fresh escrow terms for a new trade from the sender, its own controller, to the receiver. */
+function escrowRequest(amount: bigint, ttl: number): EscrowDepositRequest {
+  escrows += 1;
+  return {
+    tradeId: `${w.isin}.T${escrows}`,
+    asset: w.isin,
+    amount,
+    beneficiary: w.receiver.account,
+    controller: w.sender.account,
+    expiry: Math.floor(Date.now() / 1000) + ttl,
+  };
+}
+
 /** Waits until the wall clock, and so the next proposal's timestamp, is at `unixSeconds` or later. */
 async function advanceTo(unixSeconds: number): Promise<void> {
   const target = unixSeconds * 1000;
@@ -173,6 +194,7 @@ describeOnFabric('Fabric connector on the real peers', () => {
       registerClient(net, receiverBank, 'connector-receiver', 'gateway'),
     ]);
     const conn = connectOwnPeer(fabric, sender);
+    const receiverConn = connectOwnPeer(fabric, receiver);
     const issuer = connectOwnPeer(fabric, bankIdentity(net, fabric.chaincode.issuer.org, 'issuer'));
     const cc = issuer.contract(fabric.channel, fabric.chaincode.name);
     const isin = await issueFreshInstrument(cc, sender.account, FUNDS);
@@ -180,12 +202,13 @@ describeOnFabric('Fabric connector on the real peers', () => {
     const fromBlock = chainHeight(await qscc.evaluateTransaction('GetChainInfo', fabric.channel));
     const dir = mkdtempSync(join(tmpdir(), 'dvp-fabric-connector-'));
     const identity = { mspId: sender.mspId, credentials: Buffer.from(sender.certPem) };
-    w = { fabric, sender, receiver, identity, conn, issuer, isin, fromBlock, dir };
+    w = { fabric, sender, receiver, identity, conn, receiverConn, issuer, isin, fromBlock, dir };
     store = openStore(join(dir, 'gateway.sqlite'), { party: 'BANK' });
   }, 60_000);
   afterAll(() => {
     store?.close();
     w?.conn.close();
+    w?.receiverConn.close();
     w?.issuer.close();
     if (w) rmSync(w.dir, { recursive: true, force: true });
   });
@@ -197,6 +220,10 @@ describeOnFabric('Fabric connector on the real peers', () => {
     shortTtlSeconds: SHORT_TTL,
     balance: (who) => shares(who === 'sender' ? w.sender.account : w.receiver.account),
     lockStream: 'htlc',
+    // The receiver's gateway identity is also the notary: any identity account may be one.
+    party: (_role, s) => connector(s, 'receiver'),
+    escrowRequest: async (amount, ttl) => escrowRequest(amount, ttl),
+    escrowStream: 'escrow',
     storeFile: (name) => join(w.dir, `${name}.sqlite`),
   }));
 
@@ -328,6 +355,35 @@ describeOnFabric('Fabric connector on the real peers', () => {
       expect(await statusOf(claim.txId)).toMatchObject({ successful: false, code: StatusCode.MVCC_READ_CONFLICT });
       expect((await fabric.readLock(req.lockId))?.state).toBe('refunded');
       expect(await shares(w.receiver.account)).toBe(receiverBefore);
+    });
+  });
+
+  describe('escrow on both banks’ peers', () => {
+    it('releases with the preimage after the notary approved through its own bank’s peer, which then reads the preimage', async () => {
+      const bytes = randomBytes(32);
+      const preimage = `0x${bytes.toString('hex')}`;
+      const hashlock = createHash('sha256').update(bytes).digest('hex');
+      const notary = connector(store, 'receiver');
+      const request = { ...escrowRequest(20n, 3600), hashlock, notary: w.receiver.account };
+      const { escrowId } = await connector(store).deposit(request);
+      const before = await shares(w.receiver.account);
+      const approval = await notary.approveRelease(escrowId, 20n);
+      expect(approval).toEqual({
+        ledger: 'fabric',
+        escrowId,
+        amount: 20n,
+        outcome: { ledger: 'fabric', txId: expect.any(String), block: expect.any(BigInt), alreadyDone: false },
+      });
+      expect(await statusOf(approval.outcome?.txId ?? '')).toMatchObject({ successful: true, code: StatusCode.VALID });
+      const released = await connector(store).releaseWithPreimage(escrowId, 20n, preimage);
+      expect(await statusOf(released.txId ?? '')).toMatchObject({ successful: true, code: StatusCode.VALID });
+      expect(await notary.readEscrowPreimage(escrowId)).toBe(preimage);
+      expect(await notary.readEscrow(escrowId)).toMatchObject({
+        state: 'released',
+        released: 20n,
+        notary: w.receiver.account,
+      });
+      expect(await shares(w.receiver.account)).toBe(before + 20n);
     });
   });
 

@@ -150,7 +150,7 @@ export interface LedgerEvent {
   readonly block: bigint;
   readonly logIndex: number;
   readonly txId: string;
-  /** Event fields as strings (amounts decimal; the preimage of `claimed` in hex). */
+  /** Event fields as strings (amounts decimal; the preimage of `claimed`, or of `released` with one, 0x-hex). */
   readonly data: Readonly<Record<string, string>>;
 }
 

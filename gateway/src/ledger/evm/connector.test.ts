@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { cashTokenAbi, hashedTimelockAbi, settlementEscrowAbi } from '@dvp/cash-contracts';
+import { anvilAccount } from '@dvp/cash-contracts/testing';
 import { sha256, toHex, type Hex } from 'viem';
 import type { HDAccount } from 'viem/accounts';
 import { openStore, type GatewayStore } from '../../store';
@@ -13,6 +14,8 @@ import { describeLedgerConnector } from '../__tests__/connector-suite';
 import { caught } from '../__tests__/caught';
 
 const FUNDS = 1_000_000_00n;
+/** A notary of escrows (anvil account 3): it only signs approvals, so it needs no funds. */
+const NOTARY = anvilAccount(3);
 let f: EvmFixture;
 const tmp = tempDbFile();
 let store: GatewayStore;
@@ -68,6 +71,16 @@ describeLedgerConnector('EVM', () => ({
   },
   balance: (who) => cash(who === 'sender' ? f.signer.address : f.receiver.address),
   lockStream: 'htlc',
+  party: (role, s) => connector(s, role === 'counterparty' ? f.receiver : NOTARY),
+  escrowRequest: async (amount, ttl) => ({
+    tradeId: `T-suite-${randomBytes(4).toString('hex')}`,
+    asset: f.deployment.token,
+    amount,
+    beneficiary: f.receiver.address,
+    controller: f.signer.address,
+    expiry: (await f.now()) + ttl,
+  }),
+  escrowStream: 'escrow',
   storeFile: (name) => `${tmp.file}-${name}`,
 }));
 

@@ -5,11 +5,12 @@
  * Idempotency: a lock's id is derived from the sender and the terms only ({@link lockIdOf}), so
  * it is known (and journaled) before the broadcast, and a retried lock reads the existing lock
  * and is a no-op (the contract would reject a second one with `HtlcLockExists`). An escrow's id
- * is derived from the signer and the trade ({@link escrowIdOf}), so a retried deposit finds the
- * escrow: a no-op with the same terms, `MISMATCH` with others. Claim, refund and return read the
- * state first and are no-ops when already done.
+ * is derived from the depositor and the trade (`computeEscrowId`), so a retried deposit
+ * finds the escrow: a no-op with the same terms, `MISMATCH` with others. Claim, refund, release
+ * and return read the state first and are no-ops when already done. The escrow operations live
+ * in `escrow.ts` ({@link EvmEscrows}); a notary's approval is an EIP-712 signature, no transaction.
  */
-import { cashTokenAbi, escrowState, hashedTimelockAbi, lockState, settlementEscrowAbi } from '@dvp/cash-contracts';
+import { cashTokenAbi, hashedTimelockAbi, lockState, settlementEscrowAbi } from '@dvp/cash-contracts';
 import {
   createPublicClient,
   decodeFunctionData,
@@ -36,6 +37,7 @@ import type {
   LockView,
   PreparedResolution,
   PreparedTx,
+  ReleaseApproval,
   SendOptions,
   TxOutcome,
   CheckpointStore,
@@ -43,8 +45,8 @@ import type {
 import { LedgerError } from '../errors';
 import { createEvmFollower } from './follower';
 import { EvmSender, type ContractCall } from './tx';
-import { computeEscrowId, computeLockId, hex32, toBytes32Id } from './ids';
-import { depositArgs, differingTerms, escrowView } from './escrow';
+import { computeLockId, hex32 } from './ids';
+import { EvmEscrows } from './escrow';
 import { evmTransport } from './transport';
 import { Mutex } from './nonce';
 
@@ -70,7 +72,6 @@ export interface EvmConnectorOptions {
 }
 
 const LOCK_STATES = ['locked', 'claimed', 'refunded'] as const;
-const ESCROW_STATES = ['held', 'released', 'returned'] as const;
 
 /** The EVM connector: {@link LedgerConnector} plus the EVM-only lock id derivation. */
 export interface EvmLedgerConnector extends LedgerConnector {
@@ -92,8 +93,7 @@ class EvmConnector implements EvmLedgerConnector {
   readonly #sender: EvmSender;
   readonly #allowance = new Mutex();
   readonly #pendingLocks = new Map<string, Promise<LockOutcome>>();
-  /** The last deposit in flight per escrow id (settled, never rejected). */
-  readonly #depositing = new Map<string, Promise<void>>();
+  readonly #escrows: EvmEscrows;
 
   constructor(options: Readonly<EvmConnectorOptions>) {
     this.#o = options;
@@ -104,6 +104,15 @@ class EvmConnector implements EvmLedgerConnector {
       pollingInterval: options.pollingIntervalMs ?? 100,
     });
     this.#sender = new EvmSender(this.#client, options.account, options.chain, options.receiptTimeoutMs ?? 60_000);
+    this.#escrows = new EvmEscrows({
+      client: this.#client,
+      sender: this.#sender,
+      account: options.account,
+      chainId: options.chain.id,
+      escrow: options.contracts.escrow,
+      fromBlock: options.fromBlock ?? 0n,
+      ensureAllowance: (token, amount) => this.#ensureAllowance(token, options.contracts.escrow, amount),
+    });
   }
 
   async lock(request: LockRequest, options: SendOptions = {}): Promise<LockOutcome> {
@@ -201,104 +210,43 @@ class EvmConnector implements EvmLedgerConnector {
     return logs[0]?.args.preimage;
   }
 
-  /** This signer's escrow for `tradeId`: the contract's `computeEscrowId(signer, tradeId)`. */
-  escrowIdOf(tradeId: string): Hex {
-    return computeEscrowId(this.signer, tradeId);
+  escrowIdOf(tradeId: string, depositor?: string): Hex {
+    return this.#escrows.escrowIdOf(tradeId, depositor);
   }
 
-  async deposit(request: EscrowDepositRequest, options: SendOptions = {}): Promise<DepositOutcome> {
-    const escrowId = this.escrowIdOf(request.tradeId);
-    // Deposits for one trade run one after another in this process: a later one finds the escrow
-    // of the first and compares its terms, instead of sending a deposit doomed to revert.
-    const earlier = this.#depositing.get(escrowId) ?? Promise.resolve();
-    const work = earlier.then(() => this.#depositOnce(escrowId, request, options));
-    const settled = work.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#depositing.set(escrowId, settled);
-    void settled.then(() => {
-      if (this.#depositing.get(escrowId) === settled) this.#depositing.delete(escrowId);
-    });
-    return work;
+  deposit(request: EscrowDepositRequest, options: SendOptions = {}): Promise<DepositOutcome> {
+    return this.#escrows.deposit(request, options);
   }
 
-  async #depositOnce(escrowId: Hex, request: EscrowDepositRequest, options: SendOptions): Promise<DepositOutcome> {
-    const existing = await this.#existingDeposit(escrowId, request);
-    if (existing) return existing;
-    await this.#ensureAllowance(getAddress(request.asset), this.#o.contracts.escrow, request.amount);
-    const call: ContractCall = {
-      address: this.#o.contracts.escrow,
-      abi: settlementEscrowAbi,
-      functionName: 'deposit',
-      args: depositArgs(request),
-    };
-    const context = { escrowId, tradeId: request.tradeId };
-    try {
-      const sent = await this.#sender.send({ call, ledgerRef: escrowId, context }, options.beforeSend);
-      return { ledger: 'evm', escrowId, txId: sent.txId, block: sent.receipt.blockNumber, alreadyDone: false };
-    } catch (err) {
-      // Raced by another deposit for this trade from this key (a concurrent call, another process).
-      const raced =
-        err instanceof LedgerError && err.context['errorName'] === 'EscrowAlreadyExists'
-          ? await this.#existingDeposit(escrowId, request)
-          : undefined;
-      if (raced) return raced;
-      throw err;
-    }
+  release(escrowId: string, amount: bigint, approval?: string, options: SendOptions = {}): Promise<TxOutcome> {
+    return this.#escrows.release(escrowId, amount, approval, options);
   }
 
-  /** `alreadyDone` when this signer's escrow for the trade has the terms of `request`; none: undefined. */
-  async #existingDeposit(escrowId: Hex, request: EscrowDepositRequest): Promise<DepositOutcome | undefined> {
-    const existing = await this.readEscrow(escrowId);
-    if (!existing) return undefined;
-    const differs = differingTerms(existing, request, this.signer);
-    if (differs.length === 0) return { ledger: 'evm', escrowId, alreadyDone: true };
-    throw new LedgerError(
-      'MISMATCH',
-      'evm',
-      `escrow ${escrowId} for trade ${request.tradeId} exists with other terms (${differs.join(', ')})`,
-      { escrowId, tradeId: request.tradeId, differs: differs.join(',') },
-    );
+  releaseWithPreimage(
+    escrowId: string,
+    amount: bigint,
+    preimage: string,
+    approval?: string,
+    options: SendOptions = {},
+  ): Promise<TxOutcome> {
+    return this.#escrows.releaseWithPreimage(escrowId, amount, preimage, approval, options);
   }
 
-  async release(escrowId: string, amount: bigint, approval?: string, options: SendOptions = {}): Promise<TxOutcome> {
-    const id = toBytes32Id(escrowId);
-    if ((await this.readEscrow(id))?.state === 'released') return { ledger: 'evm', alreadyDone: true };
-    const call: ContractCall = {
-      address: this.#o.contracts.escrow,
-      abi: settlementEscrowAbi,
-      functionName: 'release',
-      args: [id, amount, (approval ?? '0x') as Hex],
-    };
-    const sent = await this.#sender.send({ call, ledgerRef: id, context: { escrowId: id } }, options.beforeSend);
-    return { ledger: 'evm', txId: sent.txId, block: sent.receipt.blockNumber, alreadyDone: false };
+  /** Signs the approval off-line (EIP-712): no transaction, so `options.beforeSend` is never called. */
+  approveRelease(escrowId: string, amount: bigint, _options?: SendOptions): Promise<ReleaseApproval> {
+    return this.#escrows.approveRelease(escrowId, amount);
   }
 
-  async returnEscrow(escrowId: string, options: SendOptions = {}): Promise<TxOutcome> {
-    const id = toBytes32Id(escrowId);
-    if ((await this.readEscrow(id))?.state === 'returned') return { ledger: 'evm', alreadyDone: true };
-    const call: ContractCall = {
-      address: this.#o.contracts.escrow,
-      abi: settlementEscrowAbi,
-      functionName: 'returnFunds',
-      args: [id],
-    };
-    const sent = await this.#sender.send({ call, ledgerRef: id, context: { escrowId: id } }, options.beforeSend);
-    return { ledger: 'evm', txId: sent.txId, block: sent.receipt.blockNumber, alreadyDone: false };
+  readEscrowPreimage(escrowId: string): Promise<string | undefined> {
+    return this.#escrows.readEscrowPreimage(escrowId);
   }
 
-  async readEscrow(escrowId: string): Promise<EscrowView | undefined> {
-    const id = toBytes32Id(escrowId);
-    const e = await this.#client.readContract({
-      address: this.#o.contracts.escrow,
-      abi: settlementEscrowAbi,
-      functionName: 'getEscrow',
-      args: [id],
-    });
-    const state = ESCROW_STATES[e.state - escrowState.Held];
-    if (e.state === escrowState.None || state === undefined) return undefined;
-    return escrowView(id, e, state);
+  returnEscrow(escrowId: string, options: SendOptions = {}): Promise<TxOutcome> {
+    return this.#escrows.returnEscrow(escrowId, options);
+  }
+
+  readEscrow(escrowId: string): Promise<EscrowView | undefined> {
+    return this.#escrows.readEscrow(escrowId);
   }
 
   async balance(holder: string, asset: string): Promise<bigint> {

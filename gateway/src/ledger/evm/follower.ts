@@ -4,7 +4,7 @@
  * checkpoint are committed together, so after a restart the follower neither misses nor re-reads
  * an event. Handlers then get every event not yet marked handled, in ledger order.
  */
-import { decodeEventLog, type Abi, type Address, type Log, type PublicClient } from 'viem';
+import { decodeEventLog, zeroHash, type Abi, type Address, type Log, type PublicClient } from 'viem';
 import type { EventFollower, LedgerEvent, LedgerEventHandler, CheckpointStore } from '../connector';
 import { PollingFollower } from '../follower-base';
 import { toLedgerError } from './tx';
@@ -30,7 +30,10 @@ function stringify(value: unknown): string {
   return typeof value === 'bigint' ? value.toString() : String(value);
 }
 
-/** Normalizes a decoded contract log; undefined for logs of other events/ABIs. */
+/**
+ * Normalizes a decoded contract log; undefined for logs of other events/ABIs. The preimage of
+ * `claimed` and of a `released` with one is 0x-hex; a `released` without one has none.
+ */
 export function toLedgerEvent(stream: string, abi: Abi, log: Log): LedgerEvent | undefined {
   if (log.blockNumber === null || log.logIndex === null || log.transactionHash === null) return undefined;
   let decoded: { eventName: string; args: unknown };
@@ -42,6 +45,8 @@ export function toLedgerEvent(stream: string, abi: Abi, log: Log): LedgerEvent |
   const args = (decoded.args ?? {}) as Record<string, unknown>;
   const data: Record<string, string> = {};
   for (const [k, v] of Object.entries(args)) data[k] = stringify(v);
+  // An escrow's `Released` carries zero for a release without preimage: none, as on Fabric.
+  if (data['preimage'] === zeroHash) delete data['preimage'];
   const ref = data['lockId'] ?? data['escrowId'] ?? '';
   const kind = decoded.eventName.toLowerCase();
   return {

@@ -2,6 +2,7 @@
  * The Fabric connector against an in-process fake of fabric-gateway that runs the real securities
  * chaincode (`__tests__/fabric-fake.ts`). NOT a peer: nothing here is verified on real Fabric.
  */
+import { randomBytes } from 'node:crypto';
 import { openStore, type GatewayStore } from '../../store';
 import { tempDbFile } from '../../../testing/engine-fakes';
 import type { LedgerEvent, PreparedTx } from '../connector';
@@ -41,6 +42,16 @@ describeLedgerConnector('Fabric (fake gateway, real chaincode)', () => ({
   advanceTo: async (t) => void (w.ledger.time = t),
   balance: (who) => shares(who === 'sender' ? w.seller.account : w.buyer.account),
   lockStream: 'htlc',
+  party: (role, s) => fabricConnector(w, s, role === 'counterparty' ? w.buyer : w.notary),
+  escrowRequest: async (amount, ttl) => ({
+    tradeId: `T-suite-${randomBytes(4).toString('hex')}`,
+    asset: ISIN,
+    amount,
+    beneficiary: w.buyer.account,
+    controller: w.seller.account,
+    expiry: w.ledger.time + ttl,
+  }),
+  escrowStream: 'escrow',
   storeFile: (name) => `${tmp.file}-${name}`,
 }));
 
@@ -236,6 +247,10 @@ describe('Fabric connector', () => {
         expiry: w.ledger.time + 60,
       });
       expect(await caught(seller.release(escrowId, 5n, '0xsig'))).toMatchObject({ code: 'INVALID_ARGUMENT' });
+      const preimage = '00'.repeat(32);
+      expect(await caught(seller.releaseWithPreimage(escrowId, 5n, preimage, '0xsig'))).toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
       w.ledger.time += 60;
       expect((await seller.returnEscrow(escrowId)).alreadyDone).toBe(false);
       expect((await seller.returnEscrow(escrowId)).alreadyDone).toBe(true);

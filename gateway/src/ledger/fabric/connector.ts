@@ -1,7 +1,7 @@
 /**
  * The Fabric implementation of {@link LedgerConnector} over `@hyperledger/fabric-gateway`, for the
  * securities chaincode (`chaincode/fabric`: LockHTLC, ClaimHTLC, RefundHTLC, EscrowDeposit,
- * EscrowRelease, EscrowReturn, GetHTLC, GetEscrow, BalanceOf). Assets are ISINs, accounts are
+ * EscrowApprove, EscrowRelease, EscrowReturn, GetHTLC, GetEscrow, BalanceOf). Assets are ISINs, accounts are
  * `<mspId>:<subject>` or explicit account ids, amounts go as decimal strings.
  *
  * Sending: a proposal is endorsed, the endorsed transaction is signed here (the SDK's off-line
@@ -35,6 +35,7 @@ import type {
   LockView,
   PreparedResolution,
   PreparedTx,
+  ReleaseApproval,
   SendOptions,
   TxOutcome,
   CheckpointStore,
@@ -205,8 +206,9 @@ class FabricConnector implements FabricLedgerConnector {
     return typeof preimage === 'string' && preimage !== '' ? `0x${preimage}` : undefined;
   }
 
-  escrowIdOf(tradeId: string): string {
-    return derivedEscrowId(this.signer, tradeId);
+  /** `depositor` is a chaincode account id (`<mspId>:<subject>`, as the directory's `fabricAccount`). */
+  escrowIdOf(tradeId: string, depositor: string = this.signer): string {
+    return derivedEscrowId(depositor, tradeId);
   }
 
   async deposit(request: EscrowDepositRequest, options: SendOptions = {}): Promise<DepositOutcome> {
@@ -240,7 +242,32 @@ class FabricConnector implements FabricLedgerConnector {
     throw new LedgerError('MISMATCH', 'fabric', `escrow ${e.escrowId} exists with other terms`, context);
   }
 
-  async release(escrowId: string, amount: bigint, approval?: string, options: SendOptions = {}): Promise<TxOutcome> {
+  release(escrowId: string, amount: bigint, approval?: string, options: SendOptions = {}): Promise<TxOutcome> {
+    return this.#release(escrowId, amount, undefined, approval, options);
+  }
+
+  /**
+   * `EscrowRelease` with the preimage (anyone may). An escrow without hashlock is refused with
+   * NOT_AUTHORIZED, as on the EVM: the chaincode would let its controller release and ignore the
+   * preimage.
+   */
+  releaseWithPreimage(
+    escrowId: string,
+    amount: bigint,
+    preimage: string,
+    approval?: string,
+    options: SendOptions = {},
+  ): Promise<TxOutcome> {
+    return this.#release(escrowId, amount, preimage, approval, options);
+  }
+
+  async #release(
+    escrowId: string,
+    amount: bigint,
+    preimage: string | undefined,
+    approval: string | undefined,
+    options: SendOptions,
+  ): Promise<TxOutcome> {
     if (approval !== undefined)
       throw new LedgerError(
         'INVALID_ARGUMENT',
@@ -249,11 +276,32 @@ class FabricConnector implements FabricLedgerConnector {
         { escrowId },
       );
     return retryMvcc(async () => {
-      if ((await this.readEscrow(escrowId))?.state === 'released') return { ledger: 'fabric', alreadyDone: true };
-      const args = [escrowId, amount.toString(), ''];
+      const escrow = await this.readEscrow(escrowId);
+      if (escrow?.state === 'released') return { ledger: 'fabric', alreadyDone: true };
+      if (preimage !== undefined && escrow !== undefined && escrow.hashlock === undefined)
+        throw new LedgerError('NOT_AUTHORIZED', 'fabric', `escrow ${escrowId} has no hashlock`, { escrowId });
+      const args = [escrowId, amount.toString(), preimage === undefined ? '' : bare(preimage)];
       const sent = await this.#tx.send('EscrowRelease', args, escrowId, { escrowId }, options.beforeSend);
       return { ledger: 'fabric', ...sent, alreadyDone: false };
     });
+  }
+
+  /**
+   * This signer, the escrow's notary, submits `EscrowApprove(escrowId, quantity)`: the next
+   * release of exactly `amount` then needs nothing more (a later approval replaces an unused one).
+   */
+  async approveRelease(escrowId: string, amount: bigint, options: SendOptions = {}): Promise<ReleaseApproval> {
+    return retryMvcc(async () => {
+      const args = [escrowId, amount.toString()];
+      const sent = await this.#tx.send('EscrowApprove', args, escrowId, { escrowId }, options.beforeSend);
+      return { ledger: 'fabric', escrowId, amount, outcome: { ledger: 'fabric', ...sent, alreadyDone: false } };
+    });
+  }
+
+  async readEscrowPreimage(escrowId: string): Promise<string | undefined> {
+    // The escrow keeps the preimage a release revealed (also in its EscrowReleased event).
+    const preimage = (await this.#read('GetEscrow', escrowId))?.['preimage'];
+    return typeof preimage === 'string' && preimage !== '' ? `0x${preimage}` : undefined;
   }
 
   async returnEscrow(escrowId: string, options: SendOptions = {}): Promise<TxOutcome> {

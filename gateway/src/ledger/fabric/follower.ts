@@ -37,17 +37,29 @@ export interface FabricFollowerOptions {
   readonly idleMs: number;
 }
 
+/**
+ * An event payload's fields as strings, with the names the EVM events use next to the chaincode's
+ * own, and preimages as the EVM gives them: 0x-hex, and none where the chaincode stores '' (a lock
+ * not claimed, an escrow no release with preimage has opened; a later release by the controller
+ * carries the preimage an earlier one revealed, which the escrow keeps).
+ */
+function eventData(payload: Readonly<Record<string, unknown>>): Record<string, string> {
+  const data: Record<string, string> = {};
+  for (const [k, v] of Object.entries(payload)) data[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  if (data['quantity'] !== undefined) data['amount'] = data['quantity'];
+  if (data['isin'] !== undefined) data['asset'] = data['isin'];
+  const preimage = data['preimage'];
+  if (preimage === '') delete data['preimage'];
+  else if (preimage !== undefined) data['preimage'] = `0x${preimage}`;
+  return data;
+}
+
 /** Normalizes a chaincode event of `stream`; undefined for events of other streams. */
 export function toFabricLedgerEvent(stream: string, event: ChaincodeEvent, index: number): LedgerEvent | undefined {
   const name = stream.split(':')[0] ?? '';
   const kind = FABRIC_STREAMS[name]?.[event.eventName];
   if (kind === undefined) return undefined;
-  const payload = JSON.parse(Buffer.from(event.payload).toString('utf8')) as Record<string, unknown>;
-  const data: Record<string, string> = {};
-  for (const [k, v] of Object.entries(payload)) data[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  // The names the EVM events use, next to the chaincode's own.
-  if (data['quantity'] !== undefined) data['amount'] = data['quantity'];
-  if (data['isin'] !== undefined) data['asset'] = data['isin'];
+  const data = eventData(JSON.parse(Buffer.from(event.payload).toString('utf8')) as Record<string, unknown>);
   const ref = data['lockId'] ?? data['escrowId'] ?? '';
   return {
     ledger: 'fabric',
