@@ -123,14 +123,10 @@ describe('network scripts', () => {
   function expectBankIdentities(state: NetworkState): void {
     for (const org of ['seller', 'buyer']) {
       const ca = state.fabricCa.orgs[org];
-      expect(listWallet(ca?.wallet ?? '')).toEqual([
-        'admin',
-        'auditor',
-        'gateway',
-        'gateway-tls',
-        'registrar',
-        'trader',
-      ]);
+      // The issuer's org (the seller) also holds `issuer`.
+      const issuer = org === 'seller' ? ['issuer'] : [];
+      const names = ['admin', 'auditor', 'gateway', 'gateway-tls', ...issuer, 'registrar', 'trader'];
+      expect(listWallet(ca?.wallet ?? '')).toEqual(names);
       expect(readFileSync(ca?.crlFile ?? '', 'utf8')).toMatch(/^-----BEGIN X509 CRL-----/);
     }
   }
