@@ -33,6 +33,29 @@ export interface OrgConfig {
   readonly evmAccount?: number;
 }
 
+/** What an agent party's gateway does (its config's `role`); banks' gateways have role `bank`. */
+export const AGENT_ROLES = ['escrow-manager', 'notary', 'observer'] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+
+/** A party of the agents org: its own directory entry, EVM account and gateway. */
+export interface AgentPartyConfig {
+  /** Party id (directory key, `party` attribute of its certificates). */
+  readonly key: string;
+  readonly role: AgentRole;
+  /** HTTPS port of the party's gateway. */
+  readonly gatewayPort: number;
+  /** Index of the party's EVM account in the network mnemonic. */
+  readonly evmAccount: number;
+}
+
+/**
+ * The market-infrastructure org: an application org of the channel without a peer, whose CA
+ * enrolls the identities of several parties (escrow manager, notary, observer).
+ */
+export interface AgentsOrgConfig extends OrgConfig {
+  readonly parties: readonly AgentPartyConfig[];
+}
+
 export interface NetworkConfig {
   readonly channel: string;
   readonly chaincode: {
@@ -48,6 +71,7 @@ export interface NetworkConfig {
   };
   readonly ordererOrg: OrgConfig;
   readonly peerOrgs: readonly OrgConfig[];
+  readonly agentsOrg: AgentsOrgConfig;
   readonly evm: {
     readonly port: number;
     readonly chainId: number;
@@ -90,9 +114,20 @@ export function requirePort(org: OrgConfig, key: (typeof PORT_KEYS)[number]): nu
   return port;
 }
 
+/** Throws unless every agent party has a known role and a key no other party or org uses. */
+function checkAgentParties(raw: NetworkConfig): void {
+  const taken = new Set([raw.ordererOrg.key, ...raw.peerOrgs.map((o) => o.key), raw.agentsOrg.key]);
+  for (const party of raw.agentsOrg.parties) {
+    if (!(AGENT_ROLES as readonly string[]).includes(party.role))
+      throw new Error(`agentsOrg party "${party.key}": role "${party.role}" is not one of ${AGENT_ROLES.join(', ')}`);
+    if (taken.has(party.key)) throw new Error(`agentsOrg party "${party.key}": the key is already a party or org`);
+    taken.add(party.key);
+  }
+}
+
 export function loadNetworkConfig(env: NodeJS.ProcessEnv = process.env): NetworkConfig {
   const file = env['DVP_NETWORK_CONFIG'] ?? join(__dirname, '..', 'network.config.json');
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as NetworkConfig & { ordererOrg: OrgConfig };
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as NetworkConfig;
   const offsetText = env['DVP_PORT_OFFSET'] ?? '0';
   if (!/^\d{1,5}$/.test(offsetText))
     throw new Error(`DVP_PORT_OFFSET must be a non-negative integer, got "${offsetText}"`);
@@ -105,7 +140,8 @@ export function loadNetworkConfig(env: NodeJS.ProcessEnv = process.env): Network
     }
     return shifted as unknown as OrgConfig;
   };
-  for (const org of [raw.ordererOrg, ...raw.peerOrgs]) orgAffiliation(org);
+  for (const org of [raw.ordererOrg, ...raw.peerOrgs, raw.agentsOrg]) orgAffiliation(org);
+  checkAgentParties(raw);
   if (!raw.peerOrgs.some((o) => o.key === raw.chaincode.issuerOrg))
     throw new Error(`chaincode.issuerOrg "${raw.chaincode.issuerOrg}" is not a peer org of network.config.json`);
   return {
@@ -113,6 +149,10 @@ export function loadNetworkConfig(env: NodeJS.ProcessEnv = process.env): Network
     chaincode: { ...raw.chaincode, serverPort: raw.chaincode.serverPort + offset },
     ordererOrg: shift(raw.ordererOrg),
     peerOrgs: raw.peerOrgs.map(shift),
+    agentsOrg: {
+      ...shift(raw.agentsOrg),
+      parties: raw.agentsOrg.parties.map((p) => ({ ...p, gatewayPort: p.gatewayPort + offset })),
+    },
     evm: { ...raw.evm, port: raw.evm.port + offset },
   };
 }

@@ -1,7 +1,8 @@
 /**
- * The signed party directory of the local network (DESIGN.md section 1): for each bank, its MSP
- * id, the fingerprints of the certificates enrolled for it at network-up, its EVM address and its
- * gateway URL, signed by a directory authority key generated here. Gateways load it and reject a
+ * The signed party directory of the local network (DESIGN.md section 1): for each bank and each
+ * party of the agents org (escrow manager, notary, observer), its MSP id, the fingerprints of the
+ * certificates enrolled for it at network-up, its EVM address, its gateway URL and its chaincode
+ * account, signed by a directory authority key generated here. Gateways load it and reject a
  * request whose claimed party does not match its certificate.
  */
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
@@ -18,7 +19,7 @@ import {
   type SignedDirectory,
 } from '@dvp/certs';
 import type { NetworkConfig } from './config';
-import type { CaState } from './state';
+import type { AgentsState, CaState } from './state';
 
 export interface DirectoryState {
   /** The signed directory (`SignedDirectory` of @dvp/certs). */
@@ -34,30 +35,63 @@ export interface DirectoryState {
  */
 export const LISTED_IDENTITIES = ['admin', 'gateway', 'auditor', 'trader'] as const;
 
-export function writeDirectory(
+/** The same for each party of the agents org, which has no trader. */
+export const LISTED_AGENT_IDENTITIES = ['admin', 'gateway', 'auditor'] as const;
+
+/** The identities the directory is made from: every org's CA, and the agents org's parties. */
+export interface DirectorySources {
+  readonly cas: Readonly<Record<string, CaState>>;
+  readonly agents: AgentsState;
+}
+
+/** One party's entry: its listed certificates, EVM address, gateway URL and chaincode account. */
+function entryOf(
+  party: string,
+  id: { readonly mspId: string; readonly wallet: string; readonly listed: readonly string[] },
+  evmAddress: `0x${string}` | undefined,
+  gatewayPort: number | undefined,
+): DirectoryEntry {
+  if (!evmAddress || gatewayPort === undefined)
+    throw new Error(`directory: party ${party} needs an evmAccount and a gatewayPort in network.config.json`);
+  return {
+    mspId: id.mspId,
+    certificateFingerprints: id.listed.map((name) => certificateFingerprint(loadIdentity(id.wallet, name).certificate)),
+    evmAddress,
+    gatewayUrl: `https://127.0.0.1:${gatewayPort}`,
+    // The gateway signs Fabric transactions with its `gateway` identity: securities are held there.
+    fabricAccount: fabricAccountId(id.mspId, loadIdentity(id.wallet, 'gateway').certificate),
+  };
+}
+
+/** Every party's entry: each bank's (org key = party), then each party of the agents org. */
+function partiesOf(
   cfg: NetworkConfig,
-  cas: Readonly<Record<string, CaState>>,
+  { cas, agents }: DirectorySources,
   evmAccounts: readonly `0x${string}`[],
-  stateDir: string,
-): DirectoryState {
+): Record<string, DirectoryEntry> {
   const parties: Record<string, DirectoryEntry> = {};
   for (const org of cfg.peerOrgs) {
     const ca = cas[org.key];
-    const evmAddress = evmAccounts[org.evmAccount ?? -1];
-    if (!ca || !evmAddress || org.gatewayPort === undefined) {
-      throw new Error(`directory: org ${org.key} needs a CA, an evmAccount and a gatewayPort in network.config.json`);
-    }
-    parties[org.key] = {
-      mspId: org.mspId,
-      certificateFingerprints: LISTED_IDENTITIES.map((name) =>
-        certificateFingerprint(loadIdentity(ca.wallet, name).certificate),
-      ),
-      evmAddress,
-      gatewayUrl: `https://127.0.0.1:${org.gatewayPort}`,
-      // The gateway signs Fabric transactions with its `gateway` identity: securities are held there.
-      fabricAccount: fabricAccountId(org.mspId, loadIdentity(ca.wallet, 'gateway').certificate),
-    };
+    if (!ca) throw new Error(`directory: no CA for org ${org.key}`);
+    const id = { mspId: org.mspId, wallet: ca.wallet, listed: LISTED_IDENTITIES };
+    parties[org.key] = entryOf(org.key, id, evmAccounts[org.evmAccount ?? -1], org.gatewayPort);
   }
+  for (const p of cfg.agentsOrg.parties) {
+    const wallet = agents.parties[p.key]?.wallet;
+    if (!wallet) throw new Error(`directory: no wallet for agent party ${p.key}`);
+    const id = { mspId: agents.mspId, wallet, listed: LISTED_AGENT_IDENTITIES };
+    parties[p.key] = entryOf(p.key, id, evmAccounts[p.evmAccount], p.gatewayPort);
+  }
+  return parties;
+}
+
+export function writeDirectory(
+  cfg: NetworkConfig,
+  sources: DirectorySources,
+  evmAccounts: readonly `0x${string}`[],
+  stateDir: string,
+): DirectoryState {
+  const parties = partiesOf(cfg, sources, evmAccounts);
   const dir = join(stateDir, 'directory');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -161,7 +161,9 @@ export async function deployChaincode(o: Readonly<DeployOptions>): Promise<void>
   const first = o.peers[0];
   if (!first) throw new Error('deployChaincode: no peers');
   await peerCli(o.bins, first, ['lifecycle', 'chaincode', 'commit', ...ord, ...definition, ...endorsers]);
-  o.log(`network-up: chaincode ${o.name} sequence ${o.sequence} approved by every org and committed`);
+  o.log(
+    `network-up: chaincode ${o.name} sequence ${o.sequence} approved by every bank org (a majority of the application orgs) and committed`,
+  );
 }
 
 /** The committed sequence of `name` on `channel` (0 when none), read through `peer`. */

@@ -1,8 +1,8 @@
 /**
  * The configuration files the Fabric processes read, written by us at network-up (no sample
- * files are copied): each peer's `core.yaml`, the orderer's `orderer.yaml`, and the `configtx.yaml`
- * from which configtxgen makes the channel's genesis block. Each is written as JSON, which is valid
- * YAML, so no value can break the document. Everything listens on 127.0.0.1 only.
+ * files are copied): each peer's `core.yaml` and the orderer's `orderer.yaml` (the channel's
+ * `configtx.yaml` is configtx.ts). Each is written as JSON, which is valid YAML, so no value can
+ * break the document. Everything listens on 127.0.0.1 only.
  *
  * Choices worth knowing:
  * - TLS everywhere (peers, orderer, orderer admin, chaincode server) with the CA-enrolled certs;
@@ -41,9 +41,11 @@ export interface OrdererPorts {
   readonly operations: number;
 }
 
-const addr = (port: number): string => `127.0.0.1:${port}`;
+/** `127.0.0.1:<port>`. */
+export const addr = (port: number): string => `127.0.0.1:${port}`;
 
-function writeJsonYaml(file: string, doc: unknown): string {
+/** Writes `doc` as JSON, which is valid YAML (no value can break the document); returns the file. */
+export function writeJsonYaml(file: string, doc: unknown): string {
   mkdirSync(join(file, '..'), { recursive: true });
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
   return file;
@@ -294,97 +296,3 @@ export function writeOrdererYaml(
     Consensus: { WALDir: join(o.dataDir, 'etcdraft', 'wal'), SnapDir: join(o.dataDir, 'etcdraft', 'snapshot') },
   });
 }
-
-const sig = (rule: string) => ({ Type: 'Signature', Rule: rule });
-const meta = (rule: string) => ({ Type: 'ImplicitMeta', Rule: rule });
-
-function orgPolicies(mspId: string, isPeerOrg: boolean): Record<string, unknown> {
-  const m = (role: string) => `'${mspId}.${role}'`;
-  return {
-    Readers: sig(`OR(${[m('admin'), m(isPeerOrg ? 'peer' : 'orderer'), m('client')].join(', ')})`),
-    // The orderer signs every block; BlockValidation (ANY Writers of the orderer group) checks it.
-    Writers: sig(isPeerOrg ? `OR(${m('admin')}, ${m('client')})` : `OR(${m('admin')}, ${m('orderer')})`),
-    Admins: sig(`OR(${m('admin')})`),
-    ...(isPeerOrg ? { Endorsement: sig(`OR(${m('peer')})`) } : {}),
-  };
-}
-
-/** What configtx.yaml is made from: the orderer org and every bank org with its anchor peer. */
-interface ChannelConfigInput {
-  readonly orderer: FabricOrgMsp;
-  readonly ordererPort: number;
-  readonly peerOrgs: readonly { readonly msp: FabricOrgMsp; readonly peerPort: number }[];
-}
-
-/** configtx.yaml with one profile, {@link CHANNEL_PROFILE}: etcdraft with one consenter, every bank org. */
-export function writeConfigtxYaml(cfgDir: string, o: ChannelConfigInput): string {
-  return writeJsonYaml(join(cfgDir, 'configtx.yaml'), {
-    Profiles: {
-      [CHANNEL_PROFILE]: {
-        Policies: groupPolicies(),
-        Capabilities: { V3_0: true },
-        Orderer: ordererGroup(o),
-        Application: applicationGroup(o.peerOrgs),
-      },
-    },
-  });
-}
-
-/** The Readers/Writers/Admins policies every group of the channel has. */
-function groupPolicies(): Record<string, unknown> {
-  return { Readers: meta('ANY Readers'), Writers: meta('ANY Writers'), Admins: meta('MAJORITY Admins') };
-}
-
-/** The channel's orderer group: etcdraft with the one orderer as its one consenter. */
-function ordererGroup(o: ChannelConfigInput): Record<string, unknown> {
-  const ordererTls = join(o.orderer.node.tlsDir, 'server.crt');
-  return {
-    OrdererType: 'etcdraft',
-    BatchTimeout: BATCH_TIMEOUT,
-    BatchSize: { MaxMessageCount: 100, AbsoluteMaxBytes: '10 MB', PreferredMaxBytes: '2 MB' },
-    EtcdRaft: {
-      Consenters: [{ Host: '127.0.0.1', Port: o.ordererPort, ClientTLSCert: ordererTls, ServerTLSCert: ordererTls }],
-      Options: {
-        TickInterval: '100ms',
-        ElectionTick: 10,
-        HeartbeatTick: 1,
-        MaxInflightBlocks: 5,
-        SnapshotIntervalSize: '16 MB',
-      },
-    },
-    Organizations: [
-      {
-        Name: o.orderer.mspId,
-        ID: o.orderer.mspId,
-        MSPDir: o.orderer.mspDir,
-        Policies: orgPolicies(o.orderer.mspId, false),
-        OrdererEndpoints: [addr(o.ordererPort)],
-      },
-    ],
-    Policies: { ...groupPolicies(), BlockValidation: meta('ANY Writers') },
-    Capabilities: { V2_0: true },
-  };
-}
-
-/** The channel's application group: the bank orgs, each with its anchor peer. */
-function applicationGroup(peerOrgs: ChannelConfigInput['peerOrgs']): Record<string, unknown> {
-  return {
-    Organizations: peerOrgs.map(({ msp, peerPort }) => ({
-      Name: msp.mspId,
-      ID: msp.mspId,
-      MSPDir: msp.mspDir,
-      Policies: orgPolicies(msp.mspId, true),
-      AnchorPeers: [{ Host: '127.0.0.1', Port: peerPort }],
-    })),
-    Policies: {
-      ...groupPolicies(),
-      // Approving a chaincode definition: a majority of the bank orgs (both, with two banks).
-      LifecycleEndorsement: meta('MAJORITY Endorsement'),
-      Endorsement: meta('MAJORITY Endorsement'),
-    },
-    Capabilities: { V2_5: true },
-  };
-}
-
-/** The one profile of {@link writeConfigtxYaml}. */
-export const CHANNEL_PROFILE = 'DvpSettlement';

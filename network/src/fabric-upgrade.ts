@@ -1,6 +1,6 @@
 /**
  * `make chaincode-upgrade` (and network-up on a running network whose chaincode changed): the
- * compiled chaincode is packaged anew, installed on every peer, approved by every org and
+ * compiled chaincode is packaged anew, installed on every peer, approved by every bank org and
  * committed with the next sequence; then the chaincode server is restarted with the new package
  * id. The network keeps running; transactions fail for the moment between the commit and the new
  * server listening (well under a second here).
@@ -52,6 +52,7 @@ export async function upgradeChaincode(
       logDir: paths.logDir,
       cas: state.fabricCa.orgs,
       msps: state.fabricMsp.orgs,
+      clientMsps: [state.agents.msp],
       record: (rec) => registry.replace(rec),
       log,
     },

@@ -1,7 +1,8 @@
 /**
  * The Fabric part of the network, started natively on loopback: one etcdraft orderer (channel
  * participation API, no system channel), one peer per bank org (TLS, NodeOUs, gateway service
- * on, no Docker), the channel joined by every peer with anchor peers, and the securities chaincode
+ * on, no Docker), the channel (the bank orgs and the peerless agents org) joined by every peer
+ * with anchor peers, and the securities chaincode
  * as a service (fabric-chaincode.ts). Every process is recorded with its PID the moment it starts;
  * every wait polls a health endpoint.
  *
@@ -23,10 +24,11 @@ import {
   type ChaincodeServerTls,
 } from './fabric-chaincode';
 import { healthz, isRaftLeader, peerCli, run, waitFor, type PeerTarget } from './fabric-cli';
-import { BATCH_TIMEOUT, CHANNEL_PROFILE, writeConfigtxYaml, writeCoreYaml, writeOrdererYaml } from './fabric-config';
+import { CHANNEL_PROFILE, writeConfigtxYaml } from './configtx';
+import { BATCH_TIMEOUT, writeCoreYaml, writeOrdererYaml } from './fabric-config';
 import { enrollTlsServer, TLS_CLIENT_FILES, TLS_FILES } from './msp';
 import { spawnDetached, waitHealthy } from './process';
-import type { CaState, FabricOrgMsp, FabricPeerState, FabricUpState, ProcessRecord } from './state';
+import type { CaState, FabricClientOrgMsp, FabricOrgMsp, FabricPeerState, FabricUpState, ProcessRecord } from './state';
 
 /** What {@link startFabric} needs from the rest of network-up. */
 export interface FabricStartInput {
@@ -36,13 +38,16 @@ export interface FabricStartInput {
   readonly logDir: string;
   readonly cas: Readonly<Record<string, CaState>>;
   readonly msps: Readonly<Record<string, FabricOrgMsp>>;
+  /** Application orgs without a peer (the agents org): members of the channel, endorsing nothing. */
+  readonly clientMsps: readonly FabricClientOrgMsp[];
   readonly record: (rec: ProcessRecord) => void;
   readonly log: (line: string) => void;
 }
 
 /**
  * Every bank's peer must endorse: a securities movement is checked by both custody banks'
- * peers, so neither bank (nor a compromised peer) can change holdings alone.
+ * peers, so neither bank (nor a compromised peer) can change holdings alone. Only peer orgs are
+ * named: the agents org has no peer and its members are clients.
  */
 export function endorsementPolicy(cfg: NetworkConfig): string {
   return `AND(${cfg.peerOrgs.map((o) => `'${o.mspId}.peer'`).join(',')})`;
@@ -51,7 +56,8 @@ export function endorsementPolicy(cfg: NetworkConfig): string {
 /**
  * The access policy of the deployment: the chaincode's defaults, with `admin` and `auditor`
  * honoured only from the bank orgs' MSPs, `issuer` only from the issuer's org, and a policy
- * change needing every bank org's admin (`governors`).
+ * change needing every bank org's admin (`governors`). The agents org's members are plain
+ * clients: holder transactions (escrow release, approval and return among them) and the reads.
  */
 export function deployedPolicy(cfg: NetworkConfig): AccessPolicy {
   const banks = cfg.peerOrgs.map((o) => o.mspId);
@@ -125,6 +131,7 @@ async function createChannel(i: FabricStartInput, orderer: FabricOrgMsp, peers: 
     orderer,
     ordererPort,
     peerOrgs: peers.map((p, n) => ({ msp: p.msp, peerPort: requirePort(cfg.peerOrgs[n]!, 'peerPort') })),
+    clientOrgs: i.clientMsps,
   });
   const block = fabricDir(i.stateDir, 'channel', `${cfg.channel}.block`);
   mkdirSync(join(block, '..'), { recursive: true });

@@ -1,14 +1,17 @@
 /**
- * Writes a bank's gateway configuration from the local network's `network.json` (written by
- * `make network-up`): party, TLS server certificate (`gateway-tls` in the bank's wallet), every
- * bank's CA certificate as a trust anchor, every bank's CRL file, the signed directory and its
- * authority's public key, the SQLite path `<state>/gateways/<bank>/gateway.sqlite`, the listen port
- * of the directory's gateway URL (`gatewayPort` of network.config.json, shifted like every port),
- * the gateway's Fabric identity and, when network.json says Fabric is up, the bank's peer, channel
- * and chaincode with `securities.ledger = "fabric"` (else why it is not: `fabric.unavailableReason`),
- * the EVM node, contracts and the bank's EVM key (derived from the network mnemonic, written 0600
- * beside the config), the gateway-messaging identity (`gateway` in the wallet) and the HTLC
- * settlement terms. A tool of the local network: a bank's own deployment writes its config by hand.
+ * Writes a party's gateway configuration from the local network's `network.json` (written by
+ * `make network-up`): party, TLS server certificate (`gateway-tls` in the party's wallet), the CA
+ * certificate of every org with a party in the directory (both banks and the agents org) as a
+ * trust anchor, each of those CAs' CRL files, the signed directory and its authority's public
+ * key, the SQLite path `<state>/gateways/<party>/gateway.sqlite`, the listen port of the
+ * directory's gateway URL (`gatewayPort` of network.config.json, shifted like every port), the
+ * gateway's Fabric identity and, when network.json says Fabric is up, a peer (a bank's own; for a
+ * party of the agents org, which has no peer, the issuer org's), channel and chaincode with
+ * `securities.ledger = "fabric"` (else why it is not: `fabric.unavailableReason`), the EVM node,
+ * contracts and the party's EVM key (derived from the network mnemonic, written 0600 beside the
+ * config), the gateway-messaging identity (`gateway` in the wallet) and, for a bank, the HTLC
+ * settlement terms; for an agent party its `role` (`escrow-manager`, `notary`, `observer`). A
+ * tool of the local network: a real deployment writes its config by hand.
  *
  * CLI: `npx tsx network/src/gateway-config.ts --party seller [--network <network.json>]
  * [--out <file>] [--security <ISIN>=<token>]`; prints the path of the config it wrote.
@@ -18,13 +21,14 @@ import { dirname, join, resolve } from 'node:path';
 import type { SignedDirectory } from '@dvp/certs';
 import { bytesToHex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
-import { networkPaths, readState, type NetworkState } from './state';
+import type { AgentRole } from './config';
+import { networkPaths, partyWallet, readState, type CaState, type NetworkState, type PartyWallet } from './state';
 
 /** Options of {@link writeGatewayConfig}. */
 export interface GatewayConfigFromNetworkOptions {
   /** Path of network.json. */
   readonly networkFile: string;
-  /** Bank (org key = party id in the directory). */
+  /** A party of the directory: a bank (its org key) or a party of the agents org (`manager`, ...). */
   readonly party: string;
   /** Default `<state>/gateways/<party>/gateway.json`. */
   readonly out?: string;
@@ -64,7 +68,7 @@ function writeAtomic(file: string, data: string, mode: number): void {
   renameSync(tmp, file);
 }
 
-/** The bank's EVM key: the network mnemonic's account whose address the directory lists for it. */
+/** The party's EVM key: the network mnemonic's account whose address the directory lists for it. */
 function evmKeyOf(net: NetworkState, party: string, evmAddress: string): `0x${string}` {
   const index = net.evm.accounts.findIndex((a) => a.toLowerCase() === evmAddress.toLowerCase());
   if (index < 0) fail(`the EVM address of '${party}' is not one of the network's accounts`);
@@ -73,21 +77,47 @@ function evmKeyOf(net: NetworkState, party: string, evmAddress: string): `0x${st
   return bytesToHex(hd.privateKey);
 }
 
-/** The `fabric` section: the bank's gateway identity, and its peer when Fabric is up (else why not). */
-function fabricSection(net: NetworkState, party: string, own: NetworkState['fabricCa']['orgs'][string]) {
+/** Whose gateway a config is for: the party's wallet, the org whose peer it uses, and its role. */
+interface GatewayParty {
+  readonly party: string;
+  readonly own: PartyWallet;
+  /** A bank's own org; for an agent party (its org has no peer) the issuer's org, `chaincode.issuerOrg`. */
+  readonly peerOrg: string | undefined;
+  readonly role: 'bank' | AgentRole;
+}
+
+function gatewayParty(net: NetworkState, party: string): GatewayParty {
+  const own = partyWallet(net, party) ?? fail(`network.json has no wallet for party '${party}'`);
+  const agent = net.agents.parties[party];
+  if (agent === undefined) return { party, own, peerOrg: party, role: 'bank' };
+  const issuerOrg = net.fabric.status === 'up' ? net.fabric.chaincode.issuer.org : undefined;
+  return { party, own, peerOrg: issuerOrg, role: agent.role };
+}
+
+/** The `fabric` section: the party's gateway identity, and its peer when Fabric is up (else why not). */
+function fabricSection(net: NetworkState, gp: GatewayParty) {
   const identity = {
-    mspId: own.mspId,
-    certFile: join(own.wallet, 'gateway', 'cert.pem'),
-    keyFile: join(own.wallet, 'gateway', 'key.pem'),
+    mspId: gp.own.mspId,
+    certFile: join(gp.own.wallet, 'gateway', 'cert.pem'),
+    keyFile: join(gp.own.wallet, 'gateway', 'key.pem'),
   };
   if (net.fabric.status === 'unavailable') return { ...identity, unavailableReason: net.fabric.reason };
-  const peer = net.fabric.peers[party] ?? fail(`network.json has no Fabric peer for party '${party}'`);
+  const peer = net.fabric.peers[gp.peerOrg ?? ''] ?? fail(`network.json has no Fabric peer for party '${gp.party}'`);
   return {
     ...identity,
     peer: { endpoint: peer.address, tlsCaCertFile: peer.tlsCaCertFile, hostOverride: peer.host },
     channel: net.fabric.channel,
     chaincode: net.fabric.chaincode.name,
   };
+}
+
+/**
+ * The CAs of every org with a party in the directory (each bank's, then the agents org's), once
+ * each: the gateway's trust anchors and CRLs.
+ */
+function partyCas(net: NetworkState, parties: readonly string[]): CaState[] {
+  const orgs = parties.map((p) => (partyWallet(net, p) ?? fail(`no CA for party '${p}'`)).org);
+  return [...new Set(orgs)].map((org) => net.fabricCa.orgs[org] ?? fail(`no CA for org '${org}'`));
 }
 
 /** The `evm` section: node, chain, the local currency and the deployed cash contracts. */
@@ -108,7 +138,11 @@ function securitiesSection(net: NetworkState, tokens: Readonly<Record<string, st
   return net.fabric.status === 'up' ? { ledger: 'fabric' } : undefined;
 }
 
-/** Builds the config object (paths absolute) and the bank's EVM private key. */
+/**
+ * Builds the config object (paths absolute) and the party's EVM private key. The gateway's config
+ * schema takes no `role` yet, so only an agent party's config carries one (a bank's is `bank`),
+ * and only a bank's carries the HTLC `settlement` section.
+ */
 export function gatewayConfigFromNetwork(
   net: NetworkState,
   party: string,
@@ -118,26 +152,27 @@ export function gatewayConfigFromNetwork(
   const parties = signed.directory.parties;
   const entry = parties[party];
   if (!entry) fail(`party '${party}' is not in the directory (known: ${Object.keys(parties).join(', ')})`);
-  const banks = Object.keys(parties).map((p) => net.fabricCa.orgs[p] ?? fail(`no CA for party '${p}'`));
-  const own = net.fabricCa.orgs[party] ?? fail(`no CA for party '${party}'`);
+  const gp = gatewayParty(net, party);
+  const cas = partyCas(net, Object.keys(parties));
   const dir = join(net.stateDir, 'gateways', party);
   const securities = securitiesSection(net, extra.securities);
+  const identity = (name: string) => ({
+    certFile: join(gp.own.wallet, name, 'cert.pem'),
+    keyFile: join(gp.own.wallet, name, 'key.pem'),
+  });
   const config = {
     partyId: party,
+    ...(gp.role !== 'bank' && { role: gp.role }),
     listen: { host: '127.0.0.1', port: Number(new URL(entry.gatewayUrl).port) },
-    tls: { certFile: join(own.wallet, 'gateway-tls', 'cert.pem'), keyFile: join(own.wallet, 'gateway-tls', 'key.pem') },
-    trustAnchors: banks.map((b) => ({ mspId: b.mspId, certFile: b.caCertFile })),
-    crl: { files: banks.map((b) => b.crlFile ?? fail(`no CRL file for ${b.mspId}: restart the network`)) },
+    tls: identity('gateway-tls'),
+    trustAnchors: cas.map((ca) => ({ mspId: ca.mspId, certFile: ca.caCertFile })),
+    crl: { files: cas.map((ca) => ca.crlFile ?? fail(`no CRL file for ${ca.mspId}: restart the network`)) },
     directory: { file: net.directory.file, authorityKeyFile: net.directory.authorityPublicKeyFile },
     sqlitePath: join(dir, 'gateway.sqlite'),
-    fabric: fabricSection(net, party, own),
+    fabric: fabricSection(net, gp),
     evm: evmSection(net, dir),
-    peers: {
-      certFile: join(own.wallet, 'gateway', 'cert.pem'),
-      keyFile: join(own.wallet, 'gateway', 'key.pem'),
-      ...(extra.peerUrls && { urls: extra.peerUrls }),
-    },
-    settlement: { ...DEFAULT_SETTLEMENT, ...extra.settlement },
+    peers: { ...identity('gateway'), ...(extra.peerUrls && { urls: extra.peerUrls }) },
+    ...(gp.role === 'bank' && { settlement: { ...DEFAULT_SETTLEMENT, ...extra.settlement } }),
     ...(securities && { securities }),
     log: { level: 'info' },
   };
@@ -158,7 +193,7 @@ export function writeGatewayConfig(options: Readonly<GatewayConfigFromNetworkOpt
 }
 
 const USAGE =
-  'gateway-config --party <bank> [--network <network.json>] [--out <file>] [--security <ISIN>=<token address>]';
+  'gateway-config --party <bank or agent party> [--network <network.json>] [--out <file>] [--security <ISIN>=<token address>]';
 
 function parseArgs(argv: readonly string[]): Record<string, string> {
   const args: Record<string, string> = {};

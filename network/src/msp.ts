@@ -6,7 +6,8 @@
  *     cacerts/ca-cert.pem         the org CA's root
  *     tlscacerts/tlsca-cert.pem   the root of the nodes' TLS certificates (the same CA, see below)
  *     config.yaml                 NodeOUs enabled: client, peer, admin, orderer from the cert's OU
- *   peers/peer0.<domain>/         (bank orgs) or  orderers/orderer0.<domain>/  (the orderer org)
+ *   peers/peer0.<domain>/         (bank orgs) or  orderers/orderer0.<domain>/  (the orderer org);
+ *                                 none for the agents org, which has no node
  *     msp/{signcerts/cert.pem, keystore/key_sk (0600), cacerts/, tlscacerts/, config.yaml}
  *     tls/{server.crt, server.key (0600), ca.crt}
  *   users/Admin@<domain>/msp/     the org admin (identity type `admin`, so OU=admin)
@@ -33,7 +34,7 @@ import {
   type Signer,
 } from '@dvp/certs';
 import type { OrgConfig } from './config';
-import type { CaState, FabricNodeMsp, FabricOrgMsp } from './state';
+import type { CaState, FabricClientOrgMsp, FabricNodeMsp, FabricOrgMsp } from './state';
 
 /** File names inside every MSP folder this module writes (relative to the MSP folder). */
 export const MSP_FILES = {
@@ -116,17 +117,31 @@ async function enrollAdmin(ctx: OrgContext, admin: FabricOrgMsp['admin']): Promi
   writeFile(join(admin.tlsDir, TLS_CLIENT_FILES.ca), ctx.caCert, 0o644);
 }
 
+/** The paths {@link buildClientOrgMsp} writes for an org without a node, without touching the disk. */
+export function clientOrgMspLayout(org: OrgConfig, stateDir: string): FabricClientOrgMsp {
+  const root = join(stateDir, 'fabric', 'organizations', org.key);
+  return {
+    mspId: org.mspId,
+    root,
+    mspDir: join(root, 'msp'),
+    admin: {
+      enrollmentId: ORG_ADMIN_ID,
+      mspDir: join(root, 'users', `Admin@${org.domain}`, 'msp'),
+      tlsDir: join(root, 'users', `Admin@${org.domain}`, 'tls'),
+    },
+  };
+}
+
 /** The paths {@link buildOrgMsp} writes for an org, without touching the disk. */
 export function orgMspLayout(org: OrgConfig, isPeerOrg: boolean, stateDir: string): FabricOrgMsp {
-  const root = join(stateDir, 'fabric', 'organizations', org.key);
+  const { root, ...rest } = clientOrgMspLayout(org, stateDir);
   const type = isPeerOrg ? 'peer' : 'orderer';
   const enrollmentId = `${type}0`;
   const host = `${enrollmentId}.${org.domain}`;
   const nodeDir = join(root, `${type}s`, host);
   return {
-    mspId: org.mspId,
+    ...rest,
     root,
-    mspDir: join(root, 'msp'),
     node: {
       host,
       enrollmentId,
@@ -135,11 +150,15 @@ export function orgMspLayout(org: OrgConfig, isPeerOrg: boolean, stateDir: strin
       tlsDir: join(nodeDir, 'tls'),
       tlsHosts: [...NODE_TLS_LOOPBACK, host],
     },
-    admin: {
-      enrollmentId: ORG_ADMIN_ID,
-      mspDir: join(root, 'users', `Admin@${org.domain}`, 'msp'),
-      tlsDir: join(root, 'users', `Admin@${org.domain}`, 'tls'),
-    },
+  };
+}
+
+/** The org's CA as {@link OrgContext}: its client, the registrar of the org's wallet, its root. */
+function orgContext(ca: CaState): OrgContext {
+  return {
+    client: connectCa({ url: ca.url, tlsTrustedCert: readFileSync(ca.tlsCertFile, 'utf8'), caName: ca.caName }),
+    registrar: loadIdentity(ca.wallet, 'registrar'),
+    caCert: readFileSync(ca.caCertFile, 'utf8'),
   };
 }
 
@@ -156,13 +175,22 @@ export async function buildOrgMsp(
 ): Promise<FabricOrgMsp> {
   const layout = orgMspLayout(org, isPeerOrg, stateDir);
   rmSync(layout.root, { recursive: true, force: true });
-  const ctx: OrgContext = {
-    client: connectCa({ url: ca.url, tlsTrustedCert: readFileSync(ca.tlsCertFile, 'utf8'), caName: ca.caName }),
-    registrar: loadIdentity(ca.wallet, 'registrar'),
-    caCert: readFileSync(ca.caCertFile, 'utf8'),
-  };
+  const ctx = orgContext(ca);
   writeVerifyingMsp(layout.mspDir, ctx.caCert);
   await Promise.all([enrollNode(ctx, layout.node), enrollAdmin(ctx, layout.admin)]);
+  return layout;
+}
+
+/**
+ * The MSP of an org without a node (the agents org): its verifying MSP, which the channel config
+ * carries, and its org admin; as {@link buildOrgMsp} otherwise.
+ */
+export async function buildClientOrgMsp(org: OrgConfig, ca: CaState, stateDir: string): Promise<FabricClientOrgMsp> {
+  const layout = clientOrgMspLayout(org, stateDir);
+  rmSync(layout.root, { recursive: true, force: true });
+  const ctx = orgContext(ca);
+  writeVerifyingMsp(layout.mspDir, ctx.caCert);
+  await enrollAdmin(ctx, layout.admin);
   return layout;
 }
 
@@ -177,14 +205,9 @@ export async function enrollTlsServer(
   hosts: readonly string[],
   dir: string,
 ): Promise<{ readonly cert: string; readonly key: string; readonly ca: string }> {
-  const client = connectCa({ url: ca.url, tlsTrustedCert: readFileSync(ca.tlsCertFile, 'utf8'), caName: ca.caName });
-  const ctx: OrgContext = {
-    client,
-    registrar: loadIdentity(ca.wallet, 'registrar'),
-    caCert: readFileSync(ca.caCertFile, 'utf8'),
-  };
+  const ctx = orgContext(ca);
   const secret = await register(ctx, enrollmentId, 'client');
-  const tls = await client.enroll({ enrollmentId, secret, hosts, profile: 'tls' });
+  const tls = await ctx.client.enroll({ enrollmentId, secret, hosts, profile: 'tls' });
   const files = { cert: join(dir, TLS_FILES.cert), key: join(dir, TLS_FILES.key), ca: join(dir, TLS_FILES.ca) };
   writeFile(files.cert, tls.certificate, 0o644);
   writeFile(files.key, keyPem(tls), 0o600);

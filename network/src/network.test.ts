@@ -11,7 +11,8 @@ import { findFabricBinaries } from './fabric-bin';
 import { connectPeer, walletIdentity } from './fabric-client';
 import { isAlive, portOpen } from './process';
 import type { NetworkState } from './state';
-import { expectOrgMsp } from './__tests__/msp-checks';
+import { listWallet } from '@dvp/certs';
+import { expectClientOrgMsp, expectOrgMsp } from './__tests__/msp-checks';
 
 const run = promisify(execFile);
 const root = resolve(__dirname, '..', '..');
@@ -109,30 +110,46 @@ describe('network scripts', () => {
     const state = readNetworkState();
     expect(state.evm.rpcUrl).toBe(`http://127.0.0.1:${ANVIL_PORT}`);
     expectBankIdentities(state);
+    expectAgentIdentities(state);
+    // The agents org's CA is one more recorded process (health-checked, stopped by network-down).
+    expect(state.processes.find((p) => p.name === 'ca-agents')?.ports).toEqual([17354 + OFFSET]);
     expect(first.out).toMatch(/network-up: Fabric MSP: .* done in \d+\.\d s/);
     expectOrgMsps(state);
     expectFabricWhereFound(state);
     return state;
   }
 
-  /** Each bank's wallet holds its enrolled identities, and its CA's CRL is published. */
+  /** Each bank's wallet holds its enrolled identities, and each bank's CA publishes its CRL. */
   function expectBankIdentities(state: NetworkState): void {
     for (const org of ['seller', 'buyer']) {
       const ca = state.fabricCa.orgs[org];
-      for (const name of ['admin', 'gateway', 'gateway-tls', 'auditor', 'trader']) {
-        expect(existsSync(join(ca?.wallet ?? '', name, 'cert.pem'))).toBe(true);
-      }
+      // The issuer's org (the seller) also holds `issuer`.
+      const issuer = org === 'seller' ? ['issuer'] : [];
+      const names = ['admin', 'auditor', 'gateway', 'gateway-tls', ...issuer, 'registrar', 'trader'];
+      expect(listWallet(ca?.wallet ?? '')).toEqual(names);
       expect(readFileSync(ca?.crlFile ?? '', 'utf8')).toMatch(/^-----BEGIN X509 CRL-----/);
     }
   }
 
-  /** An MSP per org (the orderer's and each bank's), under the network's state folder. */
+  /** Each agent party's wallet (inside the agents org's) holds its identities; the agents CA publishes its CRL. */
+  function expectAgentIdentities(state: NetworkState): void {
+    const ca = state.fabricCa.orgs['agents'];
+    for (const party of ['manager', 'notary', 'observer']) {
+      expect(state.agents.parties[party]?.wallet).toBe(join(ca?.wallet ?? '', party));
+      expect(listWallet(join(ca?.wallet ?? '', party))).toEqual(['admin', 'auditor', 'gateway', 'gateway-tls']);
+    }
+    expect(readFileSync(ca?.crlFile ?? '', 'utf8')).toMatch(/^-----BEGIN X509 CRL-----/);
+  }
+
+  /** An MSP per org (the orderer's, each bank's and the agents org's), under the network's state folder. */
   function expectOrgMsps(state: NetworkState): void {
     expect(Object.keys(state.fabricMsp.orgs).sort()).toEqual(['buyer', 'orderer', 'seller']);
     for (const [org, msp] of Object.entries(state.fabricMsp.orgs)) {
       expect(msp.root).toBe(join(dir, 'state', 'fabric', 'organizations', org));
       expectOrgMsp(msp, state.fabricCa.orgs[org]?.caCertFile ?? '');
     }
+    expect(state.agents.msp.root).toBe(join(dir, 'state', 'fabric', 'organizations', 'agents'));
+    expectClientOrgMsp(state.agents.msp, state.fabricCa.orgs['agents']?.caCertFile ?? '');
   }
 
   /** Fabric runs wherever its binaries are found (fabric-bin.ts), and says why not otherwise. */

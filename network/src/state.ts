@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import type { AgentRole } from './config';
 
 /** A process started by `network-up`, stopped by PID by `network-down`. */
 export interface ProcessRecord {
@@ -58,17 +59,42 @@ export interface FabricNodeMsp {
   readonly tlsHosts: readonly string[];
 }
 
-/** One org's Fabric MSP and TLS material, enrolled from its CA at network-up (see msp.ts). */
-export interface FabricOrgMsp {
+/** The Fabric MSP of an org without a node (the agents org): what the channel config carries, and its admin. */
+export interface FabricClientOrgMsp {
   readonly mspId: string;
   /** `<state>/fabric/organizations/<org>`. */
   readonly root: string;
   /** The org's verifying MSP: `cacerts/`, `tlscacerts/`, `config.yaml` (NodeOUs); no key. */
   readonly mspDir: string;
-  /** `peer0` for a bank, `orderer0` for the orderer org. */
-  readonly node: FabricNodeMsp;
   /** The org admin (identity type `admin`): `users/Admin@<domain>/msp`, and its TLS client certificate. */
   readonly admin: { readonly enrollmentId: string; readonly mspDir: string; readonly tlsDir: string };
+}
+
+/** One org's Fabric MSP and TLS material, enrolled from its CA at network-up (see msp.ts). */
+export interface FabricOrgMsp extends FabricClientOrgMsp {
+  /** `peer0` for a bank, `orderer0` for the orderer org. */
+  readonly node: FabricNodeMsp;
+}
+
+/** One party of the agents org. */
+export interface AgentPartyState {
+  /** What its gateway does (the gateway config's `role`). */
+  readonly role: AgentRole;
+  /** `<state>/wallets/<agents org>/<party>`: `admin`, `gateway`, `gateway-tls`, `auditor`. */
+  readonly wallet: string;
+}
+
+/**
+ * The market-infrastructure org (network.config.json `agentsOrg`): an application org of the
+ * channel with no peer; its CA (`fabricCa.orgs[org]`) enrolls the identities of several parties.
+ */
+export interface AgentsState {
+  /** Org key: its CA in `fabricCa.orgs`. */
+  readonly org: string;
+  readonly mspId: string;
+  readonly msp: FabricClientOrgMsp;
+  /** Party id → its wallet and role. */
+  readonly parties: Readonly<Record<string, AgentPartyState>>;
 }
 
 /** A bank org's peer as a client reaches it. */
@@ -142,8 +168,10 @@ export interface NetworkState {
   readonly logDir: string;
   readonly evm: EvmState;
   readonly fabricCa: { readonly orgs: Readonly<Record<string, CaState>> };
-  /** Fabric MSP/TLS folders per org (present even though `fabric.status` is `unavailable`). */
+  /** Fabric MSP/TLS folders per org with a node (present even though `fabric.status` is `unavailable`). */
   readonly fabricMsp: { readonly orgs: Readonly<Record<string, FabricOrgMsp>> };
+  /** The agents org (no peer; its MSP is here, not in `fabricMsp`) and its parties. */
+  readonly agents: AgentsState;
   readonly fabric: FabricState;
   /** The signed party directory and its authority's public key. */
   readonly directory: { readonly file: string; readonly authorityPublicKeyFile: string };
@@ -175,6 +203,26 @@ export function networkPaths(env: NodeJS.ProcessEnv = process.env): NetworkPaths
   const stateDir = resolve(env['DVP_NETWORK_STATE_DIR'] ?? join(root, '.state'));
   const logDir = resolve(env['DVP_NETWORK_LOG_DIR'] ?? join(root, '.logs'));
   return { root, stateDir, logDir, stateFile: join(stateDir, 'network.json') };
+}
+
+/** A party's Fabric identities: its org key, MSP id and wallet folder (for `loadIdentity`). */
+export interface PartyWallet {
+  readonly org: string;
+  readonly mspId: string;
+  readonly wallet: string;
+}
+
+/**
+ * The wallet of `party`: a bank's is its org's (`fabricCa.orgs[party].wallet`), an agent party's
+ * is its own folder in the agents org's wallet. Undefined for a party the network does not know.
+ */
+export function partyWallet(state: NetworkState, party: string): PartyWallet | undefined {
+  const agent = state.agents.parties[party];
+  if (agent !== undefined) return { org: state.agents.org, mspId: state.agents.mspId, wallet: agent.wallet };
+  const ca = state.fabricCa.orgs[party];
+  // A bank is an org with a peer; the orderer org and the agents org are no parties.
+  if (ca === undefined || state.fabricMsp.orgs[party]?.node.type !== 'peer') return undefined;
+  return { org: party, mspId: ca.mspId, wallet: ca.wallet };
 }
 
 export function readState(stateFile: string): NetworkState | undefined {

@@ -5,20 +5,28 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { rpc, startAnvil } from './anvil';
-import { caAnswers, startOrgCa } from './ca';
-import type { NetworkConfig } from './config';
+import { agentWallet, caAnswers, startOrgCa, type CaKind } from './ca';
+import type { NetworkConfig, OrgConfig } from './config';
 import { networkDown } from './down';
 import { writeDirectory } from './directory';
 import { deployCash } from './evm-deploy';
-import { startFabric } from './fabric';
+import { startFabric, type FabricStartInput } from './fabric';
 import { findFabricBinaries } from './fabric-bin';
 import { healthz } from './fabric-cli';
 import { walletIdentity, waitEndorsable } from './fabric-client';
 import { chaincodeChanged, upgradeChaincode } from './fabric-upgrade';
-import { buildOrgMsp } from './msp';
+import { buildClientOrgMsp, buildOrgMsp } from './msp';
 import { isAlive } from './process';
 import { ProcessRegistry } from './registry';
-import { readState, writeState, type CaState, type FabricOrgMsp, type NetworkPaths, type NetworkState } from './state';
+import {
+  readState,
+  writeState,
+  type AgentsState,
+  type CaState,
+  type FabricOrgMsp,
+  type NetworkPaths,
+  type NetworkState,
+} from './state';
 
 export interface UpOptions {
   readonly log: (line: string) => void;
@@ -44,9 +52,13 @@ async function healthy(state: NetworkState): Promise<boolean> {
   return true;
 }
 
-/** A state written by an older network-up (no published CRLs, no Fabric MSPs) is restarted, not reused. */
+/**
+ * A state written by an older network-up (no published CRLs, no Fabric MSPs, no agents org) is
+ * restarted, not reused.
+ */
 function writtenByThisVersion(state: NetworkState): boolean {
   if (!Object.values(state.fabricCa.orgs).every((ca) => ca.crlFile && existsSync(ca.crlFile))) return false;
+  if (!state.agents || !Object.values(state.agents.parties).every((p) => existsSync(p.wallet))) return false;
   return Boolean(state.fabricMsp) && Object.values(state.fabricMsp.orgs).every((o) => existsSync(o.node.tlsDir));
 }
 
@@ -131,11 +143,11 @@ interface StartRun {
 async function startNetwork(run: StartRun): Promise<NetworkState> {
   const { paths, cfg, registry, log } = run;
   const evm = await startEvm(run);
-  const { caStates, mspStates } = await startIdentities(run);
+  const { caStates, mspStates, agents } = await startIdentities(run);
   const directory = await phase(log, 'directory: signed party directory', async () =>
-    writeDirectory(cfg, caStates, evm.accounts, paths.stateDir),
+    writeDirectory(cfg, { cas: caStates, agents }, evm.accounts, paths.stateDir),
   );
-  const fabric = await startFabricIfFound(run, caStates, mspStates);
+  const fabric = await startFabricIfFound(run, caStates, { msps: mspStates, clientMsps: [agents.msp] });
   return {
     schemaVersion: 1,
     startedAt: new Date().toISOString(),
@@ -144,6 +156,7 @@ async function startNetwork(run: StartRun): Promise<NetworkState> {
     evm,
     fabricCa: { orgs: caStates },
     fabricMsp: { orgs: mspStates },
+    agents,
     fabric,
     directory,
     processes: registry.records,
@@ -168,26 +181,59 @@ async function startEvm({ paths, cfg, registry, log }: StartRun): Promise<Networ
   };
 }
 
-/** One fabric-ca-server per org (the orderer org first), then each org's MSP folders; both by org key. */
-async function startIdentities({ paths, cfg, registry, log }: StartRun): Promise<{
-  caStates: Record<string, CaState>;
-  mspStates: Record<string, FabricOrgMsp>;
-}> {
-  const orgs = [{ org: cfg.ordererOrg, isPeerOrg: false }, ...cfg.peerOrgs.map((org) => ({ org, isPeerOrg: true }))];
-  const cas = await phase(log, `Fabric CA: ${orgs.length} servers, bank identities enrolled, CRLs published`, () =>
-    Promise.all(
-      orgs.map(({ org, isPeerOrg }) =>
-        startOrgCa(org, { isPeerOrg, isIssuerOrg: org.key === cfg.chaincode.issuerOrg }, paths, (rec) =>
-          registry.add(rec),
-        ),
-      ),
-    ),
+/** What {@link startIdentities} enrolled: each org's CA and MSP (by org key), and the agents org. */
+interface Identities {
+  readonly caStates: Record<string, CaState>;
+  readonly mspStates: Record<string, FabricOrgMsp>;
+  readonly agents: AgentsState;
+}
+
+/**
+ * One fabric-ca-server per org (the orderer org first, the agents org last), then each org's MSP
+ * folders: a node and an admin for the orderer and bank orgs, only an admin for the agents org.
+ */
+async function startIdentities({ paths, cfg, registry, log }: StartRun): Promise<Identities> {
+  const { agentsOrg } = cfg;
+  const nodeOrgs = [cfg.ordererOrg, ...cfg.peerOrgs];
+  const orgs: { org: OrgConfig; kind: CaKind }[] = [
+    ...nodeOrgs.map((org, i) => ({
+      org,
+      kind: { isPeerOrg: i > 0, isIssuerOrg: org.key === cfg.chaincode.issuerOrg },
+    })),
+    {
+      org: agentsOrg,
+      kind: { isPeerOrg: false, isIssuerOrg: false, agentParties: agentsOrg.parties.map((p) => p.key) },
+    },
+  ];
+  const cas = await phase(
+    log,
+    `Fabric CA: ${orgs.length} servers, bank and agent identities enrolled, CRLs published`,
+    () => Promise.all(orgs.map(({ org, kind }) => startOrgCa(org, kind, paths, (rec) => registry.add(rec)))),
   );
   const caStates = Object.fromEntries(cas.map((ca) => [ca.org, ca]));
-  const msps = await phase(log, 'Fabric MSP: orderer0, peer0 per bank and org admins enrolled (TLS too)', () =>
-    Promise.all(cas.map((ca, i) => buildOrgMsp(orgs[i]!.org, orgs[i]!.isPeerOrg, ca, paths.stateDir))),
+  const caOf = (org: OrgConfig): CaState => caStates[org.key] ?? fail(`no CA for org ${org.key}`);
+  const [msps, agentsMsp] = await phase(
+    log,
+    'Fabric MSP: orderer0, peer0 per bank and org admins enrolled (TLS too)',
+    () =>
+      Promise.all([
+        Promise.all(nodeOrgs.map((org, i) => buildOrgMsp(org, i > 0, caOf(org), paths.stateDir))),
+        buildClientOrgMsp(agentsOrg, caOf(agentsOrg), paths.stateDir),
+      ]),
   );
-  return { caStates, mspStates: Object.fromEntries(cas.map((ca, i) => [ca.org, msps[i]!])) };
+  const parties = agentsOrg.parties.map((p) => [
+    p.key,
+    { role: p.role, wallet: agentWallet(caOf(agentsOrg).wallet, p.key) },
+  ]);
+  return {
+    caStates,
+    mspStates: Object.fromEntries(nodeOrgs.map((org, i) => [org.key, msps[i]!])),
+    agents: { org: agentsOrg.key, mspId: agentsOrg.mspId, msp: agentsMsp, parties: Object.fromEntries(parties) },
+  };
+}
+
+function fail(message: string): never {
+  throw new Error(`network-up: ${message}`);
 }
 
 /**
@@ -197,7 +243,7 @@ async function startIdentities({ paths, cfg, registry, log }: StartRun): Promise
 async function startFabricIfFound(
   { paths, cfg, registry, log }: StartRun,
   caStates: Readonly<Record<string, CaState>>,
-  mspStates: Readonly<Record<string, FabricOrgMsp>>,
+  msps: Pick<FabricStartInput, 'msps' | 'clientMsps'>,
 ): Promise<NetworkState['fabric']> {
   const lookup = findFabricBinaries();
   if (!lookup.found) {
@@ -214,7 +260,7 @@ async function startFabricIfFound(
         stateDir: paths.stateDir,
         logDir: paths.logDir,
         cas: caStates,
-        msps: mspStates,
+        ...msps,
         record: (rec) => registry.add(rec),
         log,
       }),

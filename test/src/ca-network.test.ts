@@ -12,7 +12,7 @@ import {
   verifyDirectory,
   type SignedDirectory,
 } from '@dvp/certs';
-import { expectNodeOu, expectOrgMsp } from '../../network/src/__tests__/msp-checks';
+import { expectClientOrgMsp, expectNodeOu, expectOrgMsp } from '../../network/src/__tests__/msp-checks';
 import { sharedNetwork } from './network';
 
 const net = sharedNetwork();
@@ -24,7 +24,7 @@ const directory = () =>
 
 describe('the shared network’s Fabric CAs', () => {
   it('runs one CA per org, each answering over TLS with its own CA name', async () => {
-    expect(Object.keys(net.fabricCa.orgs).sort()).toEqual(['buyer', 'orderer', 'seller']);
+    expect(Object.keys(net.fabricCa.orgs).sort()).toEqual(['agents', 'buyer', 'orderer', 'seller']);
     for (const ca of Object.values(net.fabricCa.orgs)) {
       const client = connectCa({
         url: ca.url,
@@ -67,7 +67,7 @@ describe('the shared network’s Fabric CAs', () => {
 // Written by network-up for a Fabric peer/orderer that cannot run here (README, "Blocked"): these
 // tests check the files and certificates, not that a Fabric process accepts them.
 describe('the shared network’s Fabric MSP material', () => {
-  it('has one MSP per org, enrolled from that org’s CA', () => {
+  it('has one MSP per org with a node, enrolled from that org’s CA', () => {
     expect(Object.keys(net.fabricMsp.orgs).sort()).toEqual(['buyer', 'orderer', 'seller']);
     for (const [org, msp] of Object.entries(net.fabricMsp.orgs)) {
       expect(msp.mspId).toBe(net.fabricCa.orgs[org]?.mspId);
@@ -85,16 +85,25 @@ describe('the shared network’s Fabric MSP material', () => {
   it('gives every wallet identity of every org exactly one NodeOU, so an MSP with NodeOUs accepts it', () => {
     // No wallet identity is an MSP admin, the CA's bootstrap registrar included: the only admin of an
     // org is Admin@<domain> (fabricMsp); the `admin` identity is an operator (client).
-    for (const ca of Object.values(net.fabricCa.orgs)) {
-      for (const name of listWallet(ca.wallet)) expectNodeOu(join(ca.wallet, name, 'cert.pem'), 'client');
+    const agentWallets = Object.values(net.agents.parties).map((p) => p.wallet);
+    for (const wallet of [...Object.values(net.fabricCa.orgs).map((ca) => ca.wallet), ...agentWallets]) {
+      for (const name of listWallet(wallet)) expectNodeOu(join(wallet, name, 'cert.pem'), 'client');
     }
+    expect(agentWallets.map(listWallet)).toEqual(
+      agentWallets.map(() => ['admin', 'auditor', 'gateway', 'gateway-tls']),
+    );
+  });
+
+  it('has the agents org’s MSP (no node) and its admin, enrolled from the agents CA', () => {
+    expect(net.agents.msp.mspId).toBe('AgentsMSP');
+    expectClientOrgMsp(net.agents.msp, net.fabricCa.orgs[net.agents.org]!.caCertFile);
   });
 });
 
 describe('the shared network’s party directory', () => {
-  it('verifies with the directory authority’s key and lists both banks', () => {
+  it('verifies with the directory authority’s key and lists both banks and the agent parties', () => {
     const dir = directory();
-    expect(Object.keys(dir.parties).sort()).toEqual(['buyer', 'seller']);
+    expect(Object.keys(dir.parties).sort()).toEqual(['buyer', 'manager', 'notary', 'observer', 'seller']);
     expect(dir.parties['seller']?.evmAddress).toBe(net.evm.accounts[1]);
     expect(dir.parties['buyer']?.gatewayUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
   });

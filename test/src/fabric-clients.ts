@@ -18,7 +18,10 @@ import type { FabricUpState, NetworkState } from '../../network/src/state';
 
 /** A signing identity with the chaincode account it owns (`<mspId>:<subject>`). */
 export interface TestFabricIdentity extends FabricClientIdentity {
-  /** The bank (network.json org key) whose CA issued it and whose peer it uses. */
+  /**
+   * The bank (network.json org key) whose peer it uses: the bank whose CA issued it, or for an
+   * identity of the agents org (which has no peer) the bank it was given.
+   */
   readonly org: string;
   readonly account: string;
 }
@@ -34,6 +37,17 @@ export function bankIdentity(net: NetworkState, org: string, name: string): Test
   const ca = caOf(net, org);
   const id = walletIdentity(ca.mspId, ca.wallet, name);
   return { ...id, org, account: fabricAccountId(id.mspId, id.certPem) };
+}
+
+/**
+ * A wallet identity (`gateway`, `admin`, `auditor`) of a party of the agents org (`manager`,
+ * `notary`, `observer`), using the peer of bank `viaOrg`.
+ */
+export function agentIdentity(net: NetworkState, party: string, name: string, viaOrg: string): TestFabricIdentity {
+  const agent = net.agents.parties[party];
+  if (agent === undefined) throw new Error(`network.json has no agent party ${party}`);
+  const id = walletIdentity(net.agents.mspId, agent.wallet, name);
+  return { ...id, org: viaOrg, account: fabricAccountId(id.mspId, id.certPem) };
 }
 
 /**

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCertificateClaims } from '@dvp/certs';
 import { MSP_FILES, TLS_FILES } from '../msp';
-import type { FabricOrgMsp } from '../state';
+import type { FabricClientOrgMsp, FabricOrgMsp } from '../state';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -74,6 +74,17 @@ function expectSigningMsp(mspDir: string, caCertPem: string, ou: string): void {
 }
 
 /**
+ * What an org without a node (the agents org) must satisfy, and every org besides its node: the
+ * verifying MSP (no key) and the org admin's signing MSP (OU=admin), chained to `caCertFile`.
+ */
+export function expectClientOrgMsp(msp: FabricClientOrgMsp, caCertFile: string): void {
+  const caCertPem = read(caCertFile);
+  expectVerifyingMsp(msp.mspDir, caCertPem);
+  expect(existsSync(join(msp.mspDir, 'keystore'))).toBe(false);
+  expectSigningMsp(msp.admin.mspDir, caCertPem, 'admin');
+}
+
+/**
  * Everything one org's material must satisfy: layout, modes, OUs by identity type (node = peer or
  * orderer, admin = admin), TLS SANs and EKUs, NodeOUs config, and that every certificate chains to
  * the org's CA certificate `caCertFile`.
@@ -81,11 +92,8 @@ function expectSigningMsp(mspDir: string, caCertPem: string, ou: string): void {
 export function expectOrgMsp(msp: FabricOrgMsp, caCertFile: string): void {
   const caCertPem = read(caCertFile);
   const caCert = new X509Certificate(caCertPem);
-  expectVerifyingMsp(msp.mspDir, caCertPem);
-  expect(existsSync(join(msp.mspDir, 'keystore'))).toBe(false);
-
+  expectClientOrgMsp(msp, caCertFile);
   expectSigningMsp(msp.node.mspDir, caCertPem, msp.node.type);
-  expectSigningMsp(msp.admin.mspDir, caCertPem, 'admin');
 
   const tls = join(msp.node.tlsDir, TLS_FILES.cert);
   const tlsCert = expectIssuedBy(tls, caCert, join(msp.node.tlsDir, TLS_FILES.key));
