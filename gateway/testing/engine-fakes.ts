@@ -58,15 +58,19 @@ export type CrashPoint = 'none' | 'before-prepare' | 'after-prepare' | 'after-br
 
 /** An in-memory ledger that survives "restarts" of the gateway (it is the ledger). */
 export class FakeLedger implements LedgerConnector {
-  readonly ledger: LedgerName = 'evm';
   readonly signer = '0xfake';
   /** Set to make the next sends die at that point (like a killed process). */
   crash: CrashPoint = 'none';
   /** Every transaction that reached the ledger, in order. */
   readonly broadcasts: string[] = [];
   readonly locks = new Map<string, LockView>();
+  /** Escrows `readEscrow` answers with, by id; set them directly (this fake makes none). */
+  readonly escrows = new Map<string, EscrowView>();
   readonly #txs = new Map<string, string>();
   #seq = 0;
+
+  /** A fake of `ledger` (default the EVM). */
+  constructor(readonly ledger: LedgerName = 'evm') {}
 
   async lock(request: LockRequest, options: SendOptions = {}): Promise<LockOutcome> {
     for (const l of this.locks.values()) {
@@ -134,8 +138,8 @@ export class FakeLedger implements LedgerConnector {
   returnEscrow(): Promise<TxOutcome> {
     return Promise.reject(new Error('FakeLedger.returnEscrow: not needed by these tests'));
   }
-  readEscrow(): Promise<EscrowView | undefined> {
-    return Promise.resolve(undefined);
+  readEscrow(escrowId: string): Promise<EscrowView | undefined> {
+    return Promise.resolve(this.escrows.get(escrowId));
   }
   /** Token balances by `holder/asset`; 0 when absent. */
   readonly balances = new Map<string, bigint>();

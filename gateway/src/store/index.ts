@@ -17,6 +17,7 @@ export { TradeStore, type StoredTrade, type CancelSide, type IdempotencyRecord }
 export { ActionJournal, type ActionIntent, type PreparedSend } from './journal';
 export { FollowerStore } from './followers';
 export { CounterpartyTermsStore, type CounterpartyTerms } from './terms';
+export { createObserverLog, observerEntryHash, OBSERVER_GENESIS_HASH } from './observer';
 
 /** Everything stored in one database file. */
 export interface GatewayStore {

@@ -215,6 +215,24 @@ CREATE TABLE notary_approvals (
 ) STRICT;
 `;
 
+// The observer's log (store/observer.ts).
+const v7 = `
+CREATE TABLE observer_log (
+  seq INTEGER PRIMARY KEY,
+  received_at TEXT NOT NULL,
+  from_party TEXT NOT NULL,
+  trade_id TEXT NOT NULL,
+  step TEXT NOT NULL,
+  envelope_hash TEXT NOT NULL UNIQUE,
+  envelope TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+) STRICT;
+CREATE INDEX observer_log_by_trade ON observer_log (trade_id, seq);
+CREATE INDEX observer_log_by_party ON observer_log (from_party, seq);
+CREATE INDEX observer_log_by_received ON observer_log (received_at);
+`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'trades, timeline, idempotency, audit log, ledger journal, followers', sql: v1 },
@@ -223,4 +241,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, description: "the HTLC leader's secrets (created here, no longer on first use)", sql: v4 },
   { version: 5, description: 'timeline steps and ledger actions name their leg besides their ledger', sql: v5 },
   { version: 6, description: "orchestrated escrow: the manager's trades, the notary's approvals", sql: v6 },
+  { version: 7, description: "the observer's hash-chained log of the records it received", sql: v7 },
 ];
