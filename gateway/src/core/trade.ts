@@ -26,6 +26,18 @@ export interface TradeInstruction {
   /** Unix seconds. */
   readonly settlementDeadline: number;
   readonly partial: 'PART' | 'NPAR';
+  /**
+   * Mode `escrow_orchestrated`: the escrow manager (required), and the notary and observer the
+   * trade names (optional); party ids of the directory, compared like matching fields.
+   */
+  readonly escrow?: EscrowParties;
+}
+
+/** The parties of an orchestrated escrow besides buyer and seller. */
+export interface EscrowParties {
+  readonly manager: string;
+  readonly notary?: string;
+  readonly observer?: string;
 }
 
 /** Who did something: the verified certificate behind a request or message. */
