@@ -24,6 +24,8 @@ import type { GatewayStore } from './store';
 import type { BalanceReader } from './trades/balances';
 import { type TradeInstruction } from './core/trade';
 import { TradeError } from './core/errors';
+import { performAction } from './trades/journal';
+import type { ManagerActions } from './settlement/escrow-orchestrated/manager';
 
 /** The outbox of gateway messaging over HTTPS with mutual TLS. */
 export function peerOutbox(
@@ -211,4 +213,19 @@ export function balanceReader(
       },
     }),
   });
+}
+
+/** Journaled ledger actions outside the trade engine (the escrow manager's), over the store's journal. */
+export function journalActions(
+  store: GatewayStore,
+  connectors: Partial<Record<LegName, LedgerConnector>>,
+): ManagerActions {
+  return {
+    perform: (tradeId, leg, spec) => {
+      const connector = connectors[leg];
+      if (!connector) throw new ConfigError([`no ledger for the ${leg} leg`]);
+      return performAction(store.journal, connector, { tradeId, leg }, spec);
+    },
+    actions: (tradeId) => store.journal.forTrade(tradeId),
+  };
 }

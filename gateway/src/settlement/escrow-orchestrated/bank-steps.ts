@@ -39,7 +39,8 @@ export interface BankProgress {
   readonly instructions?: Instructions;
   readonly decision?: {
     readonly decision: 'commit' | 'abort';
-    readonly at: string;
+    /** Unix seconds on the ledgers' clock when the decision arrived. */
+    readonly receivedAt: number;
     readonly detail: Readonly<Record<string, string>>;
   };
   /** The secret, from a commit or from a release seen on a ledger. */
@@ -72,7 +73,7 @@ export function progressOf(trade: Trade): BankProgress {
     ...(decided?.detail && {
       decision: {
         decision: decided.detail['decision'] === 'commit' ? 'commit' : 'abort',
-        at: decided.at,
+        receivedAt: Number(decided.detail['receivedAt'] ?? 0),
         detail: decided.detail,
       },
     }),
@@ -187,8 +188,7 @@ async function lookForSecret(r: BankRun): Promise<void> {
  */
 async function commit(r: BankRun, secret: string): Promise<Next> {
   const { ctx, trade, p } = r;
-  const decidedAt = p.decision ? Date.parse(p.decision.at) / 1000 : 0;
-  const mayRelease = p.decision === undefined || r.now >= decidedAt + r.graceSeconds;
+  const mayRelease = p.decision === undefined || r.now >= p.decision.receivedAt + r.graceSeconds;
   let held = 0;
   for (const { leg, escrowId, view } of await escrows(r)) {
     if (!view) continue;

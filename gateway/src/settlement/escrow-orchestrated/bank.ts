@@ -146,6 +146,8 @@ class EscrowOrchestrated implements EscrowOrchestratedMode {
       ...(d.secret !== undefined && { secret: d.secret }),
       ...(d.approvals.securities !== undefined && { securitiesApproval: d.approvals.securities }),
       ...(d.approvals.cash !== undefined && { cashApproval: d.approvals.cash }),
+      // On the ledgers' clock (the grace period before the bank releases itself counts from it).
+      receivedAt: String(this.#now()),
     };
     ctx.step(trade.tradeId, { event: ESCROW_EVENTS.decision, detail });
   }

@@ -12,6 +12,7 @@ import { LedgerError } from '../../ledger/errors';
 import type { ActionOutcome, ActionSpec } from '../actions';
 import type { Next } from '../loops';
 import type { OutgoingMessage } from '../messenger';
+import { recordBody, type RecordFields } from '../observer/record';
 import {
   decisionBody,
   depositProblems,
@@ -89,11 +90,13 @@ async function escrowOf(
   return { escrowId, view: await connector.readEscrow(escrowId) };
 }
 
-/** A record for the trade's observer, if it has one (body fields of settlement/observer/record.ts). */
-export function record(d: StepDeps, t: ManagedTrade, fields: Readonly<Record<string, string | undefined>>): void {
+/**
+ * A record for the trade's observer, if it has one. `at` is when the step happened as the records
+ * say, so a record sent again after a restart is the same message (delivered once).
+ */
+export function record(d: StepDeps, t: ManagedTrade, fields: Omit<RecordFields, 'termsHash'>): void {
   if (!t.observer) return;
-  const body: Record<string, string> = { termsHash: t.termsHash };
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) body[k] = v;
+  const body = recordBody({ ...fields, termsHash: t.termsHash });
   d.send(t.observer, { tradeId: t.tradeId, type: 'record', body });
 }
 
@@ -120,7 +123,7 @@ export function announce(d: StepDeps, t: ManagedTrade): void {
     approvals,
   });
   for (const bank of [t.seller, t.buyer]) d.send(bank, { tradeId: t.tradeId, type: 'decision', body });
-  record(d, t, { step: 'decided', decision: t.decision, reason: t.reason });
+  record(d, t, { step: 'decided', decision: t.decision, reason: t.reason, at: t.decidedAt ?? t.updatedAt });
 }
 
 /**
@@ -140,16 +143,27 @@ export async function beforeDecision(d: StepDeps, t: ManagedTrade): Promise<Next
     const problems = depositProblems(view, expectedDeposit(t.tradeId, leg, terms, instructionsOf(t), d.ledgers));
     if (problems.length > 0) {
       const reason = `deposit_wrong: ${leg} escrow ${escrowId}: ${problems.join(', ')}`;
-      record(d, t, { step: 'deposit_refused', leg, ledger: d.ledgers.connector(leg).ledger, escrowId, reason });
+      const at = new Date(d.now() * 1000).toISOString();
+      record(d, t, { step: 'deposit_refused', leg, ledger: d.ledgers.connector(leg).ledger, escrowId, reason, at });
       decide(d, t, 'abort', reason);
       return 'progress';
     }
     if (t.evidence[`${leg}Escrow`] === undefined) {
       const ledger = d.ledgers.connector(leg).ledger;
       t = d.records.update(t.tradeId, { evidence: { [`${leg}Escrow`]: escrowId } });
-      const { depositor, beneficiary } = view;
-      const amount = view.amount.toString();
-      record(d, t, { step: 'deposit_verified', leg, ledger, escrowId, amount, depositor, beneficiary, state: 'held' });
+      const { depositor, beneficiary, amount } = view;
+      const at = t.updatedAt;
+      record(d, t, {
+        step: 'deposit_verified',
+        leg,
+        ledger,
+        escrowId,
+        amount,
+        depositor,
+        beneficiary,
+        state: 'held',
+        at,
+      });
     }
   }
   if (d.now() >= t.decisionDeadline) {
@@ -185,7 +199,7 @@ function bothDeposited(d: StepDeps, t: ManagedTrade, terms: EscrowTerms): Next {
   d.send(terms.notary, { tradeId: t.tradeId, type: 'approval_request', body: request });
   if (t.state !== 'approving') {
     const asked = d.records.update(t.tradeId, { state: 'approving' });
-    record(d, asked, { step: 'notary_asked' });
+    record(d, asked, { step: 'notary_asked', at: asked.updatedAt });
   }
   return 'wait';
 }
@@ -251,10 +265,11 @@ function reportDone(d: StepDeps, t: ManagedTrade, leg: LegName, escrowId: string
     ledger: d.ledgers.connector(leg).ledger,
     escrowId,
     state: view.state,
-    amount: view.amount.toString(),
+    amount: view.amount,
     beneficiary: view.beneficiary,
     depositor: view.depositor,
     txId: done?.txId ?? done?.result?.['txId'],
     block: done?.result?.['block'],
+    at: done?.updatedAt ?? t.updatedAt,
   });
 }

@@ -182,7 +182,7 @@ class Manager implements EscrowManager {
       },
       secret.preimage,
     );
-    record(this.#deps, created, { step: 'registered' });
+    record(this.#deps, created, { step: 'registered', at: created.createdAt });
     this.#instruct(created);
     this.#drive(m.tradeId);
   }
@@ -200,7 +200,12 @@ class Manager implements EscrowManager {
       ...(a.approvals.cash !== undefined && { cashApproval: a.approvals.cash }),
     };
     const answered = this.#o.records.update(m.tradeId, { evidence });
-    record(this.#deps, answered, { step: 'notary_answered', decision: a.verdict, reason: a.reason });
+    record(this.#deps, answered, {
+      step: 'notary_answered',
+      decision: a.verdict === 'approve' ? 'commit' : 'abort',
+      reason: a.reason ?? a.verdict,
+      at: answered.updatedAt,
+    });
     this.#loops.wake(m.tradeId);
   }
 
@@ -209,7 +214,7 @@ class Manager implements EscrowManager {
     const body = instructionsBody(instructionsOf(t));
     for (const bank of only ? [only] : [t.seller, t.buyer])
       this.#sender.send(bank, { tradeId: t.tradeId, type: 'instructions', body });
-    if (!only) record(this.#deps, t, { step: 'instructed' });
+    if (!only) record(this.#deps, t, { step: 'instructed', at: t.createdAt });
   }
 
   #drive(tradeId: string): void {

@@ -6,12 +6,23 @@
  * so nothing downstream sees a half-read message. README.md gives the protocol.
  */
 import type { EscrowDepositRequest, EscrowView, LedgerConnector } from '../../ledger/connector';
-import type { LedgerName, LegName } from '../../core/trade';
+import type { LedgerName, LegName, TradeInstruction } from '../../core/trade';
 import type { EscrowDecision } from '../../core/escrow';
 import { isPreimageOf } from '../htlc/secrets';
 
 /** The matching terms naming the escrow parties (compared like every matching field). */
 export const ESCROW_TERMS = { manager: 'escrowManager', notary: 'escrowNotary', observer: 'escrowObserver' } as const;
+
+/** The matching terms an orchestrated instruction adds (none for other modes). */
+export function escrowMatchingTerms(i: TradeInstruction): Readonly<Record<string, string>> {
+  if (i.mode !== 'escrow_orchestrated' || !i.escrow) return {};
+  const { manager, notary, observer } = i.escrow;
+  return {
+    [ESCROW_TERMS.manager]: manager,
+    ...(notary !== undefined && { [ESCROW_TERMS.notary]: notary }),
+    ...(observer !== undefined && { [ESCROW_TERMS.observer]: observer }),
+  };
+}
 
 /** The legs in the order they are shown: the seller deposits the securities, the buyer the cash. */
 export const LEGS: readonly LegName[] = ['securities', 'cash'];
@@ -34,6 +45,8 @@ export interface EscrowTerms {
 
 const DECIMAL = /^(0|[1-9][0-9]{0,77})$/;
 const HEX32 = /^0x[0-9a-f]{64}$/;
+/** A leg's approval: an EVM signature (0x-hex) or `onledger:<transaction id>`. */
+const APPROVAL = /^[0-9A-Za-z:._-]{1,400}$/;
 const PARTY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Thrown by the parsers: the body (or terms) is not what the protocol says. */
@@ -188,8 +201,8 @@ export function approvalBody(a: Approval): Record<string, string> {
 export function parseApproval(body: Readonly<Record<string, string>>): Approval {
   const verdict = field(body, 'verdict', /^(approve|refuse)$/) as Approval['verdict'];
   const reason = optional(body, 'reason', /^.{1,500}$/s);
-  const securities = optional(body, 'securitiesApproval', /^[0-9A-Za-z:x]{1,400}$/);
-  const cash = optional(body, 'cashApproval', /^[0-9A-Za-z:x]{1,400}$/);
+  const securities = optional(body, 'securitiesApproval', APPROVAL);
+  const cash = optional(body, 'cashApproval', APPROVAL);
   if (verdict === 'approve' && (securities === undefined || cash === undefined)) {
     throw new ProtocolError('an approval carries the approval of both legs');
   }
@@ -236,8 +249,8 @@ export function parseDecision(body: Readonly<Record<string, string>>): DecisionM
   const secret = optional(body, 'secret', HEX32);
   if (decision === 'commit' && secret === undefined) throw new ProtocolError('a commit carries the secret');
   const reason = optional(body, 'reason', /^.{1,500}$/s);
-  const securities = optional(body, 'securitiesApproval', /^[0-9A-Za-z:x]{1,400}$/);
-  const cash = optional(body, 'cashApproval', /^[0-9A-Za-z:x]{1,400}$/);
+  const securities = optional(body, 'securitiesApproval', APPROVAL);
+  const cash = optional(body, 'cashApproval', APPROVAL);
   return {
     termsHash: field(body, 'termsHash', /^[0-9a-f]{64}$/),
     decision,

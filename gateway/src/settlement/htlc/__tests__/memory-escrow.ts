@@ -5,6 +5,7 @@
  * after expiry, and a notary's approval of exactly one release (on-ledger on `fabric`, a
  * signature on `evm`). Never use in product code.
  */
+import { createHash } from 'node:crypto';
 import type {
   DepositOutcome,
   EscrowDepositRequest,
@@ -125,7 +126,8 @@ export class MemoryEscrows {
   }
 
   #signature(e: Stored, amount: bigint): string {
-    return `sig:${e.notary?.toLowerCase()}:${e.escrowId}:${amount}:${e.nonce}`;
+    const signed = `${e.notary?.toLowerCase()}|${e.escrowId}|${amount}|${e.nonce}`;
+    return `0x${createHash('sha256').update(signed).digest('hex')}`;
   }
 
   approve(signer: string, escrowId: string, amount: bigint, options: SendOptions): ReleaseApproval {
