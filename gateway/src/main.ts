@@ -41,6 +41,7 @@ import {
   peerOutbox,
   unknownInstrument,
 } from './wiring';
+import { agentOf, escrowMode } from './agents';
 
 /** A started gateway process (without the signal handling of {@link main}). */
 export interface RunningGateway {
@@ -103,6 +104,10 @@ function build(config: GatewayConfig, p: Parts) {
     config.settlement &&
     outbox &&
     htlcMode(config, config.settlement, { store, messenger: outbox, directory, cash, logger });
+  const connectors = connectorsOf(config, connector, fabric?.connector);
+  const escrowParts = outbox && { store, messenger: outbox, directory, connectors, cash, logger };
+  const escrow = escrowParts && config.role === 'bank' ? escrowMode(config, escrowParts) : undefined;
+  const agent = escrowParts && agentOf(config, escrowParts);
   const metrics = createGatewayMetrics();
   const engine = createTradeEngine({
     store,
@@ -110,8 +115,8 @@ function build(config: GatewayConfig, p: Parts) {
     cannotSettle: cannotSettle(config, p.evm.currency),
     ...(fabric && { unknownInstrument: unknownInstrument(fabric) }),
     systemActor: systemActor(config),
-    modes: htlc ? [htlc] : [],
-    connectors: connectorsOf(config, connector, fabric?.connector),
+    modes: [...(htlc ? [htlc] : []), ...(escrow ? [escrow] : [])],
+    connectors,
     isKnownParty: (party) => directory.has(party),
     onError: (err, context) => logger.error('settlement work failed', { ...context, error: err }),
   });
@@ -128,9 +133,11 @@ function build(config: GatewayConfig, p: Parts) {
     createPeerInbox({
       store: peers,
       verifyPeer: trust.identity.verifyPeer,
-      handle: (m) => trades.handle(m),
+      // A bank's messages go to its trades; a party of its own (manager, notary, observer) takes its own.
+      handle: (m) => (agent ? agent.handle(m) : trades.handle(m)),
     });
-  return { connector, fabric, outbox, htlc, metrics, engine, trades, balances, inbox };
+  const modes = [htlc, escrow].filter((m) => m !== undefined);
+  return { connector, fabric, outbox, modes, agent, metrics, engine, trades, balances, inbox };
 }
 
 /** Where securities are held, for the start-up log line. */
@@ -141,7 +148,7 @@ function securitiesOf(config: GatewayConfig, fabric: ReturnType<typeof build>['f
 
 async function serve(config: GatewayConfig, p: Parts): Promise<RunningGateway> {
   const { logger } = p;
-  const { connector, fabric, outbox, htlc, metrics, engine, trades, balances, inbox } = build(config, p);
+  const { connector, fabric, outbox, modes, agent, metrics, engine, trades, balances, inbox } = build(config, p);
   const gateway = await createGateway({
     config,
     trust: p.trust,
@@ -150,15 +157,23 @@ async function serve(config: GatewayConfig, p: Parts): Promise<RunningGateway> {
     logger,
     metrics,
     ...(inbox && { peer: inbox }),
+    ...(agent?.manager && { manager: agent.manager }),
+    ...(agent?.notary && { notary: agent.notary }),
+    ...(agent?.observer && { observer: agent.observer }),
   });
   const onEvent = (event: LedgerEvent): Promise<void> => engine.onLedgerEvent(event);
-  const followers = [connector.follow('htlc', onEvent), ...(fabric ? [fabric.connector.follow('htlc', onEvent)] : [])];
+  const followers = [
+    connector.follow('htlc', onEvent),
+    connector.follow('escrow', onEvent),
+    ...(fabric ? [fabric.connector.follow('htlc', onEvent), fabric.connector.follow('escrow', onEvent)] : []),
+  ];
   /** Stops everything that may still write to the store, in dependency order; the store last. */
   const stopAll = async (): Promise<void> => {
     await gateway.close();
     await Promise.all(followers.map((f) => f.stop()));
     await trades.close();
-    await htlc?.close();
+    await Promise.all(modes.map((m) => m.close()));
+    await agent?.close();
     await outbox?.close();
     await engine.idle();
     fabric?.close();
@@ -171,10 +186,12 @@ async function serve(config: GatewayConfig, p: Parts): Promise<RunningGateway> {
       sqlitePath: config.sqlitePath,
       evmSigner: connector.signer,
       securities: securitiesOf(config, fabric),
+      role: config.role,
     });
     const { url } = await gateway.listen();
     outbox?.start();
     await trades.start();
+    await agent?.start();
     for (const f of followers)
       f.start(1000, (err) => logger.warn('ledger event follower failed; retrying', { stream: f.stream, error: err }));
     return {

@@ -25,6 +25,7 @@ import type { BalanceReader } from './trades/balances';
 import { type TradeInstruction } from './core/trade';
 import { TradeError } from './core/errors';
 import { performAction } from './trades/journal';
+import { escrowMatchingTerms } from './settlement/escrow-orchestrated/protocol';
 import type { ManagerActions } from './settlement/escrow-orchestrated/manager';
 
 /** The outbox of gateway messaging over HTTPS with mutual TLS. */
@@ -93,9 +94,12 @@ export function cannotSettle(config: GatewayConfig, currency: string): (i: Trade
   };
 }
 
-/** Settlement terms both gateways must share, compared like matching fields: who holds the HTLC secret. */
+/** Settlement terms both gateways must share, compared like matching fields: who holds the HTLC secret, the escrow parties. */
 export function matchingExtraTerms(config: GatewayConfig): (i: TradeInstruction) => Readonly<Record<string, string>> {
-  return (i) => (i.mode === 'htlc' && config.settlement ? { htlcLeader: config.settlement.leader } : {});
+  return (i) => {
+    if (i.mode === 'escrow_orchestrated') return escrowMatchingTerms(i);
+    return i.mode === 'htlc' && config.settlement ? { htlcLeader: config.settlement.leader } : {};
+  };
 }
 
 /** What the HTLC mode needs besides its config. */

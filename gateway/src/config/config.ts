@@ -90,9 +90,37 @@ export type SecuritiesConfig =
       readonly instruments: Readonly<Record<string, string>>;
     };
 
+/**
+ * What the gateway runs: a bank's trades (default), or one of the orchestrated escrow's parties
+ * of their own: the escrow manager, a notary, an observer (settlement/escrow-orchestrated/README.md).
+ */
+export type GatewayRole = 'bank' | 'escrow-manager' | 'notary' | 'observer';
+
+/** The orchestrated escrow's timing, for banks and the manager. */
+export interface EscrowConfig {
+  /** Δ between the decision deadline and the escrows' expiry (the manager sets it, banks require it); default 600. */
+  readonly deltaSeconds: number;
+  /** After a commit, how long a bank leaves the releases to the manager; default 30. */
+  readonly graceSeconds: number;
+  /** How often a waiting trade re-reads its ledgers; default 1000. */
+  readonly pollIntervalMs: number;
+}
+
+/** How a notary decides (role `notary`). */
+export interface NotaryConfig {
+  /** `rule` (default): approve what the rule allows; `operator`: its operator answers through the API. */
+  readonly decide: 'rule' | 'operator';
+  readonly denyParties: readonly string[];
+  /** The largest cash amount approved (smallest unit, decimal); default no limit. */
+  readonly maxAmount?: bigint;
+}
+
 export interface GatewayConfig {
   /** The party (directory key) this gateway acts for. */
   readonly partyId: string;
+  readonly role: GatewayRole;
+  readonly escrow: EscrowConfig;
+  readonly notary?: NotaryConfig;
   readonly listen: { readonly host: string; readonly port: number };
   /** Server certificate and key (PEM files). */
   readonly tls: { readonly certFile: string; readonly keyFile: string };
@@ -280,6 +308,23 @@ function ledgerSections(
   };
 }
 
+function escrowOf(e: Partial<EscrowConfig> | undefined): EscrowConfig {
+  return {
+    deltaSeconds: e?.deltaSeconds ?? 600,
+    graceSeconds: e?.graceSeconds ?? 30,
+    pollIntervalMs: e?.pollIntervalMs ?? 1000,
+  };
+}
+
+function notaryOf(n: Partial<Record<string, unknown>> | undefined): NotaryConfig {
+  const max = n?.['maxAmount'];
+  return {
+    decide: n?.['decide'] === 'operator' ? 'operator' : 'rule',
+    denyParties: (n?.['denyParties'] as string[] | undefined) ?? [],
+    ...(typeof max === 'string' && { maxAmount: BigInt(max) }),
+  };
+}
+
 function resolveFiles(raw: Json, baseDir: string): GatewayConfig {
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const r = raw as unknown as GatewayConfig;
@@ -287,6 +332,9 @@ function resolveFiles(raw: Json, baseDir: string): GatewayConfig {
   const dir = r.directory as Partial<GatewayConfig['directory']> & { file: string; authorityKeyFile: string };
   return {
     partyId: r.partyId,
+    role: r.role ?? 'bank',
+    escrow: escrowOf(raw['escrow'] as Partial<EscrowConfig> | undefined),
+    ...(r.role === 'notary' ? { notary: notaryOf(raw['notary'] as Partial<Record<string, unknown>> | undefined) } : {}),
     listen: { host: r.listen.host ?? '127.0.0.1', port: r.listen.port },
     tls: { certFile: abs(r.tls.certFile), keyFile: abs(r.tls.keyFile) },
     trustAnchors: r.trustAnchors.map((a) => ({ mspId: a.mspId, certFile: abs(a.certFile) })),

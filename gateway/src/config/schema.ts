@@ -122,6 +122,25 @@ export const SCHEMA = {
         pollIntervalMs: { type: 'integer', minimum: 10, maximum: 60_000 },
       },
     },
+    role: { enum: ['bank', 'escrow-manager', 'notary', 'observer'] },
+    escrow: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        deltaSeconds: { type: 'integer', minimum: 0, maximum: 31_536_000 },
+        graceSeconds: { type: 'integer', minimum: 0, maximum: 86_400 },
+        pollIntervalMs: { type: 'integer', minimum: 10, maximum: 60_000 },
+      },
+    },
+    notary: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        decide: { enum: ['rule', 'operator'] },
+        denyParties: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } },
+        maxAmount: { type: 'string', pattern: '^(0|[1-9][0-9]{0,77})$' },
+      },
+    },
     securities: {
       oneOf: [
         {

@@ -15,8 +15,9 @@
  * - Cancel: before matching either side cancels alone (its proposal is withdrawn on the other
  *   side); once matched, both operators must cancel (engine.ts) and each side's request travels
  *   as a `cancel` message. A cancel that arrives after settlement started is refused and noted.
- * - Any other message of the trade's counterparty (HTLC: `lock_notice`, `preimage`) goes to the
- *   trade's settlement mode (engine.onMessage).
+ * - Any other message of the trade's counterparty (HTLC: `lock_notice`, `preimage`), or of the
+ *   escrow manager an orchestrated trade names (`instructions`, `decision`), goes to the trade's
+ *   settlement mode (engine.onMessage).
  */
 import { CANCELLABLE } from '../core/state-machine';
 import { canonicalHash } from '../core/canonical';
@@ -32,6 +33,9 @@ import {
   type TradeMessageType,
   type TradeService,
 } from './ports';
+
+/** Messages of matching and cancel, which only the counterparty sends. */
+const MATCHING_TYPES: readonly string[] = ['proposal', 'affirmation', 'cancel'];
 
 /** Options of {@link createTrades}. */
 export interface TradesOptions {
@@ -124,9 +128,13 @@ class TradeDesk implements Trades {
     // Anything else concerns our trade only if it comes from that trade's counterparty; other
     // senders learn nothing (accepted, no effect), not even whether the trade exists.
     const trade = await this.#find(e.tradeId);
-    if (!trade || trade.instruction.counterparty !== signer.party) return;
-    if (e.type === 'affirmation') return this.#affirmed(m);
-    if (e.type === 'cancel') return this.#counterpartyCancel(m);
+    if (!trade) return;
+    const fromCounterparty = trade.instruction.counterparty === signer.party;
+    if (fromCounterparty && e.type === 'affirmation') return this.#affirmed(m);
+    if (fromCounterparty && e.type === 'cancel') return this.#counterpartyCancel(m);
+    // Settlement messages also come from the escrow manager the trade names; its mode checks the sender.
+    const fromManager = trade.instruction.escrow?.manager === signer.party;
+    if (MATCHING_TYPES.includes(e.type) || !(fromCounterparty || fromManager)) return;
     return this.#toSettlement(m);
   }
 
