@@ -88,6 +88,7 @@ class NotaryService implements Notary {
   readonly #o: Readonly<NotaryOptions>;
   /** Answers under way by trade, so an operator's click and a redelivered request never race. */
   readonly #busy = new Map<string, Promise<unknown>>();
+  readonly #sending = new Set<Promise<void>>();
 
   constructor(options: Readonly<NotaryOptions>) {
     this.#o = options;
@@ -132,6 +133,7 @@ class NotaryService implements Notary {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.#busy.values()]);
+    await Promise.allSettled([...this.#sending]);
   }
 
   async #request(m: SettlementMessage): Promise<ApprovalRecord> {
@@ -231,10 +233,13 @@ class NotaryService implements Notary {
       ...(current.reason !== undefined && { reason: current.reason }),
       approvals: Object.fromEntries(Object.entries(approvals).filter(([, v]) => v !== undefined)),
     });
-    await this.#o.messenger.send(current.manager, { tradeId: r.tradeId, type: 'approval', body }).then(
+    // Delivered in the background: an operator's answer never waits for the manager to be up.
+    const sending = this.#o.messenger.send(current.manager, { tradeId: r.tradeId, type: 'approval', body }).then(
       () => this.#o.records.markAnswered(r.tradeId),
       (err: unknown) => this.#o.onError?.(err, { trade: r.tradeId, to: current.manager, type: 'approval' }),
     );
+    this.#sending.add(sending);
+    void sending.finally(() => this.#sending.delete(sending));
     return current;
   }
 

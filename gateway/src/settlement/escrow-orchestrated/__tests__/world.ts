@@ -2,8 +2,9 @@
  * Test-only: an orchestrated escrow in one process. Both ledgers in memory with a shared clock,
  * the two banks' gateways (engine + mode), the escrow manager and the notary, each on its own
  * database, talking through an in-process hub whose sends retry until the receiver is up (as
- * gateway messaging's outbox does). Any party can be stopped like a crash and restarted on its
- * database. The observer is a list of the records it was sent. Never use in product code.
+ * gateway messaging's outbox does; a stopped sender's deliveries end with it). Any party can be
+ * stopped like a crash and restarted on its database. The observer is a list of the records it
+ * was sent. Never use in product code.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,7 +97,8 @@ export class EscrowWorld {
       send: async (to, message) => {
         for (;;) {
           const receiver = this.#receivers.get(to);
-          if (this.#closed) return;
+          // A stopped sender's deliveries die with it, as a killed process's would.
+          if (this.#closed || !this.#receivers.has(party)) throw new Error(`${party} is down`);
           if (receiver) {
             const full = { ...message, from };
             await receiver(full);

@@ -1,0 +1,99 @@
+/**
+ * The orchestrated escrow when things go wrong, on in-memory ledgers: a wrong or missing deposit,
+ * the manager killed at each point of carrying out its decision and restarted, a bank killed
+ * after its deposit. Every trade ends the same way on both banks, nothing moves twice, and both
+ * ledgers conserve what was issued.
+ */
+import { actorOf } from '../../../testing/engine-fakes';
+import type { Crash } from '../htlc/__tests__/memory-htlc';
+import { AMOUNT, CASH, EscrowWorld, EUR, QTY, SEC, SHARES } from './__tests__/world';
+
+const settled = { sellerShares: SHARES - QTY, buyerShares: QTY, buyerCash: CASH - AMOUNT, sellerCash: AMOUNT };
+const untouched = { sellerShares: SHARES, buyerShares: 0n, buyerCash: CASH, sellerCash: 0n };
+
+describe('orchestrated escrow failures (in memory)', () => {
+  let w: EscrowWorld;
+  afterEach(async () => {
+    await w.close();
+  });
+
+  it('a wrong deposit (amount) is refused by the manager: abort, everything returned', async () => {
+    w = new EscrowWorld();
+    // The seller's escrow for the trade already exists with a wrong amount (a careless operator).
+    await w.fabric.connector('seller@fabric').deposit({
+      tradeId: 'F-1',
+      asset: SEC,
+      amount: 1n,
+      beneficiary: 'buyer@fabric',
+      controller: 'manager@fabric',
+      expiry: w.t + 10_000,
+      hashlock: `0x${'00'.repeat(32)}`,
+    });
+    await w.trade('F-1');
+    const { BUYER, SELLER } = await w.final('F-1');
+    expect([BUYER.status, SELLER.status]).toEqual(['failed', 'failed']);
+    expect(w.manager!.service.get('F-1').reason).toMatch(/deposit_wrong: securities .*amount is 1/);
+    await w.until(() => w.balances()['sellerShares'] === SHARES && w.balances()['buyerCash'] === CASH, 'returns');
+    expect(w.balances()).toEqual(untouched);
+    w.expectConserved();
+  });
+
+  it('a deposit that never comes: abort at the decision deadline, the other deposit returned', async () => {
+    w = new EscrowWorld();
+    // The buyer has no cash to deposit.
+    w.evm.mint('buyer@evm', EUR, -CASH);
+    await w.trade('F-2');
+    await w.until(() => w.manager!.service.get('F-2').evidence['securitiesEscrow'] !== undefined, 'seller deposit');
+    w.t += 301;
+    const { BUYER, SELLER } = await w.final('F-2');
+    expect(BUYER.reason).toMatch(/^escrow_(aborted|not_deposited)$/);
+    expect(SELLER.reason).toBe('escrow_aborted');
+    expect(w.manager!.service.get('F-2').reason).toMatch(/deadline: no cash deposit/);
+    await w.until(() => w.balances()['sellerShares'] === SHARES, 'the securities returned');
+    w.expectEscrowsEmpty();
+  });
+
+  const points: Crash['point'][] = ['before-prepare', 'after-prepare', 'after-broadcast'];
+  for (const point of points) {
+    for (const ledger of ['fabric', 'evm'] as const) {
+      it(`the manager is killed ${point} of its ${ledger} release and restarted: settled, nothing twice`, async () => {
+        w = new EscrowWorld();
+        w[ledger].crash = { signer: `manager@${ledger}`, kind: 'release', point, then: () => void w.stop('MANAGER') };
+        await w.trade(`K-${point}-${ledger}`);
+        await w.until(() => w.manager === undefined, 'the manager killed');
+        await w.restart('MANAGER');
+        const { BUYER, SELLER } = await w.final(`K-${point}-${ledger}`);
+        expect([BUYER.status, SELLER.status]).toEqual(['settled', 'settled']);
+        expect(w.balances()).toEqual(settled);
+        expect(w.fabric.count('release') + w.evm.count('release')).toBe(2);
+        expect(w.manager!.service.get(`K-${point}-${ledger}`).state).toBe('settled');
+        w.expectConserved();
+      });
+    }
+  }
+
+  it('the manager is killed with both deposits seen, before deciding, and restarted', async () => {
+    w = new EscrowWorld({ decide: 'operator', denyParties: [] });
+    await w.trade('K-2', { manager: 'MANAGER', notary: 'NOTARY' });
+    await w.until(() => w.manager!.service.get('K-2').state === 'approving', 'both deposits verified');
+    await w.stop('MANAGER');
+    await w.notary!.service.approve(actorOf('NOTARY'), 'K-2');
+    await w.restart('MANAGER');
+    const { BUYER } = await w.final('K-2');
+    expect(BUYER.status).toBe('settled');
+    expect(w.balances()).toEqual(settled);
+  });
+
+  it('a bank killed after its deposit finishes the trade on restart', async () => {
+    w = new EscrowWorld({ decide: 'operator', denyParties: [] });
+    await w.trade('K-3', { manager: 'MANAGER', notary: 'NOTARY' });
+    await w.until(() => w.manager!.service.get('K-3').state === 'approving', 'both deposits verified');
+    await w.stop('BUYER');
+    await w.notary!.service.approve(actorOf('NOTARY'), 'K-3');
+    await w.until(() => w.manager!.service.get('K-3').state === 'settled', 'the manager settled');
+    await w.restart('BUYER');
+    const { BUYER, SELLER } = await w.final('K-3');
+    expect([BUYER.status, SELLER.status]).toEqual(['settled', 'settled']);
+    expect(w.balances()).toEqual(settled);
+  });
+});
