@@ -90,26 +90,54 @@ interface Parts {
   readonly evm: Awaited<ReturnType<typeof probeEvmNode>>;
 }
 
-/** Ledgers, messaging's outbox, settlement modes and the trade use case, in that order. */
-function build(config: GatewayConfig, p: Parts) {
+/** Gateway messaging's outbox, when there is a "peers" section; without one, trades stay unmatched. */
+function outboxOf(config: GatewayConfig, p: Parts, peers: PeerStore) {
   const { logger, store, trust } = p;
-  const directory = trust.directory;
-  const connector = p.evm.connect(store.followers);
-  const fabric = fabricLedger(config, store);
-  const peers = new PeerStore(store);
   const outbox = config.peers && peerOutbox({ ...config, peers: config.peers }, { store, peers, trust, logger });
   if (!outbox) logger.warn('gateway messaging is off (no "peers" section): trades stay unmatched');
-  const cash = { token: p.evm.token, currency: p.evm.currency };
+  return outbox;
+}
+
+interface SettlementParts {
+  readonly outbox: ReturnType<typeof outboxOf>;
+  readonly connectors: ReturnType<typeof connectorsOf>;
+  readonly cash: { readonly token: Parts['evm']['token']; readonly currency: Parts['evm']['currency'] };
+}
+
+/**
+ * The settlement modes (HTLC when configured, the orchestrated escrow for a bank) and the party of
+ * its own this process may be (manager, notary, observer); all of them need the outbox.
+ */
+function settlementOf(config: GatewayConfig, p: Parts, s: SettlementParts) {
+  const { logger, store } = p;
+  const { outbox, connectors, cash } = s;
+  const directory = p.trust.directory;
   const htlc =
     config.settlement &&
     outbox &&
     htlcMode(config, config.settlement, { store, messenger: outbox, directory, cash, logger });
-  const connectors = connectorsOf(config, connector, fabric?.connector);
   const escrowParts = outbox && { store, messenger: outbox, directory, connectors, cash, logger };
   const escrow = escrowParts && config.role === 'bank' ? escrowMode(config, escrowParts) : undefined;
   const agent = escrowParts && agentOf(config, escrowParts);
-  const metrics = createGatewayMetrics();
-  const engine = createTradeEngine({
+  return { htlc, escrow, agent };
+}
+
+/** The trade engine over the configured settlement modes and ledger connectors. */
+function engineOf(
+  config: GatewayConfig,
+  p: Parts,
+  e: {
+    readonly fabric: ReturnType<typeof fabricLedger>;
+    readonly settlement: ReturnType<typeof settlementOf>;
+    readonly connectors: ReturnType<typeof connectorsOf>;
+    readonly metrics: ReturnType<typeof createGatewayMetrics>;
+  },
+) {
+  const { logger, store } = p;
+  const { fabric, connectors, metrics } = e;
+  const { htlc, escrow } = e.settlement;
+  const directory = p.trust.directory;
+  return createTradeEngine({
     store,
     metrics,
     cannotSettle: cannotSettle(config, p.evm.currency),
@@ -120,6 +148,22 @@ function build(config: GatewayConfig, p: Parts) {
     isKnownParty: (party) => directory.has(party),
     onError: (err, context) => logger.error('settlement work failed', { ...context, error: err }),
   });
+}
+
+/** Ledgers, messaging's outbox, settlement modes and the trade use case, in that order. */
+function build(config: GatewayConfig, p: Parts) {
+  const { logger, store, trust } = p;
+  const directory = trust.directory;
+  const connector = p.evm.connect(store.followers);
+  const fabric = fabricLedger(config, store);
+  const peers = new PeerStore(store);
+  const outbox = outboxOf(config, p, peers);
+  const cash = { token: p.evm.token, currency: p.evm.currency };
+  const connectors = connectorsOf(config, connector, fabric?.connector);
+  const settlement = settlementOf(config, p, { outbox, connectors, cash });
+  const { htlc, escrow, agent } = settlement;
+  const metrics = createGatewayMetrics();
+  const engine = engineOf(config, p, { fabric, settlement, connectors, metrics });
   const trades = createTrades({
     engine,
     terms: store.terms,
@@ -140,33 +184,48 @@ function build(config: GatewayConfig, p: Parts) {
   return { connector, fabric, outbox, modes, agent, metrics, engine, trades, balances, inbox };
 }
 
+type Built = ReturnType<typeof build>;
+
 /** Where securities are held, for the start-up log line. */
 function securitiesOf(config: GatewayConfig, fabric: ReturnType<typeof build>['fabric']): string {
   if (fabric) return `fabric ${config.fabric?.peer?.endpoint} as ${fabric.connector.signer}`;
   return config.securities?.ledger ?? 'none';
 }
 
-async function serve(config: GatewayConfig, p: Parts): Promise<RunningGateway> {
-  const { logger } = p;
-  const { connector, fabric, outbox, modes, agent, metrics, engine, trades, balances, inbox } = build(config, p);
-  const gateway = await createGateway({
+/** The HTTPS API over the trade use case, messaging's inbox and the party of its own, if any. */
+function apiOf(config: GatewayConfig, p: Parts, b: Built) {
+  const { trades, balances, metrics, inbox, agent } = b;
+  return createGateway({
     config,
     trust: p.trust,
     trades,
     balances,
-    logger,
+    logger: p.logger,
     metrics,
     ...(inbox && { peer: inbox }),
     ...(agent?.manager && { manager: agent.manager }),
     ...(agent?.notary && { notary: agent.notary }),
     ...(agent?.observer && { observer: agent.observer }),
   });
+}
+
+/** Followers of the HTLC and escrow event streams of the EVM ledger, and of Fabric's when it is there. */
+function followersOf(b: Built) {
+  const { connector, fabric, engine } = b;
   const onEvent = (event: LedgerEvent): Promise<void> => engine.onLedgerEvent(event);
-  const followers = [
+  return [
     connector.follow('htlc', onEvent),
     connector.follow('escrow', onEvent),
     ...(fabric ? [fabric.connector.follow('htlc', onEvent), fabric.connector.follow('escrow', onEvent)] : []),
   ];
+}
+
+async function serve(config: GatewayConfig, p: Parts): Promise<RunningGateway> {
+  const { logger } = p;
+  const built = build(config, p);
+  const { connector, fabric, outbox, modes, agent, engine, trades } = built;
+  const gateway = await apiOf(config, p, built);
+  const followers = followersOf(built);
   /** Stops everything that may still write to the store, in dependency order; the store last. */
   const stopAll = async (): Promise<void> => {
     await gateway.close();

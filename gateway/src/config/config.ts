@@ -325,11 +325,37 @@ function notaryOf(n: Partial<Record<string, unknown>> | undefined): NotaryConfig
   };
 }
 
+/** The `crl` section, file paths made absolute and defaults applied. */
+function crlOf(r: GatewayConfig, abs: (p: string) => string): GatewayConfig['crl'] {
+  const crl = r.crl as Partial<GatewayConfig['crl']> & { files: readonly string[] };
+  return {
+    files: crl.files.map(abs),
+    reloadIntervalSeconds: crl.reloadIntervalSeconds ?? 5,
+    requireForEveryAnchor: crl.requireForEveryAnchor ?? true,
+  };
+}
+
+/** The `directory` section, file paths made absolute and defaults applied. */
+function directoryOf(r: GatewayConfig, abs: (p: string) => string): GatewayConfig['directory'] {
+  const dir = r.directory as Partial<GatewayConfig['directory']> & { file: string; authorityKeyFile: string };
+  return {
+    file: abs(dir.file),
+    authorityKeyFile: abs(dir.authorityKeyFile),
+    reloadIntervalSeconds: dir.reloadIntervalSeconds ?? 5,
+  };
+}
+
+/** The optional `peers` and `settlement` sections, each only when configured. */
+function messagingSections(r: GatewayConfig, abs: (p: string) => string): Pick<GatewayConfig, 'peers' | 'settlement'> {
+  return {
+    ...(r.peers ? { peers: peersOf(r.peers, abs) } : {}),
+    ...(r.settlement ? { settlement: { ...r.settlement, pollIntervalMs: r.settlement.pollIntervalMs ?? 1000 } } : {}),
+  };
+}
+
 function resolveFiles(raw: Json, baseDir: string): GatewayConfig {
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const r = raw as unknown as GatewayConfig;
-  const crl = r.crl as Partial<GatewayConfig['crl']> & { files: readonly string[] };
-  const dir = r.directory as Partial<GatewayConfig['directory']> & { file: string; authorityKeyFile: string };
   return {
     partyId: r.partyId,
     role: r.role ?? 'bank',
@@ -338,20 +364,11 @@ function resolveFiles(raw: Json, baseDir: string): GatewayConfig {
     listen: { host: r.listen.host ?? '127.0.0.1', port: r.listen.port },
     tls: { certFile: abs(r.tls.certFile), keyFile: abs(r.tls.keyFile) },
     trustAnchors: r.trustAnchors.map((a) => ({ mspId: a.mspId, certFile: abs(a.certFile) })),
-    crl: {
-      files: crl.files.map(abs),
-      reloadIntervalSeconds: crl.reloadIntervalSeconds ?? 5,
-      requireForEveryAnchor: crl.requireForEveryAnchor ?? true,
-    },
-    directory: {
-      file: abs(dir.file),
-      authorityKeyFile: abs(dir.authorityKeyFile),
-      reloadIntervalSeconds: dir.reloadIntervalSeconds ?? 5,
-    },
+    crl: crlOf(r, abs),
+    directory: directoryOf(r, abs),
     sqlitePath: abs(r.sqlitePath),
     ...ledgerSections(r, abs),
-    ...(r.peers ? { peers: peersOf(r.peers, abs) } : {}),
-    ...(r.settlement ? { settlement: { ...r.settlement, pollIntervalMs: r.settlement.pollIntervalMs ?? 1000 } } : {}),
+    ...messagingSections(r, abs),
     log: { level: r.log?.level ?? 'info' },
   };
 }

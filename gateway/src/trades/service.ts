@@ -122,13 +122,22 @@ class TradeDesk implements Trades {
   }
 
   async handle(m: CounterpartyMessage): Promise<void> {
-    const { envelope: e, signer } = m;
+    const { envelope: e } = m;
     if (e.type === 'proposal') return this.#proposal(m);
     if (e.type === 'cancel') this.#o.terms.withdraw(e.tradeId, e.from);
     // Anything else concerns our trade only if it comes from that trade's counterparty; other
     // senders learn nothing (accepted, no effect), not even whether the trade exists.
     const trade = await this.#find(e.tradeId);
     if (!trade) return;
+    return this.#aboutTrade(m, trade);
+  }
+
+  /**
+   * A message about one of our trades: the counterparty's affirmation or cancel, else a settlement
+   * message from the counterparty or the trade's escrow manager; anything else has no effect.
+   */
+  #aboutTrade(m: CounterpartyMessage, trade: Trade): Promise<void> | undefined {
+    const { envelope: e, signer } = m;
     const fromCounterparty = trade.instruction.counterparty === signer.party;
     if (fromCounterparty && e.type === 'affirmation') return this.#affirmed(m);
     if (fromCounterparty && e.type === 'cancel') return this.#counterpartyCancel(m);

@@ -4,7 +4,7 @@
  * the ledgers (both escrows), and the next step is taken. Every ledger action goes through the
  * engine's journal, so a pass after a crash finds what the pass before it did.
  */
-import type { LegName, Trade } from '../../core/trade';
+import type { LegName, TimelineStep, Trade } from '../../core/trade';
 import type { EscrowView } from '../../ledger/connector';
 import { LedgerError } from '../../ledger/errors';
 import type { Next } from '../loops';
@@ -50,36 +50,52 @@ export interface BankProgress {
   readonly ended: ReadonlySet<LegName>;
 }
 
-export function progressOf(trade: Trade): BankProgress {
-  const find = (event: string) => trade.timeline.find((s) => s.event === event);
-  const instructed = find(ESCROW_EVENTS.instructed)?.detail;
-  const decided = find(ESCROW_EVENTS.decision);
-  const seen = find(ESCROW_EVENTS.secretSeen)?.detail?.['secret'];
-  const secret = decided?.detail?.['secret'] ?? seen;
+/** The manager's instructions, from the detail of the `instructed` step. */
+function instructionsOf(instructed: Readonly<Record<string, string>>): Instructions {
+  return {
+    termsHash: instructed['termsHash'] ?? '',
+    hashlock: instructed['hashlock'] ?? '',
+    decisionDeadline: Number(instructed['decisionDeadline']),
+    expiry: Number(instructed['expiry']),
+  };
+}
+
+/** The decision, from the detail of the `decision` step. */
+function decisionOf(detail: Readonly<Record<string, string>>): NonNullable<BankProgress['decision']> {
+  return {
+    decision: detail['decision'] === 'commit' ? 'commit' : 'abort',
+    receivedAt: Number(detail['receivedAt'] ?? 0),
+    detail,
+  };
+}
+
+/** Legs whose end (released / returned) is on the timeline. */
+function endedLegs(trade: Trade): Set<LegName> {
   const ended = new Set<LegName>();
   for (const s of trade.timeline) {
     if ((s.event === ESCROW_EVENTS.released || s.event === ESCROW_EVENTS.returned) && s.leg) ended.add(s.leg);
   }
+  return ended;
+}
+
+/** The secret, from a commit or from a release seen on a ledger. */
+function secretOf(find: (event: string) => TimelineStep | undefined): string | undefined {
+  const seen = find(ESCROW_EVENTS.secretSeen)?.detail?.['secret'];
+  return find(ESCROW_EVENTS.decision)?.detail?.['secret'] ?? seen;
+}
+
+export function progressOf(trade: Trade): BankProgress {
+  const find = (event: string) => trade.timeline.find((s) => s.event === event);
+  const instructed = find(ESCROW_EVENTS.instructed)?.detail;
+  const decided = find(ESCROW_EVENTS.decision)?.detail;
+  const secret = secretOf(find);
   return {
     registered: find(ESCROW_EVENTS.registered) !== undefined,
-    ...(instructed && {
-      instructions: {
-        termsHash: instructed['termsHash'] ?? '',
-        hashlock: instructed['hashlock'] ?? '',
-        decisionDeadline: Number(instructed['decisionDeadline']),
-        expiry: Number(instructed['expiry']),
-      },
-    }),
-    ...(decided?.detail && {
-      decision: {
-        decision: decided.detail['decision'] === 'commit' ? 'commit' : 'abort',
-        receivedAt: Number(decided.detail['receivedAt'] ?? 0),
-        detail: decided.detail,
-      },
-    }),
+    ...(instructed && { instructions: instructionsOf(instructed) }),
+    ...(decided && { decision: decisionOf(decided) }),
     ...(secret !== undefined && { secret }),
     deposited: find(ESCROW_EVENTS.deposited) !== undefined,
-    ended,
+    ended: endedLegs(trade),
   };
 }
 
@@ -110,25 +126,45 @@ function fail(r: BankRun, reason: string, detail: Readonly<Record<string, string
 
 /** The next step of the trade. */
 export async function step(r: BankRun): Promise<Next> {
-  const { ctx, trade, p, terms } = r;
-  if (!p.registered) {
-    r.send(terms.manager, { tradeId: trade.tradeId, type: 'register', body: r.termsMap });
-    const to = trade.status === 'matched' ? 'pending' : undefined;
-    ctx.step(trade.tradeId, { event: ESCROW_EVENTS.registered, ...(to && { to }), detail: { manager: terms.manager } });
-    return 'progress';
-  }
-  if (!p.instructions) {
-    if (p.decision?.decision === 'abort') return fail(r, 'escrow_aborted', p.decision.detail);
-    if (r.now >= terms.deadline) return fail(r, 'escrow_not_instructed', { deadline: String(terms.deadline) });
-    r.send(terms.manager, { tradeId: trade.tradeId, type: 'register', body: r.termsMap });
-    return 'wait';
-  }
-  const i = p.instructions;
-  if (!p.deposited) {
-    if (p.decision?.decision === 'abort') return fail(r, 'escrow_aborted', p.decision.detail);
-    if (r.now >= i.decisionDeadline) return fail(r, 'escrow_not_deposited', { deadline: String(i.decisionDeadline) });
-    return deposit(r, i);
-  }
+  const { p } = r;
+  if (!p.registered) return register(r);
+  if (!p.instructions) return awaitInstructions(r);
+  if (!p.deposited) return depositUnlessTooLate(r, p.instructions);
+  return afterDeposit(r, p.instructions);
+}
+
+/** Registers the trade with the manager; a matched trade becomes pending. */
+function register(r: BankRun): Next {
+  const { ctx, trade, terms } = r;
+  r.send(terms.manager, { tradeId: trade.tradeId, type: 'register', body: r.termsMap });
+  const to = trade.status === 'matched' ? 'pending' : undefined;
+  ctx.step(trade.tradeId, { event: ESCROW_EVENTS.registered, ...(to && { to }), detail: { manager: terms.manager } });
+  return 'progress';
+}
+
+/** Registered, not yet instructed: registers again until the deadline, unless the manager aborted. */
+function awaitInstructions(r: BankRun): Next {
+  const { trade, p, terms } = r;
+  if (p.decision?.decision === 'abort') return fail(r, 'escrow_aborted', p.decision.detail);
+  if (r.now >= terms.deadline) return fail(r, 'escrow_not_instructed', { deadline: String(terms.deadline) });
+  r.send(terms.manager, { tradeId: trade.tradeId, type: 'register', body: r.termsMap });
+  return 'wait';
+}
+
+/** Instructed: deposits before the decision deadline, unless the manager aborted. */
+async function depositUnlessTooLate(r: BankRun, i: Instructions): Promise<Next> {
+  const { p } = r;
+  if (p.decision?.decision === 'abort') return fail(r, 'escrow_aborted', p.decision.detail);
+  if (r.now >= i.decisionDeadline) return fail(r, 'escrow_not_deposited', { deadline: String(i.decisionDeadline) });
+  return deposit(r, i);
+}
+
+/**
+ * Deposited: commit once the secret is known, give back on abort or at the expiry, else wait
+ * (looking for the secret on the ledgers after the decision deadline).
+ */
+async function afterDeposit(r: BankRun, i: Instructions): Promise<Next> {
+  const { p } = r;
   if (p.secret !== undefined) return commit(r, p.secret);
   if (p.decision?.decision === 'abort' || r.now >= i.expiry) return giveBack(r, i);
   if (r.now >= i.decisionDeadline) await lookForSecret(r);
@@ -187,21 +223,45 @@ async function lookForSecret(r: BankRun): Promise<void> {
  * released by this bank with the secret, before its expiry.
  */
 async function commit(r: BankRun, secret: string): Promise<Next> {
-  const { ctx, trade, p } = r;
+  const { p } = r;
   const mayRelease = p.decision === undefined || r.now >= p.decision.receivedAt + r.graceSeconds;
   let held = 0;
-  for (const { leg, escrowId, view } of await escrows(r)) {
-    if (!view) continue;
-    if (view.state === 'held' && r.now < view.expiry) {
-      held += 1;
-      if (mayRelease) await release(r, leg, escrowId, view, secret);
-    } else if (!p.ended.has(leg) && view.state !== 'held') {
-      const event = view.state === 'released' ? ESCROW_EVENTS.released : ESCROW_EVENTS.returned;
-      ctx.step(trade.tradeId, { event, leg, ledger: r.ledgers.connector(leg).ledger, detail: { escrowId } });
-      return 'progress';
-    }
+  for (const e of await escrows(r)) {
+    const outcome = await commitLeg(r, e, secret, mayRelease);
+    if (outcome === 'recorded') return 'progress';
+    if (outcome === 'held') held += 1;
   }
   if (held > 0) return mayRelease ? 'progress' : 'wait';
+  return settleCommitted(r);
+}
+
+/**
+ * One leg under a commit: `held` while still held before its expiry (released now when
+ * `mayRelease`), `recorded` when its end on the ledger was just put on the timeline.
+ */
+async function commitLeg(
+  r: BankRun,
+  e: { leg: LegName; escrowId: string; view: EscrowView | undefined },
+  secret: string,
+  mayRelease: boolean,
+): Promise<'held' | 'recorded' | undefined> {
+  const { leg, escrowId, view } = e;
+  if (!view) return undefined;
+  if (view.state === 'held' && r.now < view.expiry) {
+    if (mayRelease) await release(r, leg, escrowId, view, secret);
+    return 'held';
+  }
+  if (!r.p.ended.has(leg) && view.state !== 'held') {
+    const event = view.state === 'released' ? ESCROW_EVENTS.released : ESCROW_EVENTS.returned;
+    r.ctx.step(r.trade.tradeId, { event, leg, ledger: r.ledgers.connector(leg).ledger, detail: { escrowId } });
+    return 'recorded';
+  }
+  return undefined;
+}
+
+/** Nothing held any more after a commit: settled when both legs were released, else failed. */
+async function settleCommitted(r: BankRun): Promise<Next> {
+  const { ctx, trade } = r;
   const all = await escrows(r);
   if (all.every((e) => e.view?.state === 'released')) {
     ctx.step(trade.tradeId, { event: ESCROW_EVENTS.settled, to: 'settled', detail: { decision: 'commit' } });
@@ -242,15 +302,7 @@ async function giveBack(r: BankRun, i: Instructions): Promise<Next> {
     await lookForSecret(r);
     return 'progress';
   }
-  if (view.state === 'held') {
-    if (r.now < view.expiry) return 'wait'; // the manager returns it as controller, or the expiry comes
-    if (r.now < i.expiry) return 'wait';
-    // No release can happen any more: a last look for a secret, then take the deposit back.
-    await lookForSecret(r);
-    if (progressOf(ctx.trade(trade.tradeId)).secret !== undefined) return 'progress';
-    await ctx.perform(trade.tradeId, leg, { kind: 'return', escrowId: mine.escrowId });
-    return 'progress';
-  }
+  if (view.state === 'held') return takeBack(r, i, mine.escrowId, view);
   ctx.step(trade.tradeId, {
     event: ESCROW_EVENTS.returned,
     leg,
@@ -259,4 +311,16 @@ async function giveBack(r: BankRun, i: Instructions): Promise<Next> {
   });
   const reason = p.decision ? 'escrow_aborted' : 'escrow_expired';
   return fail(r, reason, p.decision?.detail ?? { expiry: String(i.expiry) });
+}
+
+/** This bank's deposit still held: waits for the manager's return or the expiry, then takes it back itself. */
+async function takeBack(r: BankRun, i: Instructions, escrowId: string, view: EscrowView): Promise<Next> {
+  const { ctx, trade } = r;
+  if (r.now < view.expiry) return 'wait'; // the manager returns it as controller, or the expiry comes
+  if (r.now < i.expiry) return 'wait';
+  // No release can happen any more: a last look for a secret, then take the deposit back.
+  await lookForSecret(r);
+  if (progressOf(ctx.trade(trade.tradeId)).secret !== undefined) return 'progress';
+  await ctx.perform(trade.tradeId, ownLeg(r), { kind: 'return', escrowId });
+  return 'progress';
 }

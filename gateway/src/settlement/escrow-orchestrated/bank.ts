@@ -16,7 +16,15 @@ import type { SettlementMessenger } from '../messenger';
 import { BackgroundSender } from './sender';
 import type { SettlementContext, SettlementMessage, SettlementMode } from '../mode';
 import { ESCROW_EVENTS, progressOf, step, type BankRun } from './bank-steps';
-import { escrowTermsOf, opens, parseDecision, parseInstructions, ProtocolError, type EscrowTerms } from './protocol';
+import {
+  escrowTermsOf,
+  opens,
+  parseDecision,
+  parseInstructions,
+  ProtocolError,
+  type DecisionMessage,
+  type EscrowTerms,
+} from './protocol';
 
 /** Options of {@link createEscrowOrchestratedMode}. */
 export interface EscrowModeOptions {
@@ -140,15 +148,8 @@ class EscrowOrchestrated implements EscrowOrchestratedMode {
     if (d.decision === 'commit' && !(p.instructions && d.secret && opens(d.secret, p.instructions.hashlock))) {
       throw new ProtocolError('the commit carries no secret of the instructed hashlock');
     }
-    const detail = {
-      decision: d.decision,
-      ...(d.reason !== undefined && { reason: d.reason }),
-      ...(d.secret !== undefined && { secret: d.secret }),
-      ...(d.approvals.securities !== undefined && { securitiesApproval: d.approvals.securities }),
-      ...(d.approvals.cash !== undefined && { cashApproval: d.approvals.cash }),
-      // On the ledgers' clock (the grace period before the bank releases itself counts from it).
-      receivedAt: String(this.#now()),
-    };
+    // On the ledgers' clock (the grace period before the bank releases itself counts from it).
+    const detail = decisionDetail(d, this.#now());
     ctx.step(trade.tradeId, { event: ESCROW_EVENTS.decision, detail });
   }
 
@@ -180,4 +181,16 @@ class EscrowOrchestrated implements EscrowOrchestratedMode {
     };
     return step(run);
   }
+}
+
+/** The timeline detail of an accepted decision, `receivedAt` in Unix seconds on the ledgers' clock. */
+function decisionDetail(d: DecisionMessage, receivedAt: number): Record<string, string> {
+  return {
+    decision: d.decision,
+    ...(d.reason !== undefined && { reason: d.reason }),
+    ...(d.secret !== undefined && { secret: d.secret }),
+    ...(d.approvals.securities !== undefined && { securitiesApproval: d.approvals.securities }),
+    ...(d.approvals.cash !== undefined && { cashApproval: d.approvals.cash }),
+    receivedAt: String(receivedAt),
+  };
 }

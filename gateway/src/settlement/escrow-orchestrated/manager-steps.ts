@@ -217,15 +217,7 @@ export async function carryOut(d: StepDeps, t: ManagedTrade): Promise<Next> {
   let open = 0;
   for (const [i, leg] of LEGS.entries()) {
     const { escrowId, view } = deposits[i]!;
-    if (view?.state === 'held') {
-      if (t.decision === 'commit' && d.now() >= view.expiry) continue; // too late: the depositor's now
-      open += 1;
-      await act(d, t, leg, escrowId, view).catch((err: unknown) => {
-        if (!alreadySettled(err)) throw err;
-      });
-    } else if (view) {
-      reportDone(d, t, leg, escrowId, view);
-    }
+    if (await carryOutLeg(d, t, leg, escrowId, view)) open += 1;
   }
   if (open > 0) return 'progress';
   const settledNow = deposits.every((x) => x.view?.state === target);
@@ -233,6 +225,28 @@ export async function carryOut(d: StepDeps, t: ManagedTrade): Promise<Next> {
   if (t.decision === 'abort' && !settledNow && d.now() < t.expiry) return 'wait';
   d.records.update(t.tradeId, { state: t.decision === 'commit' ? 'settled' : 'aborted' });
   return 'done';
+}
+
+/**
+ * One leg after the decision: a held deposit is released or returned (true: still open), unless
+ * a commit comes too late for it; a deposit no longer held is reported to the observer.
+ */
+async function carryOutLeg(
+  d: StepDeps,
+  t: ManagedTrade,
+  leg: LegName,
+  escrowId: string,
+  view: EscrowView | undefined,
+): Promise<boolean> {
+  if (view?.state !== 'held') {
+    if (view) reportDone(d, t, leg, escrowId, view);
+    return false;
+  }
+  if (t.decision === 'commit' && d.now() >= view.expiry) return false; // too late: the depositor's now
+  await act(d, t, leg, escrowId, view).catch((err: unknown) => {
+    if (!alreadySettled(err)) throw err;
+  });
+  return true;
 }
 
 /** Releases (commit, with the secret and the notary's approval) or returns (abort) one deposit, journaled. */
