@@ -137,13 +137,18 @@ function engineOf(
   const { fabric, connectors, metrics } = e;
   const { htlc, escrow } = e.settlement;
   const directory = p.trust.directory;
+  const modes = [...(htlc ? [htlc] : []), ...(escrow ? [escrow] : [])];
   return createTradeEngine({
     store,
     metrics,
-    cannotSettle: cannotSettle(config, p.evm.currency),
+    cannotSettle: cannotSettle(
+      config,
+      p.evm.currency,
+      modes.map((m) => m.mode),
+    ),
     ...(fabric && { unknownInstrument: unknownInstrument(fabric) }),
     systemActor: systemActor(config),
-    modes: [...(htlc ? [htlc] : []), ...(escrow ? [escrow] : [])],
+    modes,
     connectors,
     isKnownParty: (party) => directory.has(party),
     onError: (err, context) => logger.error('settlement work failed', { ...context, error: err }),

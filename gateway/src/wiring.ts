@@ -10,7 +10,7 @@ import { ConfigError, type GatewayConfig, type PeersConfig, type SettlementConfi
 import type { DirectoryView } from './trust/directory';
 import type { TrustMaterial } from './trust/material';
 import type { LedgerConnector } from './ledger/connector';
-import type { LegName } from './core/trade';
+import type { LegName, SettlementModeName } from './core/trade';
 import { connectFabricLedger, type FabricLedger } from './ledger/fabric/connect';
 import type { Logger } from './core/log';
 import { peerSigner } from './messaging/envelope';
@@ -81,11 +81,18 @@ export function standInTokens(config: GatewayConfig): Readonly<Record<string, st
 }
 
 /**
- * Why an instruction could not settle here: a currency other than the cash token's, or (when
- * securities are held as EVM tokens) an ISIN without a configured token.
+ * Why an instruction could not settle here: a settlement mode this gateway does not run, a
+ * currency other than the cash token's, or (when securities are held as EVM tokens) an ISIN
+ * without a configured token.
  */
-export function cannotSettle(config: GatewayConfig, currency: string): (i: TradeInstruction) => string | undefined {
+export function cannotSettle(
+  config: GatewayConfig,
+  currency: string,
+  modes: readonly SettlementModeName[],
+): (i: TradeInstruction) => string | undefined {
   return (i) => {
+    if (!modes.includes(i.mode))
+      return `mode ${i.mode} is not configured on this gateway (it runs: ${modes.join(', ') || 'none'})`;
     if (i.currency !== currency)
       return `currency ${i.currency} cannot settle here: the cash token stands for ${currency}`;
     const instruments = standInTokens(config);

@@ -9,8 +9,8 @@ import type { SettlementModeName, TradeStatus } from '../core/trade';
 /** A JSON Schema (2020-12) object, as used inside OpenAPI 3.1. */
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
-/** Settlement modes accepted on `POST /v1/trades` today (escrow modes are added here when ready). */
-export const ACCEPTED_MODES: readonly SettlementModeName[] = ['htlc'];
+/** Settlement modes accepted on `POST /v1/trades` today (the choreographed escrow is added here when ready). */
+export const ACCEPTED_MODES: readonly SettlementModeName[] = ['htlc', 'escrow_orchestrated'];
 
 export const TRADE_STATUSES: readonly TradeStatus[] = [
   'received',
@@ -83,8 +83,16 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
         description: 'Unix seconds, in the future.',
       },
       partial: { enum: ['PART', 'NPAR'] },
+      escrow: ref('EscrowParties'),
     },
   ),
+  EscrowParties: {
+    ...obj(['manager'], { manager: ref('PartyId'), notary: ref('PartyId'), observer: ref('PartyId') }),
+    description:
+      'Mode escrow_orchestrated only, and required there: the escrow manager, and the notary who must approve ' +
+      'and the observer who records, when the trade names them. Parties of the directory, other than the two ' +
+      'banks and each other; both banks must name the same ones (matching terms).',
+  },
   TimelineStep: {
     type: 'object',
     required: ['at', 'actor', 'event', 'status'],

@@ -53,6 +53,8 @@ describe('request validation', () => {
             gatewayUrl: 'https://a',
           },
           BANKB: { mspId: 'BankBMSP', certificateFingerprints: [], evmAddress: '0x2', gatewayUrl: 'https://b' },
+          CSD: { mspId: 'AgentsMSP', certificateFingerprints: [], evmAddress: '0x3', gatewayUrl: 'https://m' },
+          NOTARY: { mspId: 'AgentsMSP', certificateFingerprints: [], evmAddress: '0x4', gatewayUrl: 'https://n' },
         },
       },
     });
@@ -149,9 +151,56 @@ describe('request validation', () => {
       /settlementDeadline must be in the future/,
     );
     expect400(
-      await submit(valid({ mode: 'escrow_orchestrated' })),
+      await submit(valid({ mode: 'escrow_choreographed' })),
       'VALIDATION_FAILED',
       /body\.mode must be equal to one of the allowed values/,
+    );
+  });
+
+  it('takes an orchestrated trade with its escrow parties, shown on the trade and part of the idempotent replay', async () => {
+    const body = valid({ tradeId: 'T-ESC', mode: 'escrow_orchestrated', escrow: { manager: 'CSD', notary: 'NOTARY' } });
+    const headers = { 'idempotency-key': 'key-escrow' };
+    const first = await submit(body, headers);
+    expect(first.status).toBe(201);
+    expect(first.json).toMatchObject({ instruction: { mode: 'escrow_orchestrated', escrow: { manager: 'CSD' } } });
+    expect((await submit(body, headers)).status).toBe(200);
+    const other = await submit({ ...body, escrow: { manager: 'CSD' } }, headers);
+    expect(other.status).toBe(409);
+  });
+
+  it('refuses escrow parties that are missing, misplaced, unknown, a bank of the trade or named twice', async () => {
+    const orchestrated = (escrow: unknown) =>
+      submit(valid({ tradeId: 'T-ESC-BAD', mode: 'escrow_orchestrated', ...(escrow !== undefined && { escrow }) }));
+    expect400(
+      await orchestrated(undefined),
+      'VALIDATION_FAILED',
+      /body\.escrow is required for mode escrow_orchestrated/,
+    );
+    expect400(await orchestrated({ notary: 'NOTARY' }), 'VALIDATION_FAILED', /body\.escrow\.manager is required/);
+    expect400(
+      await orchestrated({ manager: 'CSD', judge: 'X' }),
+      'VALIDATION_FAILED',
+      /body\.escrow\.judge is not a known field/,
+    );
+    expect400(
+      await orchestrated({ manager: 'NOBODY' }),
+      'VALIDATION_FAILED',
+      /body\.escrow\.manager names 'NOBODY', who is not in the directory/,
+    );
+    expect400(
+      await orchestrated({ manager: 'BANKB' }),
+      'VALIDATION_FAILED',
+      /body\.escrow\.manager names 'BANKB', who is already a party/,
+    );
+    expect400(
+      await orchestrated({ manager: 'CSD', notary: 'CSD' }),
+      'VALIDATION_FAILED',
+      /body\.escrow\.notary names 'CSD', who is already a party/,
+    );
+    expect400(
+      await submit(valid({ tradeId: 'T-HTLC-ESC', escrow: { manager: 'CSD' } })),
+      'VALIDATION_FAILED',
+      /body\.escrow is only for mode escrow_orchestrated/,
     );
   });
 

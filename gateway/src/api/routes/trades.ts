@@ -5,7 +5,7 @@
  */
 import { TradeError } from '../../core/errors';
 import { RequestError } from '../errors';
-import type { Trade, TradeInstruction, TradeQuery, TradeStatus } from '../../core/trade';
+import type { EscrowParties, Trade, TradeInstruction, TradeQuery, TradeStatus } from '../../core/trade';
 import { actorOf, type Handler, type RouteContext } from './context';
 
 /** The request body after schema validation (strings for amounts). */
@@ -20,9 +20,33 @@ interface TradeRequestBody {
   readonly mode: TradeInstruction['mode'];
   readonly settlementDeadline: number;
   readonly partial: 'PART' | 'NPAR';
+  readonly escrow?: EscrowParties;
 }
 
-/** Checks what the schema cannot: counterparty known and not ourselves, deadline in the future. */
+const invalid = (field: string, reason: string): RequestError =>
+  new RequestError('VALIDATION_FAILED', `${field} ${reason}`, { in: 'body', field, reason });
+
+/**
+ * The escrow parties: present exactly when the mode is `escrow_orchestrated`, each one a party of
+ * the directory, none of them a bank of the trade, no two the same.
+ */
+function checkEscrowParties(ctx: RouteContext, body: TradeRequestBody, party: string): void {
+  const { escrow } = body;
+  if (body.mode !== 'escrow_orchestrated') {
+    if (escrow !== undefined) throw invalid('body.escrow', 'is only for mode escrow_orchestrated');
+    return;
+  }
+  if (escrow === undefined) throw invalid('body.escrow', 'is required for mode escrow_orchestrated (name the manager)');
+  const seen = new Set([party, body.counterparty]);
+  for (const [role, id] of Object.entries(escrow) as [string, string][]) {
+    const field = `body.escrow.${role}`;
+    if (!ctx.deps.directory.has(id)) throw invalid(field, `names '${id}', who is not in the directory`);
+    if (seen.has(id)) throw invalid(field, `names '${id}', who is already a party of this trade`);
+    seen.add(id);
+  }
+}
+
+/** Checks what the schema cannot: counterparty known and not ourselves, deadline in the future, escrow parties. */
 function toInstruction(ctx: RouteContext, body: TradeRequestBody): TradeInstruction {
   const party = actorOf(ctx).party;
   if (!ctx.deps.directory.has(body.counterparty)) {
@@ -31,19 +55,12 @@ function toInstruction(ctx: RouteContext, body: TradeRequestBody): TradeInstruct
       field: 'body.counterparty',
     });
   }
-  if (body.counterparty === party) {
-    throw new RequestError('VALIDATION_FAILED', 'body.counterparty must be another party than the caller’s', {
-      in: 'body',
-      field: 'body.counterparty',
-    });
-  }
+  if (body.counterparty === party) throw invalid('body.counterparty', 'must be another party than the caller’s');
   const nowSeconds = Math.floor(ctx.deps.now().getTime() / 1000);
   if (body.settlementDeadline <= nowSeconds) {
-    throw new RequestError('VALIDATION_FAILED', 'body.settlementDeadline must be in the future (unix seconds)', {
-      in: 'body',
-      field: 'body.settlementDeadline',
-    });
+    throw invalid('body.settlementDeadline', 'must be in the future (unix seconds)');
   }
+  checkEscrowParties(ctx, body, party);
   return { ...body, quantity: BigInt(body.quantity), price: BigInt(body.price) };
 }
 
