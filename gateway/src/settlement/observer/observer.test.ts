@@ -5,7 +5,7 @@ import type { EscrowView } from '../../ledger/connector';
 import { actorOf, FakeLedger, tempDbFile } from '../../../testing/engine-fakes';
 import { createLocalCa } from '../../../testing/pki';
 import { createObserver, type Observer, type ObserverMessage, type ObserverOptions } from './observer';
-import { recordBody, RecordError, type RecordFields } from './record';
+import { recordBody, type RecordFields } from './record';
 
 const TERMS = 'cd'.repeat(32);
 const AT = '2026-11-24T13:00:00.000Z';
@@ -140,17 +140,25 @@ describe('observer', () => {
       expect((await observer.audit()).entries.map((e) => [e.from, e.tradeId])).toEqual([['MANAGER', 'T-1']]);
     });
 
-    it('refuses a body outside the record vocabulary and appends nothing', async () => {
+    it('keeps a signed body outside the record vocabulary as an invalid entry, and goes on with the next', async () => {
       const observer = observerOf();
-      const bad = message('MANAGER', 'T-1', 'record', { step: 'settled', termsHash: TERMS, at: AT });
-      const refusal: unknown = await observer.onMessage(bad).catch((err: unknown) => err);
-      expect(refusal).toBeInstanceOf(RecordError);
-      expect(refusal).toMatchObject({
-        code: 'RECORD_INVALID',
-        message: expect.stringMatching(/^record field 'step' must be one of registered, /) as string,
-        context: { tradeId: 'T-1', from: 'MANAGER', field: 'step' },
+      await observer.onMessage(message('MANAGER', 'T-1', 'record', { step: 'settled', termsHash: TERMS, at: AT }));
+      await observer.onMessage(message('MANAGER', 'T-1', 'record', bodyOf('registered')));
+      const page = await observer.audit();
+      expect(page.entries).toEqual([
+        expect.objectContaining({
+          seq: 1,
+          step: 'invalid',
+          problem: expect.stringMatching(/^record field 'step' must be one of registered, /) as string,
+        }),
+        expect.objectContaining({ seq: 2, step: 'registered', termsHash: TERMS }),
+      ]);
+      expect(page.entries[0]).not.toHaveProperty('termsHash');
+      expect(page.verification).toMatchObject({
+        chain: { ok: true, checked: 2 },
+        signatures: { ok: true, checked: 2, bad: [] },
+        records: { ok: false, invalid: [1] },
       });
-      expect((await observer.audit()).entries).toEqual([]);
     });
 
     it('throws on a message whose fields are not its envelope’s (a wiring bug)', async () => {
@@ -201,6 +209,7 @@ describe('observer', () => {
       expect(all.verification).toEqual({
         chain: { ok: true, checked: 4 },
         signatures: { ok: true, checked: 4, bad: [] },
+        records: { ok: true, invalid: [] },
       });
       const seqs = async (q: Parameters<Observer['audit']>[0]) => (await observer.audit(q)).entries.map((e) => e.seq);
       expect(await seqs({ tradeId: 'T-1' })).toEqual([1, 2, 4]);
@@ -257,7 +266,9 @@ describe('observer', () => {
         step: 'instructed',
         envelopeHash: expect.any(String) as string,
         hash: expect.any(String) as string,
+        problem: 'the stored envelope is not a JSON object',
       });
+      expect(page.verification.records).toEqual({ ok: false, invalid: [1] });
     });
 
     it('checks the entries returned against the ledgers only when asked', async () => {

@@ -13,7 +13,14 @@ import { canonicalHash, canonicalJson } from '../../core/canonical';
 import type { ChainVerification, ObserverLog, ObserverLogEntry, ObserverLogQuery } from '../../core/observer';
 import type { SettlementMessage } from '../mode';
 import { verifyOnLedgers, type LedgerVerification, type ObserverConnectors } from './ledgers';
-import { parseRecord, type ObserverRecord } from './record';
+import { parseRecord, RecordError, type ObserverRecord } from './record';
+
+/**
+ * The logged step of a signed `record` whose body is outside the record vocabulary: it is kept
+ * (evidence of what its sender said) and acknowledged, so the sender's later records still arrive,
+ * and the audit lists it under `verification.records.invalid`.
+ */
+export const INVALID_STEP = 'invalid';
 
 /** The signed envelope of a message, as far as the observer reads it (messaging's `PeerEnvelope`). */
 export interface ObservedEnvelope {
@@ -65,6 +72,14 @@ export interface ObserverAuditEntry extends Partial<Omit<ObserverRecord, 'step'>
   readonly step: string;
   readonly envelopeHash: string;
   readonly hash: string;
+  /** Why the stored envelope holds no record (step {@link INVALID_STEP}, or a log changed since). */
+  readonly problem?: string;
+}
+
+/** The records of the entries returned that are outside the record vocabulary. */
+export interface RecordVerification {
+  readonly ok: boolean;
+  readonly invalid: readonly number[];
 }
 
 /**
@@ -84,6 +99,7 @@ export interface ObserverAuditPage {
     /** The whole log's chain, not just the entries returned. */
     readonly chain: ChainVerification;
     readonly signatures: SignatureVerification;
+    readonly records: RecordVerification;
     /** Only when asked (`verifyLedgers`). */
     readonly ledgers?: LedgerVerification;
   };
@@ -93,19 +109,22 @@ export interface ObserverAuditPage {
 export interface Observer {
   /**
    * Appends a `record` (other types are ignored, as is a record from a party not entitled to the
-   * trade). Idempotent: the same message again is not a second entry. Throws `RecordError`
-   * (`RECORD_INVALID`) for a body outside the record vocabulary, so the inbox does not accept it.
+   * trade). Idempotent: the same message again is not a second entry. A body outside the record
+   * vocabulary is appended as step {@link INVALID_STEP} and acknowledged (refusing it would stop
+   * its sender's chain of messages for the trade for good).
    */
   onMessage(message: ObserverMessage): Promise<void>;
   /** The matching entries in log order, with the verification of the log. */
   audit(query?: ObserverAuditQuery): Promise<ObserverAuditPage>;
 }
 
-/** A logged entry with its envelope and record read back (undefined when they no longer parse). */
+/** A logged entry with its envelope and record read back (undefined when they do not parse). */
 interface Loaded {
   readonly entry: ObserverLogEntry;
   readonly envelope: Readonly<Record<string, unknown>> | undefined;
   readonly record: ObserverRecord | undefined;
+  /** Why the envelope's body is not a record. */
+  readonly problem: string | undefined;
 }
 
 /** The envelope hash as messaging makes it: SHA-256 of the canonical JSON of all but the signature. */
@@ -137,27 +156,34 @@ function parseObject(json: string): Readonly<Record<string, unknown>> | undefine
   }
 }
 
-function recordOf(envelope: Readonly<Record<string, unknown>> | undefined): ObserverRecord | undefined {
+function recordOf(envelope: Readonly<Record<string, unknown>> | undefined): Pick<Loaded, 'record' | 'problem'> {
   const body = envelope?.['body'];
-  if (typeof body !== 'object' || body === null) return undefined;
+  if (typeof body !== 'object' || body === null) return { record: undefined, problem: 'the body is not an object' };
   try {
-    return parseRecord(body as Readonly<Record<string, string>>);
-  } catch {
-    return undefined;
+    return { record: parseRecord(body as Readonly<Record<string, string>>), problem: undefined };
+  } catch (err) {
+    return { record: undefined, problem: err instanceof Error ? err.message : String(err) };
   }
 }
 
 function load(entry: ObserverLogEntry): Loaded {
   const envelope = parseObject(entry.envelope);
-  return { entry, envelope, record: recordOf(envelope) };
+  if (!envelope) return { entry, envelope, record: undefined, problem: 'the stored envelope is not a JSON object' };
+  return { entry, envelope, ...recordOf(envelope) };
 }
 
-/** The stored envelope is the one its row names. */
+/** The stored envelope is the one its row names (an invalid record's row says `invalid`). */
 function boundToRow({ entry, envelope, record }: Loaded): boolean {
-  if (!envelope || !record) return false;
+  if (!envelope) return false;
   const { from, tradeId, type } = envelope;
   const named = from === entry.fromParty && tradeId === entry.tradeId && type === 'record';
-  return named && record.step === entry.step && envelopeHashOf(envelope) === entry.envelopeHash;
+  const step = record ? record.step : INVALID_STEP;
+  return named && step === entry.step && envelopeHashOf(envelope) === entry.envelopeHash;
+}
+
+function verifyRecords(loaded: readonly Loaded[]): RecordVerification {
+  const invalid = loaded.filter((l) => l.record === undefined).map((l) => l.entry.seq);
+  return { ok: invalid.length === 0, invalid };
 }
 
 function verifySignatures(
@@ -175,9 +201,20 @@ function verifySignatures(
   return { ok: bad.length === 0, checked: loaded.length, bad };
 }
 
-function toAuditEntry({ entry, record }: Loaded): ObserverAuditEntry {
+function toAuditEntry({ entry, record, problem }: Loaded): ObserverAuditEntry {
   const { seq, receivedAt, fromParty, tradeId, step, envelopeHash, hash } = entry;
-  return { ...record, seq, receivedAt, from: fromParty, tradeId, step, envelopeHash, hash };
+  const base = { seq, receivedAt, from: fromParty, tradeId, step, envelopeHash, hash };
+  return record ? { ...record, ...base } : { ...base, ...(problem !== undefined && { problem }) };
+}
+
+/** The record of a message, or {@link INVALID_STEP} when its body is outside the vocabulary. */
+function stepOf(message: ObserverMessage): string {
+  try {
+    return parseRecord(message.body, { tradeId: message.tradeId, from: message.from.party }).step;
+  } catch (err) {
+    if (err instanceof RecordError) return INVALID_STEP;
+    throw err;
+  }
 }
 
 /** Creates the observer over its log and the ledgers' connectors. */
@@ -189,11 +226,10 @@ export function createObserver(options: Readonly<ObserverOptions>): Observer {
     async onMessage(message) {
       if (message.type !== 'record' || !isEntitled(message.from.party, message.tradeId)) return;
       assertOwnEnvelope(message);
-      const record = parseRecord(message.body, { tradeId: message.tradeId, from: message.from.party });
       store.append({
         fromParty: message.from.party,
         tradeId: message.tradeId,
-        step: record.step,
+        step: stepOf(message),
         envelopeHash: message.hash,
         envelope: canonicalJson(message.envelope),
         receivedAt: now().toISOString(),
@@ -205,9 +241,11 @@ export function createObserver(options: Readonly<ObserverOptions>): Observer {
       const entries = loaded.map(toAuditEntry);
       const chain = store.verify();
       const signatures = verifySignatures(loaded, verifySignature);
-      if (!verifyLedgers) return { entries, verification: { chain, signatures } };
+      const records = verifyRecords(loaded);
+      if (!verifyLedgers) return { entries, verification: { chain, signatures, records } };
       const checked = loaded.map(({ entry, record }) => ({ seq: entry.seq, tradeId: entry.tradeId, record }));
-      return { entries, verification: { chain, signatures, ledgers: await verifyOnLedgers(checked, connectors) } };
+      const ledgers = await verifyOnLedgers(checked, connectors);
+      return { entries, verification: { chain, signatures, records, ledgers } };
     },
   };
 }
