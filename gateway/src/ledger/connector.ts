@@ -2,16 +2,18 @@
  * One interface over both ledgers (securities on Fabric, cash on an EVM chain). Settlement logic
  * depends only on this file; each implementation owns its SDK. Ids, hashes and addresses are
  * strings (hex with `0x` on the EVM), amounts are bigint in the asset's smallest unit, times are
- * unix seconds.
+ * unix seconds. Two kinds of holding: HTLC locks (lock, claim, refund) and escrows (deposit;
+ * release by the controller or with the preimage, with the notary's approval where one is named;
+ * return), plus reads and event followers.
  *
- * Implementations: `evm.ts` (viem) and `fabric.ts` (fabric-gateway). In the Fabric connector the
- * caller chooses lock ids (`LockRequest.lockId`), `beforeSend` receives the proposal's transaction
- * id and signed envelope before `submit`, `resolvePrepared` asks the peer for the commit status of
- * that transaction id, and `follow` reads chaincode events from a block checkpoint kept in the
- * same follower store. Both pass the shared behaviour suite in `__tests__/connector-suite.ts`; the
- * Fabric one only against an in-process fake of fabric-gateway running the real chaincode
- * (`__tests__/fabric-fake.ts`), never against a real peer (none can run here).
- */
+ * Implementations: `evm/connector.ts` (viem; escrow operations in `evm/escrow.ts`) and
+ * `fabric/connector.ts` (fabric-gateway). In the Fabric connector the caller chooses lock ids
+ * (`LockRequest.lockId`), `beforeSend` receives the proposal's transaction id and signed envelope
+ * before `submit`, `resolvePrepared` asks the peer for the commit status of that transaction id,
+ * and `follow` reads chaincode events from a block checkpoint kept in the same follower store.
+ * Both pass the shared behaviour suite in `__tests__/connector-suite.ts`: the EVM one on anvil,
+ * the Fabric one against an in-process fake of fabric-gateway running the real chaincode
+ * (`fabric/__tests__/fake.ts`) and, in test/src/fabric-connector.test.ts, against the real peers. */
 import type { LedgerName } from '../core/trade';
 
 /** Terms of an HTLC lock. */

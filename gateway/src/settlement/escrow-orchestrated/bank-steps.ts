@@ -99,6 +99,12 @@ export function progressOf(trade: Trade): BankProgress {
   };
 }
 
+/** The transaction that released or returned an escrow. */
+export interface LedgerEnd {
+  readonly txId?: string;
+  readonly block?: bigint;
+}
+
 /** One pass over one trade. */
 export interface BankRun {
   readonly ctx: SettlementContext;
@@ -112,6 +118,23 @@ export interface BankRun {
   readonly send: (to: string, message: OutgoingMessage) => void;
   /** Routes ledger events about `escrowId` to this trade. */
   readonly watch: (escrowId: string) => void;
+  /** The transaction that ended an escrow, when known (bank.ts). */
+  readonly ends: {
+    get(escrowId: string): LedgerEnd | undefined;
+    set(escrowId: string, end: LedgerEnd): void;
+  };
+}
+
+/** The timeline fields of the end of `escrowId` on its ledger: ledger, and tx id and block when known. */
+function endStep(r: BankRun, leg: LegName, escrowId: string) {
+  const end = r.ends.get(escrowId);
+  return {
+    leg,
+    ledger: r.ledgers.connector(leg).ledger,
+    ...(end?.txId !== undefined && { txId: end.txId }),
+    ...(end?.block !== undefined && { block: end.block.toString() }),
+    detail: { escrowId },
+  };
 }
 
 /** The leg this bank deposits. */
@@ -129,6 +152,8 @@ export async function step(r: BankRun): Promise<Next> {
   const { p } = r;
   if (!p.registered) return register(r);
   if (!p.instructions) return awaitInstructions(r);
+  // From now on the ledgers' events about either escrow (the manager's releases) wake the trade.
+  for (const leg of LEGS) r.watch(escrowIdOf(r, leg));
   if (!p.deposited) return depositUnlessTooLate(r, p.instructions);
   return afterDeposit(r, p.instructions);
 }
@@ -191,17 +216,21 @@ async function deposit(r: BankRun, i: Instructions): Promise<Next> {
   return 'progress';
 }
 
+/** The id of a leg's escrow, derived from its depositor and the trade. */
+function escrowIdOf(r: BankRun, leg: LegName): string {
+  const connector = r.ledgers.connector(leg);
+  const depositor = r.ledgers.accountOf(legParties(r.terms, leg).depositor, connector.ledger);
+  return connector.escrowIdOf(r.trade.tradeId, depositor);
+}
+
 /** Each leg's escrow id and what its ledger holds there. */
 async function escrows(
   r: BankRun,
 ): Promise<readonly { leg: LegName; escrowId: string; view: EscrowView | undefined }[]> {
   return Promise.all(
     LEGS.map(async (leg) => {
-      const connector = r.ledgers.connector(leg);
-      const depositor = r.ledgers.accountOf(legParties(r.terms, leg).depositor, connector.ledger);
-      const escrowId = connector.escrowIdOf(r.trade.tradeId, depositor);
-      r.watch(escrowId);
-      return { leg, escrowId, view: await connector.readEscrow(escrowId) };
+      const escrowId = escrowIdOf(r, leg);
+      return { leg, escrowId, view: await r.ledgers.connector(leg).readEscrow(escrowId) };
     }),
   );
 }
@@ -253,7 +282,7 @@ async function commitLeg(
   }
   if (!r.p.ended.has(leg) && view.state !== 'held') {
     const event = view.state === 'released' ? ESCROW_EVENTS.released : ESCROW_EVENTS.returned;
-    r.ctx.step(r.trade.tradeId, { event, leg, ledger: r.ledgers.connector(leg).ledger, detail: { escrowId } });
+    r.ctx.step(r.trade.tradeId, { event, ...endStep(r, leg, escrowId) });
     return 'recorded';
   }
   return undefined;
@@ -278,13 +307,14 @@ async function settleCommitted(r: BankRun): Promise<Next> {
 async function release(r: BankRun, leg: LegName, escrowId: string, view: EscrowView, preimage: string): Promise<void> {
   const approval = releaseApproval(r.p.decision?.detail[`${leg}Approval`]);
   try {
-    await r.ctx.perform(r.trade.tradeId, leg, {
+    const out = await r.ctx.perform(r.trade.tradeId, leg, {
       kind: 'release',
       escrowId,
       amount: view.amount - view.released,
       preimage,
       ...(approval !== undefined && { approval }),
     });
+    r.ends.set(escrowId, out);
   } catch (err) {
     if (!(err instanceof LedgerError && (err.code === 'ALREADY_SETTLED' || err.code === 'MISMATCH'))) throw err;
   }
@@ -303,12 +333,7 @@ async function giveBack(r: BankRun, i: Instructions): Promise<Next> {
     return 'progress';
   }
   if (view.state === 'held') return takeBack(r, i, mine.escrowId, view);
-  ctx.step(trade.tradeId, {
-    event: ESCROW_EVENTS.returned,
-    leg,
-    ledger: r.ledgers.connector(leg).ledger,
-    detail: { escrowId: mine.escrowId },
-  });
+  ctx.step(trade.tradeId, { event: ESCROW_EVENTS.returned, ...endStep(r, leg, mine.escrowId) });
   const reason = p.decision ? 'escrow_aborted' : 'escrow_expired';
   return fail(r, reason, p.decision?.detail ?? { expiry: String(i.expiry) });
 }
@@ -321,6 +346,6 @@ async function takeBack(r: BankRun, i: Instructions, escrowId: string, view: Esc
   // No release can happen any more: a last look for a secret, then take the deposit back.
   await lookForSecret(r);
   if (progressOf(ctx.trade(trade.tradeId)).secret !== undefined) return 'progress';
-  await ctx.perform(trade.tradeId, ownLeg(r), { kind: 'return', escrowId });
+  r.ends.set(escrowId, await ctx.perform(trade.tradeId, ownLeg(r), { kind: 'return', escrowId }));
   return 'progress';
 }

@@ -15,7 +15,7 @@ import { TradeLoops, type Next } from '../loops';
 import type { SettlementMessenger } from '../messenger';
 import { BackgroundSender } from './sender';
 import type { SettlementContext, SettlementMessage, SettlementMode } from '../mode';
-import { ESCROW_EVENTS, progressOf, step, type BankRun } from './bank-steps';
+import { ESCROW_EVENTS, progressOf, step, type BankRun, type LedgerEnd } from './bank-steps';
 import {
   escrowTermsOf,
   opens,
@@ -64,6 +64,12 @@ class EscrowOrchestrated implements EscrowOrchestratedMode {
   readonly #loops: TradeLoops;
   /** Escrow ids → trade id, for waking a trade on a ledger event. */
   readonly #watch = new Map<string, string>();
+  /**
+   * Escrow ids (lower case) → the transaction that released or returned them, as the followers or
+   * this bank's own action reported it, for the timeline. Kept in memory: a step recorded after a
+   * restart whose event was handled before it names no transaction.
+   */
+  readonly #ends = new Map<string, LedgerEnd>();
   readonly #sender: BackgroundSender;
 
   constructor(options: Readonly<EscrowModeOptions>) {
@@ -74,7 +80,11 @@ class EscrowOrchestrated implements EscrowOrchestratedMode {
       pollIntervalMs: options.pollIntervalMs ?? 1000,
       onError: (err, tradeId) => options.onError?.(err, { trade: tradeId, mode: 'escrow_orchestrated' }),
       onEnd: (tradeId) => {
-        for (const [ref, id] of this.#watch) if (id === tradeId) this.#watch.delete(ref);
+        for (const [ref, id] of this.#watch) {
+          if (id !== tradeId) continue;
+          this.#watch.delete(ref);
+          this.#ends.delete(ref);
+        }
       },
     });
   }
@@ -88,8 +98,13 @@ class EscrowOrchestrated implements EscrowOrchestratedMode {
   }
 
   async onLedgerEvent(_ctx: SettlementContext, event: LedgerEvent): Promise<void> {
-    const tradeId = this.#watch.get(event.ref.toLowerCase());
-    if (tradeId !== undefined) this.#loops.wake(tradeId);
+    const ref = event.ref.toLowerCase();
+    const tradeId = this.#watch.get(ref);
+    if (tradeId === undefined) return;
+    if (event.kind === 'released' || event.kind === 'returned') {
+      this.#ends.set(ref, { txId: event.txId, block: event.block });
+    }
+    this.#loops.wake(tradeId);
   }
 
   /** Instructions and the decision, from the manager the terms name; anything else is ignored. */
@@ -178,6 +193,10 @@ class EscrowOrchestrated implements EscrowOrchestratedMode {
       ledgers: { connector: (leg) => ctx.connector(leg), accountOf: this.#o.accountOf, assetOf: this.#o.assetOf },
       send: (to, message) => this.#sender.send(to, message),
       watch: (escrowId) => this.#watch.set(escrowId.toLowerCase(), tradeId),
+      ends: {
+        get: (escrowId) => this.#ends.get(escrowId.toLowerCase()),
+        set: (escrowId, end) => this.#ends.set(escrowId.toLowerCase(), end),
+      },
     };
     return step(run);
   }

@@ -41,6 +41,15 @@ describe('orchestrated escrow (in memory)', () => {
       txId: expect.any(String),
     });
     expect(BUYER.timeline.find((s) => s.event === 'escrow_deposited')).toMatchObject({ leg: 'cash', ledger: 'evm' });
+    // The manager's releases are on both banks' timelines with their transactions (from the ledgers' events).
+    for (const t of [BUYER, SELLER]) {
+      const released = t.timeline.filter((s) => s.event === 'escrow_released');
+      expect(released.map((s) => [s.leg, s.ledger]).sort()).toEqual([
+        ['cash', 'evm'],
+        ['securities', 'fabric'],
+      ]);
+      for (const s of released) expect(s).toMatchObject({ txId: expect.any(String), block: expect.any(String) });
+    }
     // The manager released both legs; nobody released twice.
     expect(w.fabric.count('release') + w.evm.count('release')).toBe(2);
     for (const b of ['BUYER', 'SELLER'] as const) {
@@ -134,6 +143,11 @@ describe('orchestrated escrow (in memory)', () => {
     expect([BUYER.status, SELLER.status]).toEqual(['settled', 'settled']);
     expect(w.balances()).toEqual(settledBalances);
     w.expectEscrowsEmpty();
+    for (const t of [BUYER, SELLER]) {
+      const released = t.timeline.filter((s) => s.event === 'escrow_released');
+      expect(released).toHaveLength(2);
+      for (const s of released) expect(s).toMatchObject({ txId: expect.any(String) });
+    }
   });
 
   it('the manager stops for good before deciding: both depositors take their deposits back at expiry', async () => {

@@ -77,6 +77,12 @@ export class EscrowWorld {
       if (m.type === 'record') this.records.push({ ...parseRecord(m.body), tradeId: m.tradeId, from: m.from.party });
     });
     for (const b of BANKS) this.startBank(b);
+    // The ledgers' events reach the running banks, as their followers would hand them over.
+    for (const chain of [this.fabric, this.evm]) {
+      chain.onEvent((e) => {
+        for (const g of this.banks.values()) g.engine.onLedgerEvent(e).catch((err: unknown) => this.errors.push(err));
+      });
+    }
     this.startManager();
     this.startNotary();
   }
