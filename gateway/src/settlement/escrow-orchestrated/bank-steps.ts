@@ -4,7 +4,10 @@
  * the ledgers (both escrows), and the next step is taken. Every ledger action goes through the
  * engine's journal, so a pass after a crash finds what the pass before it did.
  */
+import { canonicalHash } from '../../core/canonical';
 import type { LegName, TimelineStep, Trade } from '../../core/trade';
+import type { ActionOutcome } from '../actions';
+import { recordBody, type RecordFields } from '../observer/record';
 import type { EscrowView } from '../../ledger/connector';
 import { LedgerError } from '../../ledger/errors';
 import type { Next } from '../loops';
@@ -137,6 +140,37 @@ function endStep(r: BankRun, leg: LegName, escrowId: string) {
   };
 }
 
+/**
+ * Tells the trade's observer, if it names one, of a ledger action this bank took on `leg`: its
+ * transaction and the escrow as the observer can check it on the ledger.
+ */
+function record(
+  r: BankRun,
+  leg: LegName,
+  out: ActionOutcome,
+  fields: Pick<RecordFields, 'step' | 'state' | 'amount' | 'at'>,
+): void {
+  const observer = r.terms.observer;
+  if (observer === undefined) return;
+  const ledger = r.ledgers.connector(leg).ledger;
+  const parties = legParties(r.terms, leg);
+  const body = recordBody({
+    ...fields,
+    termsHash: canonicalHash(r.termsMap),
+    leg,
+    ledger,
+    escrowId: out.ledgerRef,
+    txId: out.txId,
+    block: out.block?.toString(),
+    depositor: r.ledgers.accountOf(parties.depositor, ledger),
+    beneficiary: r.ledgers.accountOf(parties.beneficiary, ledger),
+  });
+  r.send(observer, { tradeId: r.trade.tradeId, type: 'record', body });
+}
+
+/** The pass's time (the ledgers' clock) as ISO 8601. */
+const isoAt = (r: BankRun): string => new Date(r.now * 1000).toISOString();
+
 /** The leg this bank deposits. */
 function ownLeg(r: BankRun): LegName {
   return r.trade.instruction.side === 'sell' ? 'securities' : 'cash';
@@ -203,7 +237,7 @@ async function deposit(r: BankRun, i: Instructions): Promise<Next> {
   const request = expectedDeposit(trade.tradeId, leg, terms, i, r.ledgers);
   const out = await ctx.perform(trade.tradeId, leg, { kind: 'deposit', request });
   r.watch(out.ledgerRef);
-  ctx.step(trade.tradeId, {
+  const after = ctx.step(trade.tradeId, {
     event: ESCROW_EVENTS.deposited,
     leg,
     ledger: out.ledger,
@@ -213,6 +247,8 @@ async function deposit(r: BankRun, i: Instructions): Promise<Next> {
   });
   const body = { leg, escrowId: out.ledgerRef, ...(out.txId !== undefined && { txId: out.txId }) };
   r.send(terms.manager, { tradeId: trade.tradeId, type: 'deposited', body });
+  const at = after.timeline[after.timeline.length - 1]?.at ?? new Date(r.now * 1000).toISOString();
+  record(r, leg, out, { step: 'deposited', state: 'held', amount: request.amount, at });
   return 'progress';
 }
 
@@ -306,15 +342,17 @@ async function settleCommitted(r: BankRun): Promise<Next> {
 /** Releases one leg with the secret (journaled); someone else having done it first is fine. */
 async function release(r: BankRun, leg: LegName, escrowId: string, view: EscrowView, preimage: string): Promise<void> {
   const approval = releaseApproval(r.p.decision?.detail[`${leg}Approval`]);
+  const amount = view.amount - view.released;
   try {
     const out = await r.ctx.perform(r.trade.tradeId, leg, {
       kind: 'release',
       escrowId,
-      amount: view.amount - view.released,
+      amount,
       preimage,
       ...(approval !== undefined && { approval }),
     });
     r.ends.set(escrowId, out);
+    if (!out.alreadyDone) record(r, leg, out, { step: 'released', state: 'released', amount, at: isoAt(r) });
   } catch (err) {
     if (!(err instanceof LedgerError && (err.code === 'ALREADY_SETTLED' || err.code === 'MISMATCH'))) throw err;
   }
@@ -346,6 +384,9 @@ async function takeBack(r: BankRun, i: Instructions, escrowId: string, view: Esc
   // No release can happen any more: a last look for a secret, then take the deposit back.
   await lookForSecret(r);
   if (progressOf(ctx.trade(trade.tradeId)).secret !== undefined) return 'progress';
-  r.ends.set(escrowId, await ctx.perform(trade.tradeId, ownLeg(r), { kind: 'return', escrowId }));
+  const out = await ctx.perform(trade.tradeId, ownLeg(r), { kind: 'return', escrowId });
+  r.ends.set(escrowId, out);
+  const amount = view.amount - view.released;
+  if (!out.alreadyDone) record(r, ownLeg(r), out, { step: 'returned', state: 'returned', amount, at: isoAt(r) });
   return 'progress';
 }

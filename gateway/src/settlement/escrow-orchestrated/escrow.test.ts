@@ -32,8 +32,16 @@ describe('orchestrated escrow (in memory)', () => {
     await w.until(() => w.records.filter((r) => r.step === 'released').length === 2, 'two release records');
     const steps = new Set(w.records.map((r) => r.step));
     expect([...steps]).toEqual(
-      expect.arrayContaining(['registered', 'instructed', 'deposit_verified', 'decided', 'released']),
+      expect.arrayContaining(['registered', 'instructed', 'deposited', 'deposit_verified', 'decided', 'released']),
     );
+    // Each bank records its own deposit, with its transaction.
+    await w.until(() => w.records.filter((r) => r.step === 'deposited').length === 2, 'two deposit records');
+    const deposits = w.records.filter((r) => r.step === 'deposited');
+    expect(deposits.map((r) => [r.from, r.leg, r.state]).sort()).toEqual([
+      ['BUYER', 'cash', 'held'],
+      ['SELLER', 'securities', 'held'],
+    ]);
+    for (const r of deposits) expect(r.txId).toEqual(expect.any(String));
     // Each bank's timeline names the leg and ledger of its deposit, with the transaction.
     expect(SELLER.timeline.find((s) => s.event === 'escrow_deposited')).toMatchObject({
       leg: 'securities',
@@ -132,7 +140,7 @@ describe('orchestrated escrow (in memory)', () => {
       point: 'before-prepare',
       then: () => void w.stop('MANAGER'),
     };
-    await w.trade('T-7', { manager: 'MANAGER' });
+    await w.trade('T-7', { manager: 'MANAGER', observer: 'OBSERVER' });
     await w.until(() => w.manager === undefined, 'the manager stopped');
     await w.until(
       async () => (await w.status('BUYER', 'T-7')).timeline.some((s) => s.event === 'escrow_decision'),
@@ -148,6 +156,14 @@ describe('orchestrated escrow (in memory)', () => {
       expect(released).toHaveLength(2);
       for (const s of released) expect(s).toMatchObject({ txId: expect.any(String) });
     }
+    // The observer learns of both releases from the banks that made them (one each, or one bank both).
+    const fromBanks = () => w.records.filter((r) => r.step === 'released' && r.from !== 'MANAGER');
+    await w.until(() => fromBanks().length === 2, 'two release records from the banks');
+    expect(
+      fromBanks()
+        .map((r) => r.leg)
+        .sort(),
+    ).toEqual(['cash', 'securities']);
   });
 
   it('the manager stops for good before deciding: both depositors take their deposits back at expiry', async () => {

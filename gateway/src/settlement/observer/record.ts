@@ -1,6 +1,7 @@
 /**
  * The record vocabulary of the orchestrated escrow: what the manager and the banks tell the
- * observer, one step of a trade per `record` message. A record's body is a string map (the
+ * observer, one step of a trade per `record` message (the manager: every step it takes; a bank:
+ * its deposit, and the releases and returns it makes itself). A record's body is a string map (the
  * message body); {@link recordBody} builds one, {@link parseRecord} checks a received one and
  * refuses anything outside this vocabulary with a {@link RecordError}.
  */
@@ -12,6 +13,7 @@ import type { EscrowView } from '../../ledger/connector';
 export const RECORD_STEPS = [
   'registered',
   'instructed',
+  'deposited',
   'deposit_verified',
   'deposit_refused',
   'notary_asked',
