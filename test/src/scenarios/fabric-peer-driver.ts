@@ -3,8 +3,10 @@
  * transaction goes through fabric-gateway as a real CA-issued identity, is endorsed by both banks'
  * peers (the deployed policy is an AND of every bank), ordered and committed.
  *
- * - Actors: `alice` and `manager` are clients of the first bank, `bob` and `carol` of the second,
- *   each registered afresh at its bank's CA and connected to its bank's peer. Every `reset()`
+ * - Actors: `alice` is a client of the first bank, `bob` and `carol` of the second, each
+ *   registered afresh at its bank's CA and connected to its bank's peer; `manager` and `notary`
+ *   are the `gateway` identities of the agents org's escrow manager and notary (`AgentsMSP`, no
+ *   peer of its own), connected to the first and the second bank's peer. Every `reset()`
  *   creates a fresh instrument as the network's issuer and issues to `alice`, so scenarios can run
  *   side by side without sharing a key.
  * - Time: the chaincode's clock is the proposal timestamp, the client's wall clock, so `setTime`
@@ -17,6 +19,7 @@ import type { Role } from '@dvp/certs';
 import type { FabricConnection } from '../../../network/src/fabric-client';
 import type { FabricUpState, NetworkState } from '../../../network/src/state';
 import {
+  agentIdentity,
   bankIdentity,
   connectOwnPeer,
   issueFreshInstrument,
@@ -209,8 +212,8 @@ function requireAuditor(fabric: FabricUpState, mspId: string): void {
 }
 
 /**
- * Registers the four actors at their banks' CAs and connects them, the issuer and each bank's
- * auditor to their own banks' peers.
+ * Registers the banks' three actors at their banks' CAs, takes the manager and notary of the agents
+ * org, and connects them, the issuer and each bank's auditor to the banks' peers.
  */
 export async function openFabricScenarioPeers(net: NetworkState): Promise<FabricScenarioPeers> {
   const fabric = net.fabric;
@@ -238,8 +241,8 @@ export async function openFabricScenarioPeers(net: NetworkState): Promise<Fabric
       issuer: party(bankIdentity(net, fabric.chaincode.issuer.org, fabric.chaincode.issuer.identity)),
       actors: {
         alice: await actor('alice', first, 'trader'),
-        manager: await actor('manager', first, 'escrow-manager'),
-        notary: await actor('notary', second, 'notary'),
+        manager: party(agentIdentity(net, 'manager', 'gateway', first)),
+        notary: party(agentIdentity(net, 'notary', 'gateway', second)),
         bob: await actor('bob', second, 'trader'),
         carol: await actor('carol', second, 'trader'),
       },
