@@ -73,9 +73,9 @@ describe('request validation', () => {
     expect(error.message).toMatch(reason);
   }
 
-  it('accepts a valid instruction, including the largest uint256 quantity', async () => {
+  it('accepts a valid instruction, including the largest uint256 quantity at price 1', async () => {
     expect((await submit(valid())).status).toBe(201);
-    const res = await submit(valid({ tradeId: 'T-MAX', quantity: UINT256_MAX }));
+    const res = await submit(valid({ tradeId: 'T-MAX', quantity: UINT256_MAX, price: '1' }));
     expect(res.status).toBe(201);
     expect(res.json).toMatchObject({ instruction: { quantity: UINT256_MAX } });
   });
@@ -119,6 +119,14 @@ describe('request validation', () => {
       await submit(valid({ quantity: '9'.repeat(78) })),
       'VALIDATION_FAILED',
       /body\.quantity must be an integer no larger than 2\^256/,
+    );
+  });
+
+  it('refuses a quantity and price whose cash amount does not fit 256 bits', async () => {
+    expect400(
+      await submit(valid({ tradeId: 'T-BIG', quantity: UINT256_MAX, price: '2' })),
+      'VALIDATION_FAILED',
+      /body\.price times body\.quantity exceeds 2\^256 − 1/,
     );
   });
 

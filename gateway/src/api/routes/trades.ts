@@ -23,6 +23,8 @@ interface TradeRequestBody {
   readonly escrow?: EscrowParties;
 }
 
+const UINT256_MAX = (1n << 256n) - 1n;
+
 const invalid = (field: string, reason: string): RequestError =>
   new RequestError('VALIDATION_FAILED', `${field} ${reason}`, { in: 'body', field, reason });
 
@@ -61,7 +63,12 @@ function toInstruction(ctx: RouteContext, body: TradeRequestBody): TradeInstruct
     throw invalid('body.settlementDeadline', 'must be in the future (unix seconds)');
   }
   checkEscrowParties(ctx, body, party);
-  return { ...body, quantity: BigInt(body.quantity), price: BigInt(body.price) };
+  const quantity = BigInt(body.quantity);
+  const price = BigInt(body.price);
+  // The cash leg (quantity × price) must fit the cash ledger's integers, or it could never be locked.
+  if (quantity * price > UINT256_MAX)
+    throw invalid('body.price', 'times body.quantity exceeds 2^256 − 1 (the cash amount)');
+  return { ...body, quantity, price };
 }
 
 /** A trade as JSON: bigint amounts as decimal strings. */
