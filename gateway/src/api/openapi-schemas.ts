@@ -24,6 +24,14 @@ export const TRADE_STATUSES: readonly TradeStatus[] = [
   'failed',
 ];
 
+/** The error answers every protected operation documents. */
+export const ERROR_RESPONSES = {
+  '400': { description: 'Invalid request', schema: 'Error' },
+  '401': { description: 'No valid client certificate', schema: 'Error' },
+  '403': { description: 'Role or party not allowed', schema: 'Error' },
+} as const;
+
+/** A reference to a schema of `components.schemas`. */
 export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const DECIMAL = (description: string, positive: boolean): JsonSchema => ({
   type: 'string',
@@ -31,7 +39,8 @@ const DECIMAL = (description: string, positive: boolean): JsonSchema => ({
   format: 'uint256',
   description: `${description} Decimal string of an integer, at most 2^256 − 1.`,
 });
-const obj = (required: readonly string[], properties: Record<string, JsonSchema>): JsonSchema => ({
+/** An object schema that refuses unknown fields. */
+export const obj = (required: readonly string[], properties: Record<string, JsonSchema>): JsonSchema => ({
   type: 'object',
   additionalProperties: false,
   required,
