@@ -25,12 +25,7 @@ export type RequestErrorCode =
   | 'INTERNAL';
 
 /** Every code an error body can carry: the codes of every layer below and of this one. */
-export type ApiErrorCode =
-  | TradeErrorCode
-  | IdentityErrorCode
-  | MessagingErrorCode
-  | RecordErrorCode
-  | RequestErrorCode;
+export type ApiErrorCode = TradeErrorCode | IdentityErrorCode | MessagingErrorCode | RecordErrorCode | RequestErrorCode;
 
 /** HTTP status and a short default message per code. */
 export const ERROR_HTTP: Readonly<Record<ApiErrorCode, { readonly status: number; readonly title: string }>> = {

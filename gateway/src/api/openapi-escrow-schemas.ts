@@ -24,7 +24,10 @@ export const APPROVAL_STATES = Object.keys({ pending: 0, approved: 0, refused: 0
 >) as ApprovalState[];
 
 const STRING_MAP: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } };
-const UNIX_SECONDS = (description: string): JsonSchema => ({ type: 'integer', description: `${description} Unix seconds.` });
+const UNIX_SECONDS = (description: string): JsonSchema => ({
+  type: 'integer',
+  description: `${description} Unix seconds.`,
+});
 const HASH: JsonSchema = { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256, lower-case hex.' };
 const LEG = { enum: ['securities', 'cash'] };
 const LEDGER = { enum: ['fabric', 'evm'] };
@@ -196,7 +199,18 @@ export const ESCROW_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   ApprovalState: { enum: APPROVAL_STATES },
   Approval: {
     ...obj(
-      ['tradeId', 'manager', 'state', 'terms', 'termsHash', 'escrows', 'approvals', 'answered', 'createdAt', 'updatedAt'],
+      [
+        'tradeId',
+        'manager',
+        'state',
+        'terms',
+        'termsHash',
+        'escrows',
+        'approvals',
+        'answered',
+        'createdAt',
+        'updatedAt',
+      ],
       APPROVAL_FIELDS,
     ),
     description: 'A notary’s approval request and its answer.',

@@ -57,7 +57,8 @@ const MANAGER_OPERATIONS: Readonly<
   getManagedTrade: {
     method: 'get',
     path: '/v1/escrow/trades/{id}',
-    summary: 'Escrow manager: one managed trade, its deposits, the notary’s answer, the decision and its ledger actions',
+    summary:
+      'Escrow manager: one managed trade, its deposits, the notary’s answer, the decision and its ledger actions',
     roles: READERS,
     pathParams: tradeIdParam,
     responses: {
@@ -148,7 +149,8 @@ export const ESCROW_OPERATIONS: Readonly<Record<EscrowOperationId, OperationSpec
   getObservations: {
     method: 'get',
     path: '/v1/observations',
-    summary: 'Observer: its log of the records it was sent, with the chain, signatures and (on request) ledgers checked',
+    summary:
+      'Observer: its log of the records it was sent, with the chain, signatures and (on request) ledgers checked',
     roles: ['auditor', 'operator'],
     query: {
       tradeId: ref('TradeId'),
