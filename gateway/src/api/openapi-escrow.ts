@@ -6,8 +6,7 @@
  * in their own party's certificates, as a bank's do.
  */
 import type { Role } from '@dvp/certs';
-import type { OperationSpec } from './openapi';
-import { ERROR_RESPONSES, ref } from './openapi-schemas';
+import { ERROR_RESPONSES, ref, type OperationSpec } from './openapi-schemas';
 
 export { ESCROW_SCHEMAS, MANAGED_STATES, APPROVAL_STATES } from './openapi-escrow-schemas';
 

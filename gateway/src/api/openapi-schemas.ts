@@ -4,10 +4,33 @@
  */
 import { ERROR_HTTP, type ApiErrorCode } from './errors';
 import { PEER_MESSAGE_TYPES } from '../messaging/envelope';
+import type { Role } from '@dvp/certs';
 import type { SettlementModeName, TradeStatus } from '../core/trade';
 
 /** A JSON Schema (2020-12) object, as used inside OpenAPI 3.1. */
 export type JsonSchema = Readonly<Record<string, unknown>>;
+
+/** One route: what it accepts, who may call it, what it answers. */
+export interface OperationSpec {
+  readonly method: 'get' | 'post';
+  /** OpenAPI path template, e.g. `/v1/trades/{id}`. */
+  readonly path: string;
+  readonly summary: string;
+  /** Roles allowed to call it; `public` needs TLS but no client certificate. */
+  readonly roles: readonly Role[] | 'public';
+  /** Whose certificates are accepted: the served party's (default) or other parties' gateways. */
+  readonly caller?: 'own' | 'peer';
+  readonly pathParams?: Readonly<Record<string, JsonSchema>>;
+  readonly query?: Readonly<Record<string, JsonSchema>>;
+  /** Header name (lower case) → schema and whether it is required. */
+  readonly headers?: Readonly<Record<string, { readonly schema: JsonSchema; readonly required: boolean }>>;
+  /** Name of the request body schema in components. */
+  readonly body?: string;
+  /** Status → description and response schema name (or a media type for non-JSON answers). */
+  readonly responses: Readonly<
+    Record<string, { readonly description: string; readonly schema?: string; readonly mediaType?: string }>
+  >;
+}
 
 /** Settlement modes accepted on `POST /v1/trades` today (the choreographed escrow is added here when ready). */
 export const ACCEPTED_MODES: readonly SettlementModeName[] = ['htlc', 'escrow_orchestrated'];

@@ -5,10 +5,10 @@
  * exist without being documented.
  */
 import type { Role } from '@dvp/certs';
-import { ERROR_RESPONSES, ref, SCHEMAS, type JsonSchema } from './openapi-schemas';
+import { ERROR_RESPONSES, ref, SCHEMAS, type JsonSchema, type OperationSpec } from './openapi-schemas';
 import { ESCROW_OPERATIONS, ESCROW_SCHEMAS, type EscrowOperationId } from './openapi-escrow';
 
-export { ACCEPTED_MODES, SCHEMAS, TRADE_STATUSES, type JsonSchema } from './openapi-schemas';
+export { ACCEPTED_MODES, SCHEMAS, TRADE_STATUSES, type JsonSchema, type OperationSpec } from './openapi-schemas';
 
 /** Every operation of the API: a bank's, and those of the orchestrated escrow's roles. */
 export type OperationId = BankOperationId | EscrowOperationId;
@@ -25,28 +25,6 @@ type BankOperationId =
   | 'getHealth'
   | 'getMetrics'
   | 'getOpenApi';
-
-/** One route: what it accepts, who may call it, what it answers. */
-export interface OperationSpec {
-  readonly method: 'get' | 'post';
-  /** OpenAPI path template, e.g. `/v1/trades/{id}`. */
-  readonly path: string;
-  readonly summary: string;
-  /** Roles allowed to call it; `public` needs TLS but no client certificate. */
-  readonly roles: readonly Role[] | 'public';
-  /** Whose certificates are accepted: the served party's (default) or other parties' gateways. */
-  readonly caller?: 'own' | 'peer';
-  readonly pathParams?: Readonly<Record<string, JsonSchema>>;
-  readonly query?: Readonly<Record<string, JsonSchema>>;
-  /** Header name (lower case) → schema and whether it is required. */
-  readonly headers?: Readonly<Record<string, { readonly schema: JsonSchema; readonly required: boolean }>>;
-  /** Name of the request body schema in components. */
-  readonly body?: string;
-  /** Status → description and response schema name (or a media type for non-JSON answers). */
-  readonly responses: Readonly<
-    Record<string, { readonly description: string; readonly schema?: string; readonly mediaType?: string }>
-  >;
-}
 
 const TRADER_OPERATOR: readonly Role[] = ['trader', 'operator'];
 const READERS: readonly Role[] = ['trader', 'operator', 'auditor'];
