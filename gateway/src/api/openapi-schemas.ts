@@ -1,6 +1,7 @@
 /**
  * The reusable schemas of the API (`components.schemas` of the OpenAPI document), referenced by
- * the operations in openapi.ts and compiled into the request validators.
+ * the operations in openapi.ts and openapi-escrow.ts and compiled into the request validators;
+ * and the shape of one operation ({@link OperationSpec}), which both of those files declare.
  */
 import { ERROR_HTTP, type ApiErrorCode } from './errors';
 import { PEER_MESSAGE_TYPES } from '../messaging/envelope';
