@@ -9,7 +9,7 @@ import type { Directory } from '@dvp/certs';
 import { loadConfig } from '../src/config/config';
 import { createLogger } from '../src/core/log';
 import type { PartyBalances } from '../src/trades/balances';
-import { startGateway, type Gateway } from '../src/api/server';
+import { startGateway, type Gateway, type GatewayDependencies } from '../src/api/server';
 import { createFakeTradeService, fakeBalances, type FakeTradeService } from './fake-trade-service';
 import { testClient, type TestClient } from './https-client';
 import { directoryAuthority, serverCertificate, tempDir, writeAtomic } from './pki';
@@ -28,6 +28,8 @@ export interface HarnessOptions {
   readonly crlReloadSeconds?: number;
   readonly requireCrlForEveryAnchor?: boolean;
   readonly balances?: PartyBalances;
+  /** The parties of their own the gateway runs (the escrow manager, a notary, an observer). */
+  readonly services?: Pick<GatewayDependencies, 'manager' | 'notary' | 'observer'>;
 }
 
 export interface Harness {
@@ -82,6 +84,7 @@ export async function startHarness(opts: Readonly<HarnessOptions>): Promise<Harn
     config: loadConfig({ DVP_GATEWAY_CONFIG: file('gateway.json') }),
     trades,
     balances: fakeBalances(opts.balances),
+    ...opts.services,
     logger: createLogger({ level: 'debug', sink: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) }),
   });
   return {

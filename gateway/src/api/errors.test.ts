@@ -1,7 +1,8 @@
-import { ERROR_HTTP, toHttpError } from './errors';
+import { ERROR_HTTP, RequestError, toHttpError } from './errors';
 import { IdentityError } from '../trust/errors';
 import { TradeError } from '../core/errors';
 import { LedgerError } from '../ledger/errors';
+import { RecordError } from '../settlement/observer/record';
 
 describe('error mapping', () => {
   it('maps engine errors to their status and keeps their context as details', () => {
@@ -36,6 +37,20 @@ describe('error mapping', () => {
   it('maps identity errors to 401 or 403', () => {
     expect(toHttpError(new IdentityError('CERT_REVOKED', 'revoked')).status).toBe(401);
     expect(toHttpError(new IdentityError('ROLE_FORBIDDEN', 'no')).status).toBe(403);
+  });
+
+  it('maps a record outside the observer’s vocabulary to 400, naming the field', () => {
+    const err = new RecordError('RECORD_INVALID', "record field 'step' must be one of ...", { field: 'step' });
+    expect(toHttpError(err)).toEqual({
+      status: 400,
+      body: { error: { code: 'RECORD_INVALID', message: err.message, details: { field: 'step' } } },
+      unexpected: false,
+    });
+  });
+
+  it('maps a route of a role this gateway does not run to 404 ROLE_NOT_SERVED', () => {
+    const err = new RequestError('ROLE_NOT_SERVED', 'this gateway is not a notary', { role: 'notary' });
+    expect(toHttpError(err)).toMatchObject({ status: 404, body: { error: { code: 'ROLE_NOT_SERVED' } } });
   });
 
   it('maps body-parser failures to 400/413 and anything else to a 500 that says nothing', () => {

@@ -1,6 +1,6 @@
 /**
  * Every error the HTTP layer can answer with: the codes of the layers below (trades, trust,
- * messaging) plus the request codes of this layer, each mapped to one HTTP status. The map is a
+ * messaging, the observer's records) plus the request codes of this layer, each mapped to one HTTP status. The map is a
  * `Record<ApiErrorCode, ...>`, so adding a code does not compile until it is mapped. A ledger's
  * own codes (`LedgerErrorCode`) are not the caller's business: {@link LEDGER_ANSWERS} maps each to
  * `LEDGER_UNAVAILABLE` or `LEDGER_REJECTED`, with the ledger and its code in the details.
@@ -9,6 +9,7 @@ import { DvpError, type ErrorContext, type TradeErrorCode } from '../core/errors
 import { LedgerError, type LedgerErrorCode } from '../ledger/errors';
 import type { MessagingErrorCode } from '../messaging/errors';
 import type { IdentityErrorCode } from '../trust/errors';
+import type { RecordErrorCode } from '../settlement/observer/record';
 
 /** Why a request was refused before it reached the engine. */
 export type RequestErrorCode =
@@ -19,11 +20,12 @@ export type RequestErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'ROUTE_NOT_FOUND'
   | 'PEER_MESSAGING_DISABLED'
+  | 'ROLE_NOT_SERVED'
   | 'LEDGER_REJECTED'
   | 'INTERNAL';
 
 /** Every code an error body can carry: the codes of every layer below and of this one. */
-export type ApiErrorCode = TradeErrorCode | IdentityErrorCode | MessagingErrorCode | RequestErrorCode;
+export type ApiErrorCode = TradeErrorCode | IdentityErrorCode | MessagingErrorCode | RecordErrorCode | RequestErrorCode;
 
 /** HTTP status and a short default message per code. */
 export const ERROR_HTTP: Readonly<Record<ApiErrorCode, { readonly status: number; readonly title: string }>> = {
@@ -63,6 +65,8 @@ export const ERROR_HTTP: Readonly<Record<ApiErrorCode, { readonly status: number
   TOO_MANY_PROPOSALS: { status: 429, title: 'too many proposals wait for an instruction here' },
   MESSAGE_NOT_PROCESSABLE: { status: 503, title: 'this gateway cannot act on the message now; send it again later' },
   PEER_MESSAGING_DISABLED: { status: 503, title: 'this gateway does not accept gateway messages' },
+  ROLE_NOT_SERVED: { status: 404, title: 'this gateway does not run the role this route belongs to' },
+  RECORD_INVALID: { status: 400, title: 'the record is outside the observer’s vocabulary' },
 };
 
 /**

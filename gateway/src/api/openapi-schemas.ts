@@ -1,13 +1,37 @@
 /**
  * The reusable schemas of the API (`components.schemas` of the OpenAPI document), referenced by
- * the operations in openapi.ts and compiled into the request validators.
+ * the operations in openapi.ts and openapi-escrow.ts and compiled into the request validators;
+ * and the shape of one operation ({@link OperationSpec}), which both of those files declare.
  */
 import { ERROR_HTTP, type ApiErrorCode } from './errors';
 import { PEER_MESSAGE_TYPES } from '../messaging/envelope';
+import type { Role } from '@dvp/certs';
 import type { SettlementModeName, TradeStatus } from '../core/trade';
 
 /** A JSON Schema (2020-12) object, as used inside OpenAPI 3.1. */
 export type JsonSchema = Readonly<Record<string, unknown>>;
+
+/** One route: what it accepts, who may call it, what it answers. */
+export interface OperationSpec {
+  readonly method: 'get' | 'post';
+  /** OpenAPI path template, e.g. `/v1/trades/{id}`. */
+  readonly path: string;
+  readonly summary: string;
+  /** Roles allowed to call it; `public` needs TLS but no client certificate. */
+  readonly roles: readonly Role[] | 'public';
+  /** Whose certificates are accepted: the served party's (default) or other parties' gateways. */
+  readonly caller?: 'own' | 'peer';
+  readonly pathParams?: Readonly<Record<string, JsonSchema>>;
+  readonly query?: Readonly<Record<string, JsonSchema>>;
+  /** Header name (lower case) → schema and whether it is required. */
+  readonly headers?: Readonly<Record<string, { readonly schema: JsonSchema; readonly required: boolean }>>;
+  /** Name of the request body schema in components. */
+  readonly body?: string;
+  /** Status → description and response schema name (or a media type for non-JSON answers). */
+  readonly responses: Readonly<
+    Record<string, { readonly description: string; readonly schema?: string; readonly mediaType?: string }>
+  >;
+}
 
 /** Settlement modes accepted on `POST /v1/trades` today (the choreographed escrow is added here when ready). */
 export const ACCEPTED_MODES: readonly SettlementModeName[] = ['htlc', 'escrow_orchestrated'];
@@ -24,6 +48,14 @@ export const TRADE_STATUSES: readonly TradeStatus[] = [
   'failed',
 ];
 
+/** The error answers every protected operation documents. */
+export const ERROR_RESPONSES = {
+  '400': { description: 'Invalid request', schema: 'Error' },
+  '401': { description: 'No valid client certificate', schema: 'Error' },
+  '403': { description: 'Role or party not allowed', schema: 'Error' },
+} as const;
+
+/** A reference to a schema of `components.schemas`. */
 export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const DECIMAL = (description: string, positive: boolean): JsonSchema => ({
   type: 'string',
@@ -31,7 +63,8 @@ const DECIMAL = (description: string, positive: boolean): JsonSchema => ({
   format: 'uint256',
   description: `${description} Decimal string of an integer, at most 2^256 − 1.`,
 });
-const obj = (required: readonly string[], properties: Record<string, JsonSchema>): JsonSchema => ({
+/** An object schema that refuses unknown fields. */
+export const obj = (required: readonly string[], properties: Record<string, JsonSchema>): JsonSchema => ({
   type: 'object',
   additionalProperties: false,
   required,

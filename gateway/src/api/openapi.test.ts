@@ -141,6 +141,25 @@ describe('OpenAPI document', () => {
     expect(OPERATIONS.submitTrade.roles).toEqual(['trader', 'operator']);
   });
 
+  it('documents every error answer of the escrow parties’ routes, and their roles', () => {
+    const answers: Record<string, string[]> = {
+      listManagedTrades: ['200', '400', '401', '403', '404'],
+      getManagedTrade: ['200', '400', '401', '403', '404'],
+      cancelManagedTrade: ['200', '400', '401', '403', '404', '409'],
+      listApprovals: ['200', '400', '401', '403', '404'],
+      getApproval: ['200', '400', '401', '403', '404'],
+      approveSettlement: ['200', '400', '401', '403', '404', '409', '502', '503'],
+      refuseSettlement: ['200', '400', '401', '403', '404', '409', '415'],
+      getObservations: ['200', '400', '401', '403', '404'],
+    };
+    for (const [id, statuses] of Object.entries(answers)) {
+      const op = OPERATIONS[id as keyof typeof OPERATIONS];
+      expect([id, Object.keys(op.responses).sort()]).toEqual([id, [...statuses].sort()]);
+      const writes = op.method === 'post';
+      expect([id, op.roles]).toEqual([id, writes ? ['operator'] : expect.arrayContaining(['operator', 'auditor'])]);
+    }
+  });
+
   describe('GET /openapi.json', () => {
     let server: Server;
     beforeAll(async () => {

@@ -5,12 +5,16 @@
  * exist without being documented.
  */
 import type { Role } from '@dvp/certs';
-import { ref, SCHEMAS, type JsonSchema } from './openapi-schemas';
+import { ERROR_RESPONSES, ref, SCHEMAS, type JsonSchema, type OperationSpec } from './openapi-schemas';
+import { ESCROW_OPERATIONS, ESCROW_SCHEMAS, type EscrowOperationId } from './openapi-escrow';
 
-export { ACCEPTED_MODES, SCHEMAS, TRADE_STATUSES, type JsonSchema } from './openapi-schemas';
+export { ACCEPTED_MODES, SCHEMAS, TRADE_STATUSES, type JsonSchema, type OperationSpec } from './openapi-schemas';
 
-/** Every operation of the API. */
-export type OperationId =
+/** Every operation of the API: a bank's, and those of the orchestrated escrow's roles. */
+export type OperationId = BankOperationId | EscrowOperationId;
+
+/** The operations of a bank's gateway (its trades), and every gateway's own routes. */
+type BankOperationId =
   | 'submitTrade'
   | 'listTrades'
   | 'getTrade'
@@ -22,39 +26,13 @@ export type OperationId =
   | 'getMetrics'
   | 'getOpenApi';
 
-/** One route: what it accepts, who may call it, what it answers. */
-export interface OperationSpec {
-  readonly method: 'get' | 'post';
-  /** OpenAPI path template, e.g. `/v1/trades/{id}`. */
-  readonly path: string;
-  readonly summary: string;
-  /** Roles allowed to call it; `public` needs TLS but no client certificate. */
-  readonly roles: readonly Role[] | 'public';
-  /** Whose certificates are accepted: the served party's (default) or other parties' gateways. */
-  readonly caller?: 'own' | 'peer';
-  readonly pathParams?: Readonly<Record<string, JsonSchema>>;
-  readonly query?: Readonly<Record<string, JsonSchema>>;
-  /** Header name (lower case) → schema and whether it is required. */
-  readonly headers?: Readonly<Record<string, { readonly schema: JsonSchema; readonly required: boolean }>>;
-  /** Name of the request body schema in components. */
-  readonly body?: string;
-  /** Status → description and response schema name (or a media type for non-JSON answers). */
-  readonly responses: Readonly<
-    Record<string, { readonly description: string; readonly schema?: string; readonly mediaType?: string }>
-  >;
-}
-
 const TRADER_OPERATOR: readonly Role[] = ['trader', 'operator'];
 const READERS: readonly Role[] = ['trader', 'operator', 'auditor'];
-const errors = {
-  '400': { description: 'Invalid request', schema: 'Error' },
-  '401': { description: 'No valid client certificate', schema: 'Error' },
-  '403': { description: 'Role or party not allowed', schema: 'Error' },
-};
+const errors = ERROR_RESPONSES;
 const tradeIdParam = { id: ref('TradeId') };
 
-/** The API, one entry per operation. */
-export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
+/** A bank's operations and every gateway's own, one entry each. */
+const BANK_OPERATIONS: Readonly<Record<BankOperationId, OperationSpec>> = {
   submitTrade: {
     method: 'post',
     path: '/v1/trades',
@@ -163,6 +141,9 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
   },
 };
 
+/** The API, one entry per operation. */
+export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = { ...BANK_OPERATIONS, ...ESCROW_OPERATIONS };
+
 function parameters(op: OperationSpec): JsonSchema[] {
   const list = (
     where: string,
@@ -220,12 +201,15 @@ export function openApiDocument(servedParty: string): JsonSchema {
     info: {
       title: `DvP settlement gateway (${servedParty})`,
       version: '1.0.0',
-      description: 'Operator API of a bank’s gateway. Every call needs TLS; all but public ones a client certificate.',
+      description:
+        'Operator API of a gateway: a bank’s, an escrow manager’s, a notary’s or an observer’s (config `role`); the ' +
+        'routes of a role the gateway does not run answer 404 ROLE_NOT_SERVED. Every call needs TLS; all but public ' +
+        'ones a client certificate.',
     },
     servers: [{ url: '/' }],
     paths,
     components: {
-      schemas: SCHEMAS,
+      schemas: { ...SCHEMAS, ...ESCROW_SCHEMAS },
       securitySchemes: {
         clientCertificate: { type: 'mutualTLS', description: 'X.509 client certificate from a trusted CA' },
       },

@@ -18,6 +18,9 @@ import { openApiDocument } from './openapi';
 import type { BalanceReader } from '../trades/balances';
 import type { PeerInbox } from '../messaging/inbox';
 import type { TradeService } from '../trades/ports';
+import type { EscrowManager } from '../settlement/escrow-orchestrated/manager';
+import type { Notary } from '../settlement/notary/notary';
+import type { Observer } from '../settlement/observer/observer';
 
 /** What the gateway needs besides its config: the engine and the balance reader. */
 export interface GatewayDependencies {
@@ -37,6 +40,12 @@ export interface GatewayDependencies {
   readonly trust?: TrustMaterial;
   /** Receives other gateways' messages; absent when gateway messaging is not configured. */
   readonly peer?: PeerInbox;
+  /** The escrow manager this gateway runs (config role `escrow-manager`); its routes answer 404 without it. */
+  readonly manager?: EscrowManager;
+  /** The notary this gateway runs (config role `notary`). */
+  readonly notary?: Notary;
+  /** The observer this gateway runs (config role `observer`). */
+  readonly observer?: Observer;
 }
 
 /** A gateway built but not necessarily listening. */
@@ -83,7 +92,7 @@ export async function createGateway(deps: Readonly<GatewayDependencies>): Promis
   const now = deps.now ?? (() => new Date());
   const trust = deps.trust ?? (await loadTrustMaterial(config, logger, now));
   const { anchors, revocation, directory, identity } = trust;
-  const { peer } = deps;
+  const { peer, manager, notary, observer } = deps;
   // Handlers still running at close (e.g. a gateway message being acted on) are waited for.
   const running = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>): void => {
@@ -107,6 +116,9 @@ export async function createGateway(deps: Readonly<GatewayDependencies>): Promis
       health: () => ({ directoryIssuedAt: directory.current().issuedAt, crls: revocation.loaded() }),
       now,
       ...(peer && { peer }),
+      ...(manager && { manager }),
+      ...(notary && { notary }),
+      ...(observer && { observer }),
     },
   });
   const server = httpsServer(config, anchors, app);

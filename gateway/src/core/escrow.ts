@@ -62,3 +62,21 @@ export interface ApprovalRecord {
   readonly createdAt: string;
   readonly updatedAt: string;
 }
+
+/**
+ * One of the escrow manager's ledger actions (a release or a return) as its operator sees it:
+ * where it was sent and where it landed, without its parameters or signed payload (a release's
+ * carry the secret).
+ */
+export interface ManagedLedgerAction {
+  readonly leg: 'securities' | 'cash';
+  readonly ledger: 'fabric' | 'evm';
+  readonly kind: 'release' | 'return';
+  /** `intent`, `prepared`, `done` or `failed` (core/journal.ts). */
+  readonly state: 'intent' | 'prepared' | 'done' | 'failed';
+  readonly escrowId?: string;
+  readonly txId?: string;
+  readonly block?: string;
+  readonly attempts: number;
+  readonly updatedAt: string;
+}

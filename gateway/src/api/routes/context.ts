@@ -8,6 +8,10 @@ import type { PeerInbox } from '../../messaging/inbox';
 import type { Actor } from '../../core/trade';
 import type { TradeService } from '../../trades/ports';
 import type { BalanceReader } from '../../trades/balances';
+import type { EscrowManager } from '../../settlement/escrow-orchestrated/manager';
+import type { Notary } from '../../settlement/notary/notary';
+import type { Observer } from '../../settlement/observer/observer';
+import { RequestError } from '../errors';
 import type { ValidatedRequest } from './validate';
 
 /** Status shown by `GET /healthz`. */
@@ -28,6 +32,12 @@ export interface RouteDeps {
   readonly now: () => Date;
   /** Receives other gateways' messages; absent when gateway messaging is not configured. */
   readonly peer?: PeerInbox;
+  /** The escrow manager's service, on a gateway that runs as one (config role `escrow-manager`). */
+  readonly manager?: EscrowManager;
+  /** The notary's service, on a gateway that runs as one (config role `notary`). */
+  readonly notary?: Notary;
+  /** The observer's service, on a gateway that runs as one (config role `observer`). */
+  readonly observer?: Observer;
 }
 
 /** One request, after identity and validation. `actor` is absent only on public routes. */
@@ -47,4 +57,31 @@ export type Handler = (ctx: RouteContext) => Promise<Reply>;
 export function actorOf(ctx: RouteContext): Actor {
   if (!ctx.actor) throw new Error('route declared public but needs an actor');
   return ctx.actor;
+}
+
+/** The services of the parties of their own, by the config role that runs each. */
+const ROLE_SERVICES = {
+  manager: { role: 'escrow-manager', message: 'this gateway is not an escrow manager' },
+  notary: { role: 'notary', message: 'this gateway is not a notary' },
+  observer: { role: 'observer', message: 'this gateway is not an observer' },
+} as const;
+
+/**
+ * The service of one of the orchestrated escrow's parties of their own, or `ROLE_NOT_SERVED` (404)
+ * when this gateway does not run that role (a bank's gateway runs none of them).
+ */
+export function serviceOf<K extends keyof typeof ROLE_SERVICES>(ctx: RouteContext, key: K): NonNullable<RouteDeps[K]> {
+  const service = ctx.deps[key];
+  if (service === undefined) {
+    const { role, message } = ROLE_SERVICES[key];
+    throw new RequestError('ROLE_NOT_SERVED', message, { role, servedParty: ctx.deps.servedParty });
+  }
+  return service as NonNullable<RouteDeps[K]>;
+}
+
+/** The `{id}` path parameter (validated as a trade id). */
+export function tradeIdOf(ctx: RouteContext): string {
+  const id = ctx.params['id'];
+  if (id === undefined) throw new Error('route has no {id} parameter');
+  return id;
 }

@@ -9,6 +9,9 @@ import { RequestError } from '../errors';
 import type { PeerEnvelope } from '../../messaging/envelope';
 import { actorOf, type Handler } from './context';
 import { cancelTrade, getTrade, listTrades, submitTrade } from './trades';
+import { cancelManagedTrade, getManagedTrade, listManagedTrades } from './escrow';
+import { approveSettlement, getApproval, listApprovals, refuseSettlement } from './approvals';
+import { getObservations } from './observations';
 
 const getAudit: Handler = async (ctx) => {
   const q = ctx.query;
@@ -56,8 +59,19 @@ export const HANDLERS: Readonly<Record<OperationId, Handler>> = {
   getHealth,
   getMetrics,
   getOpenApi,
+  listManagedTrades,
+  getManagedTrade,
+  cancelManagedTrade,
+  listApprovals,
+  getApproval,
+  approveSettlement,
+  refuseSettlement,
+  getObservations,
 };
 
 export type { Handler, HealthInfo, Reply, RouteContext, RouteDeps } from './context';
 export { createValidators, isIsin, isUint256 } from './validate';
 export { tradeToWire } from './trades';
+export { managedTradeToWire } from './escrow';
+export { approvalToWire } from './approvals';
+export { observationsToWire } from './observations';

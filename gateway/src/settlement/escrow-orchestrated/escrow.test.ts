@@ -4,6 +4,7 @@
  * missing deposits, deadlines, and forged decisions.
  */
 import { actorOf } from '../../../testing/engine-fakes';
+import { ManagerRecords } from '../../store/escrow-manager';
 import { AMOUNT, CASH, EscrowWorld, GRACE, QTY, SHARES } from './__tests__/world';
 
 const settledBalances = {
@@ -198,6 +199,31 @@ describe('orchestrated escrow (in memory)', () => {
     ).rejects.toMatchObject({ code: 'BAD_PREIMAGE' });
     await w.notary!.service.approve(actorOf('NOTARY'), 'T-9');
     expect((await w.final('T-9')).BUYER.status).toBe('settled');
+  });
+
+  it('the manager keeps the deposit tx each depositor reports, and shows its releases without the secret', async () => {
+    w = new EscrowWorld();
+    await w.trade('T-10', { manager: 'MANAGER' });
+    const { SELLER, BUYER } = await w.final('T-10');
+    const txOf = (t: typeof SELLER) => t.timeline.find((s) => s.event === 'escrow_deposited')?.txId;
+    const manager = w.manager!.service;
+    expect(manager.get('T-10').evidence).toMatchObject({
+      securitiesDepositTx: txOf(SELLER),
+      cashDepositTx: txOf(BUYER),
+    });
+    // A notice from the bank that does not deposit that leg, or a second one, changes nothing.
+    const forged = { leg: 'securities', escrowId: 'x', txId: 'forged' };
+    await w.messenger('BUYER').send('MANAGER', { tradeId: 'T-10', type: 'deposited', body: forged });
+    await w.messenger('SELLER').send('MANAGER', { tradeId: 'T-10', type: 'deposited', body: forged });
+    expect(manager.get('T-10').evidence['securitiesDepositTx']).toBe(txOf(SELLER));
+    const actions = manager.ledgerActions('T-10');
+    expect(actions.map((a) => [a.leg, a.ledger, a.kind, a.state]).sort()).toEqual([
+      ['cash', 'evm', 'release', 'done'],
+      ['securities', 'fabric', 'release', 'done'],
+    ]);
+    const secret = new ManagerRecords(w.manager!.store.db, 'MANAGER').secret('T-10')!.replace(/^0x/, '');
+    expect(JSON.stringify(actions).toLowerCase()).not.toContain(secret.toLowerCase());
+    expect(() => manager.ledgerActions('T-404')).toThrow(expect.objectContaining({ code: 'TRADE_NOT_FOUND' }));
   });
 
   it('20 concurrent trades settle', async () => {

@@ -8,8 +8,9 @@
  * the ledgers and its own records say.
  */
 import { canonicalHash } from '../../core/canonical';
-import type { ManagedTrade } from '../../core/escrow';
-import type { Actor } from '../../core/trade';
+import type { ManagedLedgerAction, ManagedTrade } from '../../core/escrow';
+import type { JournalAction } from '../../core/journal';
+import type { Actor, LegName } from '../../core/trade';
 import { TradeError } from '../../core/errors';
 import { TradeLoops, type Next } from '../loops';
 import type { SettlementMessenger } from '../messenger';
@@ -27,7 +28,15 @@ import {
   type ManagerRecordsPort,
   type StepDeps,
 } from './manager-steps';
-import { escrowTermsOf, instructionsBody, parseApproval, ProtocolError, type EscrowLedgers } from './protocol';
+import {
+  escrowTermsOf,
+  instructionsBody,
+  legParties,
+  LEGS,
+  parseApproval,
+  ProtocolError,
+  type EscrowLedgers,
+} from './protocol';
 
 export type { ManagerActions, ManagerRecordsPort } from './manager-steps';
 
@@ -54,6 +63,12 @@ export interface EscrowManager {
   onMessage(message: SettlementMessage): Promise<void>;
   get(tradeId: string): ManagedTrade;
   list(query?: { readonly state?: ManagedTrade['state'] }): readonly ManagedTrade[];
+  /**
+   * The manager's releases and returns of a trade, in the order journaled: leg, ledger, state and
+   * transaction, never their parameters (a release's carry the secret). `TRADE_NOT_FOUND` when
+   * the manager manages no such trade.
+   */
+  ledgerActions(tradeId: string): readonly ManagedLedgerAction[];
   /** The operator aborts a trade that is not decided yet (`INVALID_TRANSITION` once decided). */
   cancel(actor: Actor, tradeId: string): Promise<ManagedTrade>;
   /** Starts the loop of every trade not settled or aborted (after a restart). */
@@ -95,7 +110,7 @@ class Manager implements EscrowManager {
     try {
       if (m.type === 'register') return this.#register(m);
       if (m.type === 'approval') return this.#approval(m);
-      if (m.type === 'deposited') this.#loops.wake(m.tradeId);
+      if (m.type === 'deposited') this.#deposited(m);
     } catch (err) {
       // A malformed message from an authenticated party: accepted, without effect, reported.
       if (!(err instanceof ProtocolError)) throw err;
@@ -111,6 +126,14 @@ class Manager implements EscrowManager {
 
   list(query: { readonly state?: ManagedTrade['state'] } = {}): readonly ManagedTrade[] {
     return this.#o.records.list(query);
+  }
+
+  ledgerActions(tradeId: string): readonly ManagedLedgerAction[] {
+    this.get(tradeId);
+    return this.#o.actions
+      .actions(tradeId)
+      .filter((a) => a.kind === 'release' || a.kind === 'return')
+      .map(ledgerActionOf);
   }
 
   async cancel(actor: Actor, tradeId: string): Promise<ManagedTrade> {
@@ -187,6 +210,21 @@ class Manager implements EscrowManager {
     this.#drive(m.tradeId);
   }
 
+  /**
+   * A bank's notice of its deposit: it wakes the trade's loop, which reads the deposit on its
+   * ledger. The deposit's transaction id is kept as evidence (once, and only from the bank that
+   * deposits that leg) for the operator to look up; the manager relies on the ledger, not on it.
+   */
+  #deposited(m: SettlementMessage): void {
+    const t = this.#o.records.get(m.tradeId);
+    const leg = LEGS.find((l) => l === m.body['leg']);
+    const txId = m.body['txId'];
+    if (t && leg && txId !== undefined && isDepositor(t, leg, m.from.party) && !t.evidence[`${leg}DepositTx`]) {
+      this.#o.records.update(m.tradeId, { evidence: { [`${leg}DepositTx`]: txId } });
+    }
+    this.#loops.wake(m.tradeId);
+  }
+
   /** The notary's answer, kept as evidence (only before the decision, only from the terms' notary). */
   #approval(m: SettlementMessage): void {
     const t = this.#o.records.get(m.tradeId);
@@ -226,4 +264,30 @@ class Manager implements EscrowManager {
     if (!t || t.state === 'settled' || t.state === 'aborted') return 'done';
     return t.decision === undefined ? beforeDecision(this.#deps, t) : carryOut(this.#deps, t);
   }
+}
+
+/** True when `party` is the one that deposits `leg` of the trade. */
+function isDepositor(t: ManagedTrade, leg: LegName, party: string): boolean {
+  return legParties(escrowTermsOf(t.terms), leg).depositor === party;
+}
+
+/**
+ * A journaled release or return without its parameters, payload and error text: a release's
+ * parameters and signed payload hold the secret, and a ledger's error may echo them.
+ */
+function ledgerActionOf(a: JournalAction): ManagedLedgerAction {
+  const escrowId = a.ledgerRef ?? a.params['escrowId'];
+  const txId = a.txId ?? a.result?.['txId'];
+  const block = a.result?.['block'];
+  return {
+    leg: a.leg,
+    ledger: a.ledger,
+    kind: a.kind as ManagedLedgerAction['kind'],
+    state: a.state,
+    ...(escrowId !== undefined && { escrowId }),
+    ...(txId !== undefined && { txId }),
+    ...(block !== undefined && { block }),
+    attempts: a.attempts,
+    updatedAt: a.updatedAt,
+  };
 }
