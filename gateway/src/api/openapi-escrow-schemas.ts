@@ -5,6 +5,7 @@
  */
 import type { ApprovalState, ManagedState } from '../core/escrow';
 import { RECORD_STEPS } from '../settlement/observer/record';
+import { INVALID_STEP } from '../settlement/observer/observer';
 import { obj, ref, type JsonSchema } from './openapi-schemas';
 
 /** Every managed state, in protocol order (a state missing here does not compile). */
@@ -133,7 +134,11 @@ const OBSERVATION_FIELDS: Record<string, JsonSchema> = {
   receivedAt: ref('Timestamp'),
   from: { ...ref('PartyId'), description: 'The party that sent (and signed) the record.' },
   tradeId: ref('TradeId'),
-  step: { enum: [...RECORD_STEPS] },
+  step: {
+    enum: [...RECORD_STEPS, INVALID_STEP],
+    description: `\`${INVALID_STEP}\`: a signed record outside the vocabulary, kept as evidence (see \`problem\`).`,
+  },
+  problem: { ...TEXT, description: 'Why the stored envelope holds no record.' },
   envelopeHash: HASH,
   hash: { ...HASH, description: 'This entry’s link of the hash chain.' },
   termsHash: HASH,
@@ -156,13 +161,20 @@ const CHECK = (required: readonly string[], more: Record<string, JsonSchema>, de
   description,
 });
 
-const VERIFICATION: JsonSchema = obj(['chain', 'signatures'], {
+const VERIFICATION: JsonSchema = obj(['chain', 'signatures', 'records'], {
   chain: CHECK([], { firstBadSeq: INTEGER }, 'The whole log’s hash chain, not just the entries returned.'),
   signatures: CHECK(
     ['bad'],
     { bad: { type: 'array', items: INTEGER, description: 'Seqs whose signed envelope does not verify.' } },
     'The signature of each entry returned.',
   ),
+  records: {
+    ...obj(['ok', 'invalid'], {
+      ok: { type: 'boolean' },
+      invalid: { type: 'array', items: INTEGER, description: 'Seqs whose envelope holds no valid record.' },
+    }),
+    description: 'Whether each entry returned is a record of the vocabulary.',
+  },
   ledgers: CHECK(
     ['mismatches'],
     { mismatches: { type: 'array', items: obj(['seq', 'reason'], { seq: INTEGER, reason: TEXT }) } },

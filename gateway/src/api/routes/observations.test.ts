@@ -118,7 +118,10 @@ describe('observer routes', () => {
       const o2 = await page('?tradeId=O-2');
       expect(o2.entries.map((e) => e.seq)).toEqual(all.filter((e) => e.tradeId === 'O-2').map((e) => e.seq));
       expect(o2.verification.chain.checked).toBe(all.length);
-      expect((await page('?party=BUYER')).entries).toEqual([]);
+      const buyers = (await page('?party=BUYER')).entries;
+      expect(buyers.map((e) => e.seq)).toEqual(all.filter((e) => e.from === 'BUYER').map((e) => e.seq));
+      expect(buyers.map((e) => e.step)).toContain('deposited');
+      expect((await page('?party=NOBODY')).entries).toEqual([]);
       // 14:03Z written as 15:03 at +01:00: entries received at 14:03 and 14:04.
       const window = await page(`?from=${encodeURIComponent('2026-11-24T15:03:00+01:00')}&to=2026-11-24T14:04:00Z`);
       expect(window.entries.map((e) => e.receivedAt)).toEqual(['2026-11-24T14:03:00.000Z', '2026-11-24T14:04:00.000Z']);
