@@ -3,14 +3,23 @@
  * none is given), builds the app and serves it over HTTPS with mutual TLS. The TLS layer requests a client
  * certificate but does not reject one (`rejectUnauthorized: false`): identity.ts checks it for
  * every request and answers 401/403 with a reason instead of a TLS reset.
+ *
+ * The TLS layer is given no CA list, so OpenSSL does not verify the client's chain at all
+ * (identity.ts does, completely). With the anchors given to it, a certificate whose issuer names an
+ * anchor but whose signature is wrong left OpenSSL's verification error queued on the connection
+ * (Node 20, OpenSSL 3.0), and the next read failed with it: the client saw a reset instead of
+ * 401 `CERT_UNTRUSTED`. The cost: the server's certificate request names no acceptable issuers,
+ * so a client holding several certificates must be told which one to send. A connection the TLS
+ * or HTTP layer drops is logged (`connection dropped`) with its reason.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { createApp } from './app';
 import type { GatewayConfig } from '../config/config';
 import type { DirectoryView } from '../trust/directory';
-import type { TrustAnchor } from '../trust/identity';
 import { loadTrustMaterial, type TrustMaterial } from '../trust/material';
 import { createLogger, type Logger } from '../core/log';
 import { createGatewayMetrics, type GatewayMetrics } from '../core/metrics';
@@ -62,22 +71,62 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-function httpsServer(
-  config: GatewayConfig,
-  anchors: readonly TrustAnchor[],
-  app: ReturnType<typeof createApp>,
-): Server {
-  return createServer(
+function httpsServer(config: GatewayConfig, app: ReturnType<typeof createApp>, logger: Logger): Server {
+  const server = createServer(
     {
       cert: readFileSync(config.tls.certFile),
       key: readFileSync(config.tls.keyFile),
-      // Advertised as acceptable issuers; acceptance itself is decided per request.
-      ca: anchors.map((a) => a.pem),
+      // No `ca`: acceptance is decided per request by identity.ts (see the header).
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
     },
     app,
+  );
+  server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
+    logger.warn('connection dropped', {
+      layer: 'tls',
+      code: err.code,
+      reason: err.message,
+      remote: socket.remoteAddress,
+    });
+  });
+  server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => answerClientError(err, socket, logger));
+  return server;
+}
+
+/** Raw answers to requests HTTP parsing refused, with the JSON error body every other answer has. */
+const CLIENT_ERRORS: Readonly<Record<string, { status: number; code: string; message: string }>> = {
+  HPE_HEADER_OVERFLOW: { status: 431, code: 'HEADERS_TOO_LARGE', message: 'the request headers are too large' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'REQUEST_TIMEOUT', message: 'the request did not arrive in time' },
+};
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
+
+/**
+ * A request the HTTP parser refused, or a connection that failed under it: logged, answered with
+ * a JSON error when the socket can still take one (what node does without a listener, plus the
+ * body), else closed.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Duplex, logger: Logger): void {
+  const remote = (socket as Partial<TLSSocket>).remoteAddress;
+  logger.warn('connection dropped', { layer: 'http', code: err.code, reason: err.message, remote });
+  if (!socket.writable || err.code === 'ECONNRESET' || err.code?.startsWith('ERR_SSL')) {
+    socket.destroy();
+    return;
+  }
+  const known = CLIENT_ERRORS[err.code ?? ''] ?? {
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+    message: 'the request is not valid HTTP',
+  };
+  const body = JSON.stringify({ error: { code: known.code, message: known.message } });
+  socket.end(
+    `HTTP/1.1 ${known.status} ${STATUS_TEXT[known.status]}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 
@@ -121,7 +170,7 @@ export async function createGateway(deps: Readonly<GatewayDependencies>): Promis
       ...(observer && { observer }),
     },
   });
-  const server = httpsServer(config, anchors, app);
+  const server = httpsServer(config, app, logger);
   return {
     metrics,
     anchorsPem: anchors.map((a) => a.pem),

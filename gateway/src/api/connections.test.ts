@@ -1,0 +1,104 @@
+/**
+ * What the HTTPS server does below the app: a client certificate whose issuer names a trust
+ * anchor but whose signature is forged gets its 401, however the request is timed (OpenSSL once
+ * left its verification error queued and the next read reset the connection); requests the HTTP
+ * parser refuses get a JSON error body; both are logged.
+ */
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { connect } from 'node:tls';
+import { webcrypto } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateKeyPair } from '@dvp/certs';
+import { startHarness, type Harness } from '../../testing/harness';
+import { createLocalCa, type CertAndKey } from '../../testing/pki';
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+jest.setTimeout(30_000);
+
+/** A client certificate naming the anchor as issuer (name and key identifier), signed by another key. */
+async function forgedBy(caPem: string): Promise<CertAndKey> {
+  const anchor = new x509.X509Certificate(caPem);
+  const rogue = await generateKeyPair();
+  const keys = await generateKeyPair();
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: '77',
+    subject: 'CN=forged, OU=client',
+    issuer: anchor.subject,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    publicKey: keys.webKeys.publicKey,
+    signingKey: rogue.webKeys.privateKey,
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    extensions: [
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      await x509.AuthorityKeyIdentifierExtension.create(anchor, false),
+    ],
+  });
+  return { cert: cert.toString('pem'), key: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
+/** Sends `request` raw over TLS `delayMs` after the handshake; resolves with everything answered. */
+function raw(gw: Harness, request: string, identity?: CertAndKey, delayMs = 0): Promise<string> {
+  const { port } = new URL(gw.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({
+      host: '127.0.0.1',
+      port: Number(port),
+      ca: readFileSync(join(gw.dir, 'server.pem')),
+      ...(identity && { cert: identity.cert, key: identity.key }),
+    });
+    let answer = '';
+    socket.on('secureConnect', () => setTimeout(() => socket.write(request), delayMs));
+    socket.on('data', (c: Buffer) => (answer += c.toString()));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+describe('connections', () => {
+  let gw: Harness;
+  let caPem: string;
+
+  beforeAll(async () => {
+    const ca = await createLocalCa('Bank A Test CA');
+    caPem = ca.certPem;
+    gw = await startHarness({
+      party: 'BANKA',
+      anchors: [{ mspId: 'BankAMSP', certPem: ca.certPem, crlPem: await ca.crl() }],
+      directory: { version: 1, issuedAt: 1, parties: {} },
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('answers 401 CERT_UNTRUSTED to a forged signature under a real anchor’s name, also when the request comes late', async () => {
+    const forged = await forgedBy(caPem);
+    const get = 'GET /v1/trades HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    for (const delayMs of [0, 50, 200, 50, 200]) {
+      const answer = await raw(gw, get, forged, delayMs);
+      expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+      expect(answer).toContain('"code":"CERT_UNTRUSTED"');
+    }
+  });
+
+  it('answers headers that are too large with 431 and a JSON error, and logs it', async () => {
+    const big = `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`;
+    const answer = await raw(gw, big);
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: { code: 'HEADERS_TOO_LARGE', message: 'the request headers are too large' },
+    });
+    expect(gw.logs).toContainEqual(
+      expect.objectContaining({ msg: 'connection dropped', layer: 'http', code: 'HPE_HEADER_OVERFLOW' }),
+    );
+  });
+
+  it('answers a request that is not HTTP with 400 and a JSON error', async () => {
+    const answer = await raw(gw, 'HELLO\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('"code":"MALFORMED_REQUEST"');
+  });
+});
