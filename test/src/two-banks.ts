@@ -156,7 +156,8 @@ export async function evmEscrow(net: NetworkState, escrowId: string): Promise<Es
   };
   const state = states[e.state];
   if (state === undefined) throw new Error(`SettlementEscrow has no escrow ${escrowId}`);
-  return { state, remaining: e.amount - e.released };
+  // A return pays out the whole remainder without counting it as released.
+  return { state, remaining: state === 'returned' ? 0n : e.amount - e.released };
 }
 
 // ---- gateway processes ----
