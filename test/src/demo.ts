@@ -80,7 +80,7 @@ async function gateways(): Promise<Record<Bank, GatewayProcess>> {
   const make = (bank: Bank): GatewayProcess =>
     new GatewayProcess({
       net,
-      bank,
+      party: bank,
       dir: join(net.stateDir, 'gateways', bank),
       port: ports[bank],
       peerUrl: `https://127.0.0.1:${ports[bank === 'seller' ? 'buyer' : 'seller']}`,

@@ -47,7 +47,7 @@ describe('the seller bank’s gateway process on the local network', () => {
     leg = await securitiesLeg(net, ISIN);
     if (leg.ledger === 'fabric') await leg.issue('seller', 7n);
     // The gateway's CA is the seller's bank CA: trust exactly that certificate.
-    gw = new GatewayProcess({ net, bank: 'seller', dir, port: await freePort(), trust: ['seller'] });
+    gw = new GatewayProcess({ net, party: 'seller', dir, port: await freePort(), trust: ['seller'] });
     await gw.start();
   });
 
@@ -154,7 +154,7 @@ describe('the seller bank’s gateway process on the local network', () => {
   });
 
   it('exits with code 2 and names the problem when the configuration is bad', async () => {
-    const bad = new GatewayProcess({ net, bank: 'seller', dir: join(dir, 'bad-config'), port: 0 });
+    const bad = new GatewayProcess({ net, party: 'seller', dir: join(dir, 'bad-config'), port: 0 });
     bad.launch({ DVP_GATEWAY_CONFIG: gw.configFile, DVP_GATEWAY_PORT: 'eighty' });
     expect(await bad.exited()).toBe(2);
     expect(JSON.parse(bad.stderr.trim())).toMatchObject({

@@ -13,7 +13,17 @@ import type { FabricUpState, NetworkState } from '../../network/src/state';
 import { isValidIsin } from '../../chaincode/fabric/src/isin';
 import { submit } from './fabric-clients';
 import { totalsOf } from './scenarios/driver';
-import { addressOf, balanceOf, heldByHtlc, issue, securitiesToken, type Bank } from './two-banks';
+import {
+  addressOf,
+  balanceOf,
+  evmEscrow,
+  heldByEscrow,
+  heldByHtlc,
+  issue,
+  securitiesToken,
+  type Bank,
+  type EscrowReading,
+} from './two-banks';
 
 /**
  * A valid ISIN for a test's own instrument: `XS`, `tag` (letters and digits, up to 9, padded
@@ -37,6 +47,8 @@ export interface SupplyFigures {
   readonly supply: bigint;
 }
 
+export type { EscrowReading } from './two-banks';
+
 /** One ISIN on its ledger. */
 export interface SecuritiesLeg {
   readonly ledger: 'fabric' | 'evm';
@@ -51,6 +63,8 @@ export interface SecuritiesLeg {
   locked(): Promise<bigint>;
   /** The ledger's own figures for conservation (free + locked + escrowed = supply). */
   supply(): Promise<SupplyFigures>;
+  /** The escrow `escrowId` (an `escrow_deposited` step's `detail.escrowId`) on this ledger. */
+  escrow(escrowId: string): Promise<EscrowReading>;
   close(): void;
 }
 
@@ -122,6 +136,14 @@ class FabricLeg implements SecuritiesLeg {
     return totalsOf(utf8(await this.#contract(this.#auditor).evaluateTransaction('SupplyBreakdown', this.#isin)));
   }
 
+  async escrow(escrowId: string): Promise<EscrowReading> {
+    const raw = utf8(await this.#contract(this.#auditor).evaluateTransaction('GetEscrow', escrowId));
+    const e = JSON.parse(raw) as { status: string; remaining: string };
+    const state = ({ OPEN: 'held', RELEASED: 'released', RETURNED: 'returned' } as const)[e.status as 'OPEN'];
+    if (state === undefined) throw new Error(`escrow ${escrowId}: unknown status ${e.status}`);
+    return { state, remaining: BigInt(e.remaining) };
+  }
+
   close(): void {
     this.#issuer.close();
     this.#auditor.close();
@@ -154,9 +176,18 @@ class EvmStandInLeg implements SecuritiesLeg {
   }
 
   async supply(): Promise<SupplyFigures> {
-    // Only the two banks and the HTLC contract ever hold the stand-in token.
-    const [seller, buyer, locked] = await Promise.all([this.balance('seller'), this.balance('buyer'), this.locked()]);
-    return { free: seller + buyer, locked, escrowed: 0n, supply: seller + buyer + locked };
+    // Only the two banks and the HTLC and escrow contracts ever hold the stand-in token.
+    const [seller, buyer, locked, escrowed] = await Promise.all([
+      this.balance('seller'),
+      this.balance('buyer'),
+      this.locked(),
+      heldByEscrow(this.#net, this.#token),
+    ]);
+    return { free: seller + buyer, locked, escrowed, supply: seller + buyer + locked + escrowed };
+  }
+
+  escrow(escrowId: string): Promise<EscrowReading> {
+    return evmEscrow(this.#net, escrowId);
   }
 
   close(): void {}

@@ -11,16 +11,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join, resolve } from 'node:path';
-import { cashTokenAbi, cashTokenBytecode } from '@dvp/cash-contracts';
+import { cashTokenAbi, cashTokenBytecode, escrowState, settlementEscrowAbi } from '@dvp/cash-contracts';
 import { createPublicClient, createWalletClient, defineChain, getAddress, http, type Address } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import { writeGatewayConfig } from '../../network/src/gateway-config';
-import type { SettlementConfig } from '../../gateway/src/config/config';
-import { networkPaths, type NetworkState } from '../../network/src/state';
+import type { EscrowConfig, SettlementConfig } from '../../gateway/src/config/config';
+import { networkPaths, partyWallet, type NetworkState } from '../../network/src/state';
 
 const ROOT = resolve(__dirname, '..', '..');
 export const BANKS = ['seller', 'buyer'] as const;
 export type Bank = (typeof BANKS)[number];
+/** The orchestrated escrow's parties of their own (the agents org of the local network). */
+export const AGENT_PARTIES = ['manager', 'notary', 'observer'] as const;
+export type AgentParty = (typeof AGENT_PARTIES)[number];
+/** Any party a gateway process can run. */
+export type Party = Bank | AgentParty;
 
 /** A PEM certificate and key from a wallet. */
 export interface Pem {
@@ -34,6 +39,16 @@ export interface Res {
 
 export const walletPem = (net: NetworkState, bank: Bank, name: string): Pem => {
   const wallet = (net.fabricCa.orgs[bank] as { wallet: string }).wallet;
+  return {
+    cert: readFileSync(join(wallet, name, 'cert.pem'), 'utf8'),
+    key: readFileSync(join(wallet, name, 'key.pem'), 'utf8'),
+  };
+};
+
+/** A PEM identity from any party's wallet (a bank's, or an agent party's own). */
+export const partyPem = (net: NetworkState, party: Party, name: string): Pem => {
+  const wallet = partyWallet(net, party)?.wallet;
+  if (wallet === undefined) throw new Error(`network.json has no wallet for party '${party}'`);
   return {
     cert: readFileSync(join(wallet, name, 'cert.pem'), 'utf8'),
     key: readFileSync(join(wallet, name, 'key.pem'), 'utf8'),
@@ -115,12 +130,43 @@ export async function heldByHtlc(net: NetworkState, token: Address): Promise<big
   return balanceOf(net, token, getAddress(net.evm.contracts['HashedTimelock'] as string));
 }
 
+/** What the SettlementEscrow holds of `token` (every escrow's remainder, for conservation). */
+export async function heldByEscrow(net: NetworkState, token: Address): Promise<bigint> {
+  return balanceOf(net, token, getAddress(net.evm.contracts['SettlementEscrow'] as string));
+}
+
+/** An escrow as its ledger holds it: its state and what it still holds. */
+export interface EscrowReading {
+  readonly state: 'held' | 'released' | 'returned';
+  readonly remaining: bigint;
+}
+
+/** The SettlementEscrow's escrow `escrowId` (0x-hex bytes32). */
+export async function evmEscrow(net: NetworkState, escrowId: string): Promise<EscrowReading> {
+  const e = await clients(net).public.readContract({
+    address: getAddress(net.evm.contracts['SettlementEscrow'] as string),
+    abi: settlementEscrowAbi,
+    functionName: 'getEscrow',
+    args: [escrowId as `0x${string}`],
+  });
+  const states: Readonly<Record<number, EscrowReading['state']>> = {
+    [escrowState.Held]: 'held',
+    [escrowState.Released]: 'released',
+    [escrowState.Returned]: 'returned',
+  };
+  const state = states[e.state];
+  if (state === undefined) throw new Error(`SettlementEscrow has no escrow ${escrowId}`);
+  // A return pays out the whole remainder without counting it as released.
+  return { state, remaining: state === 'returned' ? 0n : e.amount - e.released };
+}
+
 // ---- gateway processes ----
 
 /** Options of {@link gatewayProcess}. */
 export interface GatewayProcessOptions {
   readonly net: NetworkState;
-  readonly bank: Bank;
+  /** Whose gateway: a bank, or the escrow manager, notary or observer (its config `role`). */
+  readonly party: Party;
   /** Folder for the config and database. */
   readonly dir: string;
   readonly port: number;
@@ -129,14 +175,40 @@ export interface GatewayProcessOptions {
    * omitted: the directory's.
    */
   readonly peerUrl?: string;
+  /** Gateway URL per party, overriding the directory's (merged over {@link peerUrl}). */
+  readonly peerUrls?: Readonly<Record<string, string>>;
   /** ISIN → securities token on the anvil; omitted: no securities ledger (balances say "unavailable"). */
   readonly securities?: Readonly<Record<string, string>>;
   /** Omitted: the settlement defaults of `writeGatewayConfig`. */
   readonly settlement?: Partial<SettlementConfig>;
-  /** Banks whose CA certificates {@link GatewayProcess.call} trusts for the server; default both. */
-  readonly trust?: readonly Bank[];
+  /** The config's `escrow` section (orchestrated escrow timing); omitted: the gateway's defaults. */
+  readonly escrow?: Partial<EscrowConfig>;
+  /** The config's `notary` section (role notary only); omitted: the gateway's default (rule, no limit). */
+  readonly notary?: NotaryRuleConfig;
+  /** Environment of every start, over the caller's (and under {@link GatewayProcess.launch}'s `env`). */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Orgs whose CA certificates {@link GatewayProcess.call} trusts for the server; default both
+   * banks and the agents org.
+   */
+  readonly trust?: readonly string[];
   /** Write the process's output to this file and let it outlive the caller (demo); default piped. */
   readonly logFile?: string;
+}
+
+/** The gateway config's `notary` section as written to the file (the amount a decimal string). */
+export interface NotaryRuleConfig {
+  readonly decide?: 'rule' | 'operator';
+  readonly denyParties?: readonly string[];
+  readonly maxAmount?: string;
+}
+
+/** Adds the `escrow` and `notary` sections to a written gateway config file. */
+function addSections(file: string, sections: Readonly<Record<string, unknown>>): void {
+  const present = Object.entries(sections).filter(([, v]) => v !== undefined);
+  if (present.length === 0) return;
+  const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, `${JSON.stringify({ ...config, ...Object.fromEntries(present) }, null, 2)}\n`);
 }
 
 /** A gateway process that can be started, killed, paused and called. */
@@ -152,20 +224,33 @@ export class GatewayProcess {
   constructor(options: GatewayProcessOptions) {
     this.#o = options;
     this.url = `https://127.0.0.1:${options.port}`;
-    this.#ca = (options.trust ?? BANKS).map((b) =>
-      readFileSync((options.net.fabricCa.orgs[b] as { caCertFile: string }).caCertFile, 'utf8'),
+    this.#ca = (options.trust ?? [...BANKS, options.net.agents.org]).map((org) =>
+      readFileSync((options.net.fabricCa.orgs[org] as { caCertFile: string }).caCertFile, 'utf8'),
     );
     mkdirSync(options.dir, { recursive: true });
+    const peerUrls = {
+      ...(options.peerUrl !== undefined && { [options.party === 'seller' ? 'buyer' : 'seller']: options.peerUrl }),
+      ...options.peerUrls,
+    };
     writeGatewayConfig({
       networkFile: networkPaths().stateFile,
-      party: options.bank,
-      out: join(options.dir, 'gateway.json'),
+      party: options.party,
+      out: this.configFile,
       ...(options.securities !== undefined && { securities: options.securities }),
       ...(options.settlement !== undefined && { settlement: options.settlement }),
-      ...(options.peerUrl !== undefined && {
-        peerUrls: { [options.bank === 'seller' ? 'buyer' : 'seller']: options.peerUrl },
-      }),
+      ...(Object.keys(peerUrls).length > 0 && { peerUrls }),
     });
+    addSections(this.configFile, { escrow: options.escrow, notary: options.notary });
+  }
+
+  /** The party this process runs. */
+  get party(): Party {
+    return this.#o.party;
+  }
+
+  /** The process's SQLite database (`DVP_GATEWAY_SQLITE_PATH`). */
+  get dbFile(): string {
+    return join(this.#o.dir, 'gateway.sqlite');
   }
 
   /** The configuration file the constructor wrote (`DVP_GATEWAY_CONFIG` of the process). */
@@ -198,11 +283,11 @@ export class GatewayProcess {
     const proc = this.launch();
     for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(100)) {
       if (proc.exitCode !== null)
-        throw new Error(`${this.#o.bank} gateway exited with ${proc.exitCode}:\n${this.output}`);
+        throw new Error(`${this.#o.party} gateway exited with ${proc.exitCode}:\n${this.output}`);
       const health = await this.call(undefined, 'GET', '/healthz').catch(() => undefined);
       if (health?.status === 200) return;
     }
-    throw new Error(`${this.#o.bank} gateway not healthy within 20 s:\n${this.output}`);
+    throw new Error(`${this.#o.party} gateway not healthy within 20 s:\n${this.output}`);
   }
 
   /**
@@ -214,7 +299,8 @@ export class GatewayProcess {
       ...process.env,
       DVP_GATEWAY_CONFIG: this.configFile,
       DVP_GATEWAY_PORT: String(this.#o.port),
-      DVP_GATEWAY_SQLITE_PATH: join(this.#o.dir, 'gateway.sqlite'),
+      DVP_GATEWAY_SQLITE_PATH: this.dbFile,
+      ...this.#o.env,
       ...env,
     });
     this.#child = proc;
@@ -224,7 +310,7 @@ export class GatewayProcess {
 
   /** Resolves with the exit code of the last started process once it has exited. */
   async exited(): Promise<number | null> {
-    if (!this.#exit) throw new Error(`${this.#o.bank} gateway was never started`);
+    if (!this.#exit) throw new Error(`${this.#o.party} gateway was never started`);
     return this.#exit;
   }
 

@@ -197,7 +197,7 @@ beforeAll(async () => {
   const make = (bank: Bank, other: Bank) =>
     new GatewayProcess({
       net,
-      bank,
+      party: bank,
       dir: join(dir, bank),
       port: ports[bank],
       peerUrl: `https://127.0.0.1:${ports[other]}`,

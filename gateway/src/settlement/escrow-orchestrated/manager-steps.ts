@@ -21,6 +21,7 @@ import {
   legParties,
   LEGS,
   releaseApproval,
+  termKey,
   type EscrowLedgers,
   type EscrowTerms,
   type Instructions,
@@ -195,7 +196,7 @@ function bothDeposited(d: StepDeps, t: ManagedTrade, terms: EscrowTerms): Next {
     securitiesEscrow: t.evidence['securitiesEscrow'] ?? '',
     cashEscrow: t.evidence['cashEscrow'] ?? '',
   };
-  for (const [k, v] of Object.entries(t.terms)) request[`term.${k}`] = v;
+  for (const [k, v] of Object.entries(t.terms)) request[termKey(k)] = v;
   d.send(terms.notary, { tradeId: t.tradeId, type: 'approval_request', body: request });
   if (t.state !== 'approving') {
     const asked = d.records.update(t.tradeId, { state: 'approving' });

@@ -179,6 +179,23 @@ export function depositProblems(view: EscrowView, expected: EscrowDepositRequest
   return problems;
 }
 
+/**
+ * The key of a trade term in an `approval_request` body: `term` and the field with its first
+ * letter upper-cased (`isin` → `termIsin`). A message body's keys are letters and digits only
+ * (the peer message schema), so no separator; every term field starts lower-case, and the
+ * request's own fields (`termsHash`, `securitiesEscrow`, `cashEscrow`) never have an upper-case
+ * letter after `term`.
+ */
+export function termKey(field: string): string {
+  return `term${field.charAt(0).toUpperCase()}${field.slice(1)}`;
+}
+
+/** The term field of an `approval_request` body key, or undefined for the request's own fields. */
+export function termField(key: string): string | undefined {
+  const m = /^term([A-Z])(.*)$/.exec(key);
+  return m ? `${(m[1] as string).toLowerCase()}${m[2] as string}` : undefined;
+}
+
 /** The notary's signed answer (`approval` message). */
 export interface Approval {
   readonly termsHash: string;

@@ -21,6 +21,7 @@ import {
   LEGS,
   ON_LEDGER,
   ProtocolError,
+  termField,
   type EscrowLedgers,
   type EscrowTerms,
 } from '../escrow-orchestrated/protocol';
@@ -70,7 +71,7 @@ export function createNotary(options: Readonly<NotaryOptions>): Notary {
   return new NotaryService(options);
 }
 
-/** The terms carried in a request (`term.<field>`), and the request's own fields. */
+/** The terms carried in a request (protocol.ts `termKey`), and the request's own fields. */
 function splitRequest(body: Readonly<Record<string, string>>): {
   terms: Record<string, string>;
   own: Record<string, string>;
@@ -78,7 +79,8 @@ function splitRequest(body: Readonly<Record<string, string>>): {
   const terms: Record<string, string> = {};
   const own: Record<string, string> = {};
   for (const [k, v] of Object.entries(body)) {
-    if (k.startsWith('term.')) terms[k.slice(5)] = v;
+    const term = termField(k);
+    if (term !== undefined) terms[term] = v;
     else own[k] = v;
   }
   return { terms, own };
