@@ -16,7 +16,7 @@ import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import { describeOnFabric } from './fabric';
 import { sharedNetwork } from './network';
 import { securitiesLeg, testIsin, type SecuritiesLeg } from './securities-leg';
-import { addressOf, issue } from './two-banks';
+import { addressOf, issue, partyPem } from './two-banks';
 import {
   balanceDeltas,
   escrowBalances,
@@ -32,6 +32,7 @@ import {
   managedTrade,
   notaryApproval,
   observationProblems,
+  observationVerificationProblems,
   observedEntries,
   whenRecorded,
 } from './escrow-records';
@@ -131,13 +132,21 @@ describeOnFabric('orchestrated escrow: banks, manager, notary and observer as pr
     for (const t of [seller, buyer]) {
       const released = t.timeline.filter((s) => s.event === 'escrow_released');
       expect(released.map((s) => s.leg).sort()).toEqual(['cash', 'securities']);
-      // Not the tx id: a bank's poll can see the manager's release before its event follower
-      // (1 s) does, and then records the step without it (reported, not fixed here).
-      for (const s of released) expect(s.detail?.['escrowId']).toEqual(expect.any(String));
+      // The manager's releases, with their transactions (a bank waits for its followers' event).
+      for (const s of released) {
+        expect(s.detail?.['escrowId']).toEqual(expect.any(String));
+        expect(s.txId).toEqual(expect.any(String));
+      }
     }
     const escrowIds = { securities: escrows.securities.escrowId, cash: escrows.cash.escrowId };
     expect(managedTrade(p.gw.manager, id)).toMatchObject({ state: 'settled', decision: 'commit' });
     expect(approvalProblems(notaryApproval(p.gw.notary, id), { state: 'approved', escrows: escrowIds })).toEqual([]);
+    // The same through the parties' operator APIs.
+    const approval = await p.gw.notary.call(p.operator('notary'), 'GET', `/v1/approvals/${id}`);
+    expect(approval.status).toBe(200);
+    expect(approvalProblems(approval.json as never, { state: 'approved', escrows: escrowIds })).toEqual([]);
+    const managed = await p.gw.manager.call(p.operator('manager'), 'GET', `/v1/escrow/trades/${id}`);
+    expect(managed.json).toMatchObject({ state: 'settled', decision: { outcome: 'commit' } });
     await whenRecorded(
       () => observedEntries(p.gw.observer, id),
       (entries) => entries.filter((e) => e.step === 'released').length >= 2,
@@ -150,6 +159,13 @@ describeOnFabric('orchestrated escrow: banks, manager, notary and observer as pr
       escrows: escrowIds,
     };
     expect(observationProblems(observedEntries(p.gw.observer, id), want)).toEqual([]);
+    const auditor = partyPem(net, 'observer', 'auditor');
+    const audit = await p.gw.observer.call(auditor, 'GET', `/v1/observations?tradeId=${id}&verifyLedgers=true`);
+    expect(audit.status).toBe(200);
+    const page = audit.json as { entries: never; verification: never };
+    expect(observationProblems(page.entries, want)).toEqual([]);
+    expect(observationVerificationProblems(page.verification)).toEqual([]);
+    expect(page.verification).toMatchObject({ ledgers: { ok: true, checked: expect.any(Number) } });
   });
 
   it('aborts a trade above the notary’s limit: both failed, both deposits returned, balances unchanged', async () => {

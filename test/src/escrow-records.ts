@@ -239,5 +239,5 @@ export function observationProblems(
  */
 export function observationVerificationProblems(verification: unknown): string[] {
   const v = (verification ?? {}) as Record<string, { ok?: boolean } | undefined>;
-  return ['chain', 'signatures', 'ledgers'].filter((k) => v[k]?.ok !== true).map((k) => `${k} not verified`);
+  return ['chain', 'signatures', 'records', 'ledgers'].filter((k) => v[k]?.ok !== true).map((k) => `${k} not verified`);
 }

@@ -125,6 +125,8 @@ export interface BankRun {
   readonly ends: {
     get(escrowId: string): LedgerEnd | undefined;
     set(escrowId: string, end: LedgerEnd): void;
+    /** True while the end of `escrowId`, seen on its ledger, still waits for its event (a few seconds). */
+    awaiting(escrowId: string): boolean;
   };
 }
 
@@ -291,25 +293,29 @@ async function commit(r: BankRun, secret: string): Promise<Next> {
   const { p } = r;
   const mayRelease = p.decision === undefined || r.now >= p.decision.receivedAt + r.graceSeconds;
   let held = 0;
+  let pending = 0;
   for (const e of await escrows(r)) {
     const outcome = await commitLeg(r, e, secret, mayRelease);
     if (outcome === 'recorded') return 'progress';
     if (outcome === 'held') held += 1;
+    if (outcome === 'pending') pending += 1;
   }
   if (held > 0) return mayRelease ? 'progress' : 'wait';
+  if (pending > 0) return 'wait';
   return settleCommitted(r);
 }
 
 /**
  * One leg under a commit: `held` while still held before its expiry (released now when
- * `mayRelease`), `recorded` when its end on the ledger was just put on the timeline.
+ * `mayRelease`), `recorded` when its end on the ledger was just put on the timeline, `pending`
+ * while that end still waits for its event (the transaction id).
  */
 async function commitLeg(
   r: BankRun,
   e: { leg: LegName; escrowId: string; view: EscrowView | undefined },
   secret: string,
   mayRelease: boolean,
-): Promise<'held' | 'recorded' | undefined> {
+): Promise<'held' | 'recorded' | 'pending' | undefined> {
   const { leg, escrowId, view } = e;
   if (!view) return undefined;
   if (view.state === 'held' && r.now < view.expiry) {
@@ -317,6 +323,7 @@ async function commitLeg(
     return 'held';
   }
   if (!r.p.ended.has(leg) && view.state !== 'held') {
+    if (r.ends.awaiting(escrowId)) return 'pending';
     const event = view.state === 'released' ? ESCROW_EVENTS.released : ESCROW_EVENTS.returned;
     r.ctx.step(r.trade.tradeId, { event, ...endStep(r, leg, escrowId) });
     return 'recorded';
@@ -371,6 +378,7 @@ async function giveBack(r: BankRun, i: Instructions): Promise<Next> {
     return 'progress';
   }
   if (view.state === 'held') return takeBack(r, i, mine.escrowId, view);
+  if (r.ends.awaiting(mine.escrowId)) return 'wait';
   ctx.step(trade.tradeId, { event: ESCROW_EVENTS.returned, ...endStep(r, leg, mine.escrowId) });
   const reason = p.decision ? 'escrow_aborted' : 'escrow_expired';
   return fail(r, reason, p.decision?.detail ?? { expiry: String(i.expiry) });

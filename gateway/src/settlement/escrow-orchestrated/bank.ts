@@ -39,6 +39,11 @@ export interface EscrowModeOptions {
   readonly deltaSeconds: number;
   /** After a commit, how long the bank leaves the releases to the manager; default 5 s. */
   readonly graceSeconds?: number;
+  /**
+   * How long a release or return seen on a ledger waits for the followers' event naming its
+   * transaction before the step is recorded without it; default 3000 ms (followers read every second).
+   */
+  readonly endEventWaitMs?: number;
   /** Register only once the counterparty affirmed the same terms; default false (in-process tests). */
   readonly awaitAffirmation?: boolean;
   readonly now?: () => number;
@@ -70,6 +75,8 @@ class EscrowOrchestrated implements EscrowOrchestratedMode {
    * restart whose event was handled before it names no transaction.
    */
   readonly #ends = new Map<string, LedgerEnd>();
+  /** Escrow ids → when (wall clock, ms) a pass first found them ended without knowing the transaction. */
+  readonly #endSeen = new Map<string, number>();
   readonly #sender: BackgroundSender;
 
   constructor(options: Readonly<EscrowModeOptions>) {
@@ -84,6 +91,7 @@ class EscrowOrchestrated implements EscrowOrchestratedMode {
           if (id !== tradeId) continue;
           this.#watch.delete(ref);
           this.#ends.delete(ref);
+          this.#endSeen.delete(ref);
         }
       },
     });
@@ -174,6 +182,18 @@ class EscrowOrchestrated implements EscrowOrchestratedMode {
     ctx.step(trade.tradeId, { event, detail: { reason } });
   }
 
+  /**
+   * True while an escrow found ended on its ledger still waits for the event naming its
+   * transaction: the followers read every second, a trade's pass may be quicker. At most
+   * `endEventWaitMs`; after that the step is recorded without it.
+   */
+  #awaitingEnd(ref: string): boolean {
+    if (this.#ends.has(ref)) return false;
+    const first = this.#endSeen.get(ref) ?? Date.now();
+    this.#endSeen.set(ref, first);
+    return Date.now() - first < (this.#o.endEventWaitMs ?? 3000);
+  }
+
   #drive(ctx: SettlementContext, tradeId: string): Promise<void> {
     return this.#loops.run(tradeId, () => this.#step(ctx, tradeId));
   }
@@ -196,6 +216,7 @@ class EscrowOrchestrated implements EscrowOrchestratedMode {
       ends: {
         get: (escrowId) => this.#ends.get(escrowId.toLowerCase()),
         set: (escrowId, end) => this.#ends.set(escrowId.toLowerCase(), end),
+        awaiting: (escrowId) => this.#awaitingEnd(escrowId.toLowerCase()),
       },
     };
     return step(run);

@@ -126,6 +126,7 @@ export class EscrowWorld {
       assetOf: (leg) => (leg === 'securities' ? SEC : EUR),
       deltaSeconds: DELTA,
       graceSeconds: GRACE,
+      endEventWaitMs: 300,
       now: this.now,
       pollIntervalMs: 10,
       onError: (err) => this.errors.push(err),
