@@ -104,6 +104,7 @@ describe('observer routes', () => {
       expect(verification).toEqual({
         chain: { ok: true, checked: entries.length },
         signatures: { ok: true, checked: entries.length, bad: [] },
+        records: { ok: true, invalid: [] },
       });
     });
 

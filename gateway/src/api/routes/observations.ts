@@ -15,12 +15,13 @@ function observationToWire(e: ObserverAuditEntry): unknown {
 
 /** The observer's audit page as JSON (schema `ObservationPage`). */
 export function observationsToWire(page: ObserverAuditPage): unknown {
-  const { chain, signatures, ledgers } = page.verification;
+  const { chain, signatures, records, ledgers } = page.verification;
   return {
     entries: page.entries.map(observationToWire),
     verification: {
       chain: { ...chain },
       signatures: { ok: signatures.ok, checked: signatures.checked, bad: [...signatures.bad] },
+      records: { ok: records.ok, invalid: [...records.invalid] },
       ...(ledgers && { ledgers: { ok: ledgers.ok, checked: ledgers.checked, mismatches: [...ledgers.mismatches] } }),
     },
   };

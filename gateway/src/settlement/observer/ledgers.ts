@@ -62,10 +62,30 @@ function sameParty(ledger: LedgerName, a: string, b: string): boolean {
   return ledger === 'evm' ? a.toLowerCase() === b.toLowerCase() : a === b;
 }
 
+/**
+ * Whether the escrow belongs to trade `tradeId`: it says so, or (a ledger that keeps a digest of
+ * the trade id, as the EVM's bytes32) its id is the one its ledger derives from its depositor and
+ * that trade.
+ */
+function ofTrade(tradeId: string, escrow: EscrowView, connector: LedgerConnector): boolean {
+  if (escrow.tradeId === tradeId) return true;
+  try {
+    return connector.escrowIdOf(tradeId, escrow.depositor).toLowerCase() === escrow.escrowId.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 /** What `escrow`, read on `ledger`, contradicts in `record` (of trade `tradeId`), one reason each. */
-function contradictions(tradeId: string, ledger: LedgerName, record: ObserverRecord, escrow: EscrowView): string[] {
+function contradictions(
+  tradeId: string,
+  ledger: LedgerName,
+  record: ObserverRecord,
+  escrow: EscrowView,
+  connector: LedgerConnector,
+): string[] {
   const reasons: string[] = [];
-  if (escrow.tradeId !== tradeId) reasons.push(`escrow ${escrow.escrowId} is of trade ${escrow.tradeId}`);
+  if (!ofTrade(tradeId, escrow, connector)) reasons.push(`escrow ${escrow.escrowId} is of trade ${escrow.tradeId}`);
   if (record.amount !== undefined && record.amount !== escrow.amount) {
     reasons.push(`amount ${record.amount} recorded, ${escrow.amount} on ${ledger}`);
   }
@@ -97,7 +117,8 @@ export async function verifyOnLedgers(
       const got = await read(ledger, escrowId);
       if ('unavailable' in got) return [{ seq, reason: `ledger unavailable: ${got.unavailable}` }];
       if (!got.escrow) return [{ seq, reason: `escrow ${escrowId} not found on ${ledger}` }];
-      return contradictions(tradeId, ledger, record, got.escrow).map((reason) => ({ seq, reason }));
+      const connector = connectors[ledger] as LedgerConnector; // read above, so present
+      return contradictions(tradeId, ledger, record, got.escrow, connector).map((reason) => ({ seq, reason }));
     }),
   );
   const mismatches = results.flat();
