@@ -10,6 +10,11 @@
  *   2. times out: the seller's gateway freezes (SIGSTOP) right after locking, so the leader never
  *      claims; after T_F the buyer's gateway refunds the cash; the seller's, let go again, refunds
  *      the securities after T_L. Both trades end `failed`, reason `timeout`.
+ *   3. the orchestrated escrow (demo-escrow.ts): the escrow manager, the notary and the observer
+ *      start as three more processes; two trades name all three. The notary's operator approves
+ *      the first through its API (the manager commits: both legs released) and refuses the second
+ *      (the manager aborts: both deposits returned); then the manager's view and the observer's
+ *      log, checked against both ledgers.
  *
  * Securities are in the securities chaincode on the real Fabric peers when network-up started
  * Fabric; where no Fabric binaries were found they are an ERC-20 token on the local anvil standing
@@ -27,6 +32,7 @@ import { sharedNetwork } from './network';
 import { securitiesLeg, type SecuritiesLeg } from './securities-leg';
 import { freezeLeaderBeforeItCanClaim } from './crash-points';
 import { addressOf, balanceOf, BANKS, GatewayProcess, issue, sleep, walletPem, type Bank, type Res } from './two-banks';
+import { answerApproval, showManager, showObserver, startAgents } from './demo-escrow';
 
 const net = sharedNetwork();
 const ISIN = 'US0378331005';
@@ -57,11 +63,11 @@ interface Wire {
   readonly timeline: readonly Step[];
 }
 
-/** The port of a bank's gateway URL in the signed directory (the other gateway finds it there). */
-function directoryPort(bank: Bank): number {
+/** The port of a party's gateway URL in the signed directory (the other gateways find it there). */
+function directoryPort(party: string): number {
   const signed = JSON.parse(readFileSync(net.directory.file, 'utf8')) as SignedDirectory;
-  const url = signed.directory.parties[bank]?.gatewayUrl;
-  if (url === undefined) throw new Error(`the directory has no gateway URL for ${bank}`);
+  const url = signed.directory.parties[party]?.gatewayUrl;
+  if (url === undefined) throw new Error(`the directory has no gateway URL for ${party}`);
   return Number(new URL(url).port);
 }
 
@@ -74,8 +80,9 @@ async function stopEarlierGateway(registry: ProcessRegistry, bank: Bank): Promis
   }
 }
 
+const registry = new ProcessRegistry(join(net.stateDir, 'processes.json'));
+
 async function gateways(): Promise<Record<Bank, GatewayProcess>> {
-  const registry = new ProcessRegistry(join(net.stateDir, 'processes.json'));
   const ports = { seller: directoryPort('seller'), buyer: directoryPort('buyer') };
   const make = (bank: Bank): GatewayProcess =>
     new GatewayProcess({
@@ -140,7 +147,15 @@ function timeline(bank: Bank, t: Wire): void {
   }
 }
 
-async function instruct(gw: Record<Bank, GatewayProcess>, tradeId: string, deadline: number): Promise<void> {
+/** The orchestrated escrow's parties a trade names. */
+const ESCROW = { manager: 'manager', notary: 'notary', observer: 'observer' };
+
+async function instruct(
+  gw: Record<Bank, GatewayProcess>,
+  tradeId: string,
+  deadline: number,
+  mode: 'htlc' | 'escrow_orchestrated' = 'htlc',
+): Promise<void> {
   for (const bank of BANKS) {
     const body = {
       tradeId,
@@ -150,7 +165,8 @@ async function instruct(gw: Record<Bank, GatewayProcess>, tradeId: string, deadl
       quantity: '10',
       price: '1500',
       currency: 'EUR',
-      mode: 'htlc',
+      mode,
+      ...(mode === 'escrow_orchestrated' && { escrow: ESCROW }),
       settlementDeadline: deadline,
       partial: 'NPAR',
     };
@@ -200,6 +216,35 @@ function whereSecuritiesAre(): void {
   }
 }
 
+/** The orchestrated escrow: one trade the notary's operator approves, one it refuses. */
+async function escrowTrades(gw: Record<Bank, GatewayProcess>, run: string, deadline: number): Promise<void> {
+  say('\nThe orchestrated escrow: the escrow manager, the notary and the observer join as three more processes');
+  const agents = await startAgents({
+    net,
+    registry,
+    port: directoryPort,
+    ...(leg.gatewayTokens && { securities: leg.gatewayTokens }),
+  });
+  const cases = [
+    { id: `DEMO-ESCROW-OK-${run}`, title: 'the notary approves, the manager commits', approve: true },
+    { id: `DEMO-ESCROW-REFUSED-${run}`, title: 'the notary refuses, the manager aborts', approve: false },
+  ] as const;
+  for (const c of cases) {
+    say(`\n${c.id}: ${c.title}`);
+    await instruct(gw, c.id, deadline, 'escrow_orchestrated');
+    await answerApproval(
+      net,
+      agents.notary,
+      c.id,
+      c.approve ? { approve: true } : { approve: false, reason: 'counterparty under review (demo)' },
+    );
+    const ends = await Promise.all(BANKS.map((bank) => waitFor(gw[bank], bank, c.id, 'the end of settlement', final)));
+    BANKS.forEach((bank, i) => timeline(bank, ends[i]!));
+    await showManager(net, agents.manager, c.id);
+    await showObserver(net, agents.observer, c.id);
+  }
+}
+
 async function main(): Promise<void> {
   say('DvP demo: two banks’ gateways settle by HTLC (seller leads; T_L 30 s, T_F 15 s, Δ 8 s)');
   leg = await securitiesLeg(net, ISIN);
@@ -242,6 +287,8 @@ async function main(): Promise<void> {
   say('  the seller’s gateway is let go (SIGCONT): the buyer’s lock has expired, it can only refund after T_L');
   timeline('seller', await waitFor(gw.seller, 'seller', late, 'the seller’s refund after T_L', final));
 
+  await escrowTrades(gw, run, deadline);
+
   await balances('Balances after');
   say('');
   whereSecuritiesAre();
@@ -250,11 +297,19 @@ async function main(): Promise<void> {
   const wallet = (bank: Bank): string => (net.fabricCa.orgs[bank] as { wallet: string }).wallet;
   const curl = (bank: Bank, who: string, path: string): string =>
     `curl --cacert ${ca(bank)} --cert ${wallet(bank)}/${who}/cert.pem --key ${wallet(bank)}/${who}/key.pem ${gw[bank].url}${path}`;
-  say('\nInspect more (both gateways and the network stay up; "make network-down" stops everything):');
+  say('\nInspect more (the five gateways and the network stay up; "make network-down" stops everything):');
   say(`  ${curl('seller', 'trader', `/v1/trades/${ok}`)}`);
   say(`  ${curl('buyer', 'trader', '/v1/balances')}`);
   say(`  ${curl('seller', 'auditor', `/v1/audit?tradeId=${late}`)}`);
   say(`  curl --cacert ${ca('seller')} ${gw.seller.url}/openapi.json`);
+  const agentsCa = (net.fabricCa.orgs[net.agents.org] as { caCertFile: string }).caCertFile;
+  const agent = (party: string, who: string, port: number, path: string): string => {
+    const w = net.agents.parties[party]?.wallet ?? '';
+    return `curl --cacert ${agentsCa} --cert ${w}/${who}/cert.pem --key ${w}/${who}/key.pem https://127.0.0.1:${port}${path}`;
+  };
+  say(`  ${agent('manager', 'admin', directoryPort('manager'), '/v1/escrow/trades')}`);
+  say(`  ${agent('notary', 'admin', directoryPort('notary'), '/v1/approvals')}`);
+  say(`  ${agent('observer', 'auditor', directoryPort('observer'), '/v1/observations?verifyLedgers=true')}`);
 }
 
 main().then(
