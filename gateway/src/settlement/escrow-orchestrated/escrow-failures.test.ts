@@ -17,23 +17,59 @@ describe('orchestrated escrow failures (in memory)', () => {
     await w.close();
   });
 
-  it('a wrong deposit (amount) is refused by the manager: abort, everything returned', async () => {
+  it.each([
+    ['amount', { amount: 1n }, /amount is 1\b/],
+    ['beneficiary', { beneficiary: 'seller@fabric' }, /beneficiary is seller@fabric/],
+    ['a too-short expiry', { expiry: 1_700_000_100 }, /expiry is 1700000100/],
+  ])(
+    'a deposit with the wrong %s is refused by the manager: abort, everything returned',
+    async (_what, wrong, reason) => {
+      w = new EscrowWorld();
+      // The seller's escrow for the trade already exists, made wrong (a careless operator).
+      await w.fabric.connector('seller@fabric').deposit({
+        tradeId: 'F-1',
+        asset: SEC,
+        amount: QTY,
+        beneficiary: 'buyer@fabric',
+        controller: 'manager@fabric',
+        expiry: w.t + 10_000,
+        hashlock: `0x${'00'.repeat(32)}`,
+        ...wrong,
+      });
+      await w.trade('F-1');
+      const { BUYER, SELLER } = await w.final('F-1');
+      expect([BUYER.status, SELLER.status]).toEqual(['failed', 'failed']);
+      const refused = w.manager!.service.get('F-1').reason;
+      expect(refused).toMatch(/deposit_wrong: securities /);
+      expect(refused).toMatch(reason);
+      await w.until(() => w.balances()['sellerShares'] === SHARES && w.balances()['buyerCash'] === CASH, 'returns');
+      expect(w.balances()).toEqual(untouched);
+      w.expectConserved();
+    },
+  );
+
+  it('a deposit naming another controller is refused: abort; the manager leaves it to its depositor', async () => {
     w = new EscrowWorld();
-    // The seller's escrow for the trade already exists with a wrong amount (a careless operator).
-    await w.fabric.connector('seller@fabric').deposit({
-      tradeId: 'F-1',
+    const seller = w.fabric.connector('seller@fabric');
+    await seller.deposit({
+      tradeId: 'F-5',
       asset: SEC,
-      amount: 1n,
+      amount: QTY,
       beneficiary: 'buyer@fabric',
-      controller: 'manager@fabric',
+      controller: 'seller@fabric',
       expiry: w.t + 10_000,
       hashlock: `0x${'00'.repeat(32)}`,
     });
-    await w.trade('F-1');
-    const { BUYER, SELLER } = await w.final('F-1');
+    await w.trade('F-5');
+    const { BUYER, SELLER } = await w.final('F-5');
     expect([BUYER.status, SELLER.status]).toEqual(['failed', 'failed']);
-    expect(w.manager!.service.get('F-1').reason).toMatch(/deposit_wrong: securities .*amount is 1/);
-    await w.until(() => w.balances()['sellerShares'] === SHARES && w.balances()['buyerCash'] === CASH, 'returns');
+    expect(w.manager!.service.get('F-5').reason).toMatch(/deposit_wrong: securities .*controller is seller@fabric/);
+    await w.until(() => w.balances()['buyerCash'] === CASH, 'the cash returned');
+    // Not the manager's to return: it tries nothing, and ends the abort once the escrows expired.
+    expect(w.fabric.count('return')).toBe(0);
+    w.t += 100_000;
+    await w.until(() => w.manager!.service.get('F-5').state === 'aborted', 'the abort ended');
+    await seller.returnEscrow(seller.escrowIdOf('F-5', 'seller@fabric'));
     expect(w.balances()).toEqual(untouched);
     w.expectConserved();
   });

@@ -244,10 +244,19 @@ async function carryOutLeg(
     return false;
   }
   if (t.decision === 'commit' && d.now() >= view.expiry) return false; // too late: the depositor's now
+  // A deposit refused for naming another controller is not the manager's to return: its depositor
+  // takes it back at its expiry (the abort ends then).
+  if (t.decision === 'abort' && !controls(d, leg, view)) return false;
   await act(d, t, leg, escrowId, view).catch((err: unknown) => {
     if (!alreadySettled(err)) throw err;
   });
   return true;
+}
+
+/** Whether this manager is the escrow's controller on its ledger. */
+function controls(d: StepDeps, leg: LegName, view: EscrowView): boolean {
+  const mine = d.ledgers.accountOf(d.party, d.ledgers.connector(leg).ledger);
+  return mine.toLowerCase() === view.controller.toLowerCase();
 }
 
 /** Releases (commit, with the secret and the notary's approval) or returns (abort) one deposit, journaled. */
