@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import { describeOnFabric } from './fabric';
-import { sharedNetwork } from './network';
+import { lockBankCash, sharedNetwork } from './network';
 import { securitiesLeg, testIsin, type SecuritiesLeg } from './securities-leg';
 import { addressOf, issue, partyPem } from './two-banks';
 import {
@@ -61,7 +61,10 @@ describeOnFabric('orchestrated escrow: banks, manager, notary and observer as pr
     settlementDeadline: Math.floor(Date.now() / 1000) + 90,
   });
 
+  let unlockCash: (() => void) | undefined;
+
   beforeAll(async () => {
+    unlockCash = await lockBankCash(net);
     leg = await securitiesLeg(net, isin);
     await leg.issue('seller', 1_000n);
     await issue(net, net.evm.contracts['CashToken'] as Address, addressOf(net, 'buyer'), 1_000_000n);
@@ -72,12 +75,13 @@ describeOnFabric('orchestrated escrow: banks, manager, notary and observer as pr
       escrow: { deltaSeconds: 10, graceSeconds: 5, pollIntervalMs: 200 },
       notary: { decide: 'rule', maxAmount: '5000' },
     });
-  });
+  }, 660_000); // it may wait for another file holding the banks' cash
 
   afterAll(async () => {
     await p?.kill();
     leg?.close();
     rmSync(dir, { recursive: true, force: true });
+    unlockCash?.();
   });
 
   const events = (t: EscrowWire) => t.timeline.map((s) => s.event);

@@ -20,7 +20,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Address } from 'viem';
-import { sharedNetwork } from './network';
+import { lockBankCash, sharedNetwork } from './network';
 import { securitiesLeg, type SecuritiesLeg } from './securities-leg';
 import { freePort } from '@dvp/certs';
 import { beforeHtlcCallIsMined, freezeLeaderBeforeItCanClaim, whenJournaled } from './crash-points';
@@ -182,7 +182,10 @@ async function expectMoved(before: Balances, settled: boolean): Promise<void> {
   }).toEqual({ sec: { seller: -q, buyer: q, htlc: 0n }, cash: { seller: c, buyer: -c, htlc: 0n } });
 }
 
+let unlockCash: (() => void) | undefined;
+
 beforeAll(async () => {
+  unlockCash = await lockBankCash(net);
   leg = await securitiesLeg(net, ISIN);
   await leg.issue('seller', 1_000n);
   await issue(net, CASH_TOKEN, BUYER, 1_000_000n);
@@ -206,12 +209,13 @@ beforeAll(async () => {
     });
   gw = { seller: make('seller', 'buyer'), buyer: make('buyer', 'seller') };
   await Promise.all([gw.seller.start(), gw.buyer.start()]);
-});
+}, 660_000); // it may wait for another file holding the banks' cash
 
 afterAll(async () => {
   await Promise.all([gw?.seller.kill9(), gw?.buyer.kill9()]);
   leg?.close();
   rmSync(dir, { recursive: true, force: true });
+  unlockCash?.();
 });
 
 it('settles a matched trade: exact balances on both ledgers, audit chains verified on both sides', async () => {

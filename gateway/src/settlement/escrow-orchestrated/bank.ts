@@ -231,6 +231,8 @@ function decisionDetail(d: DecisionMessage, receivedAt: number): Record<string, 
     ...(d.secret !== undefined && { secret: d.secret }),
     ...(d.approvals.securities !== undefined && { securitiesApproval: d.approvals.securities }),
     ...(d.approvals.cash !== undefined && { cashApproval: d.approvals.cash }),
+    ...(d.escrows?.securities !== undefined && { securitiesEscrow: d.escrows.securities }),
+    ...(d.escrows?.cash !== undefined && { cashEscrow: d.escrows.cash }),
     receivedAt: String(receivedAt),
   };
 }

@@ -50,6 +50,16 @@ describe('orchestrated escrow (in memory)', () => {
       txId: expect.any(String),
     });
     expect(BUYER.timeline.find((s) => s.event === 'escrow_deposited')).toMatchObject({ leg: 'cash', ledger: 'evm' });
+    // The decision names its evidence: the two deposits the manager verified.
+    const deposited = (t: typeof SELLER) =>
+      t.timeline.find((s) => s.event === 'escrow_deposited')?.detail?.['escrowId'];
+    for (const t of [BUYER, SELLER]) {
+      expect(t.timeline.find((s) => s.event === 'escrow_decision')?.detail).toMatchObject({
+        decision: 'commit',
+        securitiesEscrow: deposited(SELLER),
+        cashEscrow: deposited(BUYER),
+      });
+    }
     // The manager's releases are on both banks' timelines with their transactions (from the ledgers' events).
     for (const t of [BUYER, SELLER]) {
       const released = t.timeline.filter((s) => s.event === 'escrow_released');

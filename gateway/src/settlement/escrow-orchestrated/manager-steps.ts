@@ -108,13 +108,18 @@ export function decide(d: StepDeps, t: ManagedTrade, decision: 'commit' | 'abort
   return decided;
 }
 
+/** The evidence recorded per leg under `securities<suffix>` and `cash<suffix>`, where present. */
+function legEvidence(t: ManagedTrade, suffix: 'Approval' | 'Escrow'): { securities?: string; cash?: string } {
+  const securities = t.evidence[`securities${suffix}`];
+  const cash = t.evidence[`cash${suffix}`];
+  return { ...(securities !== undefined && { securities }), ...(cash !== undefined && { cash }) };
+}
+
 /** Sends the recorded decision (again: delivery of the same content is idempotent). */
 export function announce(d: StepDeps, t: ManagedTrade): void {
   if (t.decision === undefined) return;
-  const approvals = {
-    ...(t.evidence['securitiesApproval'] !== undefined && { securities: t.evidence['securitiesApproval'] }),
-    ...(t.evidence['cashApproval'] !== undefined && { cash: t.evidence['cashApproval'] }),
-  };
+  const approvals = legEvidence(t, 'Approval');
+  const escrows = legEvidence(t, 'Escrow');
   const secret = t.decision === 'commit' ? d.records.secret(t.tradeId) : undefined;
   const body = decisionBody({
     termsHash: t.termsHash,
@@ -122,6 +127,7 @@ export function announce(d: StepDeps, t: ManagedTrade): void {
     ...(t.reason !== undefined && { reason: t.reason }),
     ...(secret !== undefined && { secret }),
     approvals,
+    escrows,
   });
   for (const bank of [t.seller, t.buyer]) d.send(bank, { tradeId: t.tradeId, type: 'decision', body });
   record(d, t, { step: 'decided', decision: t.decision, reason: t.reason, at: t.decidedAt ?? t.updatedAt });

@@ -47,6 +47,8 @@ const DECIMAL = /^(0|[1-9][0-9]{0,77})$/;
 const HEX32 = /^0x[0-9a-f]{64}$/;
 /** A leg's approval: an EVM signature (0x-hex) or `onledger:<transaction id>`. */
 const APPROVAL = /^[0-9A-Za-z:._-]{1,400}$/;
+/** An escrow id as either ledger forms it. */
+const ESCROW_ID = /^[0-9A-Za-z:._@-]{1,256}$/;
 const PARTY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Thrown by the parsers: the body (or terms) is not what the protocol says. */
@@ -248,6 +250,8 @@ export interface DecisionMessage {
   readonly secret?: string;
   /** Commit with a notary: what each leg's release needs. */
   readonly approvals: Partial<Readonly<Record<LegName, string>>>;
+  /** The evidence: each deposit the manager verified on its ledger (escrow id), when it saw one. */
+  readonly escrows?: Partial<Readonly<Record<LegName, string>>>;
 }
 
 export function decisionBody(d: DecisionMessage): Record<string, string> {
@@ -258,6 +262,8 @@ export function decisionBody(d: DecisionMessage): Record<string, string> {
     ...(d.secret !== undefined && { secret: d.secret }),
     ...(d.approvals.securities !== undefined && { securitiesApproval: d.approvals.securities }),
     ...(d.approvals.cash !== undefined && { cashApproval: d.approvals.cash }),
+    ...(d.escrows?.securities !== undefined && { securitiesEscrow: d.escrows.securities }),
+    ...(d.escrows?.cash !== undefined && { cashEscrow: d.escrows.cash }),
   };
 }
 
@@ -268,12 +274,18 @@ export function parseDecision(body: Readonly<Record<string, string>>): DecisionM
   const reason = optional(body, 'reason', /^.{1,500}$/s);
   const securities = optional(body, 'securitiesApproval', APPROVAL);
   const cash = optional(body, 'cashApproval', APPROVAL);
+  const securitiesEscrow = optional(body, 'securitiesEscrow', ESCROW_ID);
+  const cashEscrow = optional(body, 'cashEscrow', ESCROW_ID);
   return {
     termsHash: field(body, 'termsHash', /^[0-9a-f]{64}$/),
     decision,
     ...(reason !== undefined && { reason }),
     ...(secret !== undefined && { secret }),
     approvals: { ...(securities !== undefined && { securities }), ...(cash !== undefined && { cash }) },
+    escrows: {
+      ...(securitiesEscrow !== undefined && { securities: securitiesEscrow }),
+      ...(cashEscrow !== undefined && { cash: cashEscrow }),
+    },
   };
 }
 
