@@ -30,6 +30,8 @@ export interface HarnessOptions {
   readonly balances?: PartyBalances;
   /** The parties of their own the gateway runs (the escrow manager, a notary, an observer). */
   readonly services?: Pick<GatewayDependencies, 'manager' | 'notary' | 'observer'>;
+  /** Timeouts and connection limits of the `listen` section (the port is always chosen freely). */
+  readonly listen?: Readonly<Record<string, number>>;
 }
 
 export interface Harness {
@@ -66,7 +68,7 @@ export async function startHarness(opts: Readonly<HarnessOptions>): Promise<Harn
   });
   const config = {
     partyId: opts.party,
-    listen: { port: 0 },
+    listen: { ...opts.listen, port: 0 },
     tls: { certFile: 'server.pem', keyFile: 'server.key' },
     trustAnchors: opts.anchors.map((a, i) => ({ mspId: a.mspId, certFile: `anchor-${i}.pem` })),
     crl: {

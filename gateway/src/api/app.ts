@@ -109,14 +109,37 @@ function handle(opts: Readonly<AppOptions>, id: OperationId, validate: RequestVa
 }
 
 function errorMiddleware(logger: Logger) {
-  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const http = toHttpError(err);
+    // Answered before its body arrived (a 401, a 413): the rest is not waited for, nor read.
+    if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
     state(res).errorCode = http.body.error.code;
     if (http.unexpected) {
       logger.error('request failed', { requestId: state(res).requestId, route: state(res).route, error: err });
     }
     if (res.headersSent) return void res.end();
     res.status(http.status).json(http.body);
+  };
+}
+
+/**
+ * A request no operation took: 405 with `Allow` when its path has other methods (matched the way
+ * express matches: case-insensitive, a trailing slash ignored), else 404.
+ */
+function unrouted(): RequestHandler {
+  const paths = new Map<string, { pattern: RegExp; allow: string[] }>();
+  for (const op of Object.values(OPERATIONS) as OperationSpec[]) {
+    const source = `^${op.path.replace(/[.]/g, '\\.').replace(/\{[A-Za-z0-9_]+\}/g, '[^/]+')}/?$`;
+    const entry = paths.get(op.path) ?? { pattern: new RegExp(source, 'i'), allow: [] };
+    entry.allow.push(...(op.method === 'get' ? ['GET', 'HEAD'] : [op.method.toUpperCase()]));
+    paths.set(op.path, entry);
+  }
+  return (req, res, next) => {
+    const matching = [...paths.values()].filter((p) => p.pattern.test(req.path));
+    const allow = [...new Set(matching.flatMap((p) => p.allow))].sort();
+    if (allow.length === 0) return next(new RequestError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`));
+    res.setHeader('Allow', allow.join(', '));
+    next(new RequestError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`, { allow }));
   };
 }
 
@@ -131,9 +154,7 @@ export function createApp(opts: Readonly<AppOptions>): express.Express {
   for (const [id, op] of Object.entries(OPERATIONS) as [OperationId, OperationSpec][]) {
     app[op.method](expressPath(op.path), authenticate(opts, id, op), json, handle(opts, id, validators[id]));
   }
-  app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(new RequestError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`));
-  });
+  app.use(unrouted());
   app.use(errorMiddleware(opts.logger));
   return app;
 }

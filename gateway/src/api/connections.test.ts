@@ -6,11 +6,11 @@
  */
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { connect } from 'node:tls';
+import { connect, type TLSSocket } from 'node:tls';
 import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateKeyPair } from '@dvp/certs';
+import { certificateFingerprint, generateKeyPair } from '@dvp/certs';
 import { startHarness, type Harness } from '../../testing/harness';
 import { createLocalCa, type CertAndKey } from '../../testing/pki';
 
@@ -57,6 +57,37 @@ function raw(gw: Harness, request: string, identity?: CertAndKey, delayMs = 0): 
   });
 }
 
+/** A TLS connection, its answer so far, and when the server closed it. */
+interface Connection {
+  readonly socket: TLSSocket;
+  readonly answer: () => string;
+  /** Resolves with the milliseconds from opening until the server closed the connection. */
+  readonly closed: Promise<number>;
+}
+
+function open(gw: Harness, identity?: CertAndKey): Promise<Connection> {
+  const { port } = new URL(gw.url);
+  const started = Date.now();
+  const socket = connect({
+    host: '127.0.0.1',
+    port: Number(port),
+    ca: readFileSync(join(gw.dir, 'server.pem')),
+    ...(identity && { cert: identity.cert, key: identity.key }),
+  });
+  let answer = '';
+  socket.on('data', (c: Buffer) => (answer += c.toString()));
+  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - started)));
+  return new Promise((resolve, reject) => {
+    socket.once('secureConnect', () => resolve({ socket, answer: () => answer, closed }));
+    socket.once('error', reject);
+  });
+}
+
+/** Headers of a POST declaring a body of `length` bytes. */
+const post = (length: number) =>
+  `POST /v1/trades HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nIdempotency-Key: k\r\n` +
+  `Content-Length: ${length}\r\n\r\n`;
+
 describe('connections', () => {
   let gw: Harness;
   let caPem: string;
@@ -100,5 +131,77 @@ describe('connections', () => {
     const answer = await raw(gw, 'HELLO\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(answer).toContain('"code":"MALFORMED_REQUEST"');
+  });
+});
+
+describe('timeouts and connection limits', () => {
+  let gw: Harness;
+  let trader: CertAndKey;
+
+  beforeAll(async () => {
+    const ca = await createLocalCa('Bank A Test CA');
+    trader = await ca.issue('trader-a', { attrs: { role: 'trader', party: 'BANKA' } });
+    gw = await startHarness({
+      party: 'BANKA',
+      anchors: [{ mspId: 'BankAMSP', certPem: ca.certPem, crlPem: await ca.crl() }],
+      directory: {
+        version: 1,
+        issuedAt: 1,
+        parties: {
+          BANKA: {
+            mspId: 'BankAMSP',
+            certificateFingerprints: [certificateFingerprint(trader.cert)],
+            evmAddress: '0x1',
+            gatewayUrl: 'https://a',
+          },
+        },
+      },
+      listen: { headersTimeoutSeconds: 1, requestTimeoutSeconds: 2, maxConnectionsPerClient: 3 },
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('answers a body sent too slowly with 408 once the request timeout is over', async () => {
+    const c = await open(gw, trader);
+    c.socket.write(post(1000));
+    const trickle = setInterval(() => c.socket.writable && c.socket.write(' '), 200);
+    const ms = await c.closed;
+    clearInterval(trickle);
+    expect(c.answer()).toMatch(/^HTTP\/1\.1 408 /);
+    expect(c.answer()).toContain('"code":"REQUEST_TIMEOUT"');
+    expect(ms).toBeGreaterThanOrEqual(1900);
+    expect(ms).toBeLessThan(5000);
+  });
+
+  it('closes the connection after a 401 answered before the declared body arrived', async () => {
+    const c = await open(gw);
+    c.socket.write(`${post(1000)}{"tradeId"`);
+    const ms = await c.closed;
+    expect(c.answer()).toMatch(/^HTTP\/1\.1 401 /);
+    expect(c.answer()).toMatch(/\r\nConnection: close\r\n/i);
+    expect(ms).toBeLessThan(1500);
+  });
+
+  it('closes a connection that sends no request within the headers timeout', async () => {
+    const c = await open(gw, trader);
+    expect(await c.closed).toBeLessThan(4000);
+  });
+
+  it('refuses a client’s connection over its limit, and takes one again once another closed', async () => {
+    const held = await Promise.all([open(gw, trader), open(gw, trader), open(gw, trader)]);
+    await expect(open(gw, trader)).rejects.toThrow();
+    expect(gw.logs).toContainEqual(
+      expect.objectContaining({ msg: 'connection refused', reason: 'maxConnectionsPerClient', limit: 3 }),
+    );
+    held[0]!.socket.destroy();
+    await held[0]!.closed;
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await open(gw, trader);
+    again.socket.write('GET /v1/trades HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await again.closed;
+    expect(again.answer()).toMatch(/^HTTP\/1\.1 200 /);
+    for (const c of held) c.socket.destroy();
   });
 });

@@ -19,6 +19,7 @@ export type RequestErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'PAYLOAD_TOO_LARGE'
   | 'ROUTE_NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
   | 'PEER_MESSAGING_DISABLED'
   | 'ROLE_NOT_SERVED'
   | 'LEDGER_REJECTED'
@@ -56,6 +57,7 @@ export const ERROR_HTTP: Readonly<Record<ApiErrorCode, { readonly status: number
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'the request body must be application/json' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'the request body is too large' },
   ROUTE_NOT_FOUND: { status: 404, title: 'no such route' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'the route does not take this method' },
   INTERNAL: { status: 500, title: 'internal error' },
   MESSAGE_MISADDRESSED: { status: 400, title: 'the message is addressed to another party' },
   MESSAGE_SIGNATURE_INVALID: { status: 401, title: 'the message signature does not verify' },
@@ -115,6 +117,19 @@ export interface HttpError {
 interface BodyParserError {
   readonly type?: unknown;
   readonly status?: unknown;
+  /** The raw body, on a parse failure. */
+  readonly body?: unknown;
+}
+
+/** Strict parsing refuses valid JSON that is not an object or array (`5`, `"x"`, `null`): say so. */
+function isJsonButNoObject(err: BodyParserError): boolean {
+  if (typeof err.body !== 'string') return false;
+  try {
+    JSON.parse(err.body);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function bodyParserCode(err: unknown): RequestErrorCode | undefined {
@@ -146,6 +161,10 @@ export function toHttpError(err: unknown): HttpError {
     const details = Object.keys(err.context).length ? err.context : undefined;
     const { status } = ERROR_HTTP[code];
     return { status, body: body(code, err.message, details), unexpected: status >= 500 };
+  }
+  if (bodyParserCode(err) === 'MALFORMED_JSON' && isJsonButNoObject(err as BodyParserError)) {
+    const message = 'the request body is JSON but not an object';
+    return { status: 400, body: body('VALIDATION_FAILED', message, { in: 'body', field: 'body' }), unexpected: false };
   }
   const parserCode = bodyParserCode(err);
   if (parserCode !== undefined) {

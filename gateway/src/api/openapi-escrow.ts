@@ -136,7 +136,6 @@ const NOTARY_OPERATIONS: Readonly<
       ...ERROR_RESPONSES,
       '404': notFound(NOTARY, NO_REQUEST),
       '409': answered,
-      '415': { description: 'The body is not application/json', schema: 'Error' },
     },
   },
 };

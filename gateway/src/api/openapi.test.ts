@@ -141,16 +141,23 @@ describe('OpenAPI document', () => {
     expect(OPERATIONS.submitTrade.roles).toEqual(['trader', 'operator']);
   });
 
+  it('documents the body parser’s answers: 413 on every route, 415 on every route that takes a body', () => {
+    for (const [id, op] of Object.entries(OPERATIONS) as [string, OperationSpec][]) {
+      const statuses = Object.keys(doc.paths[op.path]?.[op.method]?.responses ?? {});
+      expect([id, statuses.includes('413'), statuses.includes('415')]).toEqual([id, true, op.body !== undefined]);
+    }
+  });
+
   it('documents every error answer of the escrow parties’ routes, and their roles', () => {
     const answers: Record<string, string[]> = {
-      listManagedTrades: ['200', '400', '401', '403', '404'],
-      getManagedTrade: ['200', '400', '401', '403', '404'],
-      cancelManagedTrade: ['200', '400', '401', '403', '404', '409'],
-      listApprovals: ['200', '400', '401', '403', '404'],
-      getApproval: ['200', '400', '401', '403', '404'],
-      approveSettlement: ['200', '400', '401', '403', '404', '409', '502', '503'],
-      refuseSettlement: ['200', '400', '401', '403', '404', '409', '415'],
-      getObservations: ['200', '400', '401', '403', '404'],
+      listManagedTrades: ['200', '400', '401', '403', '404', '413'],
+      getManagedTrade: ['200', '400', '401', '403', '404', '413'],
+      cancelManagedTrade: ['200', '400', '401', '403', '404', '409', '413'],
+      listApprovals: ['200', '400', '401', '403', '404', '413'],
+      getApproval: ['200', '400', '401', '403', '404', '413'],
+      approveSettlement: ['200', '400', '401', '403', '404', '409', '502', '503', '413'],
+      refuseSettlement: ['200', '400', '401', '403', '404', '409', '413', '415'],
+      getObservations: ['200', '400', '401', '403', '404', '413'],
     };
     for (const [id, statuses] of Object.entries(answers)) {
       const op = OPERATIONS[id as keyof typeof OPERATIONS];

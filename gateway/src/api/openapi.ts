@@ -141,8 +141,35 @@ const BANK_OPERATIONS: Readonly<Record<BankOperationId, OperationSpec>> = {
   },
 };
 
+/**
+ * The answers of the body parser, which every route runs: 413 for any body over the limit, and on a
+ * route that takes a body, 415 for one that is not `application/json`.
+ */
+function withBodyAnswers<K extends string>(ops: Readonly<Record<K, OperationSpec>>): Record<K, OperationSpec> {
+  const add = (op: OperationSpec): OperationSpec => ({
+    ...op,
+    responses: {
+      ...op.responses,
+      '413': {
+        description: 'The request body is over the limit, 64 kB by default (PAYLOAD_TOO_LARGE)',
+        schema: 'Error',
+      },
+      ...(op.body !== undefined && {
+        '415': { description: 'The body is not application/json (UNSUPPORTED_MEDIA_TYPE)', schema: 'Error' },
+      }),
+    },
+  });
+  return Object.fromEntries(Object.entries<OperationSpec>(ops).map(([id, op]) => [id, add(op)])) as Record<
+    K,
+    OperationSpec
+  >;
+}
+
 /** The API, one entry per operation. */
-export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = { ...BANK_OPERATIONS, ...ESCROW_OPERATIONS };
+export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = withBodyAnswers({
+  ...BANK_OPERATIONS,
+  ...ESCROW_OPERATIONS,
+});
 
 function parameters(op: OperationSpec): JsonSchema[] {
   const list = (

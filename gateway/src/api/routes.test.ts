@@ -94,6 +94,14 @@ describe('request validation', () => {
     expect400(await submit([valid()]), 'VALIDATION_FAILED', /body must be object/);
   });
 
+  it('calls valid JSON that is not an object what it is, not invalid JSON', async () => {
+    for (const rawBody of ['5', '"T-1"', 'null', 'true']) {
+      const headers = { 'content-type': 'application/json', 'idempotency-key': `k-scalar-${rawBody.length}` };
+      const res = await call({ method: 'POST', path: '/v1/trades', rawBody, headers });
+      expect400(res, 'VALIDATION_FAILED', /JSON but not an object/);
+    }
+  });
+
   it('refuses unknown fields, naming them', async () => {
     expect400(await submit(valid({ fee: '1' })), 'VALIDATION_FAILED', /body\.fee is not a known field/);
   });
@@ -260,6 +268,21 @@ describe('request validation', () => {
 
   it('refuses a malformed trade id in the path', async () => {
     expect400(await call({ path: '/v1/trades/%20bad%20id' }), 'VALIDATION_FAILED', /path\.id must match pattern/);
+  });
+
+  it('answers 405 with Allow for a method its path does not take', async () => {
+    const cases: [TestRequest, string][] = [
+      [{ method: 'DELETE', path: '/v1/trades' }, 'GET, HEAD, POST'],
+      [{ method: 'PUT', path: '/v1/trades/T-1' }, 'GET, HEAD'],
+      [{ method: 'GET', path: '/v1/trades/T-1/cancel' }, 'POST'],
+      [{ method: 'POST', path: '/V1/Trades/T-1/' }, 'GET, HEAD'],
+      [{ method: 'DELETE', path: '/healthz' }, 'GET, HEAD'],
+    ];
+    for (const [req, allow] of cases) {
+      const res = await call(req);
+      expect([req.path, res.status, res.headers['allow']]).toEqual([req.path, 405, allow]);
+      expect(res.json).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED', details: { allow: allow.split(', ') } } });
+    }
   });
 
   it('answers 404 ROUTE_NOT_FOUND for an unknown route', async () => {

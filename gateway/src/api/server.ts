@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { createApp } from './app';
@@ -72,6 +72,7 @@ export interface Gateway {
 }
 
 function httpsServer(config: GatewayConfig, app: ReturnType<typeof createApp>, logger: Logger): Server {
+  const { listen } = config;
   const server = createServer(
     {
       cert: readFileSync(config.tls.certFile),
@@ -80,9 +81,16 @@ function httpsServer(config: GatewayConfig, app: ReturnType<typeof createApp>, l
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
+      handshakeTimeout: listen.handshakeTimeoutSeconds * 1000,
+      headersTimeout: listen.headersTimeoutSeconds * 1000,
+      requestTimeout: listen.requestTimeoutSeconds * 1000,
+      keepAliveTimeout: listen.keepAliveTimeoutSeconds * 1000,
+      // How often node looks for requests over their timeouts (default 30 s: far too coarse).
+      connectionsCheckingInterval: Math.min(1000, listen.headersTimeoutSeconds * 500),
     },
     app,
   );
+  limitConnections(server, listen, logger);
   server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
     logger.warn('connection dropped', {
       layer: 'tls',
@@ -93,6 +101,47 @@ function httpsServer(config: GatewayConfig, app: ReturnType<typeof createApp>, l
   });
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => answerClientError(err, socket, logger));
   return server;
+}
+
+/**
+ * At most `maxConnections` open connections, and `maxConnectionsPerClient` from one address: one
+ * over either is closed as it arrives, before its TLS handshake, and logged (once per address
+ * until its count falls below the limit again).
+ */
+function limitConnections(server: Server, listen: GatewayConfig['listen'], logger: Logger): void {
+  server.maxConnections = listen.maxConnections;
+  server.on('drop', (d?: { remoteAddress?: string }) => {
+    logger.warn('connection refused', {
+      reason: 'maxConnections',
+      limit: listen.maxConnections,
+      remote: d?.remoteAddress,
+    });
+  });
+  const open = new Map<string, number>();
+  const warned = new Set<string>();
+  server.on('connection', (socket: Socket) => {
+    const remote = socket.remoteAddress ?? 'unknown';
+    const count = (open.get(remote) ?? 0) + 1;
+    if (count > listen.maxConnectionsPerClient) {
+      if (!warned.has(remote)) {
+        warned.add(remote);
+        logger.warn('connection refused', {
+          reason: 'maxConnectionsPerClient',
+          limit: listen.maxConnectionsPerClient,
+          remote,
+        });
+      }
+      socket.destroy();
+      return;
+    }
+    open.set(remote, count);
+    socket.once('close', () => {
+      const left = (open.get(remote) ?? 1) - 1;
+      if (left > 0) open.set(remote, left);
+      else open.delete(remote);
+      if (left < listen.maxConnectionsPerClient) warned.delete(remote);
+    });
+  });
 }
 
 /** Raw answers to requests HTTP parsing refused, with the JSON error body every other answer has. */

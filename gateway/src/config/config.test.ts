@@ -69,8 +69,19 @@ describe('loadConfig', () => {
       DVP_GATEWAY_LOG_LEVEL: 'debug',
       DVP_GATEWAY_EVM_RPC_URL: 'http://127.0.0.1:18545',
       DVP_GATEWAY_EVM_KEY_FILE: 'evm.key',
+      DVP_GATEWAY_REQUEST_TIMEOUT_SECONDS: '12',
+      DVP_GATEWAY_MAX_CONNECTIONS_PER_CLIENT: '16',
     });
-    expect(config.listen).toEqual({ host: '0.0.0.0', port: 9443 });
+    expect(config.listen).toEqual({
+      host: '0.0.0.0',
+      port: 9443,
+      handshakeTimeoutSeconds: 10,
+      headersTimeoutSeconds: 10,
+      requestTimeoutSeconds: 12,
+      keepAliveTimeoutSeconds: 5,
+      maxConnections: 1024,
+      maxConnectionsPerClient: 16,
+    });
     expect(config.log.level).toBe('debug');
     expect(config.evm).toEqual({ rpcUrl: 'http://127.0.0.1:18545', keyFile: file('evm.key') });
   });

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { SCHEMA } from './schema';
+import { LISTEN_ENV, listenOf, type ListenConfig } from './listen';
 import { DvpError } from '../core/errors';
 import type { LogLevel } from '../core/log';
 
@@ -121,7 +122,7 @@ export interface GatewayConfig {
   readonly role: GatewayRole;
   readonly escrow: EscrowConfig;
   readonly notary?: NotaryConfig;
-  readonly listen: { readonly host: string; readonly port: number };
+  readonly listen: ListenConfig;
   /** Server certificate and key (PEM files). */
   readonly tls: { readonly certFile: string; readonly keyFile: string };
   readonly trustAnchors: readonly TrustAnchorConfig[];
@@ -162,8 +163,7 @@ export class ConfigError extends DvpError<'CONFIG_INVALID'> {
 export const ENV_OVERRIDES: Readonly<Record<string, { readonly field: string; readonly kind: 'string' | 'integer' }>> =
   {
     DVP_GATEWAY_PARTY_ID: { field: 'partyId', kind: 'string' },
-    DVP_GATEWAY_HOST: { field: 'listen.host', kind: 'string' },
-    DVP_GATEWAY_PORT: { field: 'listen.port', kind: 'integer' },
+    ...LISTEN_ENV,
     DVP_GATEWAY_TLS_CERT_FILE: { field: 'tls.certFile', kind: 'string' },
     DVP_GATEWAY_TLS_KEY_FILE: { field: 'tls.keyFile', kind: 'string' },
     DVP_GATEWAY_DIRECTORY_FILE: { field: 'directory.file', kind: 'string' },
@@ -361,7 +361,7 @@ function resolveFiles(raw: Json, baseDir: string): GatewayConfig {
     role: r.role ?? 'bank',
     escrow: escrowOf(raw['escrow'] as Partial<EscrowConfig> | undefined),
     ...(r.role === 'notary' ? { notary: notaryOf(raw['notary'] as Partial<Record<string, unknown>> | undefined) } : {}),
-    listen: { host: r.listen.host ?? '127.0.0.1', port: r.listen.port },
+    listen: listenOf(r.listen),
     tls: { certFile: abs(r.tls.certFile), keyFile: abs(r.tls.keyFile) },
     trustAnchors: r.trustAnchors.map((a) => ({ mspId: a.mspId, certFile: abs(a.certFile) })),
     crl: crlOf(r, abs),

@@ -3,6 +3,7 @@
  * every error into a message naming the field. Types and defaults are in config.ts.
  */
 import { LOG_LEVELS } from '../core/log';
+import { LISTEN_SCHEMA } from './listen';
 
 const str = { type: 'string', minLength: 1 } as const;
 const seconds = { type: 'integer', minimum: 1, maximum: 3600 } as const;
@@ -15,12 +16,7 @@ export const SCHEMA = {
   required: ['partyId', 'listen', 'tls', 'trustAnchors', 'crl', 'directory', 'sqlitePath'],
   properties: {
     partyId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
-    listen: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['port'],
-      properties: { host: str, port: { type: 'integer', minimum: 0, maximum: 65535 } },
-    },
+    listen: LISTEN_SCHEMA,
     tls: {
       type: 'object',
       additionalProperties: false,
