@@ -4,7 +4,7 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 .PHONY: help tools deps fabric-bin fabric-ca-bin find-fabric contracts build network-up network-down network-status \
-        chaincode-upgrade test test-unit demo demo-chaincode lint typecheck format clean
+        chaincode-upgrade test test-unit demo demo-chaincode lint typecheck format clean fuzz-tools
 
 ROOT := $(CURDIR)
 TSX := $(ROOT)/node_modules/.bin/tsx
@@ -46,6 +46,18 @@ fabric-bin: tools-go ## build peer, orderer, tools, ccaas builder and fabric-ca 
 fabric-ca-bin: tools-go ## build only fabric-ca-server and fabric-ca-client
 	network/scripts/fabric-bin.sh ca
 
+# schemathesis (PyPI) for the API fuzz test, in its own virtual environment; pinned, installed once.
+SCHEMATHESIS_VERSION := 4.32.5
+FUZZ_VENV := $(ROOT)/.venv-fuzz
+$(FUZZ_VENV)/.stamp-$(SCHEMATHESIS_VERSION):
+	@$(call need,python3,Python >= 3.9 with venv (the API fuzz test runs schemathesis))
+	@echo "fuzz-tools: schemathesis $(SCHEMATHESIS_VERSION) into .venv-fuzz (first run: about 30 s)"
+	@python3 -m venv $(FUZZ_VENV)
+	@$(FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION)
+	@touch $@
+
+fuzz-tools: $(FUZZ_VENV)/.stamp-$(SCHEMATHESIS_VERSION) ## install schemathesis (API fuzzing) into .venv-fuzz/
+
 # --- build ---------------------------------------------------------------------------------------
 contracts: deps ## compile the Solidity cash contracts and the securities chaincode (tsc); build the packages other packages import
 	npm run --silent build -w @dvp/cash-contracts -w @dvp/certs -w @dvp/securities-chaincode
@@ -86,7 +98,7 @@ chaincode-upgrade: contracts ## redeploy a changed chaincode with the next seque
 # Brings the network up once for the whole run, runs every jest project in one run, always brings
 # the network down, and ends with the plain line "N passed, N failed, N skipped" (tests on real
 # Fabric peers count as skipped, with one line saying why, where no Fabric binaries are found).
-test: deps contracts fabric-ca-bin find-fabric ## run every test, including those on the real ledgers
+test: deps contracts fabric-ca-bin find-fabric fuzz-tools ## run every test, including those on the real ledgers
 	@mkdir -p $(RESULTS); rm -f $(RESULTS)/*.json $(RESULTS)/fabric.txt $(RESULTS)/checks.txt
 	@echo "test: lint (eslint) and format check (prettier)"
 	@npx eslint . || echo "eslint" >> $(RESULTS)/checks.txt

@@ -12,6 +12,7 @@ module.exports = tseslint.config(
       'chaincode/evm/src/generated/**',
       'chaincode/evm/artifacts/**',
       '.bin/**',
+      '.venv-fuzz/**',
       'network/.state/**',
     ],
   },

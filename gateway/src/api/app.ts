@@ -108,11 +108,26 @@ function handle(opts: Readonly<AppOptions>, id: OperationId, validate: RequestVa
   };
 }
 
+/**
+ * Answered before its body arrived (a 401, a 413): node reads and discards the rest after the
+ * answer, so the connection can be reused; a body still not in a second after the answer closes
+ * the connection (a slow client is not waited for). Closing at once instead would reset a
+ * connection whose client is still sending, and the client could lose the answer.
+ */
+function closeIfBodyLingers(req: Request, res: Response): void {
+  res.once('finish', () => {
+    if (req.complete) return;
+    const timer = setTimeout(() => req.socket.destroy(), 1000);
+    timer.unref();
+    req.once('end', () => clearTimeout(timer));
+    req.socket.once('close', () => clearTimeout(timer));
+  });
+}
+
 function errorMiddleware(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const http = toHttpError(err);
-    // Answered before its body arrived (a 401, a 413): the rest is not waited for, nor read.
-    if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
+    if (!req.complete) closeIfBodyLingers(req, res);
     state(res).errorCode = http.body.error.code;
     if (http.unexpected) {
       logger.error('request failed', { requestId: state(res).requestId, route: state(res).route, error: err });
