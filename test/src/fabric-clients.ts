@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connectCa, fabricAccountId, loadIdentity, type Role } from '@dvp/certs';
-import { CommitError, StatusCode, type Contract } from '@hyperledger/fabric-gateway';
+import { CommitError, EndorseError, StatusCode, type Contract } from '@hyperledger/fabric-gateway';
 import { isValidIsin } from '../../chaincode/fabric/src/isin';
 import {
   connectPeer,
@@ -91,23 +91,33 @@ export function freshIsin(): string {
 }
 
 /**
- * `contract.submitTransaction(fn, ...args)`, submitted again (a new proposal) when its commit lost
- * an MVCC race, as any Fabric client must: every transaction reads the access policy, so a policy
- * adoption by another test invalidates transactions endorsed just before it. Other failures,
- * chaincode refusals included, are thrown as they are.
+ * `contract.submitTransaction(fn, ...args)`, submitted again (a new proposal) when it lost a race
+ * that a later attempt wins, as any Fabric client must:
+ * - its commit lost an MVCC race: every transaction reads the access policy, so a policy adoption
+ *   by another test invalidates transactions endorsed just before it;
+ * - the other org's peer answered differently from the first endorser (the gateway's "failed to
+ *   collect enough transaction endorsements"): it has not yet committed the block the previous
+ *   transaction went into, which the submitter only awaited on its own peer.
+ * Other failures, chaincode refusals included (the first endorser's "failed to endorse"), are
+ * thrown as they are.
  */
 export async function submit(contract: Contract, fn: string, ...args: string[]): Promise<Uint8Array> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await contract.submitTransaction(fn, ...args);
     } catch (err) {
-      const mvcc = err instanceof CommitError && MVCC.has(err.code);
-      if (!mvcc || attempt >= 5) throw err;
+      if (!lostRace(err) || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
     }
   }
 }
 
 const MVCC: ReadonlySet<number> = new Set([StatusCode.MVCC_READ_CONFLICT, StatusCode.PHANTOM_READ_CONFLICT]);
+
+function lostRace(err: unknown): boolean {
+  if (err instanceof CommitError) return MVCC.has(err.code);
+  return err instanceof EndorseError && /failed to collect enough transaction endorsements/.test(err.message);
+}
 
 /**
  * Creates a fresh instrument (settlement unit 1) through `issuer` (the chaincode as the network's
