@@ -106,6 +106,41 @@ describe('audit', () => {
       });
     });
   });
+
+  describe('Positions', () => {
+    it('returns every non-zero holding and every lock and escrow of the ISIN, in any status', async () => {
+      ok(await fx.ledger.submit(fx.ids.alice, 'Transfer', TEST_ISIN, fx.ids.alice.account, fx.ids.bob.account, '5'));
+      ok(await fx.ledger.submit(fx.ids.bob, 'Transfer', TEST_ISIN, fx.ids.bob.account, fx.ids.alice.account, '5'));
+      const lock = ['L1', TEST_ISIN, '10', fx.ids.bob.account, HASHLOCK, String(T0 + 60)];
+      ok(await fx.ledger.submit(fx.ids.alice, 'LockHTLC', ...lock));
+      const deposit = ['T1', TEST_ISIN, '200', fx.ids.bob.account, fx.ids.manager.account, String(T0 + 60), '', ''];
+      ok(await fx.ledger.submit(fx.ids.alice, 'EscrowDeposit', ...deposit));
+      const e1 = escrowIdOf(fx.ids.alice.account, 'T1');
+      ok(await fx.ledger.submit(fx.ids.manager, 'EscrowRelease', e1, '200', ''));
+      const p = expectOk(await fx.ledger.evaluate(fx.ids.auditor, 'Positions', TEST_ISIN)) as {
+        instrument: { issued: string; redeemed: string };
+        holdings: { account: string; quantity: string }[];
+        locks: { lockId: string; status: string; quantity: string }[];
+        escrows: { escrowId: string; status: string; released: string; remaining: string }[];
+      };
+      expect(p.instrument).toMatchObject({ issued: '1000', redeemed: '0' });
+      // Bob's balance went to zero and back is not listed; his 200 from the release is.
+      expect(p.holdings.map((h) => [h.account, h.quantity]).sort()).toEqual(
+        [
+          [fx.ids.alice.account, '790'],
+          [fx.ids.bob.account, '200'],
+        ].sort(),
+      );
+      expect(p.locks).toEqual([expect.objectContaining({ lockId: 'L1', status: 'LOCKED', quantity: '10' })]);
+      expect(p.escrows).toEqual([
+        expect.objectContaining({ escrowId: e1, status: 'RELEASED', released: '200', remaining: '0' }),
+      ]);
+    });
+
+    it('is for auditors only', async () => {
+      expectRejected(await fx.ledger.evaluate(fx.ids.alice, 'Positions', TEST_ISIN), 'NOT_AUTHORIZED');
+    });
+  });
 });
 
 interface TxMeta {
@@ -166,6 +201,7 @@ describe('contract metadata', () => {
       Instrument: ['EVALUATE', [['isin', S]], ref('Instrument')],
       TotalSupply: ['EVALUATE', [['isin', S]], S],
       SupplyBreakdown: ['EVALUATE', [['isin', S]], ref('SupplyBreakdown')],
+      Positions: ['EVALUATE', [['isin', S]], ref('Positions')],
       OpenAccount: ['SUBMIT', [['accountId', S]], ref('Account')],
       Account: ['EVALUATE', [['accountId', S]], ref('Account')],
       Issue: [
@@ -289,11 +325,13 @@ describe('contract metadata', () => {
       'approvedAt',
       'approvalsUsed',
     ]);
-    const arrays = new Set(['approvals', 'pending']);
+    const arrays = new Set(['approvals', 'pending', 'escrows', 'holdings', 'locks']);
+    // An object-typed property is a $ref, without a type.
+    const objects = new Set(['instrument']);
     for (const [name, props] of Object.entries(types)) {
       for (const [prop, type] of Object.entries(props)) {
         const scalar = prop === 'isDelete' ? 'boolean' : numbers.has(prop) ? 'number' : 'string';
-        const want = arrays.has(prop) ? 'array' : scalar;
+        const want = arrays.has(prop) ? 'array' : objects.has(prop) ? undefined : scalar;
         expect(`${name}.${prop}: ${type}`).toBe(`${name}.${prop}: ${want}`);
       }
     }
@@ -307,6 +345,7 @@ describe('contract metadata', () => {
         'Instrument',
         'PolicyApproval',
         'PolicyProposal',
+        'Positions',
         'SupplyBreakdown',
       ].sort(),
     );
@@ -319,7 +358,16 @@ describe('contract metadata', () => {
 
   it('describes every returned type, with properties in sorted order', async () => {
     const schemas = (await metadata()).components.schemas;
-    const names = ['Instrument', 'Holding', 'Account', 'HtlcLock', 'Escrow', 'SupplyBreakdown', 'HistoryEntry'];
+    const names = [
+      'Instrument',
+      'Holding',
+      'Account',
+      'HtlcLock',
+      'Escrow',
+      'SupplyBreakdown',
+      'Positions',
+      'HistoryEntry',
+    ];
     for (const name of [...names, 'PolicyApproval', 'PolicyProposal']) {
       const keys = Object.keys(schemas[name]?.properties ?? {});
       expect({ name, keys }).toEqual({ name, keys: [...keys].sort() });

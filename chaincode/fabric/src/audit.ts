@@ -5,7 +5,7 @@
 import type { SecuritiesContext } from './context';
 import { fail } from './errors';
 import type { KeyType } from './ledger';
-import { Escrow, HistoryEntry, HtlcLock, Holding, record, SupplyBreakdown } from './model';
+import { Escrow, HistoryEntry, HtlcLock, Holding, Positions, record, SupplyBreakdown } from './model';
 
 const HISTORY_TYPES: readonly KeyType[] = ['instrument', 'balance', 'account', 'htlc', 'escrow', 'config'];
 
@@ -58,26 +58,32 @@ export async function history(ctx: SecuritiesContext, key: string): Promise<Hist
   return out;
 }
 
-/** Sums free balances (via the holder index), open locks and open escrows of one ISIN. */
-export async function supplyBreakdown(ctx: SecuritiesContext, isin: string): Promise<SupplyBreakdown> {
+/** Every non-zero holding, and every lock and escrow (any status), of one ISIN. */
+export async function positions(ctx: SecuritiesContext, isin: string): Promise<Positions> {
   const { ledger } = ctx;
   const instrument = await ledger.instrument(isin);
-  let free = 0n;
+  const holdings: Holding[] = [];
   for (const entry of await ledger.scan('holder', isin)) {
     const account = ctx.stub.splitCompositeKey(entry.key).attributes[1] ?? '';
     const holding = await ledger.read(Holding, 'balance', account, isin);
-    free += BigInt(holding?.quantity ?? '0');
+    if (holding !== undefined && BigInt(holding.quantity) > 0n) holdings.push(holding);
   }
-  let locked = 0n;
-  for (const entry of await ledger.scan('htlc')) {
-    const lock = JSON.parse(entry.value) as HtlcLock;
-    if (lock.isin === isin && lock.status === 'LOCKED') locked += BigInt(lock.quantity);
-  }
-  let escrowed = 0n;
-  for (const entry of await ledger.scan('escrow')) {
-    const escrow = JSON.parse(entry.value) as Escrow;
-    if (escrow.isin === isin) escrowed += BigInt(escrow.remaining);
-  }
+  const locks = (await ledger.scan('htlc'))
+    .map((entry) => record(HtlcLock, JSON.parse(entry.value) as HtlcLock))
+    .filter((lock) => lock.isin === isin);
+  const escrows = (await ledger.scan('escrow'))
+    .map((entry) => record(Escrow, JSON.parse(entry.value) as Escrow))
+    .filter((escrow) => escrow.isin === isin);
+  return record(Positions, { escrows, holdings, instrument, locks });
+}
+
+/** Sums free balances (via the holder index), open locks and open escrows of one ISIN. */
+export async function supplyBreakdown(ctx: SecuritiesContext, isin: string): Promise<SupplyBreakdown> {
+  const { holdings, instrument, locks, escrows } = await positions(ctx, isin);
+  const sum = (values: readonly string[]): bigint => values.reduce((total, v) => total + BigInt(v), 0n);
+  const free = sum(holdings.map((h) => h.quantity));
+  const locked = sum(locks.filter((lock) => lock.status === 'LOCKED').map((lock) => lock.quantity));
+  const escrowed = sum(escrows.map((escrow) => escrow.remaining));
   const supply = BigInt(instrument.issued) - BigInt(instrument.redeemed);
   return record(SupplyBreakdown, {
     escrowed: escrowed.toString(),

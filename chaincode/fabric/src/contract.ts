@@ -5,7 +5,7 @@
  */
 import { Contract, Info, Param, Returns, Transaction } from 'fabric-contract-api';
 
-import { history, supplyBreakdown } from './audit';
+import { history, positions, supplyBreakdown } from './audit';
 import { canonicalJson } from './canonical';
 import { SecuritiesContext } from './context';
 import { fail } from './errors';
@@ -24,6 +24,7 @@ import {
   HtlcLock,
   Instrument,
   PolicyProposal,
+  Positions,
   record,
   SupplyBreakdown,
 } from './model';
@@ -139,6 +140,14 @@ export class SecuritiesContract extends Contract {
   @Returns('SupplyBreakdown')
   async SupplyBreakdown(ctx: SecuritiesContext, isin: string): Promise<SupplyBreakdown> {
     return supplyBreakdown(ctx, requireIsin(isin));
+  }
+
+  /** Every non-zero holding and every lock and escrow of an ISIN, as stored (auditors). */
+  @Transaction(false)
+  @Param('isin', 'string', 'ISIN')
+  @Returns('Positions')
+  async Positions(ctx: SecuritiesContext, isin: string): Promise<Positions> {
+    return positions(ctx, requireIsin(isin));
   }
 
   /** Registers an explicit account id owned by the caller. */

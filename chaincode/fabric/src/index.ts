@@ -11,7 +11,7 @@ export type { EventType } from './events';
 export { isValidIsin } from './isin';
 export { identityAccount } from './identity';
 export { escrowIdOf } from './escrow';
-export { Account, Escrow, HistoryEntry, Holding, HtlcLock, Instrument, SupplyBreakdown } from './model';
+export { Account, Escrow, HistoryEntry, Holding, HtlcLock, Instrument, Positions, SupplyBreakdown } from './model';
 export type { EscrowStatus, HtlcStatus } from './model';
 export { DEFAULT_POLICY, TRANSACTIONS, loadConfig, parsePolicy } from './policy';
 export type { AccessPolicy, ChaincodeConfig, TransactionName } from './policy';

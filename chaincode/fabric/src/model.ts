@@ -116,6 +116,18 @@ export class SupplyBreakdown {
   @Property() supply!: string;
 }
 
+/**
+ * Every record that holds units of one ISIN, as stored: the non-zero free balances, and the HTLC
+ * locks and escrows in any status. What an auditor's independent conservation check sums itself.
+ */
+@DataType()
+export class Positions {
+  @Property('escrows', 'Escrow[]') escrows!: Escrow[];
+  @Property('holdings', 'Holding[]') holdings!: Holding[];
+  @Property('instrument', 'Instrument') instrument!: Instrument;
+  @Property('locks', 'HtlcLock[]') locks!: HtlcLock[];
+}
+
 /** One modification of a key, for auditors. */
 @DataType()
 export class HistoryEntry {

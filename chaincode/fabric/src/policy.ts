@@ -18,6 +18,7 @@ export const TRANSACTIONS = [
   'Instrument',
   'TotalSupply',
   'SupplyBreakdown',
+  'Positions',
   'OpenAccount',
   'Account',
   'Issue',
@@ -93,7 +94,7 @@ export const DEFAULT_POLICY: AccessPolicy = {
     admin: ['ProposePolicy', 'ApprovePolicy'],
     issuer: ['CreateInstrument', 'Issue', 'Redeem', ...HOLDER],
     client: HOLDER,
-    auditor: ['History', 'SupplyBreakdown'],
+    auditor: ['History', 'SupplyBreakdown', 'Positions'],
   },
 };
 
