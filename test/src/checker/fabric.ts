@@ -5,7 +5,7 @@
  */
 import { connectPeer, walletIdentity } from '../../../network/src/fabric-client';
 import type { FabricUpState, NetworkState } from '../../../network/src/state';
-import { hashlockKey, tradeKeyOf, type AssetReading, type LegRecord } from './records';
+import { hashlockKey, sum, tradeKeyOf, type AssetReading, type LegRecord } from './records';
 
 interface StoredLock {
   readonly lockId: string;
@@ -71,8 +71,6 @@ function escrowProblems(isin: string, e: StoredEscrow): string[] {
   if ((e.status === 'OPEN') !== rem > 0n) out.push(`fabric ${isin}: escrow ${e.escrowId} ${e.status} holds ${rem}`);
   return out;
 }
-
-const sum = (values: readonly bigint[]): bigint => values.reduce((a, b) => a + b, 0n);
 
 /** Reads one ISIN from the issuer org's peer as its auditor. */
 export async function readFabricIsin(net: NetworkState, fabric: FabricUpState, isin: string): Promise<AssetReading> {

@@ -40,7 +40,8 @@ export interface AssetReading {
   readonly problems: readonly string[];
 }
 
-const sum = (values: readonly bigint[]): bigint => values.reduce((a, b) => a + b, 0n);
+/** The sum of `values`. */
+export const sum = (values: readonly bigint[]): bigint => values.reduce((a, b) => a + b, 0n);
 
 /** A lock or escrow whose figures do not add up. */
 function recordProblems(asset: string, x: LegRecord): string[] {
