@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
+import { ledgerProblems } from './checker';
 import { describeOnFabric } from './fabric';
 import { lockBankCash, sharedNetwork } from './network';
 import { securitiesLeg, testIsin, type SecuritiesLeg } from './securities-leg';
@@ -243,5 +244,10 @@ describeOnFabric('orchestrated escrow: banks, manager, notary and observer as pr
       journaledActions(g, id).filter((a) => a.kind === 'release' && a.state === 'done'),
     );
     expect(releases.map((a) => a.leg).sort()).toEqual(['cash', 'securities']);
+  });
+
+  it('leaves both ledgers consistent, as the independent checker reads them: every trade of the ISIN at its end, atomically', async () => {
+    const cashToken = net.evm.contracts['CashToken'] as string;
+    expect(await ledgerProblems(net, { isins: [isin], cashToken })).toEqual([]);
   });
 });

@@ -20,8 +20,9 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Address } from 'viem';
+import { ledgerProblems } from './checker';
 import { lockBankCash, sharedNetwork } from './network';
-import { securitiesLeg, type SecuritiesLeg } from './securities-leg';
+import { securitiesLeg, testIsin, type SecuritiesLeg } from './securities-leg';
 import { freePort } from '@dvp/certs';
 import { beforeHtlcCallIsMined, freezeLeaderBeforeItCanClaim, whenJournaled } from './crash-points';
 import {
@@ -41,7 +42,8 @@ import {
 jest.setTimeout(150_000);
 
 const net = sharedNetwork();
-const ISIN = 'US0378331005';
+/** This run's own instrument: the checker at the end sees only this run's trades. */
+const ISIN = testIsin(`TG${Date.now() % 10_000_000}`);
 const QTY = 10n;
 const PRICE = 1_500n;
 const CASH_TOKEN = net.evm.contracts['CashToken'] as Address;
@@ -390,4 +392,8 @@ it('reports trades by status and settlement latency on /metrics', async () => {
   expect(res).toMatch(/^dvp_trades\{status="settled"\} [1-9]\d*$/m);
   expect(res).toMatch(/^dvp_trades\{status="failed"\} [1-9]\d*$/m);
   expect(res).toMatch(/^dvp_settlement_latency_seconds_count\{mode="htlc"\} [1-9]\d*$/m);
+});
+
+it('leaves both ledgers consistent, as the independent checker reads them: every trade of the ISIN at its end, atomically', async () => {
+  expect(await ledgerProblems(net, { isins: [ISIN], cashToken: CASH_TOKEN })).toEqual([]);
 });

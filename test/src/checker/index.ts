@@ -105,3 +105,12 @@ export function describeReadings(result: CheckResult): string {
     )
     .join('\n');
 }
+
+/**
+ * What a cross-ledger test asserts at its end, `expect(await ledgerProblems(net, scope)).toEqual([])`:
+ * every problem the checker found, followed by what it read, or nothing.
+ */
+export async function ledgerProblems(net: NetworkState, scope: CheckScope): Promise<string[]> {
+  const result = await checkLedgers(net, scope);
+  return result.problems.length === 0 ? [] : [...result.problems, `read: ${describeReadings(result)}`];
+}

@@ -228,6 +228,35 @@ describe('HTLC settlement mode', () => {
       expect(w.evm.locks.get(lockId)?.state).toBe('locked'); // the buyer refunds its own lock at T_F
     });
 
+    it.each([
+      ['Δ or less', DELTA, 0],
+      ['more than Δ', DELTA + 1, 1],
+    ])(
+      'claims a good follower lock only while more than Δ remains before its expiry (%s left: %i claims)',
+      async (_left, left, claims) => {
+        // A claim that lands after the expiry is refused, yet it has shown the preimage (model/htlc.pml).
+        w = new World('seller');
+        await w.pair.trade('T-1', {}, ['SELLER']); // the buyer's side is played by hand below
+        await w.pair.until(() => w.fabric.count('lock') === 1, 'the leader lock');
+        const { hashlock } = [...w.fabric.locks.values()][0] ?? { hashlock: '' };
+        const terms = { receiver: addr('SELLER', 'evm'), asset: EUR, amount: AMOUNT, hashlock, expiry: w.t + left };
+        const { lockId } = await w.evm.connector(addr('BUYER', 'evm')).lock(terms);
+        const messenger = w.pair.hub.messengerFor(actorOf('BUYER', 'gateway'));
+        await messenger.send('SELLER', { tradeId: 'T-1', type: 'lock_notice', body: { lockId, hashlock } });
+        const seller = (): Promise<Trade> => w.pair.gw('SELLER').engine.get('T-1');
+        await w.pair.until(async () => events(await seller()).includes(HTLC_EVENTS.verified), 'the verification');
+        if (claims === 1) await w.pair.until(() => w.evm.count('claim') === 1, 'the leader claim');
+        await new Promise((r) => setTimeout(r, 50));
+        expect(w.evm.count('claim')).toBe(claims);
+        if (claims === 0) {
+          w.t += T_L;
+          await w.pair.until(async () => (await seller()).status === 'failed', 'the refund');
+          expect(await seller()).toMatchObject({ status: 'failed', reason: 'timeout' });
+          expect(w.fabric.count('refund')).toBe(1);
+        }
+      },
+    );
+
     it('ignores settlement messages from anyone but the counterparty', async () => {
       w = new World('seller');
       await w.pair.trade('T-1', {}, ['BUYER']);

@@ -219,7 +219,11 @@ class Htlc implements HtlcMode {
     // From our expiry on, the follower's lock (expiry ≤ ours − Δ) can no longer be claimed: refund.
     if (!r.p.claimed && r.now < mine.request.expiry) {
       const theirs = await this.#leaderCounterpartyLock(r, mine);
-      if (theirs && r.now < theirs.expiry) return this.#leaderClaim(r, theirs);
+      // A claim reveals the preimage even when it lands too late and is refused, and the follower
+      // could then take our lock with it: claim only while Δ (inclusion, finality, clock skew)
+      // remains before the follower's expiry, else wait for our refund (model/htlc.pml, MARGIN).
+      const margin = this.#o.timelocks.deltaSeconds;
+      if (theirs && r.now + margin < theirs.expiry) return this.#leaderClaim(r, theirs);
     }
     return this.#leaderSettle(r, mine);
   }
