@@ -4,7 +4,8 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 .PHONY: help tools deps fabric-bin fabric-ca-bin find-fabric contracts build network-up network-down network-status \
-        chaincode-upgrade test test-unit demo demo-chaincode lint typecheck format clean fuzz-tools
+        chaincode-upgrade test test-unit demo demo-chaincode lint typecheck format clean fuzz-tools \
+        model-tools model-check
 
 ROOT := $(CURDIR)
 TSX := $(ROOT)/node_modules/.bin/tsx
@@ -58,6 +59,19 @@ $(FUZZ_VENV)/.stamp-$(SCHEMATHESIS_VERSION):
 
 fuzz-tools: $(FUZZ_VENV)/.stamp-$(SCHEMATHESIS_VERSION) ## install schemathesis (API fuzzing) into .venv-fuzz/
 
+# spin (the model checker of model/htlc.pml) and gcc: spin from PATH, else Debian's package
+# unpacked into .tools/spin (no root needed); the model tests count as skipped without it.
+model-tools: ## install spin (Debian package) into .tools/spin unless it is on PATH
+	@$(call need,gcc,gcc (spin's verifiers are C programs))
+	@command -v spin >/dev/null 2>&1 || [ -x $(ROOT)/.tools/spin/usr/bin/spin ] || { \
+	  echo "model-tools: spin from Debian's packages into .tools/spin"; \
+	  mkdir -p $(ROOT)/.tools/deb && cd $(ROOT)/.tools/deb && apt-get download spin >/dev/null 2>&1 && \
+	  dpkg -x spin_*.deb $(ROOT)/.tools/spin && rm -rf $(ROOT)/.tools/deb; } || \
+	  echo "model-tools: could not install spin (apt-get download spin); the model tests will be skipped"
+
+model-check: deps model-tools ## check the HTLC protocol model with spin in every configuration (several minutes, ~10 GB)
+	$(TSX) test/src/model-check.ts full
+
 # --- build ---------------------------------------------------------------------------------------
 contracts: deps ## compile the Solidity cash contracts and the securities chaincode (tsc); build the packages other packages import
 	npm run --silent build -w @dvp/cash-contracts -w @dvp/certs -w @dvp/securities-chaincode
@@ -98,7 +112,7 @@ chaincode-upgrade: contracts ## redeploy a changed chaincode with the next seque
 # Brings the network up once for the whole run, runs every jest project in one run, always brings
 # the network down, and ends with the plain line "N passed, N failed, N skipped" (tests on real
 # Fabric peers count as skipped, with one line saying why, where no Fabric binaries are found).
-test: deps contracts fabric-ca-bin find-fabric fuzz-tools ## run every test, including those on the real ledgers
+test: deps contracts fabric-ca-bin find-fabric fuzz-tools model-tools ## run every test, including those on the real ledgers
 	@mkdir -p $(RESULTS); rm -f $(RESULTS)/*.json $(RESULTS)/fabric.txt $(RESULTS)/checks.txt
 	@echo "test: lint (eslint) and format check (prettier)"
 	@npx eslint . || echo "eslint" >> $(RESULTS)/checks.txt
