@@ -59,7 +59,8 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 // ---- ledgers ----
 
-function clients(net: NetworkState) {
+/** A public client of the network's EVM node and its first account (every test token's issuer) as a wallet. */
+export function clients(net: NetworkState) {
   const chain = defineChain({
     id: net.evm.chainId,
     name: 'local',

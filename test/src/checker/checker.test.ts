@@ -10,23 +10,19 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Contract } from '@hyperledger/fabric-gateway';
 import { cashTokenAbi, hashedTimelockAbi } from '@dvp/cash-contracts';
-import {
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  getAddress,
-  http,
-  parseEventLogs,
-  type Address,
-  type Hex,
-} from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
+import { getAddress, parseEventLogs, type Address, type Hex } from 'viem';
 import type { NetworkState } from '../../../network/src/state';
 import { describeOnFabric, fabricUp } from '../fabric';
-import { bankIdentity, connectOwnPeer, issueFreshInstrument, registerClient, submit } from '../fabric-clients';
+import {
+  bankIdentity,
+  connectOwnPeer,
+  freshIsin,
+  issueFreshInstrument,
+  registerClient,
+  submit,
+} from '../fabric-clients';
 import { sharedNetwork } from '../network';
-import { freshIsin } from '../fabric-clients';
-import { securitiesToken } from '../two-banks';
+import { clients, securitiesToken } from '../two-banks';
 import { checkLedgers, describeReadings } from './index';
 
 jest.setTimeout(60_000);
@@ -42,19 +38,8 @@ const now = () => Math.floor(Date.now() / 1000);
 
 /** The network's first EVM account, issuer of every test token, as a wallet. */
 function evmWallet(net: NetworkState) {
-  const chain = defineChain({
-    id: net.evm.chainId,
-    name: 'local',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [net.evm.rpcUrl] } },
-  });
-  const transport = http(net.evm.rpcUrl);
-  const account = mnemonicToAccount(net.evm.mnemonic);
-  return {
-    account: account.address,
-    wallet: createWalletClient({ account, chain, transport }),
-    client: createPublicClient({ chain, transport, pollingInterval: 100 }),
-  };
+  const c = clients(net);
+  return { account: c.admin.account.address, wallet: c.admin, client: c.public };
 }
 
 describe('the independent checker on the EVM node', () => {
