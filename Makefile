@@ -69,7 +69,7 @@ model-tools: ## install spin (Debian package) into .tools/spin unless it is on P
 	  dpkg -x spin_*.deb $(ROOT)/.tools/spin && rm -rf $(ROOT)/.tools/deb; } || \
 	  echo "model-tools: could not install spin (apt-get download spin); the model tests will be skipped"
 
-model-check: deps model-tools ## check the HTLC protocol model with spin in every configuration (several minutes, ~10 GB)
+model-check: deps model-tools ## check the HTLC protocol model with spin in every configuration (about 20 minutes)
 	$(TSX) test/src/model-check.ts full
 
 # --- build ---------------------------------------------------------------------------------------
