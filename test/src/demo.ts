@@ -28,6 +28,7 @@ import type { SignedDirectory } from '@dvp/certs';
 import type { Address } from 'viem';
 import { isAlive, stopPid } from '../../network/src/process';
 import { ProcessRegistry } from '../../network/src/registry';
+import { ledgerProblems } from './checker';
 import { sharedNetwork } from './network';
 import { securitiesLeg, type SecuritiesLeg } from './securities-leg';
 import { freezeLeaderBeforeItCanClaim } from './crash-points';
@@ -135,6 +136,18 @@ async function balances(title: string): Promise<void> {
   say(
     `  ${ISIN} on ${ledgerName('fabric')}: free ${supply.free} + locked ${supply.locked} + escrowed ${supply.escrowed} = supply ${supply.supply}`,
   );
+}
+
+/** What the independent checker (test/src/checker) reads from the two ledgers, with none of the gateway's code. */
+async function independentCheck(): Promise<void> {
+  const problems = await ledgerProblems(net, { isins: [ISIN], cashToken: CASH });
+  if (problems.length === 0) {
+    say(
+      `  independent check: ${ISIN} and the cash token conserved; every trade of ${ISIN} at its end, both legs or neither`,
+    );
+  } else {
+    say(`  independent check FOUND:\n    ${problems.join('\n    ')}`);
+  }
 }
 
 function timeline(bank: Bank, t: Wire): void {
@@ -290,6 +303,7 @@ async function main(): Promise<void> {
   await escrowTrades(gw, run, deadline);
 
   await balances('Balances after');
+  await independentCheck();
   say('');
   whereSecuritiesAre();
   leg.close();
