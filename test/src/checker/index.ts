@@ -1,5 +1,6 @@
 /**
- * The independent conservation and atomicity check, run at the end of every cross-ledger test.
+ * The independent conservation and atomicity check, run at the end of the cross-ledger tests that
+ * settle trades across both ledgers (two-gateway, orchestrated escrow) and of the demo.
  * It reads both ledgers directly — the securities of the given ISINs on the Fabric peers (or
  * their ERC-20 stand-ins when no Fabric runs) and the cash token on the EVM node — with none of
  * the gateway's code, and reports:

@@ -7,10 +7,10 @@
  * Loops are per trade: trades settle concurrently, nothing locks across trades.
  *
  * Leader: locks its leg with T_L, tells the follower, verifies the follower's lock on the
- * follower's ledger, claims it (revealing the preimage), and is settled once its own lock is
- * claimed; refunds at T_L. Follower: verifies the leader's lock on the leader's ledger (never
- * trusting the message), locks with T_F, claims the leader's lock with the revealed preimage;
- * refunds at T_F.
+ * follower's ledger, claims it while more than Δ remains before its expiry (a claim landing late
+ * is refused yet shows the preimage: model/htlc.pml), is settled once its own lock is claimed;
+ * refunds at T_L. Follower: verifies the leader's lock on the leader's ledger (never trusting the
+ * message), locks with T_F, claims the leader's lock with the revealed preimage; refunds at T_F.
  */
 import type { SettlementContext, SettlementMessage, SettlementMode } from '../mode';
 import type { LedgerConnector, LedgerEvent, LockRequest, LockView } from '../../ledger/connector';
@@ -219,11 +219,7 @@ class Htlc implements HtlcMode {
     // From our expiry on, the follower's lock (expiry ≤ ours − Δ) can no longer be claimed: refund.
     if (!r.p.claimed && r.now < mine.request.expiry) {
       const theirs = await this.#leaderCounterpartyLock(r, mine);
-      // A claim reveals the preimage even when it lands too late and is refused, and the follower
-      // could then take our lock with it: claim only while Δ (inclusion, finality, clock skew)
-      // remains before the follower's expiry, else wait for our refund (model/htlc.pml, MARGIN).
-      const margin = this.#o.timelocks.deltaSeconds;
-      if (theirs && r.now + margin < theirs.expiry) return this.#leaderClaim(r, theirs);
+      if (theirs && r.now + this.#o.timelocks.deltaSeconds < theirs.expiry) return this.#leaderClaim(r, theirs);
     }
     return this.#leaderSettle(r, mine);
   }
