@@ -27,6 +27,7 @@ import { resumeActions } from './trades/journal';
 import { matchingTerms } from './trades/matching';
 import type { DirectoryView } from './trust/directory';
 import { journalActions, standInTokens } from './wiring';
+import type { CrashPoint } from './core/crash-points';
 
 /** What the escrow parts need besides the config. */
 export interface EscrowParts {
@@ -37,6 +38,8 @@ export interface EscrowParts {
   /** Cash token address and the currency it stands for. */
   readonly cash: { readonly token: string; readonly currency: string };
   readonly logger: Logger;
+  /** Tests only (core/crash-points.ts). */
+  readonly crashPoint?: CrashPoint;
 }
 
 /** A party's account on a ledger, from the directory (Fabric: its gateway identity's account). */
@@ -111,7 +114,7 @@ function managerAgent(config: GatewayConfig, p: EscrowParts): Agent {
   const manager = createEscrowManager({
     party: config.partyId,
     records: new ManagerRecords(p.store.db, config.partyId),
-    actions: journalActions(p.store, p.connectors),
+    actions: journalActions(p.store, p.connectors, p.crashPoint),
     ledgers: ledgersOf(config, p),
     messenger: p.messenger,
     deltaSeconds: config.escrow.deltaSeconds,
@@ -140,6 +143,7 @@ function notaryAgent(config: GatewayConfig, p: EscrowParts): Agent {
     messenger: p.messenger,
     rule,
     onError: warn(p.logger, 'notary step failed'),
+    ...(p.crashPoint && { crashPoint: p.crashPoint }),
   });
   return {
     notary,

@@ -20,6 +20,8 @@ import { dirname } from 'node:path';
 import { certificateFingerprint } from '@dvp/certs';
 import { createGateway } from './api/server';
 import { ConfigError, loadConfig, type GatewayConfig } from './config/config';
+import { crashPointFromEnv } from './config/crash-points';
+import type { CrashPoint } from './core/crash-points';
 import { createLogger, type Logger } from './core/log';
 import { createGatewayMetrics } from './core/metrics';
 import type { Actor } from './core/trade';
@@ -65,6 +67,7 @@ function systemActor(config: GatewayConfig): Actor {
 /** Starts everything from `env`; throws {@link ConfigError} on a bad configuration. */
 export async function runGateway(env: Readonly<Record<string, string | undefined>>): Promise<RunningGateway> {
   const config = loadConfig(env);
+  const crash = crashPointFromEnv(env);
   const logger = createLogger({ level: config.log.level, base: { party: config.partyId } });
   const trust = await loadTrustMaterial(config, logger);
   try {
@@ -72,7 +75,7 @@ export async function runGateway(env: Readonly<Record<string, string | undefined
     mkdirSync(dirname(config.sqlitePath), { recursive: true, mode: 0o700 });
     const store = openStore(config.sqlitePath, { party: config.partyId });
     try {
-      return await serve(config, { logger, trust, store, evm });
+      return await serve(config, { logger, trust, store, evm, crash });
     } catch (err) {
       store.close();
       throw err;
@@ -88,12 +91,15 @@ interface Parts {
   readonly trust: TrustMaterial;
   readonly store: GatewayStore;
   readonly evm: Awaited<ReturnType<typeof probeEvmNode>>;
+  /** Where a test may make the process die (config/crash-points.ts); production: nowhere. */
+  readonly crash: CrashPoint;
 }
 
 /** Gateway messaging's outbox, when there is a "peers" section; without one, trades stay unmatched. */
 function outboxOf(config: GatewayConfig, p: Parts, peers: PeerStore) {
   const { logger, store, trust } = p;
-  const outbox = config.peers && peerOutbox({ ...config, peers: config.peers }, { store, peers, trust, logger });
+  const outbox =
+    config.peers && peerOutbox({ ...config, peers: config.peers }, { store, peers, trust, logger, crash: p.crash });
   if (!outbox) logger.warn('gateway messaging is off (no "peers" section): trades stay unmatched');
   return outbox;
 }
@@ -116,7 +122,15 @@ function settlementOf(config: GatewayConfig, p: Parts, s: SettlementParts) {
     config.settlement &&
     outbox &&
     htlcMode(config, config.settlement, { store, messenger: outbox, directory, cash, logger });
-  const escrowParts = outbox && { store, messenger: outbox, directory, connectors, cash, logger };
+  const escrowParts = outbox && {
+    store,
+    messenger: outbox,
+    directory,
+    connectors,
+    cash,
+    logger,
+    crashPoint: p.crash,
+  };
   const escrow = escrowParts && config.role === 'bank' ? escrowMode(config, escrowParts) : undefined;
   const agent = escrowParts && agentOf(config, escrowParts);
   return { htlc, escrow, agent };
@@ -152,6 +166,7 @@ function engineOf(
     connectors,
     isKnownParty: (party) => directory.has(party),
     onError: (err, context) => logger.error('settlement work failed', { ...context, error: err }),
+    crashPoint: p.crash,
   });
 }
 
@@ -184,6 +199,7 @@ function build(config: GatewayConfig, p: Parts) {
       verifyPeer: trust.identity.verifyPeer,
       // A bank's messages go to its trades; a party of its own (manager, notary, observer) takes its own.
       handle: (m) => (agent ? agent.handle(m) : trades.handle(m)),
+      crashPoint: p.crash,
     });
   const modes = [htlc, escrow].filter((m) => m !== undefined);
   return { connector, fabric, outbox, modes, agent, metrics, engine, trades, balances, inbox };

@@ -25,6 +25,7 @@ import type { BalanceReader } from './trades/balances';
 import { type TradeInstruction } from './core/trade';
 import { TradeError } from './core/errors';
 import { performAction } from './trades/journal';
+import type { CrashPoint } from './core/crash-points';
 import { escrowMatchingTerms } from './settlement/escrow-orchestrated/protocol';
 import type { ManagerActions } from './settlement/escrow-orchestrated/manager';
 
@@ -36,6 +37,7 @@ export function peerOutbox(
     readonly peers: PeerStore;
     readonly trust: TrustMaterial;
     readonly logger: Logger;
+    readonly crash: CrashPoint;
   },
 ): PeerOutbox {
   const { peers } = config;
@@ -59,6 +61,7 @@ export function peerOutbox(
     }),
     retryIntervalMs: peers.retryIntervalSeconds * 1000,
     onError: (err, context) => parts.logger.warn('gateway message not delivered yet', { ...context, error: err }),
+    crashPoint: parts.crash,
   });
 }
 
@@ -230,12 +233,13 @@ export function balanceReader(
 export function journalActions(
   store: GatewayStore,
   connectors: Partial<Record<LegName, LedgerConnector>>,
+  crashPoint?: CrashPoint,
 ): ManagerActions {
   return {
     perform: (tradeId, leg, spec) => {
       const connector = connectors[leg];
       if (!connector) throw new ConfigError([`no ledger for the ${leg} leg`]);
-      return performAction(store.journal, connector, { tradeId, leg }, spec);
+      return performAction(store.journal, connector, { tradeId, leg }, spec, crashPoint);
     },
     actions: (tradeId) => store.journal.forTrade(tradeId),
   };

@@ -13,6 +13,7 @@ import type { VerifiedIdentity } from '../trust/identity';
 import type { Actor } from '../core/trade';
 import { envelopeHash, signatureValid, signerCertificate, type PeerEnvelope } from './envelope';
 import type { PeerStore } from './store';
+import { noCrashPoint, receivePoint, type CrashPoint } from '../core/crash-points';
 
 /** A message that passed every check, with its verified signer. */
 export interface ReceivedMessage {
@@ -30,6 +31,8 @@ export interface PeerInboxOptions {
   /** Acts on a verified message; throwing leaves it unrecorded (the sender retries). */
   readonly handle: (message: ReceivedMessage) => Promise<void>;
   readonly now?: () => Date;
+  /** Tests only: `receive.<type>:received`, `:handled`, `:recorded` (core/crash-points.ts). */
+  readonly crashPoint?: CrashPoint;
 }
 
 /** Accepts messages from other gateways. */
@@ -103,6 +106,7 @@ function checkChain(store: PeerStore, e: PeerEnvelope): string {
 /** Creates the inbox. */
 export function createPeerInbox(options: Readonly<PeerInboxOptions>): PeerInbox {
   const now = options.now ?? ((): Date => new Date());
+  const crash = options.crashPoint ?? noCrashPoint;
   const chains = new Map<string, Promise<unknown>>();
   const { store } = options;
 
@@ -110,8 +114,11 @@ export function createPeerInbox(options: Readonly<PeerInboxOptions>): PeerInbox 
     checkAddress(store.party, caller, e);
     const signer = await verifiedSigner(options, e);
     const hash = checkChain(store, e);
+    crash(receivePoint(e.type, 'received'), e.tradeId);
     await options.handle({ envelope: e, signer, hash });
+    crash(receivePoint(e.type, 'handled'), e.tradeId);
     store.recordReceived(e, hash, signer.fingerprint, now().toISOString());
+    crash(receivePoint(e.type, 'recorded'), e.tradeId);
     return { seq: e.seq, hash };
   }
 

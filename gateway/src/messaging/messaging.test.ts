@@ -68,6 +68,27 @@ describe('matching', () => {
     expect(matched?.actor).toBe(pair.side('BUYER').gatewayActor.subject);
   });
 
+  it('passes the crash points of each message in order: queued, received, handled, recorded, delivered', async () => {
+    await pair.instruct('BUYER', 'M-P');
+    await pair.settle();
+    const proposal = (from: 'BUYER' | 'SELLER', to: 'BUYER' | 'SELLER') => [
+      `${from} send.proposal:queued`,
+      `${to} receive.proposal:received`,
+      `${to} receive.proposal:handled`,
+      `${to} receive.proposal:recorded`,
+      `${from} send.proposal:delivered`,
+    ];
+    expect(pair.passed).toEqual(proposal('BUYER', 'SELLER'));
+    await pair.instruct('SELLER', 'M-P');
+    await pair.settle();
+    const proposals = pair.passed.filter((p) => p.includes('.proposal:'));
+    expect(proposals).toEqual([...proposal('BUYER', 'SELLER'), ...proposal('SELLER', 'BUYER')]);
+    expect(pair.passed.filter((p) => p.endsWith('send.affirmation:queued')).sort()).toEqual([
+      'BUYER send.affirmation:queued',
+      'SELLER send.affirmation:queued',
+    ]);
+  });
+
   it('names every field that differs and stays received; the deadline then fails it as unmatched', async () => {
     await pair.instruct('BUYER', 'M-2', { quantity: 100n });
     await pair.instruct('SELLER', 'M-2', { quantity: 99n });

@@ -11,6 +11,7 @@ import { canonicalHash } from '../core/canonical';
 import type { SettlementMessenger, OutgoingMessage } from '../settlement/messenger';
 import { envelopeHash, signEnvelope, type PeerEnvelope, type PeerMessageType, type PeerSigner } from './envelope';
 import type { OutboxEntry, PeerStore } from './store';
+import { noCrashPoint, sendPoint, type CrashPoint } from '../core/crash-points';
 
 /** What the receiver answered. `replayed`: it had accepted this exact message before. */
 export type DeliveryResult =
@@ -41,6 +42,8 @@ export interface PeerOutboxOptions {
   readonly concurrency?: number;
   readonly onError?: (err: unknown, context: Readonly<Record<string, string>>) => void;
   readonly now?: () => Date;
+  /** Tests only: `send.<type>:queued` and `:delivered` (core/crash-points.ts); default none. */
+  readonly crashPoint?: CrashPoint;
 }
 
 /** The outbox, usable as the settlement modes' messenger. */
@@ -78,6 +81,7 @@ export function createPeerOutbox(options: Readonly<PeerOutboxOptions>): PeerOutb
 class Outbox implements PeerOutbox {
   readonly #o: Readonly<PeerOutboxOptions>;
   readonly #now: () => Date;
+  readonly #crash: CrashPoint;
   /** The delivery run of each chain, by `to` and trade. */
   readonly #chains = new Map<string, Promise<boolean>>();
   #timer: NodeJS.Timeout | undefined;
@@ -86,14 +90,17 @@ class Outbox implements PeerOutbox {
   constructor(options: Readonly<PeerOutboxOptions>) {
     this.#o = options;
     this.#now = options.now ?? ((): Date => new Date());
+    this.#crash = options.crashPoint ?? noCrashPoint;
   }
 
   queue(to: string, tradeId: string, type: PeerMessageType, body: Readonly<Record<string, string>>): OutboxEntry {
     const { store } = this.#o;
-    return this.#o.transaction(() => {
+    let queued = false;
+    const entry = this.#o.transaction((): OutboxEntry => {
       const contentKey = canonicalHash({ type, body });
       const existing = store.findByContent(to, tradeId, contentKey);
       if (existing) return existing;
+      queued = true;
       // Something new to say is a reason to try the chain now, not when an earlier backoff ends.
       store.clearBackoff(to, tradeId);
       const { seq, prev } = store.nextLink(to, tradeId);
@@ -104,6 +111,8 @@ class Outbox implements PeerOutbox {
       store.enqueue(envelope, hash, contentKey, at.toISOString());
       return { to, tradeId, seq, envelope, hash, state: 'pending', attempts: 0 };
     });
+    if (queued) this.#crash(sendPoint(type, 'queued'), tradeId);
+    return entry;
   }
 
   /** One delivery run per chain at a time; a caller arriving during a run waits, then runs again. */
@@ -182,6 +191,7 @@ class Outbox implements PeerOutbox {
       result = { ok: false, status: 0, code: 'UNREACHABLE', message: (err as Error).message };
     }
     if (result.ok) {
+      this.#crash(sendPoint(entry.envelope.type, 'delivered'), tradeId);
       this.#o.store.markDelivered(entry, this.#now().toISOString());
       return true;
     }

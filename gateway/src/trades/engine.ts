@@ -9,6 +9,7 @@ import type { CancelSide } from '../store/trades';
 import type { LedgerConnector, LedgerEvent } from '../ledger/connector';
 import type { LegName } from '../core/trade';
 import { performAction, resumeActions } from './journal';
+import type { CrashPoint } from '../core/crash-points';
 import type { SettlementContext, SettlementMessage, SettlementMode, StepRequest } from '../settlement/mode';
 import type { GatewayMetrics } from '../core/metrics';
 import { TRANSITIONS } from '../core/state-machine';
@@ -60,6 +61,8 @@ export interface TradeEngineOptions {
   readonly now?: () => Date;
   /** Trades by status (read at each scrape), settlement latency, failed ledger actions. */
   readonly metrics?: Pick<GatewayMetrics, 'registry' | 'tradesByStatus' | 'settlementLatency' | 'ledgerCallErrors'>;
+  /** Tests only: where the process may die (core/crash-points.ts); default none. */
+  readonly crashPoint?: CrashPoint;
 }
 
 /** Summary of {@link TradeEngine.resume}. */
@@ -327,7 +330,7 @@ class Engine implements TradeEngine {
       step: (tradeId, request) => store.transaction(() => this.#apply(this.#o.systemActor, tradeId, request)),
       perform: (tradeId, leg, spec) => {
         const c = connector(leg);
-        return performAction(store.journal, c, { tradeId, leg }, spec).catch((err: unknown) => {
+        return performAction(store.journal, c, { tradeId, leg }, spec, this.#o.crashPoint).catch((err: unknown) => {
           this.#o.metrics?.ledgerCallErrors.inc({ ledger: c.ledger, operation: spec.kind });
           throw err;
         });

@@ -124,4 +124,25 @@ describe('performAction', () => {
     expect(ledger.broadcasts).toHaveLength(1);
     store.close();
   });
+
+  it('passes its crash points in order: journaled (prepared, not broadcast), confirmed (not done yet), recorded', async () => {
+    const store = openStore(tmp.file, { party: 'B' });
+    const ledger = new FakeLedger();
+    const seen: string[] = [];
+    const crash = (point: string, tradeId: string): void => {
+      const [action] = store.journal.forTrade(tradeId);
+      seen.push(`${point} ${action?.state} ${ledger.broadcasts.length}`);
+    };
+    const spec: ActionSpec = {
+      kind: 'lock',
+      request: { receiver: '0xr', asset: '0xt', amount: 7n, hashlock: 'ef'.repeat(32), expiry: 1_900_000_000 },
+    };
+    await performAction(store.journal, ledger, { tradeId: 'T-10', leg: 'securities' }, spec, crash);
+    expect(seen).toEqual([
+      'securities.lock:journaled prepared 0',
+      'securities.lock:confirmed prepared 1',
+      'securities.lock:recorded done 1',
+    ]);
+    store.close();
+  });
 });

@@ -4,7 +4,8 @@
  * a restart {@link resumeActions} settles every unfinished action without doing anything twice:
  * a prepared transaction is looked up (and rebroadcast from its signed bytes) before a new one is
  * ever made, and the connectors' own idempotency (existing lock/escrow, settled state) is the
- * second guard.
+ * second guard. Each action passes three crash points (core/crash-points.ts): journaled, confirmed,
+ * recorded.
  */
 import type { ActionJournal } from '../store/journal';
 import type { JournalAction } from '../core/journal';
@@ -19,6 +20,7 @@ import {
 } from '../settlement/actions';
 import type { LegName } from '../core/trade';
 import { LedgerError } from '../ledger/errors';
+import { actionPoint, noCrashPoint, type CrashPoint } from '../core/crash-points';
 
 /** Connectors by leg, for resuming: each serves its leg on whichever ledger holds it. */
 export type Connectors = Partial<Readonly<Record<LegName, LedgerConnector>>>;
@@ -73,10 +75,19 @@ async function run(
   connector: LedgerConnector,
   action: JournalAction,
   spec: ActionSpec,
+  crash: CrashPoint,
 ): Promise<ActionOutcome> {
+  const at = (phase: Parameters<typeof actionPoint>[2]): void =>
+    crash(actionPoint(action.leg, action.kind, phase), action.tradeId);
   try {
-    const outcome = await execute(connector, spec, { beforeSend: (p) => journal.recordPrepared(action.id, p) });
+    const beforeSend = (p: Parameters<ActionJournal['recordPrepared']>[1]): void => {
+      journal.recordPrepared(action.id, p);
+      at('journaled');
+    };
+    const outcome = await execute(connector, spec, { beforeSend });
+    at('confirmed');
     journal.recordDone(action.id, resultOf(outcome), outcome.ledgerRef);
+    at('recorded');
     return { ...outcome, actionId: action.id };
   } catch (err) {
     if (isFinal(err)) journal.recordFailed(action.id, `${err.code}: ${err.message}`);
@@ -108,6 +119,7 @@ export async function performAction(
   connector: LedgerConnector,
   target: { readonly tradeId: string; readonly leg: LegName },
   spec: ActionSpec,
+  crash: CrashPoint = noCrashPoint,
 ): Promise<ActionOutcome> {
   const params = encodeSpec(spec);
   const open = journal
@@ -120,9 +132,9 @@ export async function performAction(
         a.kind === spec.kind &&
         sameParams(a.params, params),
     );
-  if (open) return resumeAction(journal, connector, open);
+  if (open) return resumeAction(journal, connector, open, crash);
   const action = journal.recordIntent({ ...target, ledger: connector.ledger, kind: spec.kind, params });
-  return run(journal, connector, action, spec);
+  return run(journal, connector, action, spec, crash);
 }
 
 /** Settles one unfinished action (see the file comment). */
@@ -130,6 +142,7 @@ export async function resumeAction(
   journal: ActionJournal,
   connector: LedgerConnector,
   action: JournalAction,
+  crash: CrashPoint = noCrashPoint,
 ): Promise<ActionOutcome> {
   const spec = decodeSpec(action.kind, action.params);
   if (action.state === 'prepared' && action.txId !== undefined && action.ledgerRef !== undefined) {
@@ -159,7 +172,7 @@ export async function resumeAction(
     }
   }
   // Intent only (never broadcast) or dropped (can never confirm): safe to perform now.
-  return run(journal, connector, action, spec);
+  return run(journal, connector, action, spec, crash);
 }
 
 /** Resumes every unfinished action, oldest first; failures are collected, not thrown. */

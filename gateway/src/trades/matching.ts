@@ -6,6 +6,16 @@
  * operator's instruction. Both compare the same two sets, so both reach the same verdict.
  */
 import type { TradeInstruction } from '../core/trade';
+import type { ModeSteps } from '../core/crash-points';
+
+/**
+ * The steps of matching, before any settlement mode (core/crash-points.ts): each side sends its
+ * proposal and its affirmation; a cancel only when a trade is cancelled.
+ */
+export const MATCHING_STEPS: ModeSteps = {
+  ledger: [],
+  messages: { proposal: {}, affirmation: {}, cancel: { onFailure: true } },
+};
 
 /** The compared fields, in the order mismatches are reported. */
 export const MATCHING_FIELDS = [

@@ -73,6 +73,8 @@ export class PeerPair {
   extraTerms: Partial<Record<Side, Readonly<Record<string, string>>>> = {};
   /** Deliveries attempted, per receiving side (to see that backoff spares the network). */
   readonly attempts = new Map<Side, number>();
+  /** Crash points passed (core/crash-points.ts), in order, as `<side> <point>`. */
+  readonly passed: string[] = [];
 
   static async create(extraTerms: PeerPair['extraTerms'] = {}): Promise<PeerPair> {
     const pair = new PeerPair();
@@ -167,6 +169,7 @@ export class PeerPair {
       transaction: store.transaction,
       signer: peerSigner(identity.cert, identity.key),
       transport: { deliver: (to, e) => this.deliver(side, to as Side, e) },
+      crashPoint: (point) => this.passed.push(`${side} ${point}`),
     });
     const extra = this.extraTerms[side];
     const trades = createTrades({
@@ -181,6 +184,7 @@ export class PeerPair {
       store: peers,
       verifyPeer: this.ids.verifyPeer,
       handle: (m) => trades.handle(m),
+      crashPoint: (point) => this.passed.push(`${side} ${point}`),
     });
     return { store, peers, engine, outbox, inbox, trades, identity, gatewayActor };
   }

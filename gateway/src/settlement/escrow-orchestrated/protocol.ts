@@ -9,6 +9,8 @@ import type { EscrowDepositRequest, EscrowView, LedgerConnector } from '../../le
 import type { LedgerName, LegName, TradeInstruction } from '../../core/trade';
 import type { EscrowDecision } from '../../core/escrow';
 import { isPreimageOf } from '../htlc/secrets';
+import type { MessageStep, ModeSteps } from '../../core/crash-points';
+import type { EscrowMessageType } from '../messenger';
 
 /** The matching terms naming the escrow parties (compared like every matching field). */
 export const ESCROW_TERMS = { manager: 'escrowManager', notary: 'escrowNotary', observer: 'escrowObserver' } as const;
@@ -26,6 +28,29 @@ export function escrowMatchingTerms(i: TradeInstruction): Readonly<Record<string
 
 /** The legs in the order they are shown: the seller deposits the securities, the buyer the cash. */
 export const LEGS: readonly LegName[] = ['securities', 'cash'];
+
+/**
+ * The mode's steps, for its crash points (core/crash-points.ts), over all its parties: each bank
+ * deposits its leg, the manager releases both (or returns them when the trade fails), the notary
+ * named in the terms approves each release; every message type of the protocol is sent.
+ */
+export const ESCROW_ORCHESTRATED_STEPS: ModeSteps = {
+  ledger: LEGS.flatMap((leg) => [
+    { leg, kind: 'deposit' as const },
+    { leg, kind: 'approve' as const },
+    { leg, kind: 'release' as const },
+    { leg, kind: 'return' as const, onFailure: true },
+  ]),
+  messages: {
+    register: {},
+    instructions: {},
+    deposited: {},
+    approval_request: {},
+    approval: {},
+    decision: {},
+    record: {},
+  } satisfies Record<EscrowMessageType, MessageStep>,
+};
 
 /** A trade's terms as the escrow needs them. */
 export interface EscrowTerms {

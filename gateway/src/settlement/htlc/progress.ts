@@ -8,6 +8,8 @@ import { decodeSpec } from '../actions';
 import type { JournalAction } from '../../core/journal';
 import type { Trade } from '../../core/trade';
 import { normHex, type HtlcPlan } from './terms';
+import type { MessageStep, ModeSteps } from '../../core/crash-points';
+import type { HtlcMessageType } from '../messenger';
 
 /** Timeline events of the HTLC mode. */
 export const HTLC_EVENTS = {
@@ -22,6 +24,20 @@ export const HTLC_EVENTS = {
   settled: 'htlc_settled',
   failed: 'htlc_failed',
 } as const;
+
+/**
+ * The mode's steps, for its crash points (core/crash-points.ts): either side may lead, so each leg
+ * is locked and claimed (or refunded, when the trade fails); each side sends its lock notice, the
+ * leader the preimage.
+ */
+export const HTLC_STEPS: ModeSteps = {
+  ledger: (['securities', 'cash'] as const).flatMap((leg) => [
+    { leg, kind: 'lock' as const },
+    { leg, kind: 'claim' as const },
+    { leg, kind: 'refund' as const, onFailure: true },
+  ]),
+  messages: { lock_notice: {}, preimage: {} } satisfies Record<HtlcMessageType, MessageStep>,
+};
 
 /** This gateway's lock, as journaled when done. */
 export interface OwnLock {

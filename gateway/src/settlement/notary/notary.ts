@@ -13,6 +13,7 @@ import type { ApprovalRecord, ApprovalState } from '../../core/escrow';
 import { TradeError } from '../../core/errors';
 import type { Actor, LegName } from '../../core/trade';
 import type { SettlementMessenger } from '../messenger';
+import { actionPoint, type CrashPoint } from '../../core/crash-points';
 import type { SettlementMessage } from '../mode';
 import {
   approvalBody,
@@ -53,6 +54,8 @@ export interface NotaryOptions {
   readonly messenger: SettlementMessenger;
   readonly rule: NotaryRule;
   readonly onError?: (err: unknown, context: Readonly<Record<string, string>>) => void;
+  /** Tests only: `<leg>.approve:confirmed` after each ledger approval (core/crash-points.ts). */
+  readonly crashPoint?: CrashPoint;
 }
 
 export interface Notary {
@@ -251,6 +254,7 @@ class NotaryService implements Notary {
     const view = await connector.readEscrow(escrowId);
     if (!view) throw new Error(`the ${leg} escrow ${escrowId} is gone`);
     const approval = await connector.approveRelease(escrowId, view.amount - view.released);
+    this.#o.crashPoint?.(actionPoint(leg, 'approve', 'confirmed'), r.tradeId);
     if (approval.signature !== undefined) return approval.signature;
     return `${ON_LEDGER}${approval.outcome?.txId ?? 'done'}`;
   }
