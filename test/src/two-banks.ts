@@ -279,9 +279,9 @@ export class GatewayProcess {
     return this.#child?.exitCode;
   }
 
-  /** Starts the process and waits for /healthz (20 s). */
-  async start(): Promise<void> {
-    const proc = this.launch();
+  /** Starts the process (`env` as for {@link launch}) and waits for /healthz (20 s). */
+  async start(env: Readonly<Record<string, string>> = {}): Promise<void> {
+    const proc = this.launch(env);
     for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(100)) {
       if (proc.exitCode !== null)
         throw new Error(`${this.#o.party} gateway exited with ${proc.exitCode}:\n${this.output}`);
@@ -289,6 +289,11 @@ export class GatewayProcess {
       if (health?.status === 200) return;
     }
     throw new Error(`${this.#o.party} gateway not healthy within 20 s:\n${this.output}`);
+  }
+
+  /** The signal that ended the last process (`SIGKILL` after a crash point), or null. */
+  get signalCode(): NodeJS.Signals | null | undefined {
+    return this.#child?.signalCode;
   }
 
   /**

@@ -45,4 +45,16 @@ describe('crash points from the environment (tests only)', () => {
       { point: 'send.preimage:queued', tradeId: 'T-2' },
     ]);
   });
+
+  it('with a trade named, kills only at that trade’s point', () => {
+    const kills: string[] = [];
+    const crash = crashPointFromEnv(
+      { NODE_ENV: 'test', DVP_TEST_CRASH_AT: 'cash.claim:recorded', DVP_TEST_CRASH_TRADE: 'T-2' },
+      { kill: () => kills.push('kill'), report: () => undefined },
+    );
+    crash('cash.claim:recorded', 'T-1');
+    expect(kills).toEqual([]);
+    crash('cash.claim:recorded', 'T-2');
+    expect(kills).toEqual(['kill']);
+  });
 });
