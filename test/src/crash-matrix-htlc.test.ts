@@ -11,15 +11,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Address } from 'viem';
-import { freePort } from '@dvp/certs';
 import { crashPointsOf } from '../../gateway/src/core/crash-points';
 import { HTLC_STEPS } from '../../gateway/src/settlement/htlc/progress';
 import { MATCHING_STEPS } from '../../gateway/src/trades/matching';
 import { ledgerProblems } from './checker';
 import { CrashMatrix, instructRetrying, onlyRequested, type MatrixEntry } from './crash-matrix';
+import { FINAL, htlcBanks, type HtlcBanks } from './htlc-banks';
 import { lockBankCash, sharedNetwork } from './network';
 import { securitiesLeg, testIsin, type SecuritiesLeg } from './securities-leg';
-import { addressOf, balanceOf, BANKS, GatewayProcess, issue, sleep, walletPem, type Bank } from './two-banks';
+import { addressOf, BANKS, issue, sleep, type Bank } from './two-banks';
 
 jest.setTimeout(900_000);
 
@@ -28,60 +28,31 @@ const ISIN = testIsin(`CM${Date.now() % 10_000_000}`);
 const QTY = 10n;
 const PRICE = 1_500n;
 const CASH_TOKEN = net.evm.contracts['CashToken'] as Address;
-const trader = { seller: walletPem(net, 'seller', 'trader'), buyer: walletPem(net, 'buyer', 'trader') };
 const run = `${process.pid}-${Date.now()}`;
-const DEADLINE = Math.floor(Date.now() / 1000) + 3600;
-const FINAL = ['settled', 'failed', 'cancelled'];
 
 const dir = mkdtempSync(join(tmpdir(), 'dvp-crash-matrix-htlc-'));
 let leg: SecuritiesLeg;
-let gw: Record<Bank, GatewayProcess>;
+let banks: HtlcBanks;
 let matrix: CrashMatrix;
 let unlockCash: (() => void) | undefined;
 
-const instruction = (bank: Bank, tradeId: string) => ({
-  tradeId,
-  side: bank === 'seller' ? 'sell' : 'buy',
-  counterparty: bank === 'seller' ? 'buyer' : 'seller',
-  isin: ISIN,
-  quantity: QTY.toString(),
-  price: PRICE.toString(),
-  currency: 'EUR',
-  mode: 'htlc',
-  settlementDeadline: DEADLINE,
-  partial: 'NPAR',
-});
-
-async function status(bank: Bank, tradeId: string): Promise<string | undefined> {
-  const res = await gw[bank].call(trader[bank], 'GET', `/v1/trades/${tradeId}`).catch(() => undefined);
-  return res?.status === 200 ? (res.json['status'] as string) : undefined;
-}
-
-async function holdings() {
-  return {
-    sec: { seller: await leg.balance('seller'), buyer: await leg.balance('buyer') },
-    cash: {
-      seller: await balanceOf(net, CASH_TOKEN, addressOf(net, 'seller')),
-      buyer: await balanceOf(net, CASH_TOKEN, addressOf(net, 'buyer')),
-    },
-  };
-}
-
 /** Both sides instruct (retrying through a crash) and both reach a final status; both must be settled, with exact movements. */
 async function settle(tradeId: string, entry?: MatrixEntry): Promise<void> {
-  const before = await holdings();
+  const before = await banks.holdings();
   await Promise.all(
-    BANKS.map((b) => instructRetrying(gw[b], trader[b], instruction(b, tradeId), `${tradeId}-${b}`, 90_000)),
+    BANKS.map((b) =>
+      instructRetrying(banks.gw[b], banks.trader[b], banks.instruction(b, tradeId), `${tradeId}-${b}`, 90_000),
+    ),
   );
   const ends: Record<Bank, string | undefined> = { seller: undefined, buyer: undefined };
   for (const deadline = Date.now() + 90_000; BANKS.some((b) => !FINAL.includes(ends[b] ?? '')); await sleep(100)) {
-    for (const b of BANKS) ends[b] = await status(b, tradeId);
+    for (const b of BANKS) ends[b] = await banks.status(b, tradeId);
     if (Date.now() > deadline) {
       throw new Error(`${tradeId} (${entry?.party} at ${entry?.point}) not final: ${JSON.stringify(ends)}`);
     }
   }
   expect({ point: entry?.point, ...ends }).toEqual({ point: entry?.point, seller: 'settled', buyer: 'settled' });
-  const after = await holdings();
+  const after = await banks.holdings();
   expect({
     point: entry?.point,
     sec: after.sec.buyer - before.sec.buyer,
@@ -96,26 +67,8 @@ beforeAll(async () => {
   leg = await securitiesLeg(net, ISIN);
   await leg.issue('seller', 10_000n);
   await issue(net, CASH_TOKEN, addressOf(net, 'buyer'), 10_000_000n);
-  const ports = { seller: await freePort(), buyer: await freePort() };
-  const settlement = {
-    leader: 'seller' as const,
-    leaderSeconds: 48,
-    followerSeconds: 24,
-    deltaSeconds: 12,
-    pollIntervalMs: 200,
-  };
-  const make = (bank: Bank, other: Bank) =>
-    new GatewayProcess({
-      net,
-      party: bank,
-      dir: join(dir, bank),
-      port: ports[bank],
-      peerUrl: `https://127.0.0.1:${ports[other]}`,
-      ...(leg.gatewayTokens && { securities: leg.gatewayTokens }),
-      settlement,
-    });
-  gw = { seller: make('seller', 'buyer'), buyer: make('buyer', 'seller') };
-  matrix = new CrashMatrix({ gw, startOrder: [BANKS], dir });
+  banks = await htlcBanks({ net, leg, isin: ISIN, quantity: QTY, price: PRICE, dir });
+  matrix = new CrashMatrix({ gw: banks.gw, startOrder: [BANKS], dir });
   await matrix.startAll();
 }, 660_000); // it may wait for another file holding the banks' cash
 
