@@ -5,7 +5,7 @@ SHELL := bash
 .DEFAULT_GOAL := help
 .PHONY: help tools deps fabric-bin fabric-ca-bin find-fabric contracts build network-up network-down network-status \
         chaincode-upgrade test test-unit demo demo-chaincode lint typecheck format clean fuzz-tools \
-        model-tools model-check
+        model-tools model-check soak
 
 ROOT := $(CURDIR)
 TSX := $(ROOT)/node_modules/.bin/tsx
@@ -135,6 +135,11 @@ demo: deps contracts fabric-ca-bin find-fabric ## bring the ledgers up, start bo
 	$(TSX) network/src/cli.ts up
 	$(TSX) test/src/demo.ts
 
+# SOAK_MINUTES (30), SOAK_IN_FLIGHT (4), SOAK_SAMPLE_SECONDS (15), SOAK_STUCK_SECONDS (180): see test/src/soak.ts.
+soak: deps contracts fabric-ca-bin find-fabric ## sustained settlement (30 min): stuck trades, memory per gateway over time, the checker
+	$(TSX) network/src/cli.ts up
+	$(TSX) test/src/soak.ts
+
 demo-chaincode: deps contracts fabric-ca-bin ## the HTLC steps by hand against the real chaincode (no gateways)
 	$(TSX) network/src/cli.ts up
 	npx tsc -p test/tsconfig.demo.json
@@ -142,4 +147,4 @@ demo-chaincode: deps contracts fabric-ca-bin ## the HTLC steps by hand against t
 
 clean: ## stop the network and delete build output (keeps the Go build cache and .bin/)
 	-$(TSX) network/src/cli.ts down
-	rm -rf node_modules */dist chaincode/*/dist chaincode/evm/artifacts chaincode/evm/src/generated $(RESULTS)
+	rm -rf node_modules */dist chaincode/*/dist chaincode/evm/artifacts chaincode/evm/src/generated $(RESULTS) .soak

@@ -91,11 +91,11 @@ export const FINAL_STATUSES: readonly string[] = ['settled', 'failed', 'cancelle
 /** The five parties' processes, and what to do with them. */
 export class EscrowParties {
   readonly gw: Readonly<Record<Party, GatewayProcess>>;
-  readonly #net: NetworkState;
+  readonly net: NetworkState;
   readonly #trader: Readonly<Record<Bank, Pem>>;
 
   constructor(net: NetworkState, gw: Readonly<Record<Party, GatewayProcess>>) {
-    this.#net = net;
+    this.net = net;
     this.gw = gw;
     this.#trader = { seller: partyPem(net, 'seller', 'trader'), buyer: partyPem(net, 'buyer', 'trader') };
   }
@@ -119,7 +119,7 @@ export class EscrowParties {
 
   /** The party's operator (`admin`) identity, for its operator API. */
   operator(party: Party): Pem {
-    return partyPem(this.#net, party, party === 'seller' || party === 'buyer' ? 'trader' : 'admin');
+    return partyPem(this.net, party, party === 'seller' || party === 'buyer' ? 'trader' : 'admin');
   }
 
   /** Both banks' traders instruct the trade (matching terms, sides sell and buy). */
