@@ -11,6 +11,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Address } from 'viem';
+import { crashPointsOf, type ModeSteps } from '../../gateway/src/core/crash-points';
+import { MATCHING_STEPS } from '../../gateway/src/trades/matching';
+import type { NetworkState } from '../../network/src/state';
+import { ledgerProblems } from './checker';
 import { sleep, type GatewayProcess, type Party, type Pem, type Res } from './two-banks';
 
 /** One cell of the matrix: the party whose gateway dies, and where. */
@@ -163,4 +168,54 @@ export async function instructRetrying(
     if (res) throw new Error(`instruction ${key} refused: ${res.status} ${JSON.stringify(res.json)}`);
     if (Date.now() > deadline) throw new Error(`instruction ${key}: no answer within ${ms} ms`);
   }
+}
+
+/** Options of {@link crashMatrixTests}. */
+export interface CrashMatrixTestsOptions {
+  readonly net: NetworkState;
+  /** The mode's name in the tests' titles and the printed line. */
+  readonly mode: string;
+  /** The mode's declared steps (matching's are added). */
+  readonly steps: ModeSteps;
+  /** Trade ids are `<prefix>-<i>-<run>`, the clean one `<prefix>-CLEAN-<run>`. */
+  readonly prefix: string;
+  /** Fewer cells than this fails the test (the trace lost points). */
+  readonly minCells: number;
+  /** Set up in the caller's `beforeAll`. */
+  readonly matrix: () => CrashMatrix;
+  readonly isin: () => string;
+  /** Settles one trade and checks it (both sides settled, exact movements). */
+  readonly settle: (tradeId: string, entry?: MatrixEntry) => Promise<void>;
+}
+
+/**
+ * The matrix's three tests: a trade without a crash passes exactly the declared points; one trade
+ * per cell settles exactly once after its party dies there; the checker finds nothing at the end.
+ */
+export function crashMatrixTests(o: CrashMatrixTestsOptions): void {
+  const run = `${process.pid}-${Date.now()}`;
+  let entries: MatrixEntry[] = [];
+
+  it(`a trade that settles passes exactly the crash points matching and ${o.mode} declare`, async () => {
+    const id = `${o.prefix}-CLEAN-${run}`;
+    await o.settle(id);
+    entries = o.matrix().passed(id);
+    const declared = [...crashPointsOf(MATCHING_STEPS, true), ...crashPointsOf(o.steps, true)];
+    expect([...new Set(entries.map((e) => e.point))].sort()).toEqual([...declared].sort());
+  });
+
+  it(`${o.mode}: settles exactly once after a gateway is killed -9 at every point it passes, and restarted`, async () => {
+    expect(entries.length).toBeGreaterThanOrEqual(o.minCells);
+    const cells = onlyRequested(entries);
+    const runs = await o.matrix().run(cells, (i) => `${o.prefix}-${i}-${run}`, o.settle);
+    expect(runs.map((r) => `${r.party} ${r.point}`)).toEqual(cells.map((e) => `${e.party} ${e.point}`));
+    const slowest = [...runs].sort((a, b) => b.ms - a.ms)[0];
+    const where = `${slowest?.party} ${slowest?.point} ${slowest?.ms} ms`;
+    process.stdout.write(`${o.mode} crash matrix: ${runs.length} cells; slowest ${where}\n`);
+  });
+
+  it('leaves both ledgers consistent, as the independent checker reads them', async () => {
+    const cashToken = o.net.evm.contracts['CashToken'] as Address;
+    expect(await ledgerProblems(o.net, { isins: [o.isin()], cashToken })).toEqual([]);
+  });
 }

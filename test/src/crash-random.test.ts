@@ -24,9 +24,9 @@ import {
   type EscrowParties,
 } from './escrow-parties';
 import { describeOnFabric } from './fabric';
-import { lockBankCash, sharedNetwork } from './network';
-import { securitiesLeg, testIsin, type SecuritiesLeg } from './securities-leg';
-import { addressOf, BANKS, issue, partyPem, sleep, type Bank, type GatewayProcess, type Party } from './two-banks';
+import { sharedNetwork, BANK_CASH_SETUP_MS } from './network';
+import { fundedInstrument, type FundedInstrument } from './securities-leg';
+import { BANKS, partyPem, sleep, type Bank, type GatewayProcess, type Party } from './two-banks';
 
 jest.setTimeout(600_000);
 
@@ -102,32 +102,27 @@ async function randomRun(r: RandomRun): Promise<void> {
 }
 
 describe('HTLC', () => {
-  const isin = testIsin(`CR${Date.now() % 10_000_000}`);
   const dir = mkdtempSync(join(tmpdir(), 'dvp-crash-random-'));
-  let leg: SecuritiesLeg;
+  let funded: FundedInstrument;
   let banks: HtlcBanks;
-  let unlockCash: (() => void) | undefined;
 
   beforeAll(async () => {
-    unlockCash = await lockBankCash(net);
-    leg = await securitiesLeg(net, isin);
-    await leg.issue('seller', 10_000n);
-    await issue(net, CASH_TOKEN, addressOf(net, 'buyer'), 10_000_000n);
+    funded = await fundedInstrument(net, `CR${Date.now() % 10_000_000}`, { securities: 10_000n, cash: 10_000_000n });
+    const { isin, leg } = funded;
     banks = await htlcBanks({ net, leg, isin, quantity: QTY, price: PRICE, dir });
     await Promise.all(BANKS.map((b) => banks.gw[b].start()));
-  }, 660_000); // it may wait for another file holding the banks' cash
+  }, BANK_CASH_SETUP_MS); // it may wait for another file holding the banks' cash
 
   afterAll(async () => {
     await Promise.all(BANKS.map((b) => banks?.gw[b].kill9()));
-    leg?.close();
+    funded?.release();
     rmSync(dir, { recursive: true, force: true });
-    unlockCash?.();
   });
 
   it('settles 20 concurrent trades while each bank’s gateway is killed -9 ten times at random moments', async () => {
     await randomRun({
       mode: 'htlc',
-      isin,
+      isin: funded.isin,
       parties: BANKS,
       gw: (party) => banks.gw[party as Bank],
       instruct: async (b, id) => {
@@ -143,30 +138,26 @@ describe('HTLC', () => {
 });
 
 describeOnFabric('orchestrated escrow', () => {
-  const isin = testIsin(`CS${Date.now() % 10_000_000}`);
   const dir = mkdtempSync(join(tmpdir(), 'dvp-crash-random-escrow-'));
   const trader = { seller: partyPem(net, 'seller', 'trader'), buyer: partyPem(net, 'buyer', 'trader') };
   const deadline = Math.floor(Date.now() / 1000) + 600;
-  let leg: SecuritiesLeg;
+  let funded: FundedInstrument;
   let p: EscrowParties;
-  let unlockCash: (() => void) | undefined;
 
   beforeAll(async () => {
-    unlockCash = await lockBankCash(net);
-    leg = await securitiesLeg(net, isin);
-    await leg.issue('seller', 10_000n);
-    await issue(net, CASH_TOKEN, addressOf(net, 'buyer'), 10_000_000n);
-    p = await startEscrowParties({ net, leg, dir, escrow: { deltaSeconds: 10, graceSeconds: 5, pollIntervalMs: 200 } });
-  }, 660_000);
+    funded = await fundedInstrument(net, `CS${Date.now() % 10_000_000}`, { securities: 10_000n, cash: 10_000_000n });
+    const escrow = { deltaSeconds: 10, graceSeconds: 5, pollIntervalMs: 200 };
+    p = await startEscrowParties({ net, leg: funded.leg, dir, escrow });
+  }, BANK_CASH_SETUP_MS);
 
   afterAll(async () => {
     await p?.kill();
-    leg?.close();
+    funded?.release();
     rmSync(dir, { recursive: true, force: true });
-    unlockCash?.();
   });
 
   it('settles 20 concurrent trades while each of the five parties’ gateways is killed -9 ten times', async () => {
+    const { isin, leg } = funded;
     await randomRun({
       mode: 'escrow',
       isin,

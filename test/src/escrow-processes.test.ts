@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import { ledgerProblems } from './checker';
 import { describeOnFabric } from './fabric';
-import { lockBankCash, sharedNetwork } from './network';
+import { lockBankCash, sharedNetwork, BANK_CASH_SETUP_MS } from './network';
 import { securitiesLeg, testIsin, type SecuritiesLeg } from './securities-leg';
 import { addressOf, issue, partyPem } from './two-banks';
 import {
@@ -76,7 +76,7 @@ describeOnFabric('orchestrated escrow: banks, manager, notary and observer as pr
       escrow: { deltaSeconds: 10, graceSeconds: 5, pollIntervalMs: 200 },
       notary: { decide: 'rule', maxAmount: '5000' },
     });
-  }, 660_000); // it may wait for another file holding the banks' cash
+  }, BANK_CASH_SETUP_MS); // it may wait for another file holding the banks' cash
 
   afterAll(async () => {
     await p?.kill();

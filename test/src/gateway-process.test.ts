@@ -164,6 +164,20 @@ describe('the seller bank’s gateway process on the local network', () => {
     });
   });
 
+  it('refuses to start with a test crash point when it is not under test (NODE_ENV)', async () => {
+    const armed = new GatewayProcess({ net, party: 'seller', dir: join(dir, 'armed'), port: 0 });
+    armed.launch({
+      DVP_GATEWAY_CONFIG: gw.configFile,
+      NODE_ENV: 'production',
+      DVP_TEST_CRASH_AT: 'cash.lock:journaled',
+    });
+    expect(await armed.exited()).toBe(2);
+    expect(JSON.parse(armed.stderr.trim())).toMatchObject({
+      msg: 'invalid gateway configuration',
+      problems: ['DVP_TEST_CRASH_AT and DVP_TEST_CRASH_TRACE are for tests only (NODE_ENV=test)'],
+    });
+  });
+
   describe('an operator onboarded through the seller’s CA', () => {
     const client = connectCa({
       url: seller.url,

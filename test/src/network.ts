@@ -15,12 +15,21 @@ export function sharedNetwork(): NetworkState {
 }
 
 /**
+ * How long a file waits for the banks' cash: the longest holder (the escrow crash matrix, about
+ * 8 minutes here) with room for a slower machine.
+ */
+export const BANK_CASH_WAIT_MS = 30 * 60_000;
+
+/** The `beforeAll` timeout of a file that takes the banks' cash. */
+export const BANK_CASH_SETUP_MS = BANK_CASH_WAIT_MS + 60_000;
+
+/**
  * The banks' cash accounts on the shared network's CashToken, held by one test file at a time:
  * files that issue cash to the banks and assert their exact balance deltas take it in `beforeAll`
  * and give it back in `afterAll`, so two of them running in parallel jest workers never see each
  * other's transfers. A lock left by a process that died is taken over.
  */
-export async function lockBankCash(net: NetworkState, timeoutMs = 600_000): Promise<() => void> {
+export async function lockBankCash(net: NetworkState, timeoutMs = BANK_CASH_WAIT_MS): Promise<() => void> {
   const dir = join(net.stateDir, 'bank-cash.lock');
   for (const deadline = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, 250))) {
     try {

@@ -13,6 +13,7 @@ import type { FabricUpState, NetworkState } from '../../network/src/state';
 import { isValidIsin } from '../../chaincode/fabric/src/isin';
 import { submit } from './fabric-clients';
 import { totalsOf } from './scenarios/driver';
+import { lockBankCash } from './network';
 import {
   addressOf,
   balanceOf,
@@ -201,4 +202,41 @@ export async function securitiesLeg(net: NetworkState, isin: string): Promise<Se
     return leg;
   }
   return new EvmStandInLeg(net, isin, await securitiesToken(net, isin));
+}
+
+/** A test's own instrument with the banks funded, and the banks' cash held (see {@link lockBankCash}). */
+export interface FundedInstrument {
+  readonly isin: string;
+  readonly leg: SecuritiesLeg;
+  /** Closes the leg and gives the banks' cash back. */
+  release(): void;
+}
+
+/**
+ * Takes the banks' cash, makes the instrument `testIsin(tag)` and issues `securities` of it to
+ * the seller and `cash` to the buyer.
+ */
+export async function fundedInstrument(
+  net: NetworkState,
+  tag: string,
+  amounts: { readonly securities: bigint; readonly cash: bigint },
+): Promise<FundedInstrument> {
+  const unlock = await lockBankCash(net);
+  try {
+    const isin = testIsin(tag);
+    const leg = await securitiesLeg(net, isin);
+    await leg.issue('seller', amounts.securities);
+    await issue(net, net.evm.contracts['CashToken'] as Address, addressOf(net, 'buyer'), amounts.cash);
+    return {
+      isin,
+      leg,
+      release: () => {
+        leg.close();
+        unlock();
+      },
+    };
+  } catch (err) {
+    unlock();
+    throw err;
+  }
 }

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Address } from 'viem';
 import { ledgerProblems } from './checker';
-import { lockBankCash, sharedNetwork } from './network';
+import { lockBankCash, sharedNetwork, BANK_CASH_SETUP_MS } from './network';
 import { securitiesLeg, testIsin, type SecuritiesLeg } from './securities-leg';
 import { freePort } from '@dvp/certs';
 import { beforeHtlcCallIsMined, freezeLeaderBeforeItCanClaim, whenJournaled } from './crash-points';
@@ -211,7 +211,7 @@ beforeAll(async () => {
     });
   gw = { seller: make('seller', 'buyer'), buyer: make('buyer', 'seller') };
   await Promise.all([gw.seller.start(), gw.buyer.start()]);
-}, 660_000); // it may wait for another file holding the banks' cash
+}, BANK_CASH_SETUP_MS); // it may wait for another file holding the banks' cash
 
 afterAll(async () => {
   await Promise.all([gw?.seller.kill9(), gw?.buyer.kill9()]);
