@@ -6,13 +6,17 @@
  * then, for every point on each party that passes it, a trade whose party's gateway dies there
  * (kill -9 of itself), is restarted, and settles: both banks settled, the exact quantity and
  * amount moved once, both escrows empty; at the end the independent checker finds every trade of
- * the run at its end on both ledgers. Δ 10 s, grace 5 s; decision deadline 120 s after instructing.
+ * the run at its end on both ledgers. Then a trade the notary refuses (above its limit): it passes
+ * the deposits, every message and both returns; for each return point, a trade whose manager dies
+ * there is restarted and both banks end failed with both deposits back. Δ 10 s, grace 5 s;
+ * decision deadline 120 s after instructing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ESCROW_ORCHESTRATED_STEPS } from '../../gateway/src/settlement/escrow-orchestrated/protocol';
-import { CrashMatrix, crashMatrixTests, instructRetrying, type MatrixEntry } from './crash-matrix';
+import { crashPointsOf } from '../../gateway/src/core/crash-points';
+import { CrashMatrix, crashMatrixTests, instructRetrying, settlingPoints, type MatrixEntry } from './crash-matrix';
 import {
   balanceDeltas,
   escrowBalances,
@@ -31,6 +35,8 @@ jest.setTimeout(1_200_000);
 
 const QTY = 10n;
 const PRICE = 100n;
+/** Above the notary's limit (5,000). */
+const BIG_PRICE = 1_000n;
 
 describeOnFabric('orchestrated escrow: a crash at every point of every party', () => {
   const net = sharedNetwork();
@@ -44,12 +50,12 @@ describeOnFabric('orchestrated escrow: a crash at every point of every party', (
     return (await p.trade(bank, tradeId).catch(() => undefined))?.status;
   }
 
-  /** Both banks instruct (retrying through a crash); both must end settled, with exact deltas. */
-  async function settle(tradeId: string, entry?: MatrixEntry): Promise<void> {
+  /** Both banks instruct (retrying through a crash); both must end settled (or failed), with exact deltas. */
+  async function trade(tradeId: string, entry: MatrixEntry | undefined, price: bigint, settled: boolean) {
     const { isin, leg } = funded;
     const before = await escrowBalances(net, leg);
     const deadline = Math.floor(Date.now() / 1000) + 120;
-    const terms = { tradeId, isin, quantity: QTY, price: PRICE, settlementDeadline: deadline };
+    const terms = { tradeId, isin, quantity: QTY, price, settlementDeadline: deadline };
     await Promise.all(
       BANKS.map((b) => instructRetrying(p.gw[b], trader[b], instructionOf(b, terms), `${tradeId}-${b}`, 90_000)),
     );
@@ -64,11 +70,12 @@ describeOnFabric('orchestrated escrow: a crash at every point of every party', (
       }
     }
     const moved = balanceDeltas(before, await escrowBalances(net, leg));
+    const end = settled ? 'settled' : 'failed';
     expect({ point: entry?.point, ...ends, moved }).toEqual({
       point: entry?.point,
-      seller: 'settled',
-      buyer: 'settled',
-      moved: expectedDeltas(QTY, QTY * PRICE, true),
+      seller: end,
+      buyer: end,
+      moved: expectedDeltas(QTY, QTY * price, settled),
     });
   }
 
@@ -93,12 +100,29 @@ describeOnFabric('orchestrated escrow: a crash at every point of every party', (
 
   crashMatrixTests({
     net,
-    mode: 'the orchestrated escrow',
-    steps: ESCROW_ORCHESTRATED_STEPS,
+    title: 'orchestrated escrow, settles',
+    expected: settlingPoints(ESCROW_ORCHESTRATED_STEPS),
     prefix: 'CE',
     minCells: 83,
     matrix: () => matrix,
     isin: () => funded.isin,
-    settle,
+    trade: (tradeId, entry) => trade(tradeId, entry, PRICE, true),
+  });
+
+  // Refused by the notary (above its limit): the manager aborts and returns both deposits.
+  const refused = {
+    ...ESCROW_ORCHESTRATED_STEPS,
+    ledger: ESCROW_ORCHESTRATED_STEPS.ledger.filter((s) => s.kind === 'deposit' || s.kind === 'return'),
+  };
+  crashMatrixTests({
+    net,
+    title: 'orchestrated escrow, refused',
+    expected: [...settlingPoints({ ledger: [], messages: {} }), ...crashPointsOf(refused)],
+    cells: (e) => e.point.includes('.return:'),
+    prefix: 'CX',
+    minCells: 6,
+    matrix: () => matrix,
+    isin: () => funded.isin,
+    trade: (tradeId, entry) => trade(tradeId, entry, BIG_PRICE, false),
   });
 });

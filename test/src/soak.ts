@@ -5,11 +5,13 @@
  * memory and CPU, and reports at the end:
  * - trades settled, failed and stuck (not final within SOAK_STUCK_SECONDS of their instruction);
  * - matched-to-final latency per mode (p50, p95);
- * - memory over time per gateway: the mean of the last third of the samples against the mean of
- *   the first third (the first fifth left out as warm-up), and the slope in MB per hour; "flat"
- *   when it grew by less than 20 % or 16 MB;
+ * - memory over time per gateway, its V8 heap in use (from its /metrics) and its resident set
+ *   (from /proc): the mean of the last third of the samples against the mean of the first third
+ *   (the first fifth left out as warm-up), and the slope in MB per hour; "flat" when it grew by
+ *   less than 20 % or 16 MB. The verdict is the heap's: what the process keeps, where a leak
+ *   shows; the resident set also holds what V8 and the allocator have not handed back;
  * - the independent checker's verdict on both ledgers for the run's instrument.
- * It exits 1 unless nothing is stuck or failed, every gateway's memory is flat and the checker
+ * It exits 1 unless nothing is stuck or failed, every gateway's heap is flat and the checker
  * finds nothing. The figures go to `.soak/result.json` and `.soak/memory.csv`.
  *
  * Environment: SOAK_MINUTES (default 30), SOAK_IN_FLIGHT (4), SOAK_SAMPLE_SECONDS (15),
@@ -64,6 +66,8 @@ interface TradeResult {
 interface Sample {
   readonly atSeconds: number;
   readonly rssMb: Readonly<Record<string, number>>;
+  /** V8 heap in use (`nodejs_heap_size_used_bytes` of the gateway's /metrics). */
+  readonly heapMb: Readonly<Record<string, number>>;
   readonly cpuPercent: Readonly<Record<string, number>>;
 }
 
@@ -81,6 +85,13 @@ function procFigures(pid: number | undefined): { rssMb: number; ticks: number } 
   }
 }
 
+/** The gateway's V8 heap in use (MB), from its /metrics as its operator; undefined if it does not answer. */
+async function heapUsedMb(p: EscrowParties, party: Party): Promise<number | undefined> {
+  const res = await p.gw[party].raw(p.operator(party), 'GET', '/metrics').catch(() => undefined);
+  const bytes = res?.status === 200 ? /^nodejs_heap_size_used_bytes (\S+)$/m.exec(res.text)?.[1] : undefined;
+  return bytes === undefined ? undefined : Math.round(Number(bytes) / 104_857.6) / 10;
+}
+
 /** Samples every party's gateway every {@link SAMPLE_MS} until `stop` resolves. */
 async function sample(p: EscrowParties, t0: number, samples: Sample[], stop: Promise<void>): Promise<void> {
   const ticksPerSecond = 100;
@@ -89,12 +100,15 @@ async function sample(p: EscrowParties, t0: number, samples: Sample[], stop: Pro
   void stop.then(() => (stopped = true));
   while (!stopped) {
     const rssMb: Record<string, number> = {};
+    const heapMb: Record<string, number> = {};
     const cpuPercent: Record<string, number> = {};
     const now = new Map<Party, { ticks: number; at: number }>();
     for (const party of ESCROW_PARTIES) {
       const f = procFigures(p.gw[party].pid);
       if (!f) continue;
       rssMb[party] = Math.round(f.rssMb * 10) / 10;
+      const heap = await heapUsedMb(p, party);
+      if (heap !== undefined) heapMb[party] = heap;
       const before = last.get(party);
       now.set(party, { ticks: f.ticks, at: Date.now() });
       if (before) {
@@ -103,7 +117,7 @@ async function sample(p: EscrowParties, t0: number, samples: Sample[], stop: Pro
       }
     }
     last = now;
-    samples.push({ atSeconds: Math.round((Date.now() - t0) / 1000), rssMb, cpuPercent });
+    samples.push({ atSeconds: Math.round((Date.now() - t0) / 1000), rssMb, heapMb, cpuPercent });
     await Promise.race([sleep(SAMPLE_MS), stop]);
   }
 }
@@ -204,16 +218,16 @@ function summarize(results: readonly TradeResult[], samples: readonly Sample[], 
       ];
     }),
   );
+  const series = (party: Party, of: 'rssMb' | 'heapMb') =>
+    samples.flatMap((s) => (s[of][party] === undefined ? [] : [{ t: s.atSeconds, mb: s[of][party] }]));
   const memory = Object.fromEntries(
     ESCROW_PARTIES.map((party) => [
       party,
-      memoryVerdict(
-        samples.flatMap((s) => (s.rssMb[party] === undefined ? [] : [{ t: s.atSeconds, mb: s.rssMb[party] }])),
-      ),
+      { heap: memoryVerdict(series(party, 'heapMb')), rss: memoryVerdict(series(party, 'rssMb')) },
     ]),
   );
   const notSettled = results.filter((r) => r.status !== 'settled').map((r) => `${r.mode} ${r.status}`);
-  const ok = notSettled.length === 0 && problems.length === 0 && Object.values(memory).every((m) => m.flat);
+  const ok = notSettled.length === 0 && problems.length === 0 && Object.values(memory).every((m) => m.heap.flat);
   return {
     minutes: MINUTES,
     inFlight: IN_FLIGHT,
@@ -229,13 +243,10 @@ function summarize(results: readonly TradeResult[], samples: readonly Sample[], 
 function report(summary: ReturnType<typeof summarize>, samples: readonly Sample[]): void {
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, 'result.json'), `${JSON.stringify({ at: new Date().toISOString(), ...summary }, null, 2)}\n`);
-  const header = ['seconds', ...ESCROW_PARTIES.map((p) => `${p}_rss_mb`), ...ESCROW_PARTIES.map((p) => `${p}_cpu_pct`)];
+  const columns = ['rssMb', 'heapMb', 'cpuPercent'] as const;
+  const header = ['seconds', ...columns.flatMap((c) => ESCROW_PARTIES.map((p) => `${p}_${c}`))];
   const rows = samples.map((s) =>
-    [
-      s.atSeconds,
-      ...ESCROW_PARTIES.map((p) => s.rssMb[p] ?? ''),
-      ...ESCROW_PARTIES.map((p) => s.cpuPercent[p] ?? ''),
-    ].join(','),
+    [s.atSeconds, ...columns.flatMap((c) => ESCROW_PARTIES.map((p) => s[c][p] ?? ''))].join(','),
   );
   writeFileSync(join(OUT, 'memory.csv'), `${[header.join(','), ...rows].join('\n')}\n`);
   say(`\nsoak: ${summary.trades} trades in ${MINUTES} min, ${IN_FLIGHT} in flight`);
@@ -243,11 +254,11 @@ function report(summary: ReturnType<typeof summarize>, samples: readonly Sample[
     say(`  ${mode.padEnd(20)} ${m.settled}/${m.trades} settled, matched→final p50 ${m.p50Ms} ms, p95 ${m.p95Ms} ms`);
   }
   say(`  not settled: ${summary.notSettled.length === 0 ? 'none' : summary.notSettled.join(', ')}`);
-  say('  memory (RSS, MB: first third → last third after warm-up, max, slope per hour):');
+  say('  memory (MB: first third → last third after warm-up, max, slope per hour; the verdict is the heap’s):');
+  const line = (m: ReturnType<typeof memoryVerdict>): string =>
+    `${m.firstMb} → ${m.lastMb}, max ${m.maxMb}, ${m.slopeMbPerHour} MB/h`;
   for (const [party, m] of Object.entries(summary.memory)) {
-    say(
-      `    ${party.padEnd(9)} ${m.firstMb} → ${m.lastMb}, max ${m.maxMb}, ${m.slopeMbPerHour} MB/h  ${m.flat ? 'flat' : 'GROWING'}`,
-    );
+    say(`    ${party.padEnd(9)} heap ${line(m.heap)}  ${m.heap.flat ? 'flat' : 'GROWING'};  RSS ${line(m.rss)}`);
   }
   say(
     `  independent check: ${summary.checker.length === 0 ? 'both ledgers consistent, every trade at its end' : summary.checker.join('; ')}`,

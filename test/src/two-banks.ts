@@ -371,14 +371,26 @@ export class GatewayProcess {
     this.#child?.kill('SIGCONT');
   }
 
-  call(
+  async call(
     who: Pem | undefined,
     method: 'GET' | 'POST',
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<Res> {
-    return new Promise<Res>((ok, fail) => {
+    const { status, text } = await this.raw(who, method, path, body, headers);
+    return { status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  }
+
+  /** {@link call} with the answer's body as text (e.g. `/metrics`). */
+  raw(
+    who: Pem | undefined,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; text: string }> {
+    return new Promise((ok, fail) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = request(
         new URL(path, this.url),
@@ -386,9 +398,7 @@ export class GatewayProcess {
         (res) => {
           let text = '';
           res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () =>
-            ok({ status: res.statusCode ?? 0, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} }),
-          );
+          res.on('end', () => ok({ status: res.statusCode ?? 0, text }));
         },
       );
       if (payload !== undefined) req.setHeader('content-type', 'application/json');
