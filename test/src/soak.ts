@@ -85,9 +85,10 @@ function procFigures(pid: number | undefined): { rssMb: number; ticks: number } 
   }
 }
 
-/** The gateway's V8 heap in use (MB), from its /metrics as its operator; undefined if it does not answer. */
+/** The gateway's V8 heap in use (MB), from its /metrics (a bank's auditor, an agent's operator). */
 async function heapUsedMb(p: EscrowParties, party: Party): Promise<number | undefined> {
-  const res = await p.gw[party].raw(p.operator(party), 'GET', '/metrics').catch(() => undefined);
+  const who = party === 'seller' || party === 'buyer' ? partyPem(p.net, party, 'auditor') : p.operator(party);
+  const res = await p.gw[party].raw(who, 'GET', '/metrics').catch(() => undefined);
   const bytes = res?.status === 200 ? /^nodejs_heap_size_used_bytes (\S+)$/m.exec(res.text)?.[1] : undefined;
   return bytes === undefined ? undefined : Math.round(Number(bytes) / 104_857.6) / 10;
 }
@@ -167,7 +168,8 @@ function memoryVerdict(series: readonly { t: number; mb: number }[]) {
   const varT = kept.reduce((a, x) => a + (x.t - mt) ** 2, 0);
   const slopeMbPerHour = varT === 0 ? 0 : (cov / varT) * 3600;
   const growth = lastThird - first;
-  const flat = growth < 16 || growth / first < 0.2;
+  // No samples is no evidence: not flat.
+  const flat = series.length > 0 && (growth < 16 || growth / first < 0.2);
   return {
     firstMb: Math.round(first),
     lastMb: Math.round(lastThird),
