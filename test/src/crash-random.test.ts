@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Address } from 'viem';
 import { ledgerProblems } from './checker';
+import { managedTrade } from './escrow-records';
 import { instructRetrying } from './crash-matrix';
 import { between, carryOut, killPlans, seededRandom, seedFrom } from './crash-random';
 import { htlcBanks, type HtlcBanks } from './htlc-banks';
@@ -48,6 +49,13 @@ interface RandomRun {
   status(bank: Bank, tradeId: string): Promise<string | undefined>;
   /** The buyer's securities and the seller's cash. */
   received(): Promise<{ readonly sec: bigint; readonly cash: bigint }>;
+  /** What the parties record of a trade that did not end (printed when one did not). */
+  explain(tradeId: string): Promise<string>;
+}
+
+/** Each bank's timeline of a trade, one step per line. */
+function timelines(trades: readonly unknown[]): string {
+  return trades.map((t, i) => `--- ${BANKS[i]}\n${JSON.stringify(t, null, 1)}`).join('\n');
 }
 
 /** Every trade's status on both banks once all are final (or the last seen, after 3 minutes). */
@@ -88,6 +96,9 @@ async function randomRun(r: RandomRun): Promise<void> {
   const statuses = await finalStatuses(r, ids);
   const settled = ids.filter((id) => statuses[id]?.seller === 'settled').length;
   process.stdout.write(`random crash run: ${settled} of ${TRADES} settled after ${kills.length} kills (${replay})\n`);
+  for (const id of ids.filter((i) => statuses[i]?.seller !== 'settled').slice(0, 3)) {
+    process.stdout.write(`random crash run: ${id} did not settle\n${await r.explain(id)}\n`);
+  }
   for (const id of ids) {
     const s = statuses[id];
     const final = FINAL_STATUSES.includes(s?.seller ?? '') && s?.seller === s?.buyer;
@@ -136,6 +147,7 @@ describe('HTLC', () => {
         const h = await banks.holdings();
         return { sec: h.sec.buyer, cash: h.cash.seller };
       },
+      explain: async (id) => timelines(await Promise.all(BANKS.map((b) => banks.trade(b, id).catch(String)))),
     });
   });
 });
@@ -175,6 +187,10 @@ describeOnFabric('orchestrated escrow', () => {
       received: async () => {
         const b = await escrowBalances(net, leg);
         return { sec: b.securities.buyer, cash: b.cash.seller };
+      },
+      explain: async (id) => {
+        const banks = await Promise.all(BANKS.map((b) => p.trade(b, id).catch(String)));
+        return `${timelines(banks)}\nmanager: ${JSON.stringify(managedTrade(p.gw.manager, id))}`;
       },
     });
   });

@@ -66,8 +66,13 @@ export class HtlcBanks {
 
   /** The bank's status of the trade; undefined while its gateway does not answer. */
   async status(bank: Bank, tradeId: string): Promise<string | undefined> {
+    return (await this.trade(bank, tradeId))?.['status'] as string | undefined;
+  }
+
+  /** The bank's record of the trade (the API's answer); undefined while its gateway does not answer. */
+  async trade(bank: Bank, tradeId: string): Promise<Readonly<Record<string, unknown>> | undefined> {
     const res = await this.gw[bank].call(this.trader[bank], 'GET', `/v1/trades/${tradeId}`).catch(() => undefined);
-    return res?.status === 200 ? (res.json['status'] as string) : undefined;
+    return res?.status === 200 ? res.json : undefined;
   }
 
   /** Both banks' free holdings of the instrument and of cash. */

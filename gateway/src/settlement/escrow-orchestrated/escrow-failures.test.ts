@@ -120,6 +120,31 @@ describe('orchestrated escrow failures (in memory)', () => {
     expect(w.balances()).toEqual(settled);
   });
 
+  it('the notary killed between recording a request and answering it answers by its rule on restart', async () => {
+    w = new EscrowWorld();
+    await w.stop('NOTARY');
+    let killed = false;
+    w.startNotary((records) => ({
+      request: (r) => records.request(r),
+      get: (id) => records.get(id),
+      list: (q) => records.list(q),
+      approvals: (id, a) => records.approvals(id, a),
+      markAnswered: (id) => records.markAnswered(id),
+      answer: () => {
+        killed = true;
+        void w.stop('NOTARY');
+        throw new Error('killed before answering');
+      },
+    }));
+    await w.trade('K-4', { manager: 'MANAGER', notary: 'NOTARY' });
+    await w.until(() => killed, 'the request recorded, the notary killed');
+    await w.stop('NOTARY');
+    w.startNotary();
+    const { BUYER, SELLER } = await w.final('K-4');
+    expect([BUYER.status, SELLER.status]).toEqual(['settled', 'settled']);
+    expect(w.balances()).toEqual(settled);
+  });
+
   it('a bank killed after its deposit finishes the trade on restart', async () => {
     w = new EscrowWorld({ decide: 'operator', denyParties: [] });
     await w.trade('K-3', { manager: 'MANAGER', notary: 'NOTARY' });

@@ -65,7 +65,10 @@ export interface Notary {
   /** The operator approves a pending request (`INVALID_TRANSITION` once answered). */
   approve(actor: Actor, tradeId: string): Promise<ApprovalRecord>;
   refuse(actor: Actor, tradeId: string, reason: string): Promise<ApprovalRecord>;
-  /** Finishes answers a crash interrupted (approved without ledger approvals, not yet delivered). */
+  /**
+   * Finishes what a crash interrupted: requests recorded but not yet decided by the rule, answers
+   * approved without their ledger approvals or not yet delivered.
+   */
   start(): void;
   close(): Promise<void>;
 }
@@ -129,8 +132,9 @@ class NotaryService implements Notary {
 
   start(): void {
     for (const r of this.#o.records.list()) {
-      if (r.state === 'pending' || r.answered) continue;
-      void this.#serial(r.tradeId, () => this.#carryOut(r)).catch((err: unknown) =>
+      if (r.answered || (r.state === 'pending' && this.#o.rule.decide === 'operator')) continue;
+      const finish = r.state === 'pending' ? () => this.#decide(r) : () => this.#carryOut(r);
+      void this.#serial(r.tradeId, finish).catch((err: unknown) =>
         this.#o.onError?.(err, { trade: r.tradeId, role: 'notary' }),
       );
     }
@@ -149,18 +153,18 @@ class NotaryService implements Notary {
     if (t.notary !== this.#o.party) throw new ProtocolError(`the terms name notary ${t.notary ?? 'none'}`);
     if (m.from.party !== t.manager) throw new ProtocolError(`${m.from.party} is not the terms’ manager`);
     const existing = this.#o.records.get(m.tradeId);
-    if (existing) {
-      if (existing.state !== 'pending') await this.#carryOut(existing); // answer again (idempotent)
-      return existing;
-    }
-    const pending = this.#o.records.request({
-      tradeId: m.tradeId,
-      manager: m.from.party,
-      termsHash,
-      terms,
-      request: own,
-    });
-    const problem = (await this.#escrowProblems(m.tradeId, t, own)) ?? this.#ruleProblem(t);
+    if (existing && existing.state !== 'pending') return this.#carryOut(existing); // answer again (idempotent)
+    // Still pending after a crash between recording the request and answering it: decided now.
+    const pending =
+      existing ??
+      this.#o.records.request({ tradeId: m.tradeId, manager: m.from.party, termsHash, terms, request: own });
+    return this.#decide(pending);
+  }
+
+  /** Refuses a request whose escrows or terms fail the checks, approves it by rule, or leaves it to the operator. */
+  async #decide(pending: ApprovalRecord): Promise<ApprovalRecord> {
+    const t = escrowTermsOf(pending.terms);
+    const problem = (await this.#escrowProblems(pending.tradeId, t, pending.request)) ?? this.#ruleProblem(t);
     if (problem !== undefined) return this.#answer(pending, 'refused', problem, 'rule');
     if (this.#o.rule.decide === 'operator') return pending;
     return this.#answer(pending, 'approved', 'within the rule', 'rule');

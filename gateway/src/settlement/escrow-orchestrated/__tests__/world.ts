@@ -24,7 +24,7 @@ import { MemoryChain } from '../../htlc/__tests__/memory-htlc';
 import { newSecret } from '../../htlc/secrets';
 import type { SettlementMessenger } from '../../messenger';
 import type { SettlementMessage } from '../../mode';
-import { createNotary, type Notary, type NotaryRule } from '../../notary/notary';
+import { createNotary, type Notary, type NotaryRecordsPort, type NotaryRule } from '../../notary/notary';
 import { parseRecord, type ObserverRecord } from '../../observer/record';
 import { createEscrowOrchestratedMode, type EscrowOrchestratedMode } from '../bank';
 import { createEscrowManager, type EscrowManager } from '../manager';
@@ -162,11 +162,12 @@ export class EscrowWorld {
     return service;
   }
 
-  startNotary(): Notary {
+  /** Starts the notary on its database; `wrap` may stand in for its records (to fail one call). */
+  startNotary(wrap: (r: NotaryRecordsPort) => NotaryRecordsPort = (r) => r): Notary {
     const store = openStore(path.join(this.dir, 'NOTARY.sqlite'), { party: 'NOTARY' });
     const service = createNotary({
       party: 'NOTARY',
-      records: new NotaryRecords(store.db, 'NOTARY'),
+      records: wrap(new NotaryRecords(store.db, 'NOTARY')),
       ledgers: this.ledgers('NOTARY'),
       messenger: this.messenger('NOTARY'),
       rule: this.rule,
