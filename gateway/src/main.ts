@@ -198,7 +198,11 @@ function build(config: GatewayConfig, p: Parts) {
       store: peers,
       verifyPeer: trust.identity.verifyPeer,
       // A bank's messages go to its trades; a party of its own (manager, notary, observer) takes its own.
-      handle: (m) => (agent ? agent.handle(m) : trades.handle(m)),
+      // A message is also news that its sender's gateway is up: what waits for it is sent now.
+      handle: (m) => {
+        outbox.peerReachable(m.envelope.from);
+        return agent ? agent.handle(m) : trades.handle(m);
+      },
       crashPoint: p.crash,
     });
   const modes = [htlc, escrow].filter((m) => m !== undefined);

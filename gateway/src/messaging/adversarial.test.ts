@@ -119,6 +119,22 @@ describe('gateway messaging under attack and across crashes', () => {
     ).toBe(true);
   });
 
+  it('a chain backed off is tried at once when its addressee is heard from', async () => {
+    pair.down.add('SELLER');
+    await pair.instruct('BUYER', 'B-2');
+    const tried = pair.attempts.get('SELLER') ?? 0;
+    expect(tried).toBeGreaterThan(0);
+    pair.down.delete('SELLER');
+    const buyer = pair.side('BUYER');
+    await buyer.outbox.flushAll(); // the seller is back, but the chain is within its backoff
+    expect(pair.attempts.get('SELLER')).toBe(tried);
+    buyer.outbox.peerReachable('SELLER'); // e.g. a message of the seller's arrived
+    const delivered = (): boolean => buyer.peers.outbox('B-2').every((m) => m.state === 'delivered');
+    for (let i = 0; i < 100 && !delivered(); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(delivered()).toBe(true);
+    expect(pair.attempts.get('SELLER')).toBe(tried + 1);
+  });
+
   it('sends again, at start, an own cancel request of a matched trade lost to a crash', async () => {
     await pair.instruct('BUYER', 'K-2');
     await pair.instruct('SELLER', 'K-2');

@@ -57,6 +57,11 @@ export interface PeerOutbox extends SettlementMessenger {
   flush(to: string, tradeId: string, force?: boolean): Promise<boolean>;
   /** Flushes every chain whose messages are due (a few chains at a time). */
   flushAll(): Promise<void>;
+  /**
+   * `party`'s gateway was just heard from (a verified message): every chain to it backed off after
+   * failed attempts is tried now rather than when its backoff ends (in the background).
+   */
+  peerReachable(party: string): void;
   /** Starts the retry timer. */
   start(): void;
   /** Stops the timer and waits for running deliveries. */
@@ -149,14 +154,14 @@ class Outbox implements PeerOutbox {
     }
   }
 
+  peerReachable(party: string): void {
+    if (this.#o.store.clearBackoffTo(party) === 0) return;
+    this.#sweep();
+  }
+
   start(): void {
     if (this.#timer) return;
-    this.#timer = setInterval(() => {
-      if (this.#sweeping) return;
-      this.#sweeping = this.flushAll()
-        .catch((err: unknown) => this.#o.onError?.(err, { task: 'outbox retry' }))
-        .finally(() => (this.#sweeping = undefined));
-    }, this.#o.retryIntervalMs ?? 2000);
+    this.#timer = setInterval(() => this.#sweep(), this.#o.retryIntervalMs ?? 2000);
     this.#timer.unref();
   }
 
@@ -165,6 +170,14 @@ class Outbox implements PeerOutbox {
     this.#timer = undefined;
     await this.#sweeping;
     await Promise.allSettled([...this.#chains.values()]);
+  }
+
+  /** Flushes every due chain in the background, unless a sweep is under way. */
+  #sweep(): void {
+    if (this.#sweeping) return;
+    this.#sweeping = this.flushAll()
+      .catch((err: unknown) => this.#o.onError?.(err, { task: 'outbox retry' }))
+      .finally(() => (this.#sweeping = undefined));
   }
 
   #backoffMs(attempts: number): number {

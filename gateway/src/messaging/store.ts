@@ -133,6 +133,16 @@ export class PeerStore {
       .run(this.party, to, tradeId);
   }
 
+  /** Ends the backoff of every chain to `to`; how many pending messages it held back. */
+  clearBackoffTo(to: string): number {
+    return this.#db
+      .prepare(
+        `UPDATE peer_outbox SET next_attempt_at = NULL
+         WHERE state = 'pending' AND owner = ? AND to_party = ? AND next_attempt_at IS NOT NULL`,
+      )
+      .run(this.party, to).changes;
+  }
+
   /** Records a failed attempt; the chain is not retried by the timer before `nextAttemptAt`. */
   markFailed(e: OutboxEntry, error: string, nextAttemptAt: string): void {
     this.#db
