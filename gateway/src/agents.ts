@@ -14,7 +14,7 @@ import { signatureValid, type PeerEnvelope } from './messaging/envelope';
 import type { ReceivedMessage } from './messaging/inbox';
 import type { SettlementMessenger } from './settlement/messenger';
 import { createEscrowOrchestratedMode, type EscrowOrchestratedMode } from './settlement/escrow-orchestrated/bank';
-import { createEscrowManager, type EscrowManager } from './settlement/escrow-orchestrated/manager';
+import { createEscrowManager, MANAGER_RESUME, type EscrowManager } from './settlement/escrow-orchestrated/manager';
 import { escrowMatchingTerms, type EscrowLedgers, type EscrowTerms } from './settlement/escrow-orchestrated/protocol';
 import { newSecret } from './settlement/htlc/secrets';
 import { createNotary, type Notary } from './settlement/notary/notary';
@@ -126,7 +126,8 @@ function managerAgent(config: GatewayConfig, p: EscrowParts): Agent {
     manager,
     handle: (m) => manager.onMessage(settlementMessage(m)),
     start: async () => {
-      const resumed = await resumeActions(p.store.journal, p.connectors);
+      // A release never sent is decided again by the manager's loop (its first one reveals the secret).
+      const resumed = await resumeActions(p.store.journal, p.connectors, MANAGER_RESUME);
       for (const f of resumed.failed) p.logger.warn('journal action not resumed', { ...f });
       manager.start();
     },

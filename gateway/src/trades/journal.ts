@@ -175,10 +175,24 @@ export async function resumeAction(
   return run(journal, connector, action, spec, crash);
 }
 
+/** Options of {@link resumeActions}. */
+export interface ResumeOptions {
+  /**
+   * Intents (never sent) to leave to the caller's own loop instead of sending now: they are
+   * recorded failed, and the loop decides again whether they are still wanted (the escrow
+   * manager's first release, which reveals its secret, must not go out late).
+   */
+  readonly leaveIntent?: (action: JournalAction) => boolean;
+}
+
+/** The error recorded on an intent left to its caller's loop. */
+export const INTENT_LEFT = 'never sent; left to the settlement loop to decide again';
+
 /** Resumes every unfinished action, oldest first; failures are collected, not thrown. */
 export async function resumeActions(
   journal: ActionJournal,
   connectors: Connectors,
+  options: ResumeOptions = {},
 ): Promise<{
   readonly done: readonly ActionOutcome[];
   readonly failed: readonly { actionId: number; error: unknown }[];
@@ -186,6 +200,10 @@ export async function resumeActions(
   const done: ActionOutcome[] = [];
   const failed: { actionId: number; error: unknown }[] = [];
   for (const action of journal.unfinished()) {
+    if (action.state === 'intent' && options.leaveIntent?.(action)) {
+      journal.recordFailed(action.id, INTENT_LEFT);
+      continue;
+    }
     const connector = connectors[action.leg];
     if (!connector) {
       failed.push({ actionId: action.id, error: new Error(`no connector for the ${action.leg} leg`) });

@@ -222,14 +222,15 @@ async function depositUnlessTooLate(r: BankRun, i: Instructions): Promise<Next> 
 
 /**
  * Deposited: commit once the secret is known, give back on abort or at the expiry, else wait
- * (looking for the secret on the ledgers after the decision deadline).
+ * (looking for the secret on the ledgers once told of a commit, or after the decision deadline:
+ * the manager's first release shows it).
  */
 async function afterDeposit(r: BankRun, i: Instructions): Promise<Next> {
   const { p } = r;
   if (p.secret !== undefined) return commit(r, p.secret);
   if (p.decision?.decision === 'abort' || r.now >= i.expiry) return giveBack(r, i);
-  if (r.now >= i.decisionDeadline) await lookForSecret(r);
-  return 'wait';
+  const look = r.now >= i.decisionDeadline || p.decision?.decision === 'commit';
+  return look && (await lookForSecret(r)) ? 'progress' : 'wait'; // seen: on to the releases at once
 }
 
 /** Deposits this bank's leg (journaled) and tells the manager. */
@@ -273,15 +274,16 @@ async function escrows(
   );
 }
 
-/** After the decision deadline without a decision: a release on either ledger shows the secret. */
-async function lookForSecret(r: BankRun): Promise<void> {
+/** A release on either ledger shows the secret (true: seen, and put on the timeline). */
+async function lookForSecret(r: BankRun): Promise<boolean> {
   for (const { leg, escrowId, view } of await escrows(r)) {
     if (view?.state !== 'released') continue;
     const secret = await r.ledgers.connector(leg).readEscrowPreimage(escrowId);
     if (secret === undefined) continue;
     r.ctx.step(r.trade.tradeId, { event: ESCROW_EVENTS.secretSeen, leg, detail: { secret, escrowId } });
-    return;
+    return true;
   }
+  return false;
 }
 
 /**
@@ -380,8 +382,13 @@ async function giveBack(r: BankRun, i: Instructions): Promise<Next> {
   if (view.state === 'held') return takeBack(r, i, mine.escrowId, view);
   if (r.ends.awaiting(mine.escrowId)) return 'wait';
   ctx.step(trade.tradeId, { event: ESCROW_EVENTS.returned, ...endStep(r, leg, mine.escrowId) });
-  const reason = p.decision ? 'escrow_aborted' : 'escrow_expired';
-  return fail(r, reason, p.decision?.detail ?? { expiry: String(i.expiry) });
+  // A commit whose releases never came (the manager too late, or gone) ends at the expiry too.
+  const aborted = p.decision?.decision === 'abort';
+  return fail(
+    r,
+    aborted ? 'escrow_aborted' : 'escrow_expired',
+    aborted ? p.decision!.detail : { expiry: String(i.expiry) },
+  );
 }
 
 /** This bank's deposit still held: waits for the manager's return or the expiry, then takes it back itself. */

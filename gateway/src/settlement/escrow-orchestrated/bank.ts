@@ -168,8 +168,9 @@ class EscrowOrchestrated implements EscrowOrchestratedMode {
     if (p.decision) return;
     const d = parseDecision(body);
     if (d.termsHash !== termsHash) throw new ProtocolError('the decision is for other terms');
-    if (d.decision === 'commit' && !(p.instructions && d.secret && opens(d.secret, p.instructions.hashlock))) {
-      throw new ProtocolError('the commit carries no secret of the instructed hashlock');
+    // The manager sends no secret; one carried all the same must open the instructed hashlock.
+    if (d.secret !== undefined && !(p.instructions && opens(d.secret, p.instructions.hashlock))) {
+      throw new ProtocolError('the commit carries a secret that does not open the instructed hashlock');
     }
     // On the ledgers' clock (the grace period before the bank releases itself counts from it).
     const detail = decisionDetail(d, this.#now());
@@ -228,7 +229,6 @@ function decisionDetail(d: DecisionMessage, receivedAt: number): Record<string, 
   return {
     decision: d.decision,
     ...(d.reason !== undefined && { reason: d.reason }),
-    ...(d.secret !== undefined && { secret: d.secret }),
     ...(d.approvals.securities !== undefined && { securitiesApproval: d.approvals.securities }),
     ...(d.approvals.cash !== undefined && { cashApproval: d.approvals.cash }),
     ...(d.escrows?.securities !== undefined && { securitiesEscrow: d.escrows.securities }),

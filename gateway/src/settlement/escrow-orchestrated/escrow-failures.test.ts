@@ -6,7 +6,7 @@
  */
 import { actorOf } from '../../../testing/engine-fakes';
 import type { Crash } from '../htlc/__tests__/memory-htlc';
-import { AMOUNT, CASH, EscrowWorld, EUR, QTY, SEC, SHARES } from './__tests__/world';
+import { AMOUNT, CASH, DELTA, EscrowWorld, EUR, QTY, SEC, SHARES } from './__tests__/world';
 
 const settled = { sellerShares: SHARES - QTY, buyerShares: QTY, buyerCash: CASH - AMOUNT, sellerCash: AMOUNT };
 const untouched = { sellerShares: SHARES, buyerShares: 0n, buyerCash: CASH, sellerCash: 0n };
@@ -118,6 +118,31 @@ describe('orchestrated escrow failures (in memory)', () => {
     const { BUYER } = await w.final('K-2');
     expect(BUYER.status).toBe('settled');
     expect(w.balances()).toEqual(settled);
+  });
+
+  it('a manager back only after the reveal margin releases nothing: both deposits come back at expiry', async () => {
+    w = new EscrowWorld();
+    w.fabric.crash = {
+      signer: 'manager@fabric',
+      kind: 'release',
+      point: 'before-prepare',
+      then: () => void w.stop('MANAGER'),
+    };
+    await w.trade('K-5');
+    await w.until(() => w.manager === undefined, 'the manager killed before its first release');
+    w.fabric.crash = undefined;
+    w.t += 300 + DELTA / 2; // past the decision deadline plus half of Δ
+    await w.restart('MANAGER');
+    await w
+      .until(() => w.manager!.service.get('K-5').state !== 'decided', 'the manager gave up releasing', 2000)
+      .catch(() => undefined);
+    // Nothing released (the secret stays unknown); both deposits still held until their expiry.
+    expect(w.balances()).toMatchObject({ buyerShares: 0n, sellerCash: 0n });
+    w.t += DELTA;
+    const { BUYER, SELLER } = await w.final('K-5');
+    expect([BUYER.reason, SELLER.reason]).toEqual(['escrow_expired', 'escrow_expired']);
+    expect(w.balances()).toEqual(untouched);
+    w.expectConserved();
   });
 
   it('the notary killed between recording a request and answering it answers by its rule on restart', async () => {

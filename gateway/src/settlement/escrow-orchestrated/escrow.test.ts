@@ -143,10 +143,10 @@ describe('orchestrated escrow (in memory)', () => {
     expect(w.balances()).toEqual(untouched);
   });
 
-  it('the manager stops for good after deciding commit: the banks release both legs themselves', async () => {
+  it('the manager stops for good after its first release: the banks release the other leg with the secret seen on its ledger', async () => {
     w = new EscrowWorld();
-    w.fabric.crash = {
-      signer: 'manager@fabric',
+    w.evm.crash = {
+      signer: 'manager@evm',
       kind: 'release',
       point: 'before-prepare',
       then: () => void w.stop('MANAGER'),
@@ -157,24 +157,44 @@ describe('orchestrated escrow (in memory)', () => {
       async () => (await w.status('BUYER', 'T-7')).timeline.some((s) => s.event === 'escrow_decision'),
       'decision',
     );
+    const decision = (await w.status('BUYER', 'T-7')).timeline.find((s) => s.event === 'escrow_decision');
+    expect(decision?.detail?.['secret']).toBeUndefined(); // the decision never carries the secret
     w.t += GRACE;
     const { BUYER, SELLER } = await w.final('T-7');
     expect([BUYER.status, SELLER.status]).toEqual(['settled', 'settled']);
     expect(w.balances()).toEqual(settledBalances);
     w.expectEscrowsEmpty();
     for (const t of [BUYER, SELLER]) {
+      expect(t.timeline.filter((s) => s.event === 'escrow_secret_seen')).toHaveLength(1);
       const released = t.timeline.filter((s) => s.event === 'escrow_released');
       expect(released).toHaveLength(2);
       for (const s of released) expect(s).toMatchObject({ txId: expect.any(String) });
     }
-    // The observer learns of both releases from the banks that made them (one each, or one bank both).
+    // The observer learns of the cash release from the bank that made it.
     const fromBanks = () => w.records.filter((r) => r.step === 'released' && r.from !== 'MANAGER');
-    await w.until(() => fromBanks().length === 2, 'two release records from the banks');
-    expect(
-      fromBanks()
-        .map((r) => r.leg)
-        .sort(),
-    ).toEqual(['cash', 'securities']);
+    await w.until(() => fromBanks().length === 1, 'a release record from a bank');
+    expect(fromBanks()[0]?.leg).toBe('cash');
+  });
+
+  it('the manager stops for good after deciding commit, before any release: nobody has the secret, both deposits come back at expiry', async () => {
+    w = new EscrowWorld();
+    w.fabric.crash = {
+      signer: 'manager@fabric',
+      kind: 'release',
+      point: 'before-prepare',
+      then: () => void w.stop('MANAGER'),
+    };
+    await w.trade('T-7b', { manager: 'MANAGER', observer: 'OBSERVER' });
+    await w.until(() => w.manager === undefined, 'the manager stopped');
+    await w.until(
+      async () => (await w.status('BUYER', 'T-7b')).timeline.some((s) => s.event === 'escrow_decision'),
+      'decision',
+    );
+    w.t += 300 + 600;
+    const { BUYER, SELLER } = await w.final('T-7b');
+    expect([BUYER.reason, SELLER.reason]).toEqual(['escrow_expired', 'escrow_expired']);
+    expect(w.balances()).toEqual(untouched);
+    w.expectEscrowsEmpty();
   });
 
   it('the manager stops for good before deciding: both depositors take their deposits back at expiry', async () => {

@@ -20,6 +20,7 @@ import {
   expectedDeposit,
   legParties,
   LEGS,
+  releaseAllowed,
   releaseApproval,
   termKey,
   type EscrowLedgers,
@@ -120,12 +121,11 @@ export function announce(d: StepDeps, t: ManagedTrade): void {
   if (t.decision === undefined) return;
   const approvals = legEvidence(t, 'Approval');
   const escrows = legEvidence(t, 'Escrow');
-  const secret = t.decision === 'commit' ? d.records.secret(t.tradeId) : undefined;
+  // No secret: the banks take it from the first release on a ledger, so none learns it earlier.
   const body = decisionBody({
     termsHash: t.termsHash,
     decision: t.decision,
     ...(t.reason !== undefined && { reason: t.reason }),
-    ...(secret !== undefined && { secret }),
     approvals,
     escrows,
   });
@@ -222,14 +222,23 @@ export async function carryOut(d: StepDeps, t: ManagedTrade): Promise<Next> {
   const deposits = await Promise.all(LEGS.map((leg) => escrowOf(d, t, terms, leg)));
   const target = t.decision === 'commit' ? 'released' : 'returned';
   let open = 0;
+  const views = deposits.map((x) => x.view);
   for (const [i, leg] of LEGS.entries()) {
-    const { escrowId, view } = deposits[i]!;
-    if (await carryOutLeg(d, t, leg, escrowId, view)) open += 1;
+    const { escrowId } = deposits[i]!;
+    if (await carryOutLeg(d, t, leg, escrowId, views)) open += 1;
   }
   if (open > 0) return 'progress';
   const settledNow = deposits.every((x) => x.view?.state === target);
-  // An abort ends once both deposits are back, or no deposit can come any more.
-  if (t.decision === 'abort' && !settledNow && d.now() < t.expiry) return 'wait';
+  // An abort ends once both deposits are back, or no deposit can come any more; a commit too late
+  // to release anything ends at the expiry, when the depositors take their deposits back.
+  if (!settledNow && d.now() < t.expiry) return 'wait';
+  if (t.decision === 'commit' && !settledNow) {
+    d.records.update(t.tradeId, {
+      state: 'aborted',
+      evidence: { lateCommit: 'too late to release: returned at expiry' },
+    });
+    return 'done';
+  }
   d.records.update(t.tradeId, { state: t.decision === 'commit' ? 'settled' : 'aborted' });
   return 'done';
 }
@@ -243,13 +252,17 @@ async function carryOutLeg(
   t: ManagedTrade,
   leg: LegName,
   escrowId: string,
-  view: EscrowView | undefined,
+  views: readonly (EscrowView | undefined)[],
 ): Promise<boolean> {
+  const view = views[LEGS.indexOf(leg)];
   if (view?.state !== 'held') {
     if (view) reportDone(d, t, leg, escrowId, view);
     return false;
   }
-  if (t.decision === 'commit' && d.now() >= view.expiry) return false; // too late: the depositor's now
+  // Too late (for the first release: too late to reveal the secret): the depositor's now, at expiry.
+  // Sent: a release transaction was made (an intent never sent has shown nothing).
+  const sent = d.actions.actions(t.tradeId).some((a) => a.kind === 'release' && a.txId !== undefined);
+  if (t.decision === 'commit' && !releaseAllowed(d.now(), view, views, instructionsOf(t), sent)) return false;
   // A deposit refused for naming another controller is not the manager's to return: its depositor
   // takes it back at its expiry (the abort ends then).
   if (t.decision === 'abort' && !controls(d, leg, view)) return false;

@@ -38,6 +38,13 @@ import {
   type EscrowLedgers,
 } from './protocol';
 
+/**
+ * How the manager's journal is resumed after a restart (trades/journal.ts `resumeActions`): a
+ * release never sent is left to the manager's loop, which sends it only if the secret may still
+ * be revealed (protocol.ts `releaseAllowed`); everything else is finished as usual.
+ */
+export const MANAGER_RESUME = { leaveIntent: (a: JournalAction): boolean => a.kind === 'release' } as const;
+
 export type { ManagerActions, ManagerRecordsPort } from './manager-steps';
 
 /** Options of {@link createEscrowManager}. */

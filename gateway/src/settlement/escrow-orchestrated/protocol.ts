@@ -271,7 +271,10 @@ export interface DecisionMessage {
   readonly termsHash: string;
   readonly decision: EscrowDecision;
   readonly reason?: string;
-  /** Commit: the secret (0x-hex) whose SHA-256 is the hashlock. */
+  /**
+   * Never sent any more: the banks learn the secret from the manager's first release on a ledger
+   * (README, "the commit artifact"). A decision that still carries one must open the hashlock.
+   */
   readonly secret?: string;
   /** Commit with a notary: what each leg's release needs. */
   readonly approvals: Partial<Readonly<Record<LegName, string>>>;
@@ -295,7 +298,6 @@ export function decisionBody(d: DecisionMessage): Record<string, string> {
 export function parseDecision(body: Readonly<Record<string, string>>): DecisionMessage {
   const decision = field(body, 'decision', /^(commit|abort)$/) as EscrowDecision;
   const secret = optional(body, 'secret', HEX32);
-  if (decision === 'commit' && secret === undefined) throw new ProtocolError('a commit carries the secret');
   const reason = optional(body, 'reason', /^.{1,500}$/s);
   const securities = optional(body, 'securitiesApproval', APPROVAL);
   const cash = optional(body, 'cashApproval', APPROVAL);
@@ -317,4 +319,32 @@ export function parseDecision(body: Readonly<Record<string, string>>): DecisionM
 /** True when `secret` opens `hashlock` (both escrows' condition). */
 export function opens(secret: string, hashlock: string): boolean {
   return isPreimageOf(secret, hashlock);
+}
+
+/**
+ * The least time, in seconds, every escrow still held must have left for the first release of a
+ * trade to be sent: half of Δ (expiry − decision deadline). The first release makes the secret
+ * public, after which each beneficiary must be able to release its leg before the expiry.
+ */
+export function revealMarginSeconds(i: Instructions): number {
+  return Math.floor((i.expiry - i.decisionDeadline) / 2);
+}
+
+/**
+ * Whether a release of `view` may be sent at `now` (model/escrow-orchestrated.pml): before its
+ * expiry, and, for the first release of the trade (no escrow released yet, none sent by this
+ * party), only while every escrow still held has more than the reveal margin left. Too late for
+ * the first one: nobody learns the secret, and each depositor takes its deposit back at expiry.
+ */
+export function releaseAllowed(
+  now: number,
+  view: EscrowView,
+  all: readonly (EscrowView | undefined)[],
+  i: Instructions,
+  sentBefore: boolean,
+): boolean {
+  if (view.state !== 'held' || now >= view.expiry) return false;
+  if (sentBefore || all.some((v) => v?.state === 'released')) return true;
+  const margin = revealMarginSeconds(i);
+  return all.every((v) => v?.state !== 'held' || now + margin < v.expiry);
 }

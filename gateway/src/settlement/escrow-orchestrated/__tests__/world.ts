@@ -27,7 +27,7 @@ import type { SettlementMessage } from '../../mode';
 import { createNotary, type Notary, type NotaryRecordsPort, type NotaryRule } from '../../notary/notary';
 import { parseRecord, type ObserverRecord } from '../../observer/record';
 import { createEscrowOrchestratedMode, type EscrowOrchestratedMode } from '../bank';
-import { createEscrowManager, type EscrowManager } from '../manager';
+import { createEscrowManager, MANAGER_RESUME, type EscrowManager } from '../manager';
 import { escrowMatchingTerms, type EscrowLedgers } from '../protocol';
 
 export const DELTA = 600;
@@ -205,7 +205,7 @@ export class EscrowWorld {
     await this.stop(party);
     if (party === 'MANAGER') {
       const manager = this.startManager();
-      await resumeActions(this.manager!.store.journal, this.connectors('MANAGER'));
+      await resumeActions(this.manager!.store.journal, this.connectors('MANAGER'), MANAGER_RESUME);
       manager.start();
       return;
     }
