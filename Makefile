@@ -59,7 +59,7 @@ $(FUZZ_VENV)/.stamp-$(SCHEMATHESIS_VERSION):
 
 fuzz-tools: $(FUZZ_VENV)/.stamp-$(SCHEMATHESIS_VERSION) ## install schemathesis (API fuzzing) into .venv-fuzz/
 
-# spin (the model checker of model/htlc.pml) and gcc: spin from PATH, else Debian's package
+# spin (the model checker of model/*.pml) and gcc: spin from PATH, else Debian's package
 # unpacked into .tools/spin (no root needed); the model tests count as skipped without it.
 model-tools: ## install spin (Debian package) into .tools/spin unless it is on PATH
 	@$(call need,gcc,gcc (spin's verifiers are C programs))
@@ -69,7 +69,7 @@ model-tools: ## install spin (Debian package) into .tools/spin unless it is on P
 	  dpkg -x spin_*.deb $(ROOT)/.tools/spin && rm -rf $(ROOT)/.tools/deb; } || \
 	  echo "model-tools: could not install spin (apt-get download spin); the model tests will be skipped"
 
-model-check: deps model-tools ## check the HTLC protocol model with spin in every configuration (about 20 minutes)
+model-check: deps model-tools ## check the HTLC and orchestrated-escrow models with spin in every configuration (about 30 minutes)
 	$(TSX) test/src/model-check.ts full
 
 # --- build ---------------------------------------------------------------------------------------

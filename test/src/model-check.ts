@@ -1,6 +1,6 @@
 /**
- * Runs the spin model of the HTLC mode (model/htlc.pml) in named configurations, each with what
- * it must give: `safe` (every state explored, no assertion violated) or `violation` (spin finds a
+ * Runs the spin models of the settlement modes (model/htlc.pml, model/escrow-orchestrated.pml)
+ * in named configurations, each with what it must give: `safe` (every state explored, no assertion violated) or `violation` (spin finds a
  * run that breaks a property: the configuration shows a rule that matters). `make model-check`
  * runs every configuration (`tsx test/src/model-check.ts full`); `make test` runs the bounded ones
  * (model-check.test.ts). spin is looked for in SPIN, .tools/spin (make model-tools) and PATH; it
@@ -12,15 +12,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../..');
-const MODEL = join(ROOT, 'model/htlc.pml');
+
+/** The models, in model/ (`<name>.pml`). */
+export type ModelName = 'htlc' | 'escrow-orchestrated';
 
 export interface ModelConfig {
   readonly name: string;
-  /** spin -D values over the model's defaults (DELTA 4, SKEW 1, LAT 1, DOWN 1, MAXCRASH 1, MARGIN = DELTA). */
+  /** Default `htlc`. */
+  readonly model?: ModelName;
+  /** spin -D values over the model's defaults (each model's header lists them). */
   readonly defines: Readonly<Record<string, number>>;
   readonly expect: 'safe' | 'violation';
-  /** Whose loss a violation must show: the honest leader's or the honest follower's. */
-  readonly loser?: 'leader' | 'follower';
+  /** Whose loss a violation must show: HTLC's honest leader or follower; the escrow's honest seller or buyer. */
+  readonly loser?: 'leader' | 'follower' | 'seller' | 'buyer';
   /** gcc -DCOLLAPSE: slower, a fraction of the memory, for the large configurations. */
   readonly collapse?: boolean;
 }
@@ -48,9 +52,43 @@ export const BOUNDED: readonly ModelConfig[] = [
   { name: 'Δ 5: too short for a follower down once', defines: { DELTA: 5 }, expect: 'violation', loser: 'follower' },
 ];
 
+/** The orchestrated escrow without skew or inclusion latency (model/README.md says why). */
+const ESCROW = { DELTA: 8, SKEW: 0, LAT: 0 } as const;
+
+/** In `make test`: the escrow's rules, and the counterexamples of the rules they replaced. */
+export const ESCROW_BOUNDED: readonly ModelConfig[] = [
+  {
+    name: 'escrow: gateway rules, Δ 8, margin Δ/2 (1 crash each, down 1)',
+    model: 'escrow-orchestrated',
+    defines: ESCROW,
+    expect: 'safe',
+  },
+  {
+    name: 'escrow: the decision carries the secret',
+    model: 'escrow-orchestrated',
+    defines: { ...ESCROW, SECRET_IN_DECISION: 1 },
+    expect: 'violation',
+    loser: 'seller',
+  },
+  {
+    name: 'escrow: no reveal margin, the manager back late (down 4)',
+    model: 'escrow-orchestrated',
+    defines: { ...ESCROW, MDOWN: 4, MARGIN: 0 },
+    expect: 'violation',
+    loser: 'seller',
+  },
+];
+
 /** `make model-check`: also a smaller margin, a larger skew and more crashes. */
 export const FULL: readonly ModelConfig[] = [
   ...BOUNDED,
+  ...ESCROW_BOUNDED,
+  {
+    name: 'escrow: gateway rules, Δ 10 (margin 5)',
+    model: 'escrow-orchestrated',
+    defines: { ...ESCROW, DELTA: 10 },
+    expect: 'safe',
+  },
   {
     name: 'leader margin 1 < skew + inclusion',
     defines: { DELTA: 6, MARGIN: 1 },
@@ -81,33 +119,38 @@ export function findSpin(): string | undefined {
 
 const number = (text: string, pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? NaN);
 
+/** What pan printed, and the violated assertion's text when it found one (from its trail). */
+function verify(spin: string, dir: string, file: string, config: ModelConfig): { out: string; assertion?: string } {
+  const defines = Object.entries(config.defines).map(([k, v]) => `-D${k}=${v}`);
+  const run = (cmd: string, args: string[]) =>
+    execFileSync(cmd, args, { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  run(spin, [...defines, '-a', file]);
+  run('gcc', ['-O2', '-DSAFETY', ...(config.collapse ? ['-DCOLLAPSE'] : []), '-o', 'pan', 'pan.c']);
+  let out: string;
+  try {
+    out = run('./pan', ['-m200000']);
+  } catch (err) {
+    out = String((err as { stdout?: string }).stdout ?? err); // pan exits non-zero on some errors
+  }
+  if (!existsSync(join(dir, `${file}.trail`))) return { out };
+  const assertion = /text of failed assertion: (.*)/.exec(run(spin, [...defines, '-t', file]))?.[1];
+  return { out, ...(assertion !== undefined && { assertion }) };
+}
+
 /** Generates, compiles and runs the verifier for `config` in a scratch folder. */
 export function checkModel(spin: string, config: ModelConfig): ModelResult {
   const dir = mkdtempSync(join(tmpdir(), 'dvp-spin-'));
+  const file = `${config.model ?? 'htlc'}.pml`;
   try {
-    copyFileSync(MODEL, join(dir, 'htlc.pml'));
-    const defines = Object.entries(config.defines).map(([k, v]) => `-D${k}=${v}`);
-    const run = (cmd: string, args: string[]) =>
-      execFileSync(cmd, args, { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    run(spin, [...defines, '-a', 'htlc.pml']);
-    run('gcc', ['-O2', '-DSAFETY', ...(config.collapse ? ['-DCOLLAPSE'] : []), '-o', 'pan', 'pan.c']);
-    let out: string;
-    try {
-      out = run('./pan', ['-m200000']);
-    } catch (err) {
-      out = String((err as { stdout?: string }).stdout ?? err); // pan exits non-zero on some errors
-    }
+    copyFileSync(join(ROOT, 'model', file), join(dir, file));
+    const { out, assertion } = verify(spin, dir, file, config);
     const errors = number(out, /errors: (\d+)/);
-    const assertion =
-      errors > 0 && existsSync(join(dir, 'htlc.pml.trail'))
-        ? /text of failed assertion: (.*)/.exec(run(spin, [...defines, '-t', 'htlc.pml']))?.[1]
-        : undefined;
     return {
       config,
       errors,
       states: number(out, /([\d.e+]+) states, stored/),
       seconds: number(out, /elapsed time ([\d.]+) seconds/),
-      ...(assertion !== undefined && { assertion }),
+      ...(errors > 0 && assertion !== undefined && { assertion }),
       // A violation ends the search (pan says so); a safe result counts only if every state was seen.
       incomplete:
         Number.isNaN(errors) ||
@@ -118,10 +161,21 @@ export function checkModel(spin: string, config: ModelConfig): ModelResult {
   }
 }
 
-/** The no-loss assertions name the honest party first: assert((!((honestL&&reliableL))||... */
+/**
+ * The no-loss assertions name the honest party first: assert((!((honestL&&reliableL))||... in
+ * htlc.pml, assert((!((honest[0]&&reliable[0]))||... (the seller) in escrow-orchestrated.pml.
+ */
+export function loserOf(assertion: string | undefined): ModelConfig['loser'] {
+  if (assertion === undefined) return undefined;
+  if (assertion.startsWith('assert((!((honestL')) return 'leader';
+  if (assertion.startsWith('assert((!((honestB')) return 'follower';
+  if (assertion.startsWith('assert((!((honest[0]')) return 'seller';
+  if (assertion.startsWith('assert((!((honest[1]')) return 'buyer';
+  return undefined;
+}
+
 function loserAsExpected(r: ModelResult): boolean {
-  const loser = r.assertion?.startsWith('assert((!((honestL') ? 'leader' : 'follower';
-  return r.config.loser === undefined || r.config.loser === loser;
+  return r.config.loser === undefined || r.config.loser === loserOf(r.assertion);
 }
 
 /** What went other than expected, or undefined. */
@@ -143,7 +197,7 @@ function main(): void {
     console.error('model-check: spin not found (make model-tools installs it into .tools/spin, or set SPIN)');
     process.exit(2);
   }
-  const configs = process.argv[2] === 'full' ? FULL : BOUNDED;
+  const configs = process.argv[2] === 'full' ? FULL : [...BOUNDED, ...ESCROW_BOUNDED];
   const wrong: string[] = [];
   for (const [i, config] of configs.entries()) {
     console.log(`model-check: [${i + 1}/${configs.length}] ${config.name} (expect ${config.expect}) ...`);
