@@ -90,6 +90,12 @@ export const FULL: readonly ModelConfig[] = [
     expect: 'safe',
   },
   {
+    name: 'escrow: gateway rules, the manager back late (down 4)',
+    model: 'escrow-orchestrated',
+    defines: { ...ESCROW, MDOWN: 4 },
+    expect: 'safe',
+  },
+  {
     name: 'leader margin 1 < skew + inclusion',
     defines: { DELTA: 6, MARGIN: 1 },
     expect: 'violation',
