@@ -122,12 +122,7 @@ describe('orchestrated escrow failures (in memory)', () => {
 
   it('a manager back only after the reveal margin releases nothing: both deposits come back at expiry', async () => {
     w = new EscrowWorld();
-    w.fabric.crash = {
-      signer: 'manager@fabric',
-      kind: 'release',
-      point: 'before-prepare',
-      then: () => void w.stop('MANAGER'),
-    };
+    await w.killManagerBeforeRelease('fabric');
     await w.trade('K-5');
     await w.until(() => w.manager === undefined, 'the manager killed before its first release');
     w.fabric.crash = undefined;

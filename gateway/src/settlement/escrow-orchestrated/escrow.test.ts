@@ -145,20 +145,10 @@ describe('orchestrated escrow (in memory)', () => {
 
   it('the manager stops for good after its first release: the banks release the other leg with the secret seen on its ledger', async () => {
     w = new EscrowWorld();
-    w.evm.crash = {
-      signer: 'manager@evm',
-      kind: 'release',
-      point: 'before-prepare',
-      then: () => void w.stop('MANAGER'),
-    };
+    await w.killManagerBeforeRelease('evm');
     await w.trade('T-7', { manager: 'MANAGER', observer: 'OBSERVER' });
-    await w.until(() => w.manager === undefined, 'the manager stopped');
-    await w.until(
-      async () => (await w.status('BUYER', 'T-7')).timeline.some((s) => s.event === 'escrow_decision'),
-      'decision',
-    );
-    const decision = (await w.status('BUYER', 'T-7')).timeline.find((s) => s.event === 'escrow_decision');
-    expect(decision?.detail?.['secret']).toBeUndefined(); // the decision never carries the secret
+    const decision = await w.decisionAt('BUYER', 'T-7');
+    expect(decision['secret']).toBeUndefined(); // the decision never carries the secret
     w.t += GRACE;
     const { BUYER, SELLER } = await w.final('T-7');
     expect([BUYER.status, SELLER.status]).toEqual(['settled', 'settled']);
@@ -178,18 +168,9 @@ describe('orchestrated escrow (in memory)', () => {
 
   it('the manager stops for good after deciding commit, before any release: nobody has the secret, both deposits come back at expiry', async () => {
     w = new EscrowWorld();
-    w.fabric.crash = {
-      signer: 'manager@fabric',
-      kind: 'release',
-      point: 'before-prepare',
-      then: () => void w.stop('MANAGER'),
-    };
+    await w.killManagerBeforeRelease('fabric');
     await w.trade('T-7b', { manager: 'MANAGER', observer: 'OBSERVER' });
-    await w.until(() => w.manager === undefined, 'the manager stopped');
-    await w.until(
-      async () => (await w.status('BUYER', 'T-7b')).timeline.some((s) => s.event === 'escrow_decision'),
-      'decision',
-    );
+    await w.decisionAt('BUYER', 'T-7b');
     w.t += 300 + 600;
     const { BUYER, SELLER } = await w.final('T-7b');
     expect([BUYER.reason, SELLER.reason]).toEqual(['escrow_expired', 'escrow_expired']);

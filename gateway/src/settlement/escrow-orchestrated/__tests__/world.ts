@@ -251,6 +251,24 @@ export class EscrowWorld {
     return this.bank(b).engine.get(tradeId);
   }
 
+  /** The manager dies (for good, unless restarted) just before preparing its release on `ledger`. */
+  async killManagerBeforeRelease(ledger: 'fabric' | 'evm'): Promise<void> {
+    this[ledger].crash = {
+      signer: `manager@${ledger}`,
+      kind: 'release',
+      point: 'before-prepare',
+      then: () => void this.stop('MANAGER'),
+    };
+  }
+
+  /** Waits until the manager is stopped and `bank` has its decision on `tradeId`; the decision's detail. */
+  async decisionAt(bank: Bank, tradeId: string): Promise<Readonly<Record<string, string>>> {
+    await this.until(() => this.manager === undefined, 'the manager stopped');
+    const decision = async () => (await this.status(bank, tradeId)).timeline.find((s) => s.event === 'escrow_decision');
+    await this.until(async () => (await decision()) !== undefined, 'decision');
+    return (await decision())?.detail ?? {};
+  }
+
   /** Waits until `predicate` holds (polling every 10 ms), or throws after `timeoutMs`. */
   async until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 4_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
